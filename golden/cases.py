@@ -1,0 +1,175 @@
+"""The shared case set: seeded random problems plus the edge and error cases that the RTL
+(cocotb), the HLS C simulation and the host backends all run, each with its golden answer.
+
+    vectors = standard_cases(hw, seed=1, n_random=200)
+
+Every case is small enough for a Python-driven RTL simulation; `scale` grows the random ones.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
+from .fixed import COEF, FEAT, WGT
+from .graph import CSR
+from .hw_model import gnn_agg
+from .norm import normalization
+from .vectors import Vector
+
+NORMS = ("symmetric", "mean", "sum", "weighted")
+
+
+def random_graph(rng: np.random.Generator, n_dst: int, n_src: int, mean_degree: float,
+                 skew: float = 1.0) -> CSR:
+    """Destination degrees ~ Poisson, sources drawn with power-law popularity (exponent `skew`),
+    so some sources are hubs and some rows are empty -- like a user-item graph."""
+    deg = rng.poisson(mean_degree, n_dst) if n_dst else np.zeros(0, dtype=np.int64)
+    if n_src == 0:
+        deg[:] = 0
+    pop = (np.arange(1, n_src + 1, dtype=np.float64) ** -skew) if n_src else np.ones(0)
+    pop = rng.permutation(pop / pop.sum()) if n_src else pop
+    src = rng.choice(n_src, size=int(deg.sum()), p=pop) if n_src else np.zeros(0, dtype=np.int64)
+    row_ptr = np.concatenate([[0], np.cumsum(deg)])
+    return CSR(row_ptr, src, n_src)
+
+
+def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.random.Generator,
+                apply_w: bool = False, relu: bool = False, dram: bool = False, idx16: bool = False,
+                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25) -> Vector:
+    """Quantize a normalization (and W), pack the buffers in contract dtypes, run the golden
+    model for the expected output."""
+    edge_w = rng.uniform(0.0, 1.5, csr.n_edges) if norm_kind == "weighted" else None
+    qn = normalization(csr, norm_kind, edge_w=edge_w).quantized(COEF)
+    mode = qn.mode
+    w_q = None
+    feat_dim = x_q.shape[1]
+    if apply_w:
+        mode |= Mode.APPLY_W
+        w_q = WGT.quantize(rng.normal(0, w_scale / np.sqrt(feat_dim), (feat_dim, feat_dim)))
+    if relu:
+        mode |= Mode.RELU
+    if dram:
+        mode |= Mode.DRAM_GATHER
+    if idx16:
+        mode |= Mode.IDX16
+    expect = gnn_agg(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode,
+                     src_scale=qn.src_scale, dst_scale=qn.dst_scale, edge_w=qn.edge_w, weight=w_q, hw=hw)
+    arrays = {
+        "row_ptr": csr.row_ptr.astype("<u4"),
+        "col_idx": csr.col_idx.astype("<u2" if idx16 else "<u4"),
+        "feat_in": np.ascontiguousarray(x_q, dtype="<i2"),
+    }
+    for key, arr in (("edge_w", qn.edge_w), ("src_scale", qn.src_scale), ("dst_scale", qn.dst_scale)):
+        if arr is not None:
+            arrays[key] = arr.astype("<u2")
+    if w_q is not None:
+        arrays["weight"] = w_q.astype("<i2")
+    problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode))
+    return Vector(name, problem, arrays, expect)
+
+
+def random_features(rng, n: int, feat_dim: int, spread: float = 1.0) -> np.ndarray:
+    return FEAT.quantize(rng.normal(0, spread, (n, feat_dim)))
+
+
+def random_vector(rng: np.random.Generator, name: str, hw: HwConfig = DEFAULT_HW, scale: int = 1) -> Vector:
+    n_dst = int(rng.integers(0, 24 * scale + 1))
+    n_src = int(rng.integers(1, 24 * scale + 1))
+    feat_dim = hw.feat_align * int(rng.integers(1, max(2, min(4, hw.max_feat // hw.feat_align)) + 1))
+    csr = random_graph(rng, n_dst, n_src, rng.uniform(0, 6), skew=rng.uniform(0.3, 1.5))
+    x = random_features(rng, n_src, feat_dim, spread=rng.choice([0.25, 1.0, 4.0]))
+    return make_vector(name, csr, x, str(rng.choice(NORMS)), rng, apply_w=bool(rng.random() < 0.3),
+                       relu=bool(rng.random() < 0.4), dram=bool(rng.random() < 0.3),
+                       idx16=bool(rng.random() < 0.2), hw=hw)
+
+
+def edge_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
+    rng = np.random.default_rng(seed)
+    fa = hw.feat_align
+    out = []
+    empty = CSR(np.zeros(1, np.uint32), np.zeros(0, np.uint32), 0)
+    out.append(make_vector("empty_graph", empty, np.zeros((0, fa), np.int16), "sum", rng, hw=hw))
+    no_edges = CSR(np.zeros(6, np.uint32), np.zeros(0, np.uint32), 3)
+    out.append(make_vector("rows_without_neighbours", no_edges, random_features(rng, 3, fa), "symmetric", rng, hw=hw))
+    single = CSR(np.array([0, 1], np.uint32), np.array([0], np.uint32), 1)
+    out.append(make_vector("single_node_self_loop", single, random_features(rng, 1, fa), "symmetric", rng, hw=hw))
+    hub_deg = 4096
+    hub = CSR(np.array([0, 3, 3 + hub_deg, 3 + hub_deg + 2], np.uint32),
+              rng.integers(0, 50, 3 + hub_deg + 2).astype(np.uint32), 50)
+    for kind in ("sum", "symmetric", "mean"):
+        out.append(make_vector(f"hub_{hub_deg}_{kind}", hub, random_features(rng, 50, fa, 0.5), kind, rng, hw=hw))
+    g = random_graph(rng, 5, 7, 3)
+    out.append(make_vector("feat_dim_at_limit", g, random_features(rng, 7, hw.max_feat), "symmetric",
+                           rng, apply_w=True, relu=True, hw=hw))
+    big = np.full((8, fa), FEAT.int_max, np.int16)
+    big[::2] = FEAT.int_min
+    sat = CSR(np.array([0, 8, 16], np.uint32), np.array(list(range(0, 8, 2)) * 2 + list(range(8)), np.uint32), 8)
+    out.append(make_vector("saturate_sum", sat, big, "sum", rng, hw=hw))
+    out.append(make_vector("saturate_w_relu", sat, big, "mean", rng, apply_w=True, relu=True, w_scale=8.0, hw=hw))
+    # more source rows than the node table holds: several partitions (and the acc_buf path)
+    rows = hw.table_rows(fa)
+    n_src = 2 * rows + rows // 2 + 1
+    tiled = random_graph(rng, 12, n_src, 20, skew=0.2)
+    for kind, dram in (("symmetric", False), ("weighted", False), ("symmetric", True)):
+        out.append(make_vector(f"tiled_{kind}{'_dram' if dram else ''}", tiled,
+                               random_features(rng, n_src, fa), kind, rng, dram=dram, hw=hw))
+    idx = random_graph(rng, 9, min(IDX16_MAX_SRC, 300), 5)
+    out.append(make_vector("idx16_gcn", idx, random_features(rng, idx.n_src, fa), "symmetric", rng,
+                           apply_w=True, relu=True, idx16=True, hw=hw))
+    return out
+
+
+def error_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
+    """Malformed calls: the golden model rejects them; the hardware must flag `expect_error`,
+    still raise ap_done, write nothing outside feat_out/acc_buf, and run the next call."""
+    rng = np.random.default_rng(seed)
+    fa = hw.feat_align
+    base = make_vector("base", random_graph(rng, 6, 9, 3), random_features(rng, 9, fa), "symmetric", rng, hw=hw)
+    out = []
+
+    def variant(name, err, **changes):
+        v = Vector(name, base.problem, {k: a.copy() for k, a in base.arrays.items()}, None, int(err))
+        for key, val in changes.items():
+            if key == "problem":
+                v.problem = val
+            elif key == "pointer":
+                v.pointer_override = val
+            elif key == "axi_error":
+                v.axi_error = val
+            else:
+                v.arrays[key] = val
+        out.append(v)
+        return v
+
+    p = base.problem
+    col = base.arrays["col_idx"].copy()
+    col[len(col) // 2] = p.n_src
+    variant("err_index_eq_n_src", Err.INDEX, col_idx=col)
+    col2 = base.arrays["col_idx"].copy()
+    col2[-1] = 0xFFFFFFFF
+    variant("err_index_huge", Err.INDEX, col_idx=col2)
+    rp = base.arrays["row_ptr"].copy()
+    rp[2] = rp[3] + 1
+    variant("err_row_ptr_decreasing", Err.ROW_PTR, row_ptr=rp)
+    rp_end = base.arrays["row_ptr"].copy()
+    rp_end[-1] = p.n_edges + 5
+    variant("err_row_ptr_past_end", Err.ROW_PTR, row_ptr=rp_end)
+    variant("err_feat_dim_not_lanes", Err.ARG,
+            problem=Problem(p.n_dst, p.n_src, p.n_edges, fa + fa // 2 if fa > 1 else 0, p.mode))
+    variant("err_feat_dim_too_big", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, hw.max_feat + fa, p.mode))
+    layout, _ = base.layout(hw)
+    variant("err_misaligned_feat_in", Err.ALIGN, pointer={"feat_in": layout["feat_in"][0] + 2})
+    variant("err_misaligned_feat_out", Err.ALIGN, pointer={"feat_out": layout["feat_out"][0] + 8})
+    variant("err_wrapping_feat_out", Err.RANGE, pointer={"feat_out": (1 << 64) - BUFFER_TAIL})
+    variant("err_null_col_idx", Err.ARG, pointer={"col_idx": 0})
+    variant("err_axi_slverr_feat_in", Err.AXI_RD, axi_error=(layout["feat_in"][0], layout["feat_in"][1]))
+    return out
+
+
+BUFFER_TAIL = 64  # a pointer this close to 2**64 makes any non-trivial buffer wrap
+
+
+def standard_cases(hw: HwConfig = DEFAULT_HW, seed: int = 1, n_random: int = 200, scale: int = 1) -> list[Vector]:
+    rng = np.random.default_rng(seed)
+    randoms = [random_vector(rng, f"random_{i:04d}", hw, scale) for i in range(n_random)]
+    return edge_cases(hw, seed) + randoms + error_cases(hw, seed)

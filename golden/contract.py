@@ -1,0 +1,211 @@
+"""The gnn_agg interface contract in code: register map, mode and error bits, hardware
+parameters and memory layout.
+
+docs/CONTRACT.md is the prose version of this file; the HLS kernel (hls/gnn_agg_regs.h) and the
+RTL (rtl/gnn_agg_pkg.sv) carry the same numbers and a test checks that all three agree.
+"""
+from __future__ import annotations
+
+import dataclasses
+from enum import IntEnum, IntFlag
+
+KERNEL_NAME = "gnn_agg"
+VLNV = "gnnagg:hls:gnn_agg:1.0"
+HW_MAGIC = 0x474E4101  # "GNA" + contract version 1
+
+#: every buffer must start on this byte boundary (covers 64- and 128-bit buses and cache lines)
+BUFFER_ALIGN = 64
+#: accumulator width; with 16-bit terms it bounds the degree of one destination row
+ACC_BITS = 32
+FEAT_BITS = 16
+MAX_DEGREE = 1 << (ACC_BITS - FEAT_BITS)
+IDX16_MAX_SRC = 1 << 16
+
+
+class Reg(IntEnum):
+    """Byte offsets in the s_axi_control space (Vitis HLS layout: 12-byte pointer slots
+    [low, high, reserved], 8-byte scalar slots [data, reserved])."""
+
+    CTRL = 0x00
+    GIE = 0x04
+    IER = 0x08
+    ISR = 0x0C
+    ROW_PTR = 0x10
+    COL_IDX = 0x1C
+    EDGE_W = 0x28
+    SRC_SCALE = 0x34
+    DST_SCALE = 0x40
+    FEAT_IN = 0x4C
+    WEIGHT = 0x58
+    FEAT_OUT = 0x64
+    ACC_BUF = 0x70
+    N_DST = 0x7C
+    N_SRC = 0x84
+    N_EDGES = 0x8C
+    FEAT_DIM = 0x94
+    MODE = 0x9C
+    # read-only status, valid after ap_done
+    STAT_CYCLES = 0xA4
+    STAT_EDGES = 0xAC
+    STAT_STALLS = 0xB4
+    STAT_RD_BEATS = 0xBC
+    STAT_WR_BEATS = 0xC4
+    STAT_ERROR = 0xCC
+    # read-only hardware description, constant
+    HW_MAGIC = 0xD4
+    HW_PARAMS = 0xDC  # [7:0] bus bytes, [15:8] lanes, [23:16] processing elements
+    HW_MAX_FEAT = 0xE4
+    HW_TABLE_ELEMS = 0xEC
+
+
+POINTER_REGS = (Reg.ROW_PTR, Reg.COL_IDX, Reg.EDGE_W, Reg.SRC_SCALE, Reg.DST_SCALE,
+                Reg.FEAT_IN, Reg.WEIGHT, Reg.FEAT_OUT, Reg.ACC_BUF)
+SCALAR_REGS = (Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM, Reg.MODE)
+STATUS_REGS = (Reg.STAT_CYCLES, Reg.STAT_EDGES, Reg.STAT_STALLS, Reg.STAT_RD_BEATS,
+               Reg.STAT_WR_BEATS, Reg.STAT_ERROR)
+CTRL_ADDR_BITS = 8
+
+
+class Ctrl(IntFlag):
+    AP_START = 1 << 0
+    AP_DONE = 1 << 1  # clear on read
+    AP_IDLE = 1 << 2
+    AP_READY = 1 << 3
+    AUTO_RESTART = 1 << 7
+    INTERRUPT = 1 << 9
+
+
+class Irq(IntFlag):
+    """IER / ISR bits; ISR bits toggle when written with 1."""
+
+    DONE = 1 << 0
+    READY = 1 << 1
+
+
+class Mode(IntFlag):
+    PRE_SCALE = 1 << 0    # t_u = q(src_scale[u] * x_u) when the source row enters the pipeline
+    POST_SCALE = 1 << 1   # y_v = q(dst_scale[v] * acc_v)
+    EDGE_WEIGHT = 1 << 2  # m_e = q(edge_w[e] * t_u): the only per-edge multiply
+    APPLY_W = 1 << 3      # y_v = q(W @ y_v), W square feat_dim x feat_dim
+    RELU = 1 << 4         # y_v = max(y_v, 0)
+    DRAM_GATHER = 1 << 5  # fetch each neighbour row from DRAM instead of the on-chip table
+    IDX16 = 1 << 6        # col_idx stored as uint16 (needs n_src <= 65536)
+
+    # Eq. 1 normalizations expressed as mode bits
+    SYMMETRIC = PRE_SCALE | POST_SCALE
+    MEAN = POST_SCALE
+    SUM = 0
+
+
+ALL_MODE_BITS = int(Mode.PRE_SCALE | Mode.POST_SCALE | Mode.EDGE_WEIGHT | Mode.APPLY_W
+                    | Mode.RELU | Mode.DRAM_GATHER | Mode.IDX16)
+
+
+class Err(IntFlag):
+    """STAT_ERROR bits. ARG, ALIGN and RANGE are found before any memory access (then the kernel
+    touches no memory at all); the others are found while running: the offending edge or row is
+    neutralised, the run completes, ap_done comes, and outputs are undefined but every write
+    stays inside feat_out / acc_buf."""
+
+    ARG = 1 << 0      # feat_dim 0 / not a multiple of lanes / > max; needed pointer is 0; IDX16 with n_src > 65536
+    ALIGN = 1 << 1    # a used pointer not BUFFER_ALIGN-aligned
+    RANGE = 1 << 2    # a used buffer's address range wraps past 2**64
+    ROW_PTR = 1 << 3  # row_ptr[0] != 0, decreasing, row_ptr[n_dst] != n_edges, degree > MAX_DEGREE
+    INDEX = 1 << 4    # col_idx[e] >= n_src
+    AXI_RD = 1 << 5   # SLVERR / DECERR on a read
+    AXI_WR = 1 << 6   # SLVERR / DECERR on a write
+
+
+@dataclasses.dataclass(frozen=True)
+class HwConfig:
+    """Synthesis-time parameters of one accelerator build."""
+
+    bus_bits: int = 64          # 64: PYNQ-Z2 HP ports; 128: Zynq UltraScale+
+    lanes: int = 16             # feature elements one processing element adds per cycle
+    pes: int = 1                # processing elements (edges per cycle in table mode)
+    max_feat: int = 256         # largest feat_dim
+    table_elems: int = 1 << 17  # on-chip node table capacity in feature elements
+
+    def __post_init__(self):
+        if self.bus_bits not in (32, 64, 128, 256, 512):
+            raise ValueError(f"bus_bits must be 32..512 and a power of two, got {self.bus_bits}")
+        for name in ("lanes", "pes", "max_feat", "table_elems"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be positive, got {getattr(self, name)}")
+        if self.max_feat % self.lanes:
+            raise ValueError(f"max_feat {self.max_feat} is not a multiple of lanes {self.lanes}")
+        if self.table_elems < self.max_feat:
+            raise ValueError("the node table must hold at least one row of max_feat elements")
+
+    @property
+    def bus_bytes(self) -> int:
+        return self.bus_bits // 8
+
+    @property
+    def feat_align(self) -> int:
+        """feat_dim must be a multiple of this: whole lanes and whole bus words per row."""
+        import math
+        return math.lcm(self.lanes, self.bus_bits // FEAT_BITS)
+
+    def table_rows(self, feat_dim: int) -> int:
+        return self.table_elems // feat_dim
+
+    def partitions(self, n_src: int, feat_dim: int) -> int:
+        """Source partitions the table mode makes (1 when the whole source table fits)."""
+        rows = self.table_rows(feat_dim)
+        return max(1, -(-n_src // rows))
+
+    @property
+    def hw_params_word(self) -> int:
+        return self.bus_bytes | (self.lanes << 8) | (self.pes << 16)
+
+
+#: configurations we build; the names are the BOARD values of `make bitstream`
+BOARDS = {
+    "pynq-z2": HwConfig(bus_bits=64, lanes=16, pes=1, max_feat=256, table_elems=1 << 17),
+    "kv260": HwConfig(bus_bits=128, lanes=64, pes=4, max_feat=256, table_elems=1 << 20),
+    "zcu104": HwConfig(bus_bits=128, lanes=64, pes=4, max_feat=256, table_elems=1 << 20),
+}
+DEFAULT_HW = BOARDS["pynq-z2"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Problem:
+    """The scalar arguments of one kernel call."""
+
+    n_dst: int
+    n_src: int
+    n_edges: int
+    feat_dim: int
+    mode: int
+
+    def buffer_bytes(self, hw: HwConfig) -> dict[str, int]:
+        """Size in bytes of every buffer the call uses (unused buffers are absent)."""
+        m = Mode(self.mode)
+        idx_bytes = 2 if m & Mode.IDX16 else 4
+        sizes = {
+            "row_ptr": 4 * (self.n_dst + 1),
+            "col_idx": idx_bytes * self.n_edges,
+            "feat_in": 2 * self.n_src * self.feat_dim,
+            "feat_out": 2 * self.n_dst * self.feat_dim,
+        }
+        if m & Mode.EDGE_WEIGHT:
+            sizes["edge_w"] = 2 * self.n_edges
+        if m & Mode.PRE_SCALE:
+            sizes["src_scale"] = 2 * self.n_src
+        if m & Mode.POST_SCALE:
+            sizes["dst_scale"] = 2 * self.n_dst
+        if m & Mode.APPLY_W:
+            sizes["weight"] = 2 * self.feat_dim * self.feat_dim
+        if self.needs_acc_buf(hw):
+            sizes["acc_buf"] = 4 * self.n_dst * self.feat_dim
+        return sizes
+
+    def needs_acc_buf(self, hw: HwConfig) -> bool:
+        return (not self.mode & Mode.DRAM_GATHER) and self.feat_dim > 0 and \
+            hw.partitions(self.n_src, self.feat_dim) > 1
+
+
+BUFFER_NAMES = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale", "feat_in", "weight",
+                "feat_out", "acc_buf")
+BUFFER_REG = dict(zip(BUFFER_NAMES, POINTER_REGS))

@@ -1,0 +1,197 @@
+"""Graphs in CSR form: validation, building from interaction lists, degree statistics.
+
+A `CSR` is destination-major, as the accelerator reads it: the neighbours u of destination v are
+`col_idx[row_ptr[v]:row_ptr[v+1]]`, each an index into the n_src source rows.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+
+@dataclasses.dataclass(frozen=True)
+class CSR:
+    row_ptr: np.ndarray  # uint32 [n_dst + 1]
+    col_idx: np.ndarray  # uint32 [n_edges]
+    n_src: int
+
+    def __post_init__(self):
+        validate_csr(self.row_ptr, self.col_idx, self.n_src)
+        object.__setattr__(self, "row_ptr", np.ascontiguousarray(self.row_ptr, dtype=np.uint32))
+        object.__setattr__(self, "col_idx", np.ascontiguousarray(self.col_idx, dtype=np.uint32))
+
+    @property
+    def n_dst(self) -> int:
+        return len(self.row_ptr) - 1
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.col_idx)
+
+    @property
+    def in_degree(self) -> np.ndarray:
+        """|N(v)| for every destination: the row lengths."""
+        return np.diff(self.row_ptr.astype(np.int64))
+
+    @property
+    def out_degree(self) -> np.ndarray:
+        """How often each source row is gathered (|N(u)| in a symmetric graph)."""
+        return np.bincount(self.col_idx, minlength=self.n_src).astype(np.int64)
+
+    def dst_of_edges(self) -> np.ndarray:
+        return np.repeat(np.arange(self.n_dst, dtype=np.int64), self.in_degree)
+
+    def to_scipy(self, data: np.ndarray | None = None):
+        import scipy.sparse as sp
+        if data is None:
+            data = np.ones(self.n_edges, dtype=np.float64)
+        return sp.csr_matrix((data, self.col_idx.astype(np.int64), self.row_ptr.astype(np.int64)),
+                             shape=(self.n_dst, self.n_src))
+
+    def transpose(self) -> "CSR":
+        """The reverse direction (sources become destinations), edges stably ordered."""
+        order = np.argsort(self.col_idx, kind="stable")
+        counts = self.out_degree
+        row_ptr = np.concatenate([[0], np.cumsum(counts)])
+        return CSR(row_ptr, self.dst_of_edges()[order], self.n_dst)
+
+    @staticmethod
+    def from_edges(dst: np.ndarray, src: np.ndarray, n_dst: int, n_src: int) -> "CSR":
+        """CSR of the edges src -> dst, ordered by destination then by input position."""
+        dst = _as_index(dst, "dst")
+        src = _as_index(src, "src")
+        if len(dst) != len(src):
+            raise ValueError(f"dst and src have different lengths ({len(dst)} vs {len(src)})")
+        if len(dst) and (dst.max() >= n_dst):
+            raise ValueError(f"dst index {int(dst.max())} out of range for n_dst={n_dst}")
+        if len(src) and (src.max() >= n_src):
+            raise ValueError(f"src index {int(src.max())} out of range for n_src={n_src}")
+        order = np.argsort(dst, kind="stable")
+        row_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n_dst))])
+        return CSR(row_ptr, src[order], n_src)
+
+
+def _as_index(a, name: str) -> np.ndarray:
+    a = np.asarray(a)
+    if a.ndim != 1:
+        raise ValueError(f"{name} must be one-dimensional, got shape {a.shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{name} must hold integers, got {a.dtype}")
+    a = a.astype(np.int64)
+    if a.size and a.min() < 0:
+        raise ValueError(f"{name} has a negative index ({int(a.min())})")
+    return a
+
+
+def validate_csr(row_ptr, col_idx, n_src: int) -> None:
+    """Raise ValueError naming the first problem; accept every well-formed CSR."""
+    row_ptr = np.asarray(row_ptr)
+    col_idx = np.asarray(col_idx)
+    if row_ptr.ndim != 1 or len(row_ptr) < 1:
+        raise ValueError(f"row_ptr must be a 1-D array of n_dst+1 >= 1 entries, got shape {row_ptr.shape}")
+    if col_idx.ndim != 1:
+        raise ValueError(f"col_idx must be one-dimensional, got shape {col_idx.shape}")
+    for name, a in (("row_ptr", row_ptr), ("col_idx", col_idx)):
+        if a.size and not np.issubdtype(a.dtype, np.integer):
+            raise ValueError(f"{name} must hold integers, got {a.dtype}")
+    if not isinstance(n_src, (int, np.integer)) or n_src < 0:
+        raise ValueError(f"n_src must be a non-negative integer, got {n_src!r}")
+    if n_src >= 1 << 32:
+        raise ValueError(f"n_src={n_src} does not fit the 32-bit index")
+    rp = row_ptr.astype(np.int64)
+    if rp[0] != 0:
+        raise ValueError(f"row_ptr[0] must be 0, got {int(rp[0])}")
+    steps = np.diff(rp)
+    if steps.size and steps.min() < 0:
+        v = int(np.argmax(steps < 0))
+        raise ValueError(f"row_ptr is not monotone: row_ptr[{v + 1}]={int(rp[v + 1])} < row_ptr[{v}]={int(rp[v])}")
+    if rp[-1] != len(col_idx):
+        raise ValueError(f"row_ptr[-1]={int(rp[-1])} does not match len(col_idx)={len(col_idx)}")
+    if len(col_idx) >= 1 << 32:
+        raise ValueError("more than 2**32-1 edges do not fit the 32-bit row_ptr")
+    if col_idx.size:
+        ci = col_idx.astype(np.int64)
+        bad = (ci < 0) | (ci >= n_src)
+        if bad.any():
+            e = int(np.argmax(bad))
+            raise ValueError(f"col_idx[{e}]={int(ci[e])} out of range for n_src={n_src}")
+
+
+@dataclasses.dataclass(frozen=True)
+class BipartiteGraph:
+    """A user-item interaction graph. Node ids of the unified graph: users 0..n_users-1, then
+    items n_users..n_users+n_items-1 (LightGCN's layout)."""
+
+    n_users: int
+    n_items: int
+    users: np.ndarray  # int64 [n_interactions]
+    items: np.ndarray  # int64 [n_interactions]
+
+    @property
+    def n_nodes(self) -> int:
+        return self.n_users + self.n_items
+
+    def user_to_item(self) -> CSR:
+        """Rows are users, neighbours are items (aggregates item rows into users)."""
+        return CSR.from_edges(self.users, self.items, self.n_users, self.n_items)
+
+    def item_to_user(self) -> CSR:
+        """Rows are items, neighbours are users."""
+        return CSR.from_edges(self.items, self.users, self.n_items, self.n_users)
+
+    def unified(self, self_loops: bool = False) -> CSR:
+        """The symmetric (n_users+n_items)-node adjacency, optionally with A + I."""
+        u = self.users
+        i = self.items + self.n_users
+        dst = [u, i]
+        src = [i, u]
+        if self_loops:
+            nodes = np.arange(self.n_nodes, dtype=np.int64)
+            dst.append(nodes)
+            src.append(nodes)
+        return CSR.from_edges(np.concatenate(dst), np.concatenate(src), self.n_nodes, self.n_nodes)
+
+
+def build_bipartite(users, items, n_users: int | None = None, n_items: int | None = None,
+                    ratings=None, min_rating: float | None = None,
+                    dedupe: bool = True) -> BipartiteGraph:
+    """Interactions (user, item[, rating]) -> BipartiteGraph. Ratings below `min_rating` are
+    dropped (implicit feedback); repeated (user, item) pairs are merged when `dedupe`."""
+    users = _as_index(users, "users")
+    items = _as_index(items, "items")
+    if len(users) != len(items):
+        raise ValueError(f"users and items have different lengths ({len(users)} vs {len(items)})")
+    if ratings is not None:
+        ratings = np.asarray(ratings, dtype=np.float64)
+        if ratings.shape != users.shape:
+            raise ValueError(f"ratings has shape {ratings.shape}, expected {users.shape}")
+        if not np.all(np.isfinite(ratings)):
+            raise ValueError("ratings contain NaN or inf")
+        if min_rating is not None:
+            keep = ratings >= min_rating
+            users, items = users[keep], items[keep]
+    n_users = int(users.max()) + 1 if n_users is None and len(users) else (n_users or 0)
+    n_items = int(items.max()) + 1 if n_items is None and len(items) else (n_items or 0)
+    if len(users) and users.max() >= n_users:
+        raise ValueError(f"user id {int(users.max())} out of range for n_users={n_users}")
+    if len(items) and items.max() >= n_items:
+        raise ValueError(f"item id {int(items.max())} out of range for n_items={n_items}")
+    if dedupe and len(users):
+        key = np.unique(users * n_items + items)
+        users, items = key // n_items, key % n_items
+    return BipartiteGraph(n_users, n_items, users, items)
+
+
+def degree_stats(deg: np.ndarray) -> dict:
+    """Summary of a degree array: what a designer needs to size tables and balance PEs."""
+    deg = np.asarray(deg, dtype=np.int64)
+    if deg.size == 0:
+        return {"n": 0, "min": 0, "max": 0, "mean": 0.0, "median": 0.0, "p99": 0.0,
+                "isolated": 0, "gini": 0.0}
+    s = np.sort(deg)
+    total = s.sum()
+    gini = 0.0 if total == 0 else float(1 - 2 * np.sum(np.cumsum(s)) / (len(s) * total) + 1 / len(s))
+    return {"n": int(len(deg)), "min": int(s[0]), "max": int(s[-1]), "mean": float(s.mean()),
+            "median": float(np.median(s)), "p99": float(np.percentile(s, 99)),
+            "isolated": int(np.sum(s == 0)), "gini": gini}

@@ -1,0 +1,182 @@
+"""Bit-exact model of what the gnn_agg kernel computes (docs/CONTRACT.md, "Arithmetic").
+
+For destination v, feature element j, with q_F(.) = AP_RND + AP_SAT into FEAT:
+
+    t_u   = PRE_SCALE   ? q_F(src_scale[u] * x_u)   : x_u        (as the row enters the table)
+    m_e   = EDGE_WEIGHT ? q_F(edge_w[e] * t_u)       : t_u        (the only per-edge multiply)
+    acc_v = sum_e m_e                                             (exact, ACC = 32 bits)
+    y_v   = POST_SCALE  ? q_F(dst_scale[v] * acc_v)  : sat_F(acc_v)
+    y_v   = APPLY_W     ? q_F(sum_k W[j][k] * y_v[k]) : y_v       (exact sum, one rounding)
+    y_v   = RELU        ? max(y_v, 0)                : y_v
+
+The sum is exact because a row has at most MAX_DEGREE = 2**16 terms of 16 bits, so neither the
+order of the adds nor the number of processing elements or source partitions changes a bit.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import scipy.sparse as sp
+
+from .contract import ALL_MODE_BITS, DEFAULT_HW, IDX16_MAX_SRC, MAX_DEGREE, HwConfig, Mode
+from .fixed import ACC, COEF, FEAT, WGT, FixedFormat
+from .graph import validate_csr
+
+EDGE_CHUNK = 1 << 16
+
+
+@dataclasses.dataclass(frozen=True)
+class NumericFormats:
+    feat: FixedFormat = FEAT
+    coef: FixedFormat = COEF
+    wgt: FixedFormat = WGT
+    acc: FixedFormat = ACC
+
+    def __post_init__(self):
+        if self.acc.frac != self.feat.frac:
+            raise ValueError("the accumulator must keep the feature's fractional bits (exact sum)")
+        if self.coef.signed:
+            raise ValueError("coefficients are unsigned")
+
+
+DEFAULT_FORMATS = NumericFormats()
+
+
+def _check_int_array(a, name: str, shape: tuple, fmt: FixedFormat) -> np.ndarray:
+    a = np.asarray(a)
+    if a.shape != shape:
+        raise ValueError(f"{name} has shape {a.shape}, expected {shape}")
+    if a.size and not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{name} must hold {fmt.dtype} fixed-point integers, got {a.dtype} "
+                         f"(quantize floats with FixedFormat.quantize first)")
+    if a.size and (a.min() < fmt.int_min or a.max() > fmt.int_max):
+        raise ValueError(f"{name} has values outside [{fmt.int_min}, {fmt.int_max}] ({fmt.hls_type})")
+    return a.astype(np.int64)
+
+
+def check_problem(n_dst: int, n_src: int, n_edges: int, feat_dim: int, mode: int,
+                  hw: HwConfig = DEFAULT_HW) -> None:
+    """The argument checks the kernel itself makes (Err.ARG), as ValueErrors."""
+    if mode & ~ALL_MODE_BITS:
+        raise ValueError(f"mode 0x{mode:x} has unknown bits (known: 0x{ALL_MODE_BITS:x})")
+    for name, v in (("n_dst", n_dst), ("n_src", n_src), ("n_edges", n_edges)):
+        if not 0 <= v < 1 << 32:
+            raise ValueError(f"{name}={v} does not fit 32 bits")
+    if feat_dim <= 0 or feat_dim > hw.max_feat or feat_dim % hw.feat_align:
+        raise ValueError(f"feat_dim={feat_dim} must be a positive multiple of {hw.feat_align} "
+                         f"(lanes={hw.lanes}, bus={hw.bus_bits} bits) and at most {hw.max_feat}")
+    if mode & Mode.IDX16 and n_src > IDX16_MAX_SRC:
+        raise ValueError(f"IDX16 needs n_src <= {IDX16_MAX_SRC}, got {n_src}")
+
+
+def gnn_agg(row_ptr, col_idx, feat_in, *, n_src: int, mode: int, src_scale=None, dst_scale=None,
+            edge_w=None, weight=None, hw: HwConfig = DEFAULT_HW,
+            fmt: NumericFormats = DEFAULT_FORMATS) -> np.ndarray:
+    """One kernel call on the kernel's own arguments; returns feat_out (FEAT integers)."""
+    mode = int(mode)
+    validate_csr(row_ptr, col_idx, n_src)
+    row_ptr = np.asarray(row_ptr, dtype=np.int64)
+    col_idx = np.asarray(col_idx, dtype=np.int64)
+    n_dst, n_edges = len(row_ptr) - 1, len(col_idx)
+    feat_in = np.asarray(feat_in)
+    if feat_in.ndim != 2:
+        raise ValueError(f"feat_in must be 2-D [n_src, feat_dim], got shape {feat_in.shape}")
+    feat_dim = feat_in.shape[1]
+    check_problem(n_dst, n_src, n_edges, feat_dim, mode, hw)
+    deg = np.diff(row_ptr)
+    if deg.size and deg.max() > MAX_DEGREE:
+        raise ValueError(f"row {int(np.argmax(deg))} has degree {int(deg.max())} > {MAX_DEGREE}, "
+                         f"which could overflow the {fmt.acc.bits}-bit accumulator")
+    x = _check_int_array(feat_in, "feat_in", (n_src, feat_dim), fmt.feat)
+
+    def operand(flag, arr, name, shape, f):
+        if mode & flag:
+            if arr is None:
+                raise ValueError(f"mode has {flag.name} but {name} is missing")
+            return _check_int_array(arr, name, shape, f)
+        if arr is not None:
+            raise ValueError(f"{name} is given but mode has no {flag.name}")
+        return None
+
+    s_src = operand(Mode.PRE_SCALE, src_scale, "src_scale", (n_src,), fmt.coef)
+    s_dst = operand(Mode.POST_SCALE, dst_scale, "dst_scale", (n_dst,), fmt.coef)
+    w_e = operand(Mode.EDGE_WEIGHT, edge_w, "edge_w", (n_edges,), fmt.coef)
+    w = operand(Mode.APPLY_W, weight, "weight", (feat_dim, feat_dim), fmt.wgt)
+
+    t = x if s_src is None else fmt.feat.round_shift(s_src[:, None] * x, fmt.coef.frac).astype(np.int64)
+    acc = _edge_sum(row_ptr, col_idx, t, w_e, fmt)
+    if s_dst is None:
+        y = fmt.feat.saturate(acc)
+    else:
+        y = fmt.feat.round_shift(s_dst[:, None] * acc, fmt.coef.frac)
+    if w is not None:
+        y = fmt.feat.round_shift(y.astype(np.int64) @ w.T, fmt.wgt.frac)
+    if mode & Mode.RELU:
+        y = np.maximum(y, 0)
+    return y.astype(fmt.feat.dtype)
+
+
+def _edge_sum(row_ptr, col_idx, t, w_e, fmt: NumericFormats) -> np.ndarray:
+    """acc[v] = sum over v's edges of m_e, exactly, in int64."""
+    n_dst, n_edges = len(row_ptr) - 1, len(col_idx)
+    if w_e is None:  # adds only: the adjacency (duplicates counted) times t, exact in int64
+        a = sp.csr_matrix((np.ones(n_edges, dtype=np.int64), col_idx, row_ptr),
+                          shape=(n_dst, t.shape[0]))
+        return np.asarray(a @ t, dtype=np.int64)
+    acc = np.zeros((n_dst, t.shape[1]), dtype=np.int64)
+    dst = np.repeat(np.arange(n_dst), np.diff(row_ptr))
+    for lo in range(0, n_edges, EDGE_CHUNK):
+        hi = min(lo + EDGE_CHUNK, n_edges)
+        m = fmt.feat.round_shift(w_e[lo:hi, None] * t[col_idx[lo:hi]], fmt.coef.frac)
+        scatter = sp.csr_matrix((np.ones(hi - lo, dtype=np.int64), (dst[lo:hi], np.arange(hi - lo))),
+                                shape=(n_dst, hi - lo))
+        acc += scatter @ m.astype(np.int64)
+    return acc
+
+
+def error_bound(row_ptr, col_idx, feat_in, *, n_src: int, mode: int, src_scale=None,
+                dst_scale=None, edge_w=None, weight=None, fmt: NumericFormats = DEFAULT_FORMATS):
+    """Per-element bound on |gnn_agg(...) * lsb - float Eq. 1| where the float reference uses the
+    *unquantized* coefficients (src_scale etc. given here as floats) and the dequantized
+    features x = feat_in * lsb. Valid where no step saturates. Each rounding to FEAT adds at
+    most half an LSB; each quantized coefficient is off by at most half a COEF LSB:
+
+        e_t   = |x| dc + df                         (PRE_SCALE, else 0)
+        e_m   = |w| e_t + |t| dc + df               (EDGE_WEIGHT, else e_t)
+        e_acc = sum_e e_m
+        e_y   = |d| e_acc + |acc| dc + df           (POST_SCALE, else e_acc)
+        e_z   = |W| e_y + |W - Wq| |y| + df         (APPLY_W; ReLU never increases an error)
+
+    with df = FEAT lsb / 2, dc = COEF lsb / 2; |t|, |acc|, |y| are bounded by the float
+    magnitudes plus their own errors. Returns a float64 [n_dst, feat_dim] array."""
+    row_ptr = np.asarray(row_ptr, dtype=np.int64)
+    col_idx = np.asarray(col_idx, dtype=np.int64)
+    x = np.abs(fmt.feat.to_float(feat_in))
+    df, dc = fmt.feat.lsb / 2, fmt.coef.lsb / 2
+    n_dst = len(row_ptr) - 1
+    a = sp.csr_matrix((np.ones(len(col_idx)), col_idx, row_ptr), shape=(n_dst, n_src))
+    if mode & Mode.PRE_SCALE:
+        s = np.abs(np.asarray(src_scale, dtype=np.float64))[:, None]
+        e_t, t_mag = x * dc + df, s * x + x * dc + df
+    else:
+        e_t, t_mag = np.zeros_like(x), x
+    if mode & Mode.EDGE_WEIGHT:
+        w = np.abs(np.asarray(edge_w, dtype=np.float64))
+        aw = sp.csr_matrix((w, col_idx, row_ptr), shape=(n_dst, n_src))
+        e_acc = aw @ e_t + a @ (t_mag * dc + e_t * dc + df)
+        acc_mag = aw @ t_mag + e_acc
+    else:
+        e_acc = a @ e_t
+        acc_mag = a @ t_mag
+    if mode & Mode.POST_SCALE:
+        d = np.abs(np.asarray(dst_scale, dtype=np.float64))[:, None]
+        e_y = d * e_acc + acc_mag * dc + df
+        y_mag = d * acc_mag + e_y
+    else:
+        e_y, y_mag = e_acc, acc_mag
+    if mode & Mode.APPLY_W:
+        wf = np.asarray(weight, dtype=np.float64)
+        wq_err = np.abs(fmt.wgt.to_float(fmt.wgt.quantize(wf)) - wf)
+        e_y = e_y @ np.abs(wf).T + y_mag @ wq_err.T + e_y @ wq_err.T + df
+    return np.asarray(e_y)
