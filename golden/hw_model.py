@@ -149,13 +149,16 @@ def error_bound(row_ptr, col_idx, feat_in, *, n_src: int, mode: int, src_scale=N
         e_z   = |W| e_y + |W - Wq| |y| + df         (APPLY_W; ReLU never increases an error)
 
     with df = FEAT lsb / 2, dc = COEF lsb / 2; |t|, |acc|, |y| are bounded by the float
-    magnitudes plus their own errors. Returns a float64 [n_dst, feat_dim] array."""
+    magnitudes plus their own errors. Returns (bound, valid): float64 [n_dst, feat_dim] arrays,
+    `valid` False where a magnitude bound of some step reaches the FEAT range (saturation may
+    occur there and the bound does not apply)."""
     row_ptr = np.asarray(row_ptr, dtype=np.int64)
     col_idx = np.asarray(col_idx, dtype=np.int64)
     x = np.abs(fmt.feat.to_float(feat_in))
     df, dc = fmt.feat.lsb / 2, fmt.coef.lsb / 2
     n_dst = len(row_ptr) - 1
     a = sp.csr_matrix((np.ones(len(col_idx)), col_idx, row_ptr), shape=(n_dst, n_src))
+    limit = fmt.feat.max
     if mode & Mode.PRE_SCALE:
         s = np.abs(np.asarray(src_scale, dtype=np.float64))[:, None]
         e_t, t_mag = x * dc + df, s * x + x * dc + df
@@ -166,17 +169,24 @@ def error_bound(row_ptr, col_idx, feat_in, *, n_src: int, mode: int, src_scale=N
         aw = sp.csr_matrix((w, col_idx, row_ptr), shape=(n_dst, n_src))
         e_acc = aw @ e_t + a @ (t_mag * dc + e_t * dc + df)
         acc_mag = aw @ t_mag + e_acc
+        # every term m_e must stay in range (a row's largest weight times the largest |t|)
+        term_ok = aw.max(axis=1).toarray() * t_mag.max(initial=0) < limit if n_src \
+            else np.ones((n_dst, 1), bool)
     else:
         e_acc = a @ e_t
         acc_mag = a @ t_mag
+        term_ok = np.ones((n_dst, 1), bool)
     if mode & Mode.POST_SCALE:
         d = np.abs(np.asarray(dst_scale, dtype=np.float64))[:, None]
         e_y = d * e_acc + acc_mag * dc + df
         y_mag = d * acc_mag + e_y
     else:
         e_y, y_mag = e_acc, acc_mag
+    valid = np.asarray(term_ok & (y_mag < limit))
     if mode & Mode.APPLY_W:
         wf = np.asarray(weight, dtype=np.float64)
         wq_err = np.abs(fmt.wgt.to_float(fmt.wgt.quantize(wf)) - wf)
+        z_mag = y_mag @ (np.abs(wf) + wq_err).T
         e_y = e_y @ np.abs(wf).T + y_mag @ wq_err.T + e_y @ wq_err.T + df
-    return np.asarray(e_y)
+        valid = valid.all(axis=1, keepdims=True) & (z_mag + e_y < limit)
+    return np.asarray(e_y), np.broadcast_to(valid, e_y.shape)
