@@ -1,0 +1,305 @@
+"""Host driver for the gnn_agg accelerator: one API, three backends.
+
+    acc = Accelerator(backend="cpu")          # "cpu" | "sim" | "board"
+    g = acc.load_graph(csr, norm)             # validated, quantized, uploaded once
+    y_q = acc.aggregate(g, x_q, weight_q=None, relu=False, gather="table")
+    acc.status                                # RunStatus of the last call
+    acc.close()
+
+Everything a caller can get wrong is checked here, before a backend sees it, so a bad call raises
+ValueError and nothing reaches the device. The backends only move data and run the kernel:
+
+* ``cpu``   -- golden.hw_model.gnn_agg (vectorized NumPy/SciPy), for machines with no device;
+* ``sim``   -- the RTL compiled by Verilator with the C++ harness in sim/harness/;
+* ``board`` -- a PYNQ overlay on a Zynq board.
+
+``sim`` and ``board`` share host/backends/device.py (buffer packing and the register sequence);
+they differ only in the transport underneath. See docs/HOST.md.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from golden.contract import (BOARDS, IDX16_MAX_SRC, MAX_DEGREE, Err, HwConfig, Mode, Problem)
+from golden.fixed import COEF, FEAT, WGT, FixedFormat
+from golden.graph import CSR, validate_csr
+from golden.hw_model import check_problem
+from golden.norm import Normalization
+
+BACKENDS = ("cpu", "sim", "board")
+GATHERS = {"table": 0, "dram": int(Mode.DRAM_GATHER)}
+NORM_BITS = Mode.PRE_SCALE | Mode.POST_SCALE | Mode.EDGE_WEIGHT
+
+
+class DeviceError(RuntimeError):
+    """The kernel finished with a non-zero stat_error; `error` holds the raw bits and `reasons`
+    their Err names. The device stays usable: the next call runs normally."""
+
+    def __init__(self, error: int, detail: str = ""):
+        self.error = int(error)
+        self.reasons = decode_error(self.error)
+        text = f"gnn_agg reported stat_error=0x{self.error:x} ({', '.join(self.reasons) or 'none'})"
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+
+def decode_error(error: int) -> tuple[str, ...]:
+    """Err bit names of a stat_error word; unknown bits appear as BIT<n>."""
+    names = [e.name for e in Err if error & e]
+    known = 0
+    for e in Err:
+        known |= int(e)
+    names += [f"BIT{b}" for b in range(32) if error & ~known & (1 << b)]
+    return tuple(names)
+
+
+@dataclasses.dataclass(frozen=True)
+class RunStatus:
+    """The status registers of one call (docs/CONTRACT.md, stat_*)."""
+
+    cycles: int = 0
+    edges: int = 0
+    stalls: int = 0
+    rd_beats: int = 0
+    wr_beats: int = 0
+    error: int = 0
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphArrays:
+    """A validated graph in the contract's DDR dtypes: what every backend uploads."""
+
+    row_ptr: np.ndarray           # <u4 [n_dst + 1]
+    col_idx: np.ndarray           # <u4 [n_edges], or <u2 with IDX16
+    edge_w: np.ndarray | None     # <u2 COEF [n_edges]   (EDGE_WEIGHT)
+    src_scale: np.ndarray | None  # <u2 COEF [n_src]     (PRE_SCALE)
+    dst_scale: np.ndarray | None  # <u2 COEF [n_dst]     (POST_SCALE)
+    n_src: int
+    mode: int                     # the normalization bits, plus IDX16 when col_idx is 16-bit
+
+    @property
+    def n_dst(self) -> int:
+        return len(self.row_ptr) - 1
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.col_idx)
+
+
+class GraphHandle:
+    """A graph loaded on one Accelerator. Reuse it for any number of aggregate() calls;
+    `release()` (or Accelerator.close()) frees its device buffers."""
+
+    def __init__(self, owner: "Accelerator", arrays: GraphArrays, state):
+        self._owner = owner
+        self.arrays = arrays
+        self.state = state  # the backend's own record of the uploaded buffers
+        self.released = False
+
+    @property
+    def n_dst(self) -> int:
+        return self.arrays.n_dst
+
+    @property
+    def n_src(self) -> int:
+        return self.arrays.n_src
+
+    @property
+    def n_edges(self) -> int:
+        return self.arrays.n_edges
+
+    @property
+    def mode(self) -> int:
+        return self.arrays.mode
+
+    def release(self) -> None:
+        if not self.released:
+            self._owner._backend.release_graph(self.state)
+            self.released = True
+
+
+@dataclasses.dataclass(frozen=True)
+class LayerCall:
+    """One validated kernel call, ready for a backend."""
+
+    problem: Problem
+    feat_in: np.ndarray          # int16 [n_src, feat_dim], C-contiguous
+    weight: np.ndarray | None    # int16 [feat_dim, feat_dim] W[out][in]   (APPLY_W)
+
+
+class Accelerator:
+    """The gnn_agg accelerator behind one of the backends in BACKENDS.
+
+    `hw` is the build's HwConfig; by default the cpu and sim backends use BOARDS["pynq-z2"] and
+    the board backend reads it from the hardware. Further keyword options go to the backend
+    (see host/backends/*.py and docs/HOST.md), e.g. ``Accelerator("sim", read_latency=40)`` or
+    ``Accelerator("board", bitfile="gnn_agg.bit")``."""
+
+    def __init__(self, backend: str = "cpu", hw: HwConfig | None = None, **options):
+        if backend not in BACKENDS:
+            raise ValueError(f"backend must be one of {BACKENDS}, got {backend!r}")
+        if hw is not None and not isinstance(hw, HwConfig):
+            raise ValueError(f"hw must be a golden.contract.HwConfig, got {type(hw).__name__}")
+        self.backend_name = backend
+        self._backend = _open_backend(backend, hw, options)
+        self.hw: HwConfig = self._backend.hw
+        self.status = RunStatus()
+        self._graphs: list[GraphHandle] = []
+        self._closed = False
+
+    # -- graphs ---------------------------------------------------------------------------
+    def load_graph(self, csr: CSR, norm: Normalization, *, idx16: bool | None = None) -> GraphHandle:
+        """Validate `csr` and `norm`, quantize the normalization factors to COEF and upload the
+        graph buffers once. `idx16` stores col_idx as uint16 (halves the index stream); by
+        default it is used whenever n_src <= 65536."""
+        self._check_open()
+        arrays = prepare_graph(csr, norm, idx16=idx16)
+        handle = GraphHandle(self, arrays, self._backend.upload_graph(arrays))
+        self._graphs.append(handle)
+        return handle
+
+    # -- layers ---------------------------------------------------------------------------
+    def aggregate(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
+                  gather: str = "table") -> np.ndarray:
+        """One Eq. 1 layer on graph `g`: returns int16 [n_dst, F] (FEAT), bit-exact with
+        golden.hw_model.gnn_agg. `x_q` is int16 [n_src, F] with F a multiple of hw.feat_align;
+        `weight_q` is int16 [F, F] (WGT, W[out][in]) or None; `gather` is "table" or "dram"."""
+        self._check_open()
+        call = self.prepare_call(g, x_q, weight_q, relu, gather)
+        y, status = self._backend.run(g.state, g.arrays, call)
+        self.status = status
+        return y
+
+    def prepare_call(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
+                     gather: str = "table") -> LayerCall:
+        """The checks aggregate() makes, as a LayerCall (ValueError on anything malformed)."""
+        if not isinstance(g, GraphHandle) or g._owner is not self:
+            raise ValueError("g must be a GraphHandle returned by this Accelerator's load_graph")
+        if g.released:
+            raise ValueError("this graph was released; load it again")
+        if gather not in GATHERS:
+            raise ValueError(f"gather must be one of {tuple(GATHERS)}, got {gather!r}")
+        if not isinstance(relu, (bool, np.bool_)):
+            raise ValueError(f"relu must be a bool, got {relu!r}")
+        x = fixed_array(x_q, "x_q", FEAT, ndim=2)
+        if x.shape[0] != g.n_src:
+            raise ValueError(f"x_q has {x.shape[0]} rows, the graph has n_src={g.n_src}")
+        feat_dim = x.shape[1]
+        mode = g.mode | GATHERS[gather] | (int(Mode.RELU) if relu else 0)
+        w = None
+        if weight_q is not None:
+            w = fixed_array(weight_q, "weight_q", WGT, ndim=2)
+            if w.shape != (feat_dim, feat_dim):
+                raise ValueError(f"weight_q must be [F, F] = ({feat_dim}, {feat_dim}), got {w.shape}")
+            mode |= int(Mode.APPLY_W)
+        check_problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, self.hw)
+        return LayerCall(Problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode), x, w)
+
+    # -- life cycle -----------------------------------------------------------------------
+    def close(self) -> None:
+        if self._closed:
+            return
+        for g in self._graphs:
+            g.release()
+        self._graphs.clear()
+        self._backend.close()
+        self._closed = True
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def _check_open(self):
+        if self._closed:
+            raise ValueError("this Accelerator is closed")
+
+
+def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None) -> GraphArrays:
+    """Validate a graph and its normalization against the contract's limits and pack both in
+    the DDR dtypes (ValueError naming the first problem)."""
+    if not isinstance(csr, CSR):
+        raise ValueError(f"csr must be a golden.graph.CSR, got {type(csr).__name__}")
+    if not isinstance(norm, Normalization):
+        raise ValueError(f"norm must be a golden.norm.Normalization, got {type(norm).__name__}")
+    # CSR validates at construction, but its arrays are mutable: check them again as they are now
+    validate_csr(csr.row_ptr, csr.col_idx, csr.n_src)
+    n_dst, n_src, n_edges = csr.n_dst, csr.n_src, csr.n_edges
+    for name, v in (("n_dst", n_dst), ("n_src", n_src), ("n_edges", n_edges)):
+        if v >= 1 << 32:
+            raise ValueError(f"{name}={v} does not fit the 32-bit argument register")
+    deg = csr.in_degree
+    if deg.size and deg.max() > MAX_DEGREE:
+        v = int(np.argmax(deg))
+        raise ValueError(f"destination {v} has degree {int(deg[v])} > {MAX_DEGREE} (MAX_DEGREE): "
+                         f"its sum could overflow the 32-bit accumulator; split the row")
+    mode = int(norm.mode)
+    if mode & ~int(NORM_BITS):
+        raise ValueError(f"norm.mode 0x{mode:x} has bits other than PRE_SCALE/POST_SCALE/EDGE_WEIGHT")
+    src_scale = _coef(norm.src_scale, Mode.PRE_SCALE, mode, "src_scale", n_src)
+    dst_scale = _coef(norm.dst_scale, Mode.POST_SCALE, mode, "dst_scale", n_dst)
+    edge_w = _coef(norm.edge_w, Mode.EDGE_WEIGHT, mode, "edge_w", n_edges)
+    if idx16 is None:
+        idx16 = n_src <= IDX16_MAX_SRC
+    elif idx16 and n_src > IDX16_MAX_SRC:
+        raise ValueError(f"idx16 needs n_src <= {IDX16_MAX_SRC}, got {n_src}")
+    if idx16:
+        mode |= int(Mode.IDX16)
+    col_idx = np.ascontiguousarray(csr.col_idx, dtype="<u2" if idx16 else "<u4")
+    return GraphArrays(np.ascontiguousarray(csr.row_ptr, dtype="<u4"), col_idx, edge_w, src_scale,
+                       dst_scale, n_src, mode)
+
+
+def _coef(values, flag: Mode, mode: int, name: str, length: int) -> np.ndarray | None:
+    """A normalization factor (float) quantized to COEF, or None when the mode does not use it."""
+    if not mode & flag:
+        if values is not None:
+            raise ValueError(f"norm.{name} is given but norm.mode has no {flag.name}")
+        return None
+    if values is None:
+        raise ValueError(f"norm.mode has {flag.name} but norm.{name} is missing")
+    a = np.asarray(values)
+    if a.shape != (length,):
+        raise ValueError(f"norm.{name} has shape {a.shape}, the graph needs ({length},)")
+    if a.size and not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
+        raise ValueError(f"norm.{name} must be real numbers, got {a.dtype}")
+    a = a.astype(np.float64)
+    if not np.all(np.isfinite(a)):
+        e = int(np.argmax(~np.isfinite(a)))
+        raise ValueError(f"norm.{name}[{e}] is {a[e]}: NaN and inf have no fixed-point value")
+    if a.size and (a.min() < COEF.min or a.max() > COEF.max):
+        raise ValueError(f"norm.{name} must lie in [{COEF.min}, {COEF.max}] ({COEF.hls_type}), "
+                         f"got [{a.min()}, {a.max()}]")
+    return COEF.quantize(a).astype("<u2")
+
+
+def fixed_array(a, name: str, fmt: FixedFormat, ndim: int) -> np.ndarray:
+    """An integer array already in fixed-point format `fmt`, as a C-contiguous fmt.dtype array."""
+    if not isinstance(a, np.ndarray):
+        raise ValueError(f"{name} must be a numpy array of {fmt.dtype} ({fmt.hls_type}), got {type(a).__name__}")
+    if a.ndim != ndim:
+        raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
+    if not np.issubdtype(a.dtype, np.integer):
+        hint = ""
+        if np.issubdtype(a.dtype, np.floating):
+            bad = a.size and not np.all(np.isfinite(a))
+            hint = (" and it contains NaN or inf" if bad else "") + \
+                f"; quantize with golden.fixed.FixedFormat.quantize ({fmt.hls_type}) first"
+        raise ValueError(f"{name} must hold {fmt.dtype} fixed-point integers, got {a.dtype}{hint}")
+    if a.size and (a.min() < fmt.int_min or a.max() > fmt.int_max):
+        raise ValueError(f"{name} has values outside [{fmt.int_min}, {fmt.int_max}] ({fmt.hls_type})")
+    return np.ascontiguousarray(a, dtype=fmt.dtype)
+
+
+def _open_backend(name: str, hw: HwConfig | None, options: dict):
+    if name == "cpu":
+        from .backends.cpu import CpuBackend
+        return CpuBackend(hw or BOARDS["pynq-z2"], **options)
+    if name == "sim":
+        from .backends.sim import open_sim
+        return open_sim(hw or BOARDS["pynq-z2"], **options)
+    from .backends.board import open_board
+    return open_board(hw, **options)
+
