@@ -103,3 +103,17 @@ def test_transpose_and_bipartite_directions_agree():
     assert (ui.to_scipy().T != iu.to_scipy()).nnz == 0
     assert (ui.transpose().to_scipy() != iu.to_scipy()).nnz == 0
     assert np.array_equal(ui.in_degree, iu.out_degree)
+
+
+def test_synthetic_graph_shape_and_skew():
+    from golden.graph import degree_stats, synthetic_bipartite
+    g = synthetic_bipartite(600, 370, 20_000, seed=4)
+    assert len(g.users) == 20_000
+    assert len(np.unique(g.users * g.n_items + g.items)) == 20_000  # distinct pairs
+    csr = g.unified()
+    assert csr.n_edges == 40_000 and csr.n_dst == 970
+    items = degree_stats(csr.in_degree[g.n_users:])
+    assert items["max"] > 5 * items["median"]  # hubs: power-law popularity
+    assert items["gini"] > 0.3
+    with pytest.raises(ValueError, match="do not fit"):
+        synthetic_bipartite(2, 2, 5)
