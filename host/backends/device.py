@@ -1,0 +1,247 @@
+"""The one code path the sim and board backends share: buffer packing in the contract layout and
+the register sequence of a call. Only the Transport underneath differs:
+
+    Transport.allocate(nbytes)      -> DeviceBuffer (64-byte aligned, device_address, uint8 view)
+    Transport.write_reg / read_reg  -- s_axi_control, 32-bit words
+    Transport.wait_done(timeout_s)  -- True once the kernel raised ap_done (interrupt or polling)
+    Transport.reset()               -- bring a hung kernel back to idle
+
+One call (DeviceBackend.execute) is, in this order:
+
+    read CTRL (must be idle)
+    write the 9 pointers (low word, high word) and the 5 scalars, contract order
+    write GIE = 1, IER = done, CTRL = ap_start
+    wait for done (TimeoutError after reset when it does not come)
+    read CTRL (clears ap_done), read ISR and write it back (toggles the set bits to 0)
+    read the 6 status registers; stat_error != 0 -> DeviceError
+"""
+from __future__ import annotations
+
+import abc
+import time
+
+import numpy as np
+
+from golden.contract import (BUFFER_ALIGN, BUFFER_NAMES, BUFFER_REG, HW_MAGIC, SCALAR_REGS,
+                             STATUS_REGS, Ctrl, HwConfig, Irq, Problem, Reg)
+
+from ..driver import DeviceError, GraphArrays, LayerCall, RunStatus
+
+GRAPH_BUFFERS = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale")
+CALL_BUFFERS = ("feat_in", "weight", "feat_out", "acc_buf")
+
+
+class DeviceBuffer(abc.ABC):
+    """Memory the kernel can reach: `view` is the host's uint8 window on it."""
+
+    device_address: int
+    nbytes: int
+    view: np.ndarray
+
+    @abc.abstractmethod
+    def sync_to_device(self) -> None: ...
+
+    @abc.abstractmethod
+    def sync_from_device(self) -> None: ...
+
+    @abc.abstractmethod
+    def free(self) -> None: ...
+
+
+class Transport(abc.ABC):
+    """How registers and memory are reached: a PYNQ overlay, or the Verilator harness."""
+
+    @abc.abstractmethod
+    def allocate(self, nbytes: int) -> DeviceBuffer: ...
+
+    @abc.abstractmethod
+    def write_reg(self, offset: int, value: int) -> None: ...
+
+    @abc.abstractmethod
+    def read_reg(self, offset: int) -> int: ...
+
+    @abc.abstractmethod
+    def wait_done(self, timeout_s: float) -> bool: ...
+
+    @abc.abstractmethod
+    def reset(self) -> None: ...
+
+    @abc.abstractmethod
+    def close(self) -> None: ...
+
+    def expect_writes(self, windows: list[tuple[int, int]]) -> None:
+        """The (address, bytes) windows the next call may write; a transport that can check
+        (the sim) reports writes elsewhere, others ignore this."""
+
+
+def poll_done(transport: Transport, timeout_s: float, interval_s: float = 0.0) -> bool:
+    """Wait for CTRL.ap_done by polling (reading CTRL clears ap_done, so call this once)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        if transport.read_reg(Reg.CTRL) & Ctrl.AP_DONE:
+            return True
+        if time.monotonic() > deadline:
+            return False
+        if interval_s:
+            time.sleep(interval_s)
+
+
+def read_hw_config(transport: Transport) -> HwConfig:
+    """The build's parameters from the hw_* registers (after checking hw_magic)."""
+    magic = transport.read_reg(Reg.HW_MAGIC)
+    if magic != HW_MAGIC:
+        raise RuntimeError(f"no gnn_agg (contract v1) behind this transport: hw_magic=0x{magic:08x}, "
+                           f"expected 0x{HW_MAGIC:08x}")
+    params = transport.read_reg(Reg.HW_PARAMS)
+    return HwConfig(bus_bits=8 * (params & 0xFF), lanes=(params >> 8) & 0xFF, pes=(params >> 16) & 0xFF,
+                    max_feat=transport.read_reg(Reg.HW_MAX_FEAT),
+                    table_elems=transport.read_reg(Reg.HW_TABLE_ELEMS))
+
+
+class DeviceBackend:
+    """Accelerator backend over a Transport: uploads graphs once, keeps one set of per-call
+    buffers (feat_in, weight, feat_out, acc_buf) that grows when a call needs more, and runs the
+    register sequence."""
+
+    def __init__(self, transport: Transport, hw: HwConfig | None, timeout_s: float):
+        self.transport = transport
+        found = read_hw_config(transport)
+        if hw is not None and hw != found:
+            raise ValueError(f"the hardware reports {found}, not the requested {hw}")
+        self.hw = found
+        self.timeout_s = timeout_s
+        self._scratch: dict[str, DeviceBuffer] = {}
+
+    # -- buffers ----------------------------------------------------------------------------
+    def _allocate(self, nbytes: int) -> DeviceBuffer:
+        # an empty buffer still gets an address: a used pointer must never be 0
+        buf = self.transport.allocate(max(nbytes, BUFFER_ALIGN))
+        if buf.device_address % BUFFER_ALIGN:
+            raise RuntimeError(f"transport returned a buffer at 0x{buf.device_address:x}, "
+                               f"not {BUFFER_ALIGN}-byte aligned")
+        return buf
+
+    def upload_graph(self, graph: GraphArrays) -> dict[str, DeviceBuffer]:
+        arrays = {name: getattr(graph, name) for name in GRAPH_BUFFERS}
+        buffers = {}
+        try:
+            for name, a in arrays.items():
+                if a is None:
+                    continue
+                buf = self._allocate(a.nbytes)
+                buf.view[:a.nbytes] = a.view(np.uint8)
+                buf.sync_to_device()
+                buffers[name] = buf
+        except BaseException:
+            self.release_graph(buffers)
+            raise
+        return buffers
+
+    def release_graph(self, buffers: dict[str, DeviceBuffer]) -> None:
+        for buf in buffers.values():
+            buf.free()
+        buffers.clear()
+
+    def _scratch_buffer(self, name: str, nbytes: int) -> DeviceBuffer:
+        buf = self._scratch.get(name)
+        if buf is None or buf.nbytes < nbytes:
+            if buf is not None:
+                buf.free()
+                del self._scratch[name]
+            buf = self._scratch[name] = self._allocate(nbytes)
+        return buf
+
+    # -- one call ---------------------------------------------------------------------------
+    def run(self, graph_buffers: dict, graph: GraphArrays, call: LayerCall) -> tuple[np.ndarray, RunStatus]:
+        p = call.problem
+        sizes = p.buffer_bytes(self.hw)
+        buffers = {name: graph_buffers[name] for name in GRAPH_BUFFERS if name in sizes}
+        for name in CALL_BUFFERS:
+            if name in sizes:
+                buffers[name] = self._scratch_buffer(name, sizes[name])
+        for name, a in (("feat_in", call.feat_in), ("weight", call.weight)):
+            if name in sizes:
+                buffers[name].view[:a.nbytes] = a.reshape(-1).view(np.uint8)
+                buffers[name].sync_to_device()
+        pointers = {name: buffers[name].device_address for name in buffers}
+        self.transport.expect_writes([(pointers[n], sizes[n]) for n in ("feat_out", "acc_buf") if n in sizes])
+        status = self.execute(pointers, p)
+        if status.error:
+            raise DeviceError(status.error, f"n_dst={p.n_dst} n_src={p.n_src} n_edges={p.n_edges} "
+                                            f"feat_dim={p.feat_dim} mode=0x{p.mode:x}")
+        out = buffers["feat_out"]
+        out.sync_from_device()
+        y = out.view[:sizes["feat_out"]].view("<i2").reshape(p.n_dst, p.feat_dim).copy()
+        return y, status
+
+    def execute(self, pointers: dict[str, int], p: Problem) -> RunStatus:
+        """The register sequence of one call (module docstring); pointers of unused buffers
+        are written as 0."""
+        t = self.transport
+        ctrl = t.read_reg(Reg.CTRL)
+        if not ctrl & Ctrl.AP_IDLE:
+            raise RuntimeError(f"gnn_agg is not idle (CTRL=0x{ctrl:x}); is another process using it?")
+        for name in BUFFER_NAMES:
+            addr = pointers.get(name, 0)
+            t.write_reg(BUFFER_REG[name], addr & 0xFFFFFFFF)
+            t.write_reg(BUFFER_REG[name] + 4, addr >> 32)
+        for reg, value in zip(SCALAR_REGS, (p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode)):
+            t.write_reg(reg, value)
+        t.write_reg(Reg.GIE, 1)
+        t.write_reg(Reg.IER, Irq.DONE)
+        t.write_reg(Reg.CTRL, Ctrl.AP_START)
+        if not t.wait_done(self.timeout_s):
+            t.reset()
+            raise TimeoutError(f"gnn_agg did not finish within {self.timeout_s} s "
+                               f"(n_edges={p.n_edges}, feat_dim={p.feat_dim}); it was reset")
+        t.read_reg(Reg.CTRL)
+        isr = t.read_reg(Reg.ISR)
+        if isr:
+            t.write_reg(Reg.ISR, isr)
+        values = [t.read_reg(reg) for reg in STATUS_REGS]
+        return RunStatus(*values)
+
+    def close(self) -> None:
+        for buf in self._scratch.values():
+            buf.free()
+        self._scratch.clear()
+        self.transport.close()
+
+
+class Arena:
+    """First-fit allocator over one contiguous device window [base, base + size), aligned
+    blocks, neighbours merged on free (the sim's DDR; PYNQ has its own allocator)."""
+
+    def __init__(self, base: int, size: int, align: int = BUFFER_ALIGN):
+        if base % align:
+            raise ValueError(f"arena base 0x{base:x} is not {align}-byte aligned")
+        self.base, self.size, self.align = base, size, align
+        self._free = [(base, size)]  # sorted (address, bytes)
+
+    def allocate(self, nbytes: int) -> int:
+        need = -(-nbytes // self.align) * self.align
+        for i, (addr, size) in enumerate(self._free):
+            if size >= need:
+                if size == need:
+                    del self._free[i]
+                else:
+                    self._free[i] = (addr + need, size - need)
+                return addr
+        raise ValueError(f"device memory exhausted: {nbytes} bytes requested, largest free block "
+                         f"{max((s for _, s in self._free), default=0)} of {self.size}")
+
+    def free(self, addr: int, nbytes: int) -> None:
+        size = -(-nbytes // self.align) * self.align
+        blocks = sorted(self._free + [(addr, size)])
+        merged = [blocks[0]]
+        for a, s in blocks[1:]:
+            la, ls = merged[-1]
+            if la + ls == a:
+                merged[-1] = (la, ls + s)
+            else:
+                merged.append((a, s))
+        self._free = merged
+
+    @property
+    def free_bytes(self) -> int:
+        return sum(s for _, s in self._free)

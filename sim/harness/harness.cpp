@@ -1,0 +1,441 @@
+// Verilator harness for gnn_agg: the RTL plus a DDR model on m_axi_gmem and an AXI4-Lite master
+// on s_axi_control, clocked in C++ and exposed as a shared library with a C API (ctypes).
+//
+// DDR model (one port, the kernel's only master):
+//   * reads: up to `max_reads` bursts in flight; the first beat of a burst comes `read_latency`
+//     cycles after its AR handshake, then beats in order at most `rd_num/rd_den` per cycle
+//     (a token bucket models the bandwidth share); RID echoes ARID;
+//   * writes: up to `max_writes` AW in flight; W beats accepted for the oldest AW at most
+//     `wr_num/wr_den` per cycle; B comes `write_latency` cycles after the last beat;
+//   * a read beat in the read-error window answers SLVERR (data 0), a write burst touching the
+//     write-error window answers SLVERR (data dropped); outside the memory: DECERR;
+//   * protocol checks, counted in `violations`: a burst crossing 4 KiB, a burst type other than
+//     INCR, WLAST on the wrong beat, an access outside the memory, a write outside the allowed
+//     windows (when set: feat_out and acc_buf).
+// Every cycle: drive inputs, eval with clock low (settles comb paths from our inputs), sample
+// handshakes, eval with clock high, update the model. Waves (VCD) when built with GS_TRACE.
+#include <cstdint>
+#include <cstring>
+#include <deque>
+#include <memory>
+#include <vector>
+
+#include "Vgnn_agg.h"
+#include "verilated.h"
+#ifdef GS_TRACE
+#include "verilated_vcd_c.h"
+#endif
+
+namespace {
+
+// ---- moving bus words between the model's bytes and Verilator signals of any width --------
+template <typename T>
+inline void put_word(T& sig, const uint8_t* p, unsigned nbytes) {
+    uint64_t v = 0;
+    std::memcpy(&v, p, nbytes);
+    sig = static_cast<T>(v);
+}
+template <std::size_t N>
+inline void put_word(VlWide<N>& sig, const uint8_t* p, unsigned nbytes) {
+    for (std::size_t i = 0; i < N; ++i) std::memcpy(&sig[i], p + 4 * i, 4);
+    (void)nbytes;
+}
+template <typename T>
+inline void get_word(const T& sig, uint8_t* p, unsigned nbytes) {
+    uint64_t v = sig;
+    std::memcpy(p, &v, nbytes);
+}
+template <std::size_t N>
+inline void get_word(const VlWide<N>& sig, uint8_t* p, unsigned nbytes) {
+    for (std::size_t i = 0; i < N; ++i) std::memcpy(p + 4 * i, &sig[i], 4);
+    (void)nbytes;
+}
+template <typename T>
+inline uint64_t as_u64(const T& sig) { return static_cast<uint64_t>(sig); }
+
+// Verilator renames the port `interrupt` (a C++ keyword in some compilers) to this
+#define GS_INTERRUPT __SYM__interrupt
+
+constexpr unsigned kBusBytes = GS_BUS_BYTES;
+constexpr uint8_t kOkay = 0, kSlverr = 2, kDecerr = 3;
+constexpr uint32_t kLiteTimeout = 10000;
+
+struct Burst {
+    uint64_t addr;      // address of beat 0 (aligned down to the transfer size)
+    uint32_t beats;     // ARLEN/AWLEN + 1
+    uint32_t done = 0;  // beats transferred so far
+    uint32_t size;      // bytes per beat
+    uint32_t id;
+    uint64_t ready_at;  // first cycle the response may appear
+    uint8_t resp = kOkay;
+};
+
+struct Window {
+    uint64_t base = 0, bytes = 0;
+    bool hits(uint64_t a, uint64_t n) const { return bytes && a < base + bytes && base < a + n; }
+};
+
+enum Counter {
+    kCycles, kReadBursts, kReadBeats, kWriteBursts, kWriteBeats, kViolations, kCross4k,
+    kBadBurst, kOutOfMemory, kWriteOutsideWindow, kWlastMismatch, kNumCounters
+};
+
+struct Harness {
+    std::unique_ptr<VerilatedContext> ctx;
+    std::unique_ptr<Vgnn_agg> top;
+#ifdef GS_TRACE
+    std::unique_ptr<VerilatedVcdC> trace;
+#endif
+    std::vector<uint8_t> mem;
+    uint64_t mem_base;
+    uint64_t counters[kNumCounters] = {};
+
+    // timing
+    uint32_t read_latency = 32, write_latency = 16, max_reads = 8, max_writes = 8;
+    uint32_t rd_num = 1, rd_den = 1, wr_num = 1, wr_den = 1;
+    uint32_t rd_credit = 1, wr_credit = 1;
+
+    // error injection and write permissions
+    Window read_error, write_error;
+    std::vector<Window> write_windows;
+
+    // m_axi state
+    std::deque<Burst> reads, writes, responses;
+    bool r_valid = false, b_valid = false;
+
+    // AXI-Lite master state
+    bool l_aw = false, l_w = false, l_b = false, l_ar = false, l_r = false;
+    uint32_t l_rdata = 0;
+    uint8_t l_resp = 0;
+    std::vector<uint32_t> write_log;  // (address, data) pairs of completed control writes
+
+    Harness(uint64_t base, uint64_t bytes, const char* wave_path)
+        : ctx(new VerilatedContext), top(nullptr), mem(bytes, 0), mem_base(base) {
+        top.reset(new Vgnn_agg(ctx.get(), "gnn_agg"));
+#ifdef GS_TRACE
+        if (wave_path && *wave_path) {
+            ctx->traceEverOn(true);
+            trace.reset(new VerilatedVcdC);
+            top->trace(trace.get(), 99);
+            trace->open(wave_path);
+        }
+#else
+        (void)wave_path;
+#endif
+        idle_inputs();
+        reset(16);
+    }
+
+    ~Harness() {
+#ifdef GS_TRACE
+        if (trace) trace->close();
+#endif
+        top->final();
+    }
+
+    void idle_inputs() {
+        top->ap_clk = 0;
+        top->s_axi_control_AWVALID = 0;
+        top->s_axi_control_WVALID = 0;
+        top->s_axi_control_WSTRB = 0xF;
+        top->s_axi_control_BREADY = 0;
+        top->s_axi_control_ARVALID = 0;
+        top->s_axi_control_RREADY = 0;
+        top->m_axi_gmem_ARREADY = 0;
+        top->m_axi_gmem_RVALID = 0;
+        top->m_axi_gmem_RLAST = 0;
+        top->m_axi_gmem_RRESP = 0;
+        top->m_axi_gmem_RID = 0;
+        top->m_axi_gmem_RUSER = 0;
+        top->m_axi_gmem_AWREADY = 0;
+        top->m_axi_gmem_WREADY = 0;
+        top->m_axi_gmem_BVALID = 0;
+        top->m_axi_gmem_BRESP = 0;
+        top->m_axi_gmem_BID = 0;
+        top->m_axi_gmem_BUSER = 0;
+    }
+
+    // ---- memory ----------------------------------------------------------------------------
+    uint8_t* at(uint64_t addr, uint64_t n) {
+        if (addr < mem_base || addr - mem_base + n > mem.size()) return nullptr;
+        return mem.data() + (addr - mem_base);
+    }
+
+    void check_burst(uint64_t addr, uint32_t beats, uint32_t size, uint32_t burst_type) {
+        if (burst_type != 1) { ++counters[kBadBurst]; ++counters[kViolations]; }
+        if ((addr & 0xFFF) + uint64_t(beats) * size > 0x1000) { ++counters[kCross4k]; ++counters[kViolations]; }
+    }
+
+    bool write_allowed(uint64_t a, uint64_t n) const {
+        if (write_windows.empty()) return true;
+        for (const Window& w : write_windows)
+            if (a >= w.base && a + n <= w.base + w.bytes) return true;
+        return false;
+    }
+
+    // ---- one clock cycle -------------------------------------------------------------------
+    void tick() {
+        Vgnn_agg& t = *top;
+        // drive the memory side from the model state
+        t.m_axi_gmem_ARREADY = reads.size() < max_reads;
+        t.m_axi_gmem_AWREADY = writes.size() < max_writes;
+        if (!r_valid && !reads.empty() && reads.front().ready_at <= counters[kCycles] && rd_credit >= rd_den) {
+            Burst& b = reads.front();
+            uint64_t beat_addr = b.addr + uint64_t(b.done) * b.size;
+            uint64_t word = beat_addr & ~uint64_t(kBusBytes - 1);
+            uint8_t buf[kBusBytes > 8 ? kBusBytes : 8] = {};
+            uint8_t resp = kOkay;
+            const uint8_t* src = at(word, kBusBytes);
+            if (!src) { resp = kDecerr; ++counters[kOutOfMemory]; ++counters[kViolations]; }
+            else if (read_error.hits(beat_addr, b.size)) resp = kSlverr;
+            else std::memcpy(buf, src, kBusBytes);
+            put_word(t.m_axi_gmem_RDATA, buf, kBusBytes);
+            t.m_axi_gmem_RRESP = resp;
+            t.m_axi_gmem_RID = b.id;
+            t.m_axi_gmem_RLAST = b.done + 1 == b.beats;
+            r_valid = true;
+            rd_credit -= rd_den;
+        }
+        t.m_axi_gmem_RVALID = r_valid;
+        bool w_open = !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den;
+        t.m_axi_gmem_WREADY = w_open;
+        if (!b_valid && !responses.empty() && responses.front().ready_at <= counters[kCycles]) {
+            t.m_axi_gmem_BRESP = responses.front().resp;
+            t.m_axi_gmem_BID = responses.front().id;
+            b_valid = true;
+        }
+        t.m_axi_gmem_BVALID = b_valid;
+
+        t.ap_clk = 0;
+        t.eval();
+#ifdef GS_TRACE
+        if (trace) trace->dump(2 * counters[kCycles]);
+#endif
+
+        // sample the handshakes of this edge
+        bool ar_fire = t.m_axi_gmem_ARVALID && t.m_axi_gmem_ARREADY;
+        bool r_fire = r_valid && t.m_axi_gmem_RREADY;
+        bool aw_fire = t.m_axi_gmem_AWVALID && t.m_axi_gmem_AWREADY;
+        bool w_fire = t.m_axi_gmem_WVALID && w_open;
+        bool b_fire = b_valid && t.m_axi_gmem_BREADY;
+        uint64_t now = counters[kCycles];
+        if (ar_fire) {
+            uint32_t size = 1u << t.m_axi_gmem_ARSIZE;
+            uint64_t addr = as_u64(t.m_axi_gmem_ARADDR);
+            Burst b{addr & ~uint64_t(size - 1), uint32_t(t.m_axi_gmem_ARLEN) + 1, 0, size,
+                    uint32_t(t.m_axi_gmem_ARID), now + read_latency};
+            check_burst(addr, b.beats, size, t.m_axi_gmem_ARBURST);
+            reads.push_back(b);
+            ++counters[kReadBursts];
+        }
+        if (aw_fire) {
+            uint32_t size = 1u << t.m_axi_gmem_AWSIZE;
+            uint64_t addr = as_u64(t.m_axi_gmem_AWADDR);
+            Burst b{addr & ~uint64_t(size - 1), uint32_t(t.m_axi_gmem_AWLEN) + 1, 0, size,
+                    uint32_t(t.m_axi_gmem_AWID), 0};
+            check_burst(addr, b.beats, size, t.m_axi_gmem_AWBURST);
+            writes.push_back(b);
+            ++counters[kWriteBursts];
+        }
+        if (w_fire) {
+            Burst& b = writes.front();
+            uint64_t beat_addr = b.addr + uint64_t(b.done) * b.size;
+            uint64_t word = beat_addr & ~uint64_t(kBusBytes - 1);
+            uint8_t buf[kBusBytes > 8 ? kBusBytes : 8];
+            get_word(t.m_axi_gmem_WDATA, buf, kBusBytes);
+            uint64_t strb = as_u64(t.m_axi_gmem_WSTRB);
+            bool last = t.m_axi_gmem_WLAST;
+            uint8_t* dst = at(word, kBusBytes);
+            if (!dst) {
+                b.resp = kDecerr; ++counters[kOutOfMemory]; ++counters[kViolations];
+            } else if (write_error.hits(beat_addr, b.size)) {
+                b.resp = kSlverr;
+            } else if (!write_allowed(beat_addr, b.size)) {
+                ++counters[kWriteOutsideWindow]; ++counters[kViolations];
+            } else {
+                for (unsigned i = 0; i < kBusBytes; ++i)
+                    if (strb >> i & 1) dst[i] = buf[i];
+            }
+            ++b.done;
+            ++counters[kWriteBeats];
+            wr_credit -= wr_den;
+            if (last != (b.done == b.beats)) { ++counters[kWlastMismatch]; ++counters[kViolations]; }
+        }
+        LiteFires lite = lite_sample();
+
+        t.ap_clk = 1;
+        t.eval();
+#ifdef GS_TRACE
+        if (trace) trace->dump(2 * now + 1);
+#endif
+        lite_advance(lite);
+        // advance the model
+        counters[kCycles] = now + 1;
+        if (rd_credit < rd_den) rd_credit += rd_num;
+        if (wr_credit < wr_den) wr_credit += wr_num;
+        if (r_fire) {
+            r_valid = false;
+            ++counters[kReadBeats];
+            Burst& b = reads.front();
+            if (++b.done == b.beats) reads.pop_front();
+        }
+        if (w_fire && writes.front().done == writes.front().beats) {
+            Burst b = writes.front();
+            writes.pop_front();
+            b.ready_at = now + write_latency;
+            responses.push_back(b);
+        }
+        if (b_fire) {
+            b_valid = false;
+            responses.pop_front();
+        }
+    }
+
+    // ---- AXI-Lite master ---------------------------------------------------------------------
+    // Handshakes are sampled before the rising edge and the master's valid/ready inputs drop
+    // after it, so the kernel sees each handshake at exactly one edge.
+    struct LiteFires { bool aw, w, b, ar, r; };
+
+    LiteFires lite_sample() {
+        Vgnn_agg& t = *top;
+        LiteFires f{l_aw && t.s_axi_control_AWREADY, l_w && t.s_axi_control_WREADY,
+                    l_b && t.s_axi_control_BVALID, l_ar && t.s_axi_control_ARREADY,
+                    l_r && t.s_axi_control_RVALID};
+        if (f.b) l_resp = t.s_axi_control_BRESP;
+        if (f.r) { l_rdata = t.s_axi_control_RDATA; l_resp = t.s_axi_control_RRESP; }
+        return f;
+    }
+
+    void lite_advance(const LiteFires& f) {
+        Vgnn_agg& t = *top;
+        if (f.aw) { l_aw = false; t.s_axi_control_AWVALID = 0; }
+        if (f.w) { l_w = false; t.s_axi_control_WVALID = 0; }
+        if (f.b) { l_b = false; t.s_axi_control_BREADY = 0; }
+        if (f.ar) { l_ar = false; t.s_axi_control_ARVALID = 0; }
+        if (f.r) { l_r = false; t.s_axi_control_RREADY = 0; }
+    }
+
+    int ctrl_write(uint32_t addr, uint32_t data) {
+        Vgnn_agg& t = *top;
+        t.s_axi_control_AWADDR = addr;
+        t.s_axi_control_AWVALID = 1;
+        t.s_axi_control_WDATA = data;
+        t.s_axi_control_WSTRB = 0xF;
+        t.s_axi_control_WVALID = 1;
+        t.s_axi_control_BREADY = 1;
+        l_aw = l_w = l_b = true;
+        for (uint32_t i = 0; i < kLiteTimeout && (l_aw || l_w || l_b); ++i) tick();
+        if (l_aw || l_w || l_b) {
+            l_aw = l_w = l_b = false;
+            t.s_axi_control_AWVALID = t.s_axi_control_WVALID = t.s_axi_control_BREADY = 0;
+            return -1;
+        }
+        write_log.push_back(addr);
+        write_log.push_back(data);
+        return l_resp;
+    }
+
+    int64_t ctrl_read(uint32_t addr) {
+        Vgnn_agg& t = *top;
+        t.s_axi_control_ARADDR = addr;
+        t.s_axi_control_ARVALID = 1;
+        t.s_axi_control_RREADY = 1;
+        l_ar = l_r = true;
+        for (uint32_t i = 0; i < kLiteTimeout && (l_ar || l_r); ++i) tick();
+        if (l_ar || l_r) {
+            l_ar = l_r = false;
+            t.s_axi_control_ARVALID = t.s_axi_control_RREADY = 0;
+            return -1;
+        }
+        return l_resp ? -2 : int64_t(l_rdata);
+    }
+
+    // ---- reset and run ----------------------------------------------------------------------
+    // Transactions in flight are dropped with the kernel that issued them.
+    void drop_transactions() {
+        reads.clear(); writes.clear(); responses.clear();
+        r_valid = b_valid = false;
+        l_aw = l_w = l_b = l_ar = l_r = false;
+    }
+
+    void reset(uint32_t cycles) {
+        drop_transactions();
+        idle_inputs();
+        top->ap_rst_n = 0;
+        for (uint32_t i = 0; i < cycles; ++i) tick();
+        drop_transactions();
+        top->ap_rst_n = 1;
+        tick();
+    }
+
+    uint64_t run_until_interrupt(uint64_t max_cycles) {
+        uint64_t n = 0;
+        while (n < max_cycles && !top->GS_INTERRUPT) { tick(); ++n; }
+        return n;
+    }
+};
+
+}  // namespace
+
+extern "C" {
+
+void* gs_create(uint64_t mem_base, uint64_t mem_bytes, const char* wave_path) {
+    return new Harness(mem_base, mem_bytes, wave_path);
+}
+void gs_destroy(void* h) { delete static_cast<Harness*>(h); }
+uint8_t* gs_mem(void* h) { return static_cast<Harness*>(h)->mem.data(); }
+uint32_t gs_bus_bytes() { return kBusBytes; }
+int gs_has_trace() {
+#ifdef GS_TRACE
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+void gs_set_timing(void* h, uint32_t read_latency, uint32_t write_latency, uint32_t rd_num,
+                   uint32_t rd_den, uint32_t wr_num, uint32_t wr_den, uint32_t max_reads,
+                   uint32_t max_writes) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.read_latency = read_latency;
+    s.write_latency = write_latency;
+    s.rd_num = rd_num; s.rd_den = rd_den; s.rd_credit = rd_den;
+    s.wr_num = wr_num; s.wr_den = wr_den; s.wr_credit = wr_den;
+    s.max_reads = max_reads;
+    s.max_writes = max_writes;
+}
+
+void gs_set_read_error(void* h, uint64_t base, uint64_t bytes) {
+    static_cast<Harness*>(h)->read_error = Window{base, bytes};
+}
+void gs_set_write_error(void* h, uint64_t base, uint64_t bytes) {
+    static_cast<Harness*>(h)->write_error = Window{base, bytes};
+}
+void gs_set_write_windows(void* h, uint32_t n, const uint64_t* base, const uint64_t* bytes) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.write_windows.clear();
+    for (uint32_t i = 0; i < n; ++i) s.write_windows.push_back(Window{base[i], bytes[i]});
+}
+
+void gs_reset(void* h, uint32_t cycles) { static_cast<Harness*>(h)->reset(cycles); }
+int gs_ctrl_write(void* h, uint32_t addr, uint32_t data) { return static_cast<Harness*>(h)->ctrl_write(addr, data); }
+int64_t gs_ctrl_read(void* h, uint32_t addr) { return static_cast<Harness*>(h)->ctrl_read(addr); }
+uint64_t gs_run_until_interrupt(void* h, uint64_t max_cycles) {
+    return static_cast<Harness*>(h)->run_until_interrupt(max_cycles);
+}
+int gs_interrupt(void* h) { return static_cast<Harness*>(h)->top->GS_INTERRUPT; }
+uint32_t gs_num_counters() { return kNumCounters; }
+void gs_counters(void* h, uint64_t* out) {
+    Harness& s = *static_cast<Harness*>(h);
+    std::memcpy(out, s.counters, sizeof(s.counters));
+}
+// Completed control writes since the last clear, as (address, data) pairs; returns the count.
+uint64_t gs_write_log(void* h, uint32_t* out, uint64_t max_pairs) {
+    Harness& s = *static_cast<Harness*>(h);
+    uint64_t n = s.write_log.size() / 2;
+    if (out) std::memcpy(out, s.write_log.data(), 8 * (n < max_pairs ? n : max_pairs));
+    return n;
+}
+void gs_clear_write_log(void* h) { static_cast<Harness*>(h)->write_log.clear(); }
+
+}  // extern "C"
