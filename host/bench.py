@@ -1,0 +1,328 @@
+"""Host benchmark: one Eq. 1 layer, online requests, throughput, accuracy and scaling, side by side.
+
+    python -m host.bench                      # embedded data set + ML-1M-shaped graph, cpu and sim
+    python -m host.bench --quick              # a tiny configuration (what the test runs)
+    python -m host.bench --backends cpu --boards kv260 --feat-dim 64 --reps 7
+
+Every number is measured by this script on this machine, except the accelerator times, which are
+**projections**: exact cycle counts from the cycle-accurate `sim` backend (the RTL under
+Verilator) divided by the clock a board build runs at. On a board (`--backends board`) the
+accelerator is timed for real. Output: a Markdown report on stdout and in OUT/report.md, every
+number with the machine and configuration in OUT/bench.json, and PNG plots in OUT/.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from tqdm import tqdm
+
+from golden.contract import BOARDS, HwConfig
+from golden.fixed import FEAT
+from golden.graph import CSR, synthetic_bipartite
+from golden.norm import normalization
+
+from .driver import Accelerator
+
+
+@dataclasses.dataclass(frozen=True)
+class BoardModel:
+    """What a projection needs to know about a board: its accelerator build, the PL clocks it
+    is built for, and the memory figures that bound any design on it."""
+
+    name: str
+    hw: HwConfig
+    clocks_mhz: tuple        # PL clocks to project at; the first is the one the design targets
+    ddr_gbytes_s: float      # peak DDR bandwidth (data sheet)
+    memory: str
+
+    def port_gbytes_s(self, clock_mhz: float) -> float:
+        """One AXI HP port of the bus width at the kernel clock."""
+        return self.hw.bus_bytes * clock_mhz * 1e-3
+
+
+BOARD_MODELS = {
+    "pynq-z2": BoardModel("pynq-z2", BOARDS["pynq-z2"], (100.0, 150.0), 4.26,
+                          "DDR3-1066, 32-bit (PS), one 64-bit HP port"),
+    "kv260": BoardModel("kv260", BOARDS["kv260"], (300.0, 250.0), 19.2,
+                        "DDR4-2400, 64-bit, one 128-bit HP port"),
+    "zcu104": BoardModel("zcu104", BOARDS["zcu104"], (300.0, 250.0), 21.3,
+                         "DDR4-2666, 64-bit, one 128-bit HP port"),
+}
+
+
+def time_ms(fn, reps: int, warmup: int = 1) -> dict:
+    """Wall time of `fn()` in ms: warm-ups discarded, then `reps` runs; min and median."""
+    for _ in range(warmup):
+        fn()
+    runs = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        runs.append((time.perf_counter() - t0) * 1e3)
+    return {"min_ms": min(runs), "median_ms": statistics.median(runs), "runs_ms": runs}
+
+
+# -- one layer on CPU: what a user would pick instead of the accelerator ----------------------
+
+def cpu_layer_impls(csr: CSR, norm, x: np.ndarray) -> dict:
+    """name -> zero-argument callable computing one normalized aggregation of `x` (float32, or
+    the fixed-point golden model). Built once, so only the layer itself is timed."""
+    import scipy.sparse as sp
+    import torch
+
+    vals = norm.edge_values(csr).astype(np.float32)
+    a = sp.csr_matrix((vals, csr.col_idx.astype(np.int64), csr.row_ptr.astype(np.int64)),
+                      shape=(csr.n_dst, csr.n_src))
+    x32 = x.astype(np.float32)
+    at = torch.sparse_csr_tensor(torch.from_numpy(a.indptr.astype(np.int64)),
+                                 torch.from_numpy(a.indices.astype(np.int64)),
+                                 torch.from_numpy(a.data), size=a.shape)
+    xt = torch.from_numpy(x32)
+    impls = {
+        "scipy.sparse CSR @ dense (fp32)": lambda: a @ x32,
+        "torch.sparse.mm (fp32)": lambda: torch.sparse.mm(at, xt),
+    }
+    try:
+        from torch_geometric.nn import GCNConv
+    except ImportError:  # an optional baseline
+        pass
+    else:
+        conv = GCNConv(x.shape[1], x.shape[1], normalize=False, bias=False)
+        edge_index = torch.from_numpy(np.stack([csr.col_idx.astype(np.int64), csr.dst_of_edges()]))
+        ew = torch.from_numpy(vals)
+        impls["PyG GCNConv.propagate (fp32)"] = lambda: conv.propagate(edge_index, x=xt, edge_weight=ew)
+    golden = Accelerator("cpu", hw=BOARDS["kv260"])
+    g = golden.load_graph(csr, norm)
+    x_q = FEAT.quantize(x)
+    impls["golden fixed-point model (NumPy/SciPy)"] = lambda: golden.aggregate(g, x_q)
+    return impls
+
+
+# -- the accelerator: exact cycles from the RTL, projected to each board ---------------------
+
+def accelerator_layer(board: BoardModel, csr: CSR, norm, x_q: np.ndarray, gather: str,
+                      expect: np.ndarray, sim_options: dict) -> dict:
+    """Run one layer on the simulated RTL of `board`'s build; cycles, counters, projections."""
+    hw = board.hw
+    with Accelerator("sim", hw=hw, **sim_options) as acc:
+        g = acc.load_graph(csr, norm)
+        t0 = time.perf_counter()
+        y = acc.aggregate(g, x_q, gather=gather)
+        sim_s = time.perf_counter() - t0
+        st = acc.status
+    feat_dim = x_q.shape[1]
+    bytes_moved = (st.rd_beats + st.wr_beats) * hw.bus_bytes
+    compute_cycles = csr.n_edges * feat_dim / (hw.lanes * (hw.pes if gather == "table" else 1))
+    bus_cycles = st.rd_beats + st.wr_beats
+    bound = max(bus_cycles, compute_cycles)
+    out = {
+        "board": board.name, "gather": gather, "bit_exact": bool(np.array_equal(y, expect)),
+        "cycles": st.cycles, "edges": st.edges, "stall_cycles": st.stalls,
+        "rd_beats": st.rd_beats, "wr_beats": st.wr_beats, "error": st.error,
+        "bytes_moved": bytes_moved, "edges_per_cycle": csr.n_edges / max(st.cycles, 1),
+        "read_bus_utilization": st.rd_beats / max(st.cycles, 1),
+        "design_bound_cycles": bound, "cycles_over_bound": st.cycles / max(bound, 1),
+        "sim_wall_s": sim_s, "sim_cycles_per_s": st.cycles / sim_s if sim_s else 0.0,
+        "projected": {},
+    }
+    for mhz in board.clocks_mhz:
+        port = board.port_gbytes_s(mhz)
+        out["projected"][f"{mhz:g}MHz"] = {
+            "ms": st.cycles / (mhz * 1e3),
+            "bandwidth_bound_ms": bytes_moved / (min(port, board.ddr_gbytes_s) * 1e6),
+        }
+    return out
+
+
+def ml1m_graph(scale: float, seed: int):
+    from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS
+    bg = synthetic_bipartite(max(2, int(ML1M_USERS * scale)), max(2, int(ML1M_ITEMS * scale)),
+                             max(1, int(ML1M_RATINGS * scale * scale)), seed=seed)
+    csr = bg.unified()
+    return csr, normalization(csr, "symmetric")
+
+
+def bench_layer(cfg, csr: CSR, norm, label: str) -> dict:
+    rng = np.random.default_rng(cfg.seed)
+    x = rng.normal(0, 0.5, (csr.n_src, cfg.feat_dim))
+    res = {"graph": label, "n_nodes": csr.n_dst, "n_edges": csr.n_edges, "feat_dim": cfg.feat_dim,
+           "cpu": {}, "accelerator": []}
+    for name, fn in tqdm(cpu_layer_impls(csr, norm, x).items(), desc=f"{label}: CPU layers",
+                         leave=False, disable=cfg.quiet):
+        res["cpu"][name] = time_ms(fn, cfg.reps)
+    if "sim" in cfg.backends:
+        expect = Accelerator("cpu", hw=BOARDS["kv260"])
+        g = expect.load_graph(csr, norm)
+        y_ref = expect.aggregate(g, FEAT.quantize(x))
+        for bname in tqdm(cfg.boards, desc=f"{label}: RTL simulation", leave=False, disable=cfg.quiet):
+            board = BOARD_MODELS[bname]
+            for gather in cfg.gathers:
+                res["accelerator"].append(accelerator_layer(board, csr, norm, FEAT.quantize(x), gather,
+                                                            y_ref, cfg.sim_options))
+    return res
+
+
+def bench_scaling(cfg) -> dict:
+    """CPU time and simulated cycles as the graph grows, and as the feature dimension grows."""
+    out = {"edges": [], "feat_dim": []}
+    steps = cfg.scaling_edges
+    for target in tqdm(steps, desc="scaling: edges", disable=cfg.quiet):
+        scale = float(np.sqrt(target / 2_000_418))
+        csr, norm = ml1m_graph(scale, cfg.seed)
+        out["edges"].append(_scaling_point(cfg, csr, norm, cfg.feat_dim))
+    csr, norm = ml1m_graph(float(np.sqrt(cfg.scaling_feat_edges / 2_000_418)), cfg.seed)
+    for f in tqdm(cfg.scaling_feats, desc="scaling: feature dim", disable=cfg.quiet):
+        out["feat_dim"].append(_scaling_point(cfg, csr, norm, f))
+    return out
+
+
+def _scaling_point(cfg, csr, norm, feat_dim) -> dict:
+    rng = np.random.default_rng(cfg.seed)
+    x = rng.normal(0, 0.5, (csr.n_src, feat_dim))
+    impls = cpu_layer_impls(csr, norm, x)
+    point = {"n_edges": csr.n_edges, "feat_dim": feat_dim,
+             "cpu_ms": {k: time_ms(fn, max(1, cfg.reps // 2))["min_ms"] for k, fn in impls.items()}}
+    if "sim" in cfg.backends:
+        board = BOARD_MODELS[cfg.boards[0]]
+        with Accelerator("sim", hw=board.hw, **cfg.sim_options) as acc:
+            acc.aggregate(acc.load_graph(csr, norm), FEAT.quantize(x))
+            point["board"] = board.name
+            point["cycles"] = acc.status.cycles
+            point["projected_ms"] = acc.status.cycles / (board.clocks_mhz[0] * 1e3)
+    return point
+
+
+# -- the report ------------------------------------------------------------------------------
+
+def machine_info() -> dict:
+    import torch
+    info = {"python": platform.python_version(), "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
+            "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+    try:
+        info["cpu_model"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
+                                 if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return info
+
+
+def markdown_report(results: dict) -> str:
+    lines = [f"# gnn_agg benchmark ({results['config']['label']})", ""]
+    for layer in results["layers"]:
+        lines += [f"## One Eq. 1 layer: {layer['graph']} ({layer['n_nodes']:,} nodes, "
+                  f"{layer['n_edges']:,} edges, F={layer['feat_dim']})", "",
+                  "| implementation | where | min ms | median ms |", "|---|---|---:|---:|"]
+        for name, t in layer["cpu"].items():
+            lines.append(f"| {name} | this CPU, measured | {t['min_ms']:.2f} | {t['median_ms']:.2f} |")
+        for a in layer["accelerator"]:
+            for clock, p in a["projected"].items():
+                lines.append(f"| gnn_agg RTL, {a['gather']} gather, {a['hw_desc'] if 'hw_desc' in a else a['board']} "
+                             f"| **projected** from {a['cycles']:,} simulated cycles at {clock} "
+                             f"(bandwidth bound {p['bandwidth_bound_ms']:.2f} ms) | {p['ms']:.2f} | {p['ms']:.2f} |")
+        if layer["accelerator"]:
+            lines += ["", "| board | gather | cycles | edges/cycle | read-bus util. | cycles / bound | bit-exact |",
+                      "|---|---|---:|---:|---:|---:|---|"]
+            for a in layer["accelerator"]:
+                lines.append(f"| {a['board']} | {a['gather']} | {a['cycles']:,} | {a['edges_per_cycle']:.3f} | "
+                             f"{a['read_bus_utilization']:.2f} | {a['cycles_over_bound']:.3f} | {a['bit_exact']} |")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def parse_args(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m host.bench", description=__doc__.split("\n\n")[0],
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--backends", default="cpu,sim", help="comma list of cpu, sim, board")
+    ap.add_argument("--boards", default="pynq-z2,kv260", help="builds to simulate and project")
+    ap.add_argument("--gathers", default="table,dram", help="accelerator gather modes")
+    ap.add_argument("--feat-dim", type=int, default=64)
+    ap.add_argument("--clock-mhz", type=float, help="project at this clock instead of the boards' own")
+    ap.add_argument("--reps", type=int, default=5, help="timed repetitions (after one warm-up)")
+    ap.add_argument("--graph-scale", type=float, default=1.0, help="ML-1M-shaped graph size (1 = ML-1M)")
+    ap.add_argument("--threads", type=int, default=1,
+                    help="torch threads for the CPU baselines (scipy and NumPy use one)")
+    ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--quick", action="store_true", help="tiny sizes: checks the tool, not the design")
+    ap.add_argument("--out", default="results/bench")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    return ap.parse_args(argv)
+
+
+@dataclasses.dataclass
+class BenchConfig:
+    backends: tuple
+    boards: tuple
+    gathers: tuple
+    feat_dim: int
+    reps: int
+    graph_scale: float
+    seed: int
+    quiet: bool
+    scaling_edges: tuple
+    scaling_feats: tuple
+    scaling_feat_edges: int
+    sim_options: dict
+    label: str
+
+
+def make_config(args) -> BenchConfig:
+    boards = tuple(b for b in args.boards.split(",") if b)
+    for b in boards:
+        if b not in BOARD_MODELS:
+            raise SystemExit(f"unknown board {b!r}; choose from {sorted(BOARD_MODELS)}")
+    if args.clock_mhz:
+        for b in boards:
+            BOARD_MODELS[b] = dataclasses.replace(BOARD_MODELS[b], clocks_mhz=(args.clock_mhz,))
+    quick = args.quick
+    return BenchConfig(
+        backends=tuple(args.backends.split(",")), boards=boards, gathers=tuple(args.gathers.split(",")),
+        feat_dim=args.feat_dim, reps=2 if quick else args.reps,
+        graph_scale=0.03 if quick else args.graph_scale, seed=args.seed, quiet=args.quiet,
+        scaling_edges=(1_000, 4_000) if quick else (1_000, 10_000, 100_000, 1_000_000),
+        scaling_feats=(64, 128) if quick else (64, 128, 192, 256),
+        scaling_feat_edges=2_000 if quick else 100_000, sim_options={},
+        label="quick" if quick else "full")
+
+
+def run(cfg: BenchConfig) -> dict:
+    results = {"config": {k: v for k, v in dataclasses.asdict(cfg).items()}, "machine": machine_info(),
+               "boards": {b: dataclasses.asdict(BOARD_MODELS[b]) | {"hw": dataclasses.asdict(BOARD_MODELS[b].hw)}
+                          for b in cfg.boards},
+               "layers": []}
+    csr, norm = ml1m_graph(cfg.graph_scale, cfg.seed)
+    results["layers"].append(bench_layer(cfg, csr, norm, "ML-1M-shaped synthetic" if cfg.graph_scale == 1
+                                         else f"ML-1M-shaped synthetic x{cfg.graph_scale:g}"))
+    results["scaling"] = bench_scaling(cfg)
+    return results
+
+
+def main(argv=None) -> int:
+    import torch
+    args = parse_args(argv)
+    torch.set_num_threads(args.threads)  # an oversubscribed OpenMP pool makes sparse ops 100x slower
+    cfg = make_config(args)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    results = run(cfg)
+    (out / "bench.json").write_text(json.dumps(results, indent=1, default=str))
+    from .bench_plots import plot_all
+    plots = plot_all(results, out)
+    report = markdown_report(results)
+    (out / "report.md").write_text(report)
+    print(report)
+    print(f"wrote {out / 'bench.json'}, {out / 'report.md'} and {', '.join(p.name for p in plots)}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
