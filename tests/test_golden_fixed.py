@@ -59,10 +59,11 @@ def random_problem(rng, kind, n_dst=7, n_src=9, f=8, spread=1.0):
 
 @pytest.mark.parametrize("kind", ["symmetric", "mean", "sum", "weighted"])
 @pytest.mark.parametrize("apply_w,relu", [(False, False), (True, True), (True, False)])
-def test_vectorized_model_equals_scalar_model(kind, apply_w, relu):
-    rng = np.random.default_rng(hash((kind, apply_w, relu)) % 2**32)
+@pytest.mark.parametrize("n_src", [9, 80])  # 80: fewer edges than rows, the gather-only path
+def test_vectorized_model_equals_scalar_model(kind, apply_w, relu, n_src):
+    rng = np.random.default_rng(sum(map(ord, f"{kind}{apply_w}{relu}{n_src}")))
     for _ in range(4):
-        csr, norm, x = random_problem(rng, kind, spread=rng.choice([0.5, 3.0, 20.0]))
+        csr, norm, x = random_problem(rng, kind, n_src=n_src, spread=rng.choice([0.5, 3.0, 20.0]))
         qn = norm.quantized()
         x_q = FEAT.quantize(x)
         mode = qn.mode | (Mode.APPLY_W if apply_w else 0) | (Mode.RELU if relu else 0)
