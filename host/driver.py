@@ -115,7 +115,7 @@ class GraphHandle:
 
     def release(self) -> None:
         if not self.released:
-            self._owner._backend.release_graph(self.state)
+            self._owner.backend.release_graph(self.state)
             self.released = True
 
 
@@ -142,8 +142,8 @@ class Accelerator:
         if hw is not None and not isinstance(hw, HwConfig):
             raise ValueError(f"hw must be a golden.contract.HwConfig, got {type(hw).__name__}")
         self.backend_name = backend
-        self._backend = _open_backend(backend, hw, options)
-        self.hw: HwConfig = self._backend.hw
+        self.backend = _open_backend(backend, hw, options)
+        self.hw: HwConfig = self.backend.hw
         self.status = RunStatus()
         self._graphs: list[GraphHandle] = []
         self._closed = False
@@ -155,7 +155,7 @@ class Accelerator:
         default it is used whenever n_src <= 65536."""
         self._check_open()
         arrays = prepare_graph(csr, norm, idx16=idx16)
-        handle = GraphHandle(self, arrays, self._backend.upload_graph(arrays))
+        handle = GraphHandle(self, arrays, self.backend.upload_graph(arrays))
         self._graphs.append(handle)
         return handle
 
@@ -167,7 +167,7 @@ class Accelerator:
         `weight_q` is int16 [F, F] (WGT, W[out][in]) or None; `gather` is "table" or "dram"."""
         self._check_open()
         call = self.prepare_call(g, x_q, weight_q, relu, gather)
-        y, status = self._backend.run(g.state, g.arrays, call)
+        y, status = self.backend.run(g.state, g.arrays, call)
         self.status = status
         return y
 
@@ -203,7 +203,7 @@ class Accelerator:
         for g in self._graphs:
             g.release()
         self._graphs.clear()
-        self._backend.close()
+        self.backend.close()
         self._closed = True
 
     def __enter__(self):
@@ -300,6 +300,12 @@ def _open_backend(name: str, hw: HwConfig | None, options: dict):
     if name == "sim":
         from .backends.sim import open_sim
         return open_sim(hw or BOARDS["pynq-z2"], **options)
-    from .backends.board import open_board
+    try:
+        from .backends.board import open_board
+    except ModuleNotFoundError as e:
+        if e.name != "pynq":
+            raise
+        raise RuntimeError("the board backend needs pynq (on the board: pip install 'gnn-agg[board]'); "
+                           "use backend='sim' or 'cpu' on other machines") from e
     return open_board(hw, **options)
 

@@ -1,0 +1,115 @@
+"""The board backend over a stand-in `pynq` (tests/fake_pynq.py): the PYNQ calls, the register
+sequence, syncs, interrupt and polling completion, error and timeout recovery."""
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pytest
+
+from golden.cases import standard_cases
+from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, Irq, Reg
+from host.driver import Accelerator, DeviceError
+from fake_pynq import make_fake_pynq
+from host_vectors import call_kwargs, graph_of, run_vector
+
+HW = BOARDS["pynq-z2"]
+
+
+@pytest.fixture(params=[False, True], ids=["polling", "interrupt"])
+def board(request, monkeypatch):
+    """(Accelerator on the fake board, fake pynq module)."""
+    fake = make_fake_pynq(HW, with_interrupt=request.param)
+    monkeypatch.setitem(sys.modules, "pynq", fake)
+    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    acc = Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2)
+    yield acc, fake
+    acc.close()
+    sys.modules.pop("host.backends.board", None)
+
+
+def test_board_reads_hw_config_and_matches_golden(board):
+    acc, fake = board
+    assert acc.hw == HW
+    assert type(acc.backend.transport.ip).__name__ == "GnnAggIP"
+    for v in [v for v in standard_cases(HW, seed=2, n_random=25) if v.expect is not None]:
+        np.testing.assert_array_equal(run_vector(acc, v), v.expect, err_msg=v.name)
+        assert acc.status.edges == v.problem.n_edges
+
+
+def test_register_sequence_of_one_call(board):
+    acc, fake = board
+    v = standard_cases(HW, seed=3, n_random=3)[-12]
+    csr, norm, idx16 = graph_of(v)
+    g = acc.load_graph(csr, norm, idx16=idx16)
+    fake.kernel.writes.clear()
+    acc.aggregate(g, **call_kwargs(v))
+    writes = fake.kernel.writes
+    regs = [off for off, _ in writes]
+    pointer_words = [w for reg in BUFFER_REG.values() for w in (reg, reg + 4)]
+    scalars = [Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM, Reg.MODE]
+    assert regs == pointer_words + scalars + [Reg.GIE, Reg.IER, Reg.CTRL, Reg.ISR]
+    assert writes[-4:] == [(Reg.GIE, 1), (Reg.IER, Irq.DONE), (Reg.CTRL, Ctrl.AP_START), (Reg.ISR, Irq.DONE)]
+    values = dict(writes)
+    assert [values[r] for r in scalars] == [v.problem.n_dst, v.problem.n_src, v.problem.n_edges,
+                                            v.problem.feat_dim, v.problem.mode]
+    for name, reg in BUFFER_REG.items():
+        used = name in v.problem.buffer_bytes(HW)
+        assert (values[reg] != 0) == used, name
+        assert values[reg] % 64 == 0 and values[reg + 4] == 0
+
+
+def test_bad_input_never_reaches_the_board(board):
+    acc, fake = board
+    v = standard_cases(HW, seed=3, n_random=1)[-12]
+    csr, norm, idx16 = graph_of(v)
+    g = acc.load_graph(csr, norm, idx16=idx16)
+    fake.kernel.writes.clear()
+    x = call_kwargs(v)["x_q"]
+    for bad in (x.astype(np.float32), x[:, :-1], x[1:], np.zeros((x.shape[0], 512), np.int16)):
+        with pytest.raises(ValueError):
+            acc.aggregate(g, bad)
+    assert fake.kernel.writes == []
+
+
+def test_status_error_raises_and_next_call_works(board):
+    acc, fake = board
+    v = [v for v in standard_cases(HW, seed=4, n_random=4) if v.expect is not None][-1]
+    csr, norm, idx16 = graph_of(v)
+    g = acc.load_graph(csr, norm, idx16=idx16)
+    fake.kernel.force_error = int(Err.AXI_RD)
+    with pytest.raises(DeviceError) as info:
+        acc.aggregate(g, **call_kwargs(v))
+    assert info.value.reasons == ("AXI_RD",)
+    fake.kernel.force_error = 0
+    np.testing.assert_array_equal(acc.aggregate(g, **call_kwargs(v)), v.expect)
+
+
+def test_timeout_resets_and_next_call_works(board):
+    acc, fake = board
+    v = [v for v in standard_cases(HW, seed=4, n_random=4) if v.expect is not None][-1]
+    csr, norm, idx16 = graph_of(v)
+    g = acc.load_graph(csr, norm, idx16=idx16)
+    fake.kernel.hang = True
+    with pytest.raises(TimeoutError, match="reset"):
+        acc.aggregate(g, **call_kwargs(v))
+    assert fake.downloads == 1
+    np.testing.assert_array_equal(acc.aggregate(g, **call_kwargs(v)), v.expect)
+
+
+def test_board_without_pynq_or_device(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynq", None)  # import pynq -> ModuleNotFoundError
+    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    with pytest.raises(RuntimeError, match="needs pynq"):
+        Accelerator("board", bitfile="x.bit")
+    fake = make_fake_pynq(HW)
+
+    def no_device(bitfile):
+        raise RuntimeError("No Devices Found")
+
+    fake.Overlay = no_device
+    monkeypatch.setitem(sys.modules, "pynq", fake)
+    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    with pytest.raises(RuntimeError, match="no PYNQ device"):
+        Accelerator("board", bitfile="x.bit")
+    sys.modules.pop("host.backends.board", None)
