@@ -1,0 +1,157 @@
+/*
+ * gnn_agg.cpp -- top function: argument check, then the DATAFLOW region
+ *
+ *   row_ptr ─┐
+ *   col_idx ─┼─ walk_rows ── fetch_neighbours ── aggregate ── write_rows ── feat_out
+ *   edge_w  ─┘   (gather: index check, partition)  (sum, acc_buf, W, ReLU)
+ *
+ * The s_axilite offsets below are the contract's register map (hls/gnn_agg_regs.h); the
+ * argument order alone gives the same map, the explicit offsets make it impossible to shift.
+ */
+#include "gnn_agg.h"
+
+#include "aggregate.h"
+#include "gather.h"
+
+namespace gnn {
+
+// Err.ARG / ALIGN / RANGE: everything that can be known before the first memory access.
+// Sizes follow golden.contract.Problem.buffer_bytes; a buffer is used when it has bytes.
+static u32 check_call(call_t &call) {
+    const u32 mode = call.mode;
+    u32 err = 0;
+    const ap_uint<32> known = GNN_AGG_MODE_PRE_SCALE | GNN_AGG_MODE_POST_SCALE | GNN_AGG_MODE_EDGE_WEIGHT |
+                              GNN_AGG_MODE_APPLY_W | GNN_AGG_MODE_RELU | GNN_AGG_MODE_DRAM_GATHER | GNN_AGG_MODE_IDX16;
+    if (mode & ~known) err |= GNN_AGG_ERR_ARG;
+    if ((mode & GNN_AGG_MODE_IDX16) && call.n_src > GNN_AGG_IDX16_MAX_SRC) err |= GNN_AGG_ERR_ARG;
+    if (call.feat_dim == 0 || call.feat_dim > MAX_FEAT || call.feat_dim % FEAT_ALIGN != 0) {
+        // the buffer sizes the pointer checks need are undefined: report the argument alone
+        return err | GNN_AGG_ERR_ARG;
+    }
+    const bool dram = mode & GNN_AGG_MODE_DRAM_GATHER;
+    call.chunks = call.feat_dim / LANES;
+    call.table_rows = dram ? call.n_src : u32(TABLE_ELEMS / call.feat_dim);
+    call.passes = dram || call.n_src <= call.table_rows ? u32(1)
+                                                        : u32((call.n_src + call.table_rows - 1) / call.table_rows);
+
+    const ap_uint<64> f = call.feat_dim;
+    const ap_uint<64> idx_bytes = mode & GNN_AGG_MODE_IDX16 ? 2 : 4;
+    struct buffer {
+        addr_t addr;
+        ap_uint<64> bytes;
+    };
+    const buffer used[9] = {
+        {call.row_ptr, 4 * (ap_uint<64>(call.n_dst) + 1)},
+        {call.col_idx, idx_bytes * call.n_edges},
+        {call.edge_w, mode & GNN_AGG_MODE_EDGE_WEIGHT ? ap_uint<64>(2 * ap_uint<64>(call.n_edges)) : ap_uint<64>(0)},
+        {call.src_scale, mode & GNN_AGG_MODE_PRE_SCALE ? ap_uint<64>(2 * ap_uint<64>(call.n_src)) : ap_uint<64>(0)},
+        {call.dst_scale, mode & GNN_AGG_MODE_POST_SCALE ? ap_uint<64>(2 * ap_uint<64>(call.n_dst)) : ap_uint<64>(0)},
+        {call.feat_in, 2 * f * call.n_src},
+        {call.weight, mode & GNN_AGG_MODE_APPLY_W ? ap_uint<64>(2 * f * f) : ap_uint<64>(0)},
+        {call.feat_out, 2 * f * call.n_dst},
+        {call.acc_buf, call.passes > 1 ? ap_uint<64>(4 * f * call.n_dst) : ap_uint<64>(0)},
+    };
+    buffers:
+    for (int b = 0; b < 9; ++b) {
+#pragma HLS UNROLL
+        if (used[b].bytes == 0) continue;
+        if (used[b].addr == 0) err |= GNN_AGG_ERR_ARG;
+        if (used[b].addr % GNN_AGG_BUFFER_ALIGN != 0) err |= GNN_AGG_ERR_ALIGN;
+        if (ap_uint<65>(used[b].addr) + used[b].bytes > (ap_uint<65>(1) << 64)) err |= GNN_AGG_ERR_RANGE;
+    }
+    return err;
+}
+
+struct counters {
+    u32 errors, edges, busy, rd_row_ptr, rd_col_idx, rd_edge_w, rd_nodes, rd_acc, wr_acc, wr_out;
+};
+
+static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *gmem_edge_w,
+                const bus_t *gmem_nodes, bus_t *gmem_acc, bus_t *gmem_out, const call_t &call,
+                counters &n) {
+#pragma HLS DATAFLOW
+    hls::stream<u32> row_ptr_s("row_ptr_s");
+    hls::stream<u32> col_s("col_s");
+    hls::stream<u16> weight_s("weight_s");
+    hls::stream<edge_tok> edges_s("edges_s");
+    hls::stream<chunk_tok> chunks_s("chunks_s");
+    hls::stream<chunk_t> out_s("out_s");
+#pragma HLS STREAM variable = row_ptr_s depth = 32
+#pragma HLS STREAM variable = col_s depth = 64
+#pragma HLS STREAM variable = weight_s depth = 64
+#pragma HLS STREAM variable = edges_s depth = 64
+#pragma HLS STREAM variable = chunks_s depth = 2 * MAX_CHUNKS + 2
+#pragma HLS STREAM variable = out_s depth = 2 * MAX_CHUNKS
+
+    const bool idx16 = call.mode & GNN_AGG_MODE_IDX16;
+    const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
+    stream_elems(gmem_row_ptr, call.row_ptr, count_t(call.n_dst) + 1, 32, call.passes, row_ptr_s, n.rd_row_ptr);
+    stream_elems(gmem_col_idx, call.col_idx, call.n_edges, idx16 ? 16 : 32, call.passes, col_s, n.rd_col_idx);
+    stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, call.passes, weight_s, n.rd_edge_w);
+    walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, n.errors, n.edges);
+    fetch_neighbours(gmem_nodes, call, edges_s, chunks_s, n.rd_nodes);
+    aggregate(gmem_acc, call, chunks_s, out_s, n.rd_acc, n.wr_acc, n.busy);
+    write_rows(gmem_out, call, out_s, n.wr_out);
+}
+
+}  // namespace gnn
+
+using namespace gnn;
+
+void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *gmem_edge_w,
+             const bus_t *gmem_nodes, bus_t *gmem_acc, bus_t *gmem_out,
+             addr_t row_ptr, addr_t col_idx, addr_t edge_w, addr_t src_scale, addr_t dst_scale,
+             addr_t feat_in, addr_t weight, addr_t feat_out, addr_t acc_buf,
+             u32 n_dst, u32 n_src, u32 n_edges, u32 feat_dim, u32 mode,
+             u32 &stat_cycles, u32 &stat_edges, u32 &stat_stalls, u32 &stat_rd_beats,
+             u32 &stat_wr_beats, u32 &stat_error, u32 &hw_magic, u32 &hw_params, u32 &hw_max_feat,
+             u32 &hw_table_elems) {
+#pragma HLS INTERFACE mode = m_axi port = gmem_row_ptr bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
+#pragma HLS INTERFACE mode = m_axi port = gmem_col_idx bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
+#pragma HLS INTERFACE mode = m_axi port = gmem_edge_w bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
+#pragma HLS INTERFACE mode = m_axi port = gmem_nodes bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 num_read_outstanding = 32
+#pragma HLS INTERFACE mode = m_axi port = gmem_acc bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256
+#pragma HLS INTERFACE mode = m_axi port = gmem_out bundle = gmem offset = off depth = 1048576 max_write_burst_length = 256
+#pragma HLS INTERFACE mode = s_axilite port = row_ptr bundle = control offset = 0x10
+#pragma HLS INTERFACE mode = s_axilite port = col_idx bundle = control offset = 0x1C
+#pragma HLS INTERFACE mode = s_axilite port = edge_w bundle = control offset = 0x28
+#pragma HLS INTERFACE mode = s_axilite port = src_scale bundle = control offset = 0x34
+#pragma HLS INTERFACE mode = s_axilite port = dst_scale bundle = control offset = 0x40
+#pragma HLS INTERFACE mode = s_axilite port = feat_in bundle = control offset = 0x4C
+#pragma HLS INTERFACE mode = s_axilite port = weight bundle = control offset = 0x58
+#pragma HLS INTERFACE mode = s_axilite port = feat_out bundle = control offset = 0x64
+#pragma HLS INTERFACE mode = s_axilite port = acc_buf bundle = control offset = 0x70
+#pragma HLS INTERFACE mode = s_axilite port = n_dst bundle = control offset = 0x7C
+#pragma HLS INTERFACE mode = s_axilite port = n_src bundle = control offset = 0x84
+#pragma HLS INTERFACE mode = s_axilite port = n_edges bundle = control offset = 0x8C
+#pragma HLS INTERFACE mode = s_axilite port = feat_dim bundle = control offset = 0x94
+#pragma HLS INTERFACE mode = s_axilite port = mode bundle = control offset = 0x9C
+#pragma HLS INTERFACE mode = s_axilite port = stat_cycles bundle = control offset = 0xA4
+#pragma HLS INTERFACE mode = s_axilite port = stat_edges bundle = control offset = 0xAC
+#pragma HLS INTERFACE mode = s_axilite port = stat_stalls bundle = control offset = 0xB4
+#pragma HLS INTERFACE mode = s_axilite port = stat_rd_beats bundle = control offset = 0xBC
+#pragma HLS INTERFACE mode = s_axilite port = stat_wr_beats bundle = control offset = 0xC4
+#pragma HLS INTERFACE mode = s_axilite port = stat_error bundle = control offset = 0xCC
+#pragma HLS INTERFACE mode = s_axilite port = hw_magic bundle = control offset = 0xD4
+#pragma HLS INTERFACE mode = s_axilite port = hw_params bundle = control offset = 0xDC
+#pragma HLS INTERFACE mode = s_axilite port = hw_max_feat bundle = control offset = 0xE4
+#pragma HLS INTERFACE mode = s_axilite port = hw_table_elems bundle = control offset = 0xEC
+#pragma HLS INTERFACE mode = s_axilite port = return bundle = control
+
+    call_t call = {row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf,
+                   n_dst, n_src, n_edges, feat_dim, mode, 0, 0, 1};
+    const u32 arg_err = check_call(call);
+    counters n = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // ap_uint has no zero default
+    if (arg_err == 0) run(gmem_row_ptr, gmem_col_idx, gmem_edge_w, gmem_nodes, gmem_acc, gmem_out, call, n);
+
+    stat_cycles = n.busy;
+    stat_edges = n.edges;
+    stat_stalls = 0;  // not observable from C: see docs/HLS.md
+    stat_rd_beats = n.rd_row_ptr + n.rd_col_idx + n.rd_edge_w + n.rd_nodes + n.rd_acc;
+    stat_wr_beats = n.wr_acc + n.wr_out;
+    stat_error = arg_err | n.errors;
+    hw_magic = GNN_AGG_HW_MAGIC;
+    hw_params = HW_PARAMS;
+    hw_max_feat = MAX_FEAT;
+    hw_table_elems = TABLE_ELEMS;
+}

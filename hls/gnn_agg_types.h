@@ -1,0 +1,103 @@
+/*
+ * gnn_agg_types.h -- number types and hardware parameters of the gnn_agg HLS kernel.
+ *
+ * The fixed-point types are exactly golden/fixed.py's formats (docs/CONTRACT.md, "Numeric
+ * formats"): assigning a wider product to feat_t rounds half toward +inf (AP_RND) and then
+ * saturates (AP_SAT), which is the golden q(.); assigning acc_t to feat_t only saturates because
+ * both keep 12 fractional bits, which is the golden sat(.).
+ *
+ * The hardware parameters default to the PYNQ-Z2 build; a board build or a C-simulation
+ * configuration overrides them with -DGNN_AGG_BUS_BITS=128 etc. (hls/flow/boards.tcl,
+ * hls/csim.py). The kernel has one processing element (see docs/HLS.md, "Why one PE").
+ */
+#ifndef GNN_AGG_TYPES_H
+#define GNN_AGG_TYPES_H
+
+#include <ap_fixed.h>
+#include <ap_int.h>
+#include <hls_stream.h>
+
+#include "gnn_agg_regs.h"
+
+#ifndef GNN_AGG_BUS_BITS
+#define GNN_AGG_BUS_BITS 64
+#endif
+#ifndef GNN_AGG_LANES
+#define GNN_AGG_LANES 16
+#endif
+#ifndef GNN_AGG_MAX_FEAT
+#define GNN_AGG_MAX_FEAT 256
+#endif
+#ifndef GNN_AGG_TABLE_ELEMS
+#define GNN_AGG_TABLE_ELEMS 131072
+#endif
+
+namespace gnn {
+
+constexpr int gcd(int a, int b) { return b == 0 ? a : gcd(b, a % b); }
+constexpr int lcm(int a, int b) { return a / gcd(a, b) * b; }
+constexpr int clog2(long long n) { return n <= 1 ? 0 : 1 + clog2((n + 1) / 2); }
+
+constexpr int BUS_BITS = GNN_AGG_BUS_BITS;    // m_axi data width
+constexpr int BUS_BYTES = BUS_BITS / 8;
+constexpr int LANES = GNN_AGG_LANES;          // feature elements added per cycle
+constexpr int PES = 1;                        // edges per cycle
+constexpr int MAX_FEAT = GNN_AGG_MAX_FEAT;    // largest feat_dim
+constexpr int TABLE_ELEMS = GNN_AGG_TABLE_ELEMS;  // node-table capacity in feature elements
+
+constexpr int FEAT_BITS = 16;
+constexpr int ACC_BITS = 32;
+constexpr int FEAT_PER_WORD = BUS_BITS / FEAT_BITS;
+constexpr int ACC_PER_WORD = BUS_BITS / ACC_BITS;
+constexpr int FEAT_ALIGN = lcm(LANES, FEAT_PER_WORD);  // feat_dim must be a multiple of this
+constexpr int MAX_CHUNKS = MAX_FEAT / LANES;            // LANES-wide chunks in the longest row
+constexpr unsigned HW_PARAMS = unsigned(BUS_BYTES) | unsigned(LANES) << 8 | unsigned(PES) << 16;
+
+static_assert(BUS_BITS == 64 || BUS_BITS == 128 || BUS_BITS == 256 || BUS_BITS == 512,
+              "GNN_AGG_BUS_BITS must be 64..512 and a power of two");
+static_assert(LANES > 0 && MAX_FEAT % LANES == 0, "GNN_AGG_MAX_FEAT must be a multiple of GNN_AGG_LANES");
+static_assert(MAX_FEAT % FEAT_PER_WORD == 0, "a row of MAX_FEAT elements must fill whole bus words");
+static_assert(TABLE_ELEMS >= MAX_FEAT, "the node table must hold at least one row of MAX_FEAT elements");
+static_assert(int(GNN_AGG_BUFFER_ALIGN) % BUS_BYTES == 0, "buffers must start on a bus word");
+
+// Formats of golden/fixed.py: FEAT Q4.12, COEF UQ1.15, WGT Q4.12, ACC Q20.12.
+typedef ap_fixed<16, 4, AP_RND, AP_SAT> feat_t;
+typedef ap_ufixed<16, 1, AP_RND, AP_SAT> coef_t;
+typedef ap_fixed<16, 4, AP_RND, AP_SAT> wgt_t;
+typedef ap_fixed<32, 20> acc_t;
+// W @ y: a sum of MAX_FEAT exact 32-bit products (Q8.24) needs clog2(MAX_FEAT) guard bits
+typedef ap_fixed<32 + clog2(MAX_FEAT), 8 + clog2(MAX_FEAT)> dot_t;
+
+typedef ap_uint<BUS_BITS> bus_t;
+typedef ap_uint<LANES * FEAT_BITS> chunk_t;  // LANES feature elements side by side
+typedef ap_uint<64> addr_t;
+typedef ap_uint<32> u32;
+typedef ap_uint<16> u16;
+
+// gather -> aggregate: one neighbour's contribution, LANES elements at a time; `last` alone
+// (data unused) closes a destination row, so empty rows and skipped edges cost no chunks.
+struct chunk_tok {
+    chunk_t data;
+    bool last;
+};
+
+// row walker -> neighbour fetch: an accepted edge (index checked, in the current partition), or
+// with `last` the end of a destination row.
+struct edge_tok {
+    u32 src;
+    u16 weight;  // COEF bits of edge_w[e]; unused without EDGE_WEIGHT
+    bool last;
+};
+
+// The call's scalar arguments plus what the argument check derived from them.
+struct call_t {
+    addr_t row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf;
+    u32 n_dst, n_src, n_edges, feat_dim, mode;
+    u32 chunks;      // feat_dim / LANES
+    u32 table_rows;  // source rows per partition (n_src in DRAM-gather mode)
+    u32 passes;      // source partitions P
+};
+
+}  // namespace gnn
+
+#endif  // GNN_AGG_TYPES_H
