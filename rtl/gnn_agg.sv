@@ -1,0 +1,659 @@
+// gnn_agg: GNN aggregation accelerator, one layer of
+//     y_v = relu?( W? . post?( sum_{u in N(v)} edge_w? * pre?(x_u) ) )
+// over a destination-major CSR graph, with the ports and register map Vitis HLS gives the same
+// kernel (docs/CONTRACT.md). Architecture (docs/RTL.md):
+//
+//   s_axi_control -> control (args, CTRL/GIE/IER/ISR) -> sequencer (below)
+//   read streams (row_ptr, col_idx, edge_w, dst_scale, acc_buf, feat_in/W, src_scale), each a
+//     burst prefetcher with a credit-checked FIFO, share AR through a round-robin arbiter; R
+//     beats return by ARID
+//   loader: feat_in rows -> (pre-scale) -> node table (table mode), or W -> W memory
+//   walker: row_ptr -> row degrees (ROW_PTR checks), col_idx -> index check -> edge tokens;
+//     DRAM_GATHER: per-edge row requests, many in flight
+//   accum: LANES adders per cycle over the node table or the gathered rows
+//   epilogue: acc_buf read-add-write between partitions, post-scale, W, ReLU -> writer (AW/W/B)
+//
+// Table mode splits the sources into partitions of R = TABLE_ELEMS / feat_dim rows; each pass
+// loads one partition and streams the whole CSR ("Source tiling" in the contract).
+//
+// Top-level parameters (the host harness and tests set these by name):
+//   BUS_BITS          m_axi_gmem data width (64 PYNQ-Z2, 128 Zynq UltraScale+)
+//   LANES             feature elements added per cycle (power of two, LANES*16 % BUS_BITS == 0)
+//   PES               processing elements; this version implements PES = 1
+//   MAX_FEAT          largest feat_dim (multiple of LANES)
+//   TABLE_ELEMS       node table capacity in elements (TABLE_ELEMS / LANES a power of two)
+//   CSR_FIFO_DEPTH    words of prefetch per CSR/scale stream
+//   DATA_FIFO_DEPTH   words of prefetch for feature rows (gather: rows in flight * beats per row)
+//   TOKEN_FIFO_DEPTH  edge tokens between walker and accumulate
+//   MAX_BURST         longest read burst in beats (<= 256, <= CSR_FIFO_DEPTH)
+//   MAX_OUTSTANDING   read bursts in flight on m_axi_gmem (and write bursts awaiting B)
+//   ID_BITS           m_axi_gmem ID width (>= 3: one ID per read stream)
+module gnn_agg
+  import gnn_agg_pkg::*;
+#(
+    parameter int BUS_BITS = 64,
+    parameter int LANES = 16,
+    parameter int PES = 1,
+    parameter int MAX_FEAT = 256,
+    parameter int TABLE_ELEMS = 131072,
+    parameter int CSR_FIFO_DEPTH = 64,
+    parameter int DATA_FIFO_DEPTH = 256,
+    parameter int TOKEN_FIFO_DEPTH = 64,
+    parameter int MAX_BURST = 32,
+    parameter int MAX_OUTSTANDING = 16,
+    parameter int ID_BITS = 3
+) (
+    input  logic                  ap_clk,
+    input  logic                  ap_rst_n,
+    /* verilator lint_off SYMRSVDWORD */  // the Vitis HLS port name; only clashes in generated C++
+    output logic                  interrupt,
+    /* verilator lint_on SYMRSVDWORD */
+    // AXI4-Lite control
+    input  logic                  s_axi_control_AWVALID,
+    output logic                  s_axi_control_AWREADY,
+    input  logic [7:0]            s_axi_control_AWADDR,
+    input  logic                  s_axi_control_WVALID,
+    output logic                  s_axi_control_WREADY,
+    input  logic [31:0]           s_axi_control_WDATA,
+    input  logic [3:0]            s_axi_control_WSTRB,
+    output logic                  s_axi_control_BVALID,
+    input  logic                  s_axi_control_BREADY,
+    output logic [1:0]            s_axi_control_BRESP,
+    input  logic                  s_axi_control_ARVALID,
+    output logic                  s_axi_control_ARREADY,
+    input  logic [7:0]            s_axi_control_ARADDR,
+    output logic                  s_axi_control_RVALID,
+    input  logic                  s_axi_control_RREADY,
+    output logic [31:0]           s_axi_control_RDATA,
+    output logic [1:0]            s_axi_control_RRESP,
+    // AXI4 memory master
+    output logic                  m_axi_gmem_AWVALID,
+    input  logic                  m_axi_gmem_AWREADY,
+    output logic [63:0]           m_axi_gmem_AWADDR,
+    output logic [ID_BITS-1:0]    m_axi_gmem_AWID,
+    output logic [7:0]            m_axi_gmem_AWLEN,
+    output logic [2:0]            m_axi_gmem_AWSIZE,
+    output logic [1:0]            m_axi_gmem_AWBURST,
+    output logic [1:0]            m_axi_gmem_AWLOCK,
+    output logic [3:0]            m_axi_gmem_AWCACHE,
+    output logic [2:0]            m_axi_gmem_AWPROT,
+    output logic [3:0]            m_axi_gmem_AWQOS,
+    output logic [3:0]            m_axi_gmem_AWREGION,
+    output logic [0:0]            m_axi_gmem_AWUSER,
+    output logic                  m_axi_gmem_WVALID,
+    input  logic                  m_axi_gmem_WREADY,
+    output logic [BUS_BITS-1:0]   m_axi_gmem_WDATA,
+    output logic [BUS_BITS/8-1:0] m_axi_gmem_WSTRB,
+    output logic                  m_axi_gmem_WLAST,
+    output logic [ID_BITS-1:0]    m_axi_gmem_WID,
+    output logic [0:0]            m_axi_gmem_WUSER,
+    input  logic                  m_axi_gmem_BVALID,
+    output logic                  m_axi_gmem_BREADY,
+    input  logic [1:0]            m_axi_gmem_BRESP,
+    input  logic [ID_BITS-1:0]    m_axi_gmem_BID,
+    input  logic [0:0]            m_axi_gmem_BUSER,
+    output logic                  m_axi_gmem_ARVALID,
+    input  logic                  m_axi_gmem_ARREADY,
+    output logic [63:0]           m_axi_gmem_ARADDR,
+    output logic [ID_BITS-1:0]    m_axi_gmem_ARID,
+    output logic [7:0]            m_axi_gmem_ARLEN,
+    output logic [2:0]            m_axi_gmem_ARSIZE,
+    output logic [1:0]            m_axi_gmem_ARBURST,
+    output logic [1:0]            m_axi_gmem_ARLOCK,
+    output logic [3:0]            m_axi_gmem_ARCACHE,
+    output logic [2:0]            m_axi_gmem_ARPROT,
+    output logic [3:0]            m_axi_gmem_ARQOS,
+    output logic [3:0]            m_axi_gmem_ARREGION,
+    output logic [0:0]            m_axi_gmem_ARUSER,
+    input  logic                  m_axi_gmem_RVALID,
+    output logic                  m_axi_gmem_RREADY,
+    input  logic [BUS_BITS-1:0]   m_axi_gmem_RDATA,
+    input  logic                  m_axi_gmem_RLAST,
+    input  logic [ID_BITS-1:0]    m_axi_gmem_RID,
+    input  logic [0:0]            m_axi_gmem_RUSER,
+    input  logic [1:0]            m_axi_gmem_RRESP
+);
+  localparam int BUS_BYTES = BUS_BITS / 8;
+  localparam int LOG_BB = $clog2(BUS_BYTES);
+  localparam int LOG_LANES = $clog2(LANES);
+  localparam int MAX_WPR = MAX_FEAT / LANES;
+  localparam int KW = $clog2(MAX_WPR + 1);
+  localparam int FW = $clog2(MAX_FEAT + 1);
+  localparam int TABLE_WORDS = TABLE_ELEMS / LANES;
+  localparam int TAW = $clog2(TABLE_WORDS);
+  localparam int W_WORDS = MAX_FEAT * MAX_WPR;
+  localparam int WAW = $clog2(W_WORDS);
+  localparam int QB = $clog2(TABLE_ELEMS + 1);   // bits of R = TABLE_ELEMS / feat_dim
+  localparam int BEATS_W = 40;
+  localparam int LANE_SEL_W = $clog2(BUS_BITS / 16);
+  localparam int N_STREAMS = 7;
+  localparam int S_ROWPTR = 0, S_COLIDX = 1, S_EDGEW = 2, S_DSCALE = 3, S_ACCRD = 4, S_FEAT = 5, S_SSCALE = 6;
+
+  initial begin
+    if (PES != 1) $fatal(1, "gnn_agg: this version implements PES = 1");
+    if (LANES != (1 << LOG_LANES) || (LANES * 16) % BUS_BITS != 0)
+      $fatal(1, "gnn_agg: LANES must be a power of two with LANES*16 a multiple of BUS_BITS");
+    if (MAX_FEAT % LANES != 0) $fatal(1, "gnn_agg: MAX_FEAT must be a multiple of LANES");
+    if (ID_BITS < 3) $fatal(1, "gnn_agg: ID_BITS must be >= 3 (seven read streams)");
+  end
+
+  logic clk, rst_n;
+  assign clk = ap_clk;
+  assign rst_n = ap_rst_n;
+
+  // ======================================================================= control registers
+  logic start, kernel_idle, kernel_done;
+  logic [63:0] arg_ptr[9];
+  logic [31:0] arg_n_dst, arg_n_src, arg_n_edges, arg_feat_dim, arg_mode;
+  logic [31:0] status[6];
+
+  gnn_agg_control #(
+      .HW_PARAMS({8'd0, 8'(PES), 8'(LANES), 8'(BUS_BYTES)}),
+      .HW_MAX_FEAT_WORD(32'(MAX_FEAT)),
+      .HW_TABLE_ELEMS_WORD(32'(TABLE_ELEMS))
+  ) control (
+      .clk, .rst_n,
+      .awvalid(s_axi_control_AWVALID), .awready(s_axi_control_AWREADY), .awaddr(s_axi_control_AWADDR),
+      .wvalid(s_axi_control_WVALID), .wready(s_axi_control_WREADY), .wdata(s_axi_control_WDATA),
+      .wstrb(s_axi_control_WSTRB), .bvalid(s_axi_control_BVALID), .bready(s_axi_control_BREADY),
+      .bresp(s_axi_control_BRESP), .arvalid(s_axi_control_ARVALID), .arready(s_axi_control_ARREADY),
+      .araddr(s_axi_control_ARADDR), .rvalid(s_axi_control_RVALID), .rready(s_axi_control_RREADY),
+      .rdata(s_axi_control_RDATA), .rresp(s_axi_control_RRESP), .interrupt,
+      .start, .kernel_idle, .kernel_done, .ptr(arg_ptr), .n_dst(arg_n_dst), .n_src(arg_n_src),
+      .n_edges(arg_n_edges), .feat_dim(arg_feat_dim), .mode(arg_mode), .status);
+
+  // ======================================================================= run state
+  typedef enum logic [3:0] {
+    IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, LOAD_W, PASS, LOAD_ISSUE, LOAD_WAIT, RUN_ISSUE, RUN_WAIT,
+    FINISH, DONE
+  } state_t;
+  state_t state;
+
+  logic [63:0] p_row_ptr, p_col_idx, p_edge_w, p_src_scale, p_dst_scale, p_feat_in, p_weight,
+      p_feat_out, p_acc_buf;
+  logic [31:0] n_dst, n_src, n_edges;
+  logic [FW-1:0] feat_dim;
+  logic [31:0] feat_dim_arg, mode;
+  logic pre, post, ew, apply_w, relu, gather, idx16;
+  assign pre = mode[MODE_PRE_SCALE];
+  assign post = mode[MODE_POST_SCALE];
+  assign ew = mode[MODE_EDGE_WEIGHT];
+  assign apply_w = mode[MODE_APPLY_W];
+  assign relu = mode[MODE_RELU];
+  assign gather = mode[MODE_DRAM_GATHER];
+  assign idx16 = mode[MODE_IDX16];
+
+  logic [KW-1:0] wpr;
+  logic [15:0] row_bytes;        // feat_dim * 2
+  logic [15:0] row_beats;        // row_bytes / BUS_BYTES
+  assign wpr = KW'(feat_dim >> LOG_LANES);
+  assign row_bytes = {15'(feat_dim), 1'b0};
+  assign row_beats = row_bytes >> LOG_BB;
+
+  logic [ERR_BITS-1:0] err;
+  logic [QB-1:0] rows_per_part, div_rem;
+  logic [$clog2(QB+1)-1:0] div_bit;
+  logic [32:0] part_lo, part_hi;
+  logic first_pass, last_pass;
+
+  // ---- argument checks (before any memory access)
+  logic [63:0] used_ptr[9];
+  logic [64:0] used_bytes[9];
+  logic [8:0] used;
+  always_comb begin
+    used_ptr = '{p_row_ptr, p_col_idx, p_edge_w, p_src_scale, p_dst_scale, p_feat_in, p_weight,
+                 p_feat_out, p_acc_buf};
+    used_bytes[0] = 65'({1'b0, n_dst} + 33'd1) << 2;
+    used_bytes[1] = 65'(n_edges) << (idx16 ? 1 : 2);
+    used_bytes[2] = 65'(n_edges) << 1;
+    used_bytes[3] = 65'(n_src) << 1;
+    used_bytes[4] = 65'(n_dst) << 1;
+    used_bytes[5] = 65'(n_src) * 65'(row_bytes);
+    used_bytes[6] = 65'(feat_dim) * 65'(row_bytes);
+    used_bytes[7] = 65'(n_dst) * 65'(row_bytes);
+    used_bytes[8] = used_bytes[7] << 1;
+    used = {!gather && {1'b0, n_src} > 33'(rows_per_part) && n_dst != 0,  // acc_buf: several partitions
+            n_dst != 0, apply_w, n_src != 0, post && n_dst != 0, pre && n_src != 0,
+            ew && n_edges != 0, n_edges != 0, 1'b1};
+  end
+  logic [ERR_BITS-1:0] ptr_err;
+  always_comb begin
+    ptr_err = '0;
+    for (int i = 0; i < 9; i++) begin
+      if (used[i]) begin
+        if (used_ptr[i] == 64'd0) ptr_err[ERR_ARG] = 1'b1;
+        if (used_ptr[i][5:0] != 6'd0) ptr_err[ERR_ALIGN] = 1'b1;
+        if ({1'b0, used_ptr[i]} + used_bytes[i] > {1'b1, 64'd0}) ptr_err[ERR_RANGE] = 1'b1;
+      end
+    end
+  end
+
+  // ======================================================================= read side
+  logic [N_STREAMS-1:0] s_cmd_valid, s_cmd_ready, s_ar_valid, s_ar_ready, s_r_valid, s_out_valid,
+      s_out_ready, s_rd_error, s_idle;
+  logic [63:0] s_cmd_addr[N_STREAMS], s_ar_addr[N_STREAMS];
+  logic [BEATS_W-1:0] s_cmd_beats[N_STREAMS];
+  logic [7:0] s_ar_len[N_STREAMS];
+  logic [BUS_BITS-1:0] s_out_data[N_STREAMS];
+  logic r_beat;
+
+  for (genvar s = 0; s < N_STREAMS; s++) begin : g_stream
+    localparam bit IS_DATA = s == S_FEAT || s == S_ACCRD;
+    localparam int DEPTH = IS_DATA ? DATA_FIFO_DEPTH : CSR_FIFO_DEPTH;
+    gnn_agg_rd_stream #(
+        .BUS_BITS(BUS_BITS), .DEPTH(DEPTH), .MAX_BURST(IS_DATA ? DEPTH / 2 : MAX_BURST), .BEATS_W(BEATS_W)
+    ) stream (
+        .clk, .rst_n,
+        .cmd_valid(s_cmd_valid[s]), .cmd_ready(s_cmd_ready[s]), .cmd_addr(s_cmd_addr[s]),
+        .cmd_beats(s_cmd_beats[s]),
+        .ar_valid(s_ar_valid[s]), .ar_ready(s_ar_ready[s]), .ar_addr(s_ar_addr[s]), .ar_len(s_ar_len[s]),
+        .r_valid(s_r_valid[s]), .r_data(m_axi_gmem_RDATA), .r_resp(m_axi_gmem_RRESP),
+        .out_valid(s_out_valid[s]), .out_ready(s_out_ready[s]), .out_data(s_out_data[s]),
+        .rd_error(s_rd_error[s]), .idle(s_idle[s]));
+  end
+
+  gnn_agg_rd_arbiter #(
+      .N(N_STREAMS), .ID_BITS(ID_BITS), .MAX_OUTSTANDING(MAX_OUTSTANDING)
+  ) arbiter (
+      .clk, .rst_n,
+      .req_valid(s_ar_valid), .req_ready(s_ar_ready), .req_addr(s_ar_addr), .req_len(s_ar_len),
+      .arvalid(m_axi_gmem_ARVALID), .arready(m_axi_gmem_ARREADY), .araddr(m_axi_gmem_ARADDR),
+      .arlen(m_axi_gmem_ARLEN), .arid(m_axi_gmem_ARID),
+      .rvalid(m_axi_gmem_RVALID), .rlast(m_axi_gmem_RLAST), .rid(m_axi_gmem_RID),
+      .r_valid(s_r_valid), .r_beat);
+
+  assign m_axi_gmem_RREADY = 1'b1;
+  assign m_axi_gmem_ARSIZE = 3'(LOG_BB);
+  assign m_axi_gmem_ARBURST = 2'b01;
+  assign m_axi_gmem_ARLOCK = 2'b00;
+  assign m_axi_gmem_ARCACHE = 4'b0011;
+  assign m_axi_gmem_ARPROT = 3'b000;
+  assign m_axi_gmem_ARQOS = 4'b0000;
+  assign m_axi_gmem_ARREGION = 4'b0000;
+  assign m_axi_gmem_ARUSER = 1'b0;
+
+  // ---- element unpackers for the CSR and scale streams
+  logic run_issue, load_issue;
+  assign run_issue = state == RUN_ISSUE;
+  assign load_issue = state == LOAD_ISSUE;
+
+  logic rp_valid, rp_ready, ci_valid, ci_ready, ew_valid, ew_ready, ds_valid, ds_ready, ss_valid, ss_ready;
+  logic [31:0] rp_data, ci_data, ew_data32, ds_data32, ss_data32;
+  logic ss_in_ready, ss_to_unpack;
+  logic [32:0] part_rows;
+  assign part_rows = part_hi - part_lo;
+
+  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) rp_unpack (
+      .clk, .rst_n, .start(run_issue), .wide(1'b1), .skip('0), .count({1'b0, n_dst} + 33'd1),
+      .in_valid(s_out_valid[S_ROWPTR]), .in_ready(s_out_ready[S_ROWPTR]), .in_data(s_out_data[S_ROWPTR]),
+      .out_valid(rp_valid), .out_ready(rp_ready), .out_data(rp_data));
+  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ci_unpack (
+      .clk, .rst_n, .start(run_issue), .wide(!idx16), .skip('0), .count({1'b0, n_edges}),
+      .in_valid(s_out_valid[S_COLIDX]), .in_ready(s_out_ready[S_COLIDX]), .in_data(s_out_data[S_COLIDX]),
+      .out_valid(ci_valid), .out_ready(ci_ready), .out_data(ci_data));
+  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ew_unpack (
+      .clk, .rst_n, .start(run_issue), .wide(1'b0), .skip('0), .count(ew ? {1'b0, n_edges} : 33'd0),
+      .in_valid(s_out_valid[S_EDGEW]), .in_ready(s_out_ready[S_EDGEW]), .in_data(s_out_data[S_EDGEW]),
+      .out_valid(ew_valid), .out_ready(ew_ready), .out_data(ew_data32));
+  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ds_unpack (
+      .clk, .rst_n, .start(run_issue), .wide(1'b0), .skip('0),
+      .count(last_pass && post ? {1'b0, n_dst} : 33'd0),
+      .in_valid(s_out_valid[S_DSCALE]), .in_ready(s_out_ready[S_DSCALE]), .in_data(s_out_data[S_DSCALE]),
+      .out_valid(ds_valid), .out_ready(ds_ready), .out_data(ds_data32));
+  // src_scale of a partition starts at element part_lo, possibly inside a bus word
+  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ss_unpack (
+      .clk, .rst_n, .start(load_issue), .wide(1'b0), .skip(part_lo[LANE_SEL_W-1:0]),
+      .count(pre ? part_rows : 33'd0),
+      .in_valid(s_out_valid[S_SSCALE] && ss_to_unpack), .in_ready(ss_in_ready), .in_data(s_out_data[S_SSCALE]),
+      .out_valid(ss_valid), .out_ready(ss_ready), .out_data(ss_data32));
+
+  // ---- upsizers: bus words -> lane words
+  logic feat_valid, feat_ready, accw_valid, accw_ready, feat_in_ready;
+  logic [LANES*16-1:0] feat_word;
+  logic [LANES*32-1:0] accw_data;
+  gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * 16)) feat_up (
+      .clk, .rst_n, .in_valid(s_out_valid[S_FEAT]), .in_ready(feat_in_ready), .in_data(s_out_data[S_FEAT]),
+      .out_valid(feat_valid), .out_ready(feat_ready), .out_data(feat_word));
+  assign s_out_ready[S_FEAT] = feat_in_ready;
+  gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * 32)) acc_up (
+      .clk, .rst_n, .in_valid(s_out_valid[S_ACCRD]), .in_ready(s_out_ready[S_ACCRD]),
+      .in_data(s_out_data[S_ACCRD]), .out_valid(accw_valid), .out_ready(accw_ready), .out_data(accw_data));
+
+  // ======================================================================= loader
+  logic ld_active, ld_to_w;
+  localparam int LDW = (TAW > WAW ? TAW : WAW) + 1;  // counts lane words of the table or of W
+  logic [LDW-1:0] ld_left, ld_addr;
+  logic [KW-1:0] ld_k;
+  logic ld_fire, ld_scaled;
+  assign ld_scaled = pre && !ld_to_w;
+  assign ld_fire = ld_active && feat_valid && (!ld_scaled || ss_valid);
+  logic [LANES*16-1:0] ld_word;
+  always_comb begin
+    for (int l = 0; l < LANES; l++)
+      ld_word[16*l +: 16] = ld_scaled
+          ? round_sat(64'($signed({1'b0, ss_data32[15:0]}) * $signed(feat_word[16*l +: 16])), COEF_FRAC)
+          : feat_word[16*l +: 16];
+  end
+  assign ss_ready = ld_fire && ld_scaled && ld_k == wpr - 1'b1;
+
+  logic accum_gather_valid, accum_gather_ready;
+  assign feat_ready = gather && state == RUN_WAIT ? accum_gather_ready : ld_fire;
+  assign accum_gather_valid = gather && state == RUN_WAIT && feat_valid;
+
+  // ======================================================================= walker, accumulate
+  logic walker_start;
+  assign walker_start = run_issue;
+  logic tokw_valid, tokw_ready, tok_valid, tok_ready;
+  logic tokw_row_end, tokw_use, tok_row_end, tok_use;
+  logic [TAW-1:0] tokw_row, tok_row;
+  logic [15:0] tokw_weight, tok_weight;
+  logic [LANE_SEL_W-1:0] tokw_lane, tok_lane;
+  logic gfeat_valid, gfeat_ready, gscale_valid, gscale_ready;
+  logic [63:0] gfeat_addr, gscale_addr;
+  logic err_row_ptr, err_index, walker_done;
+
+  gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW)) walker (
+      .clk, .rst_n, .start(walker_start), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
+      .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(p_feat_in), .src_scale(p_src_scale),
+      .row_bytes,
+      .rp_valid, .rp_ready, .rp_data, .ci_valid, .ci_ready, .ci_data,
+      .ew_valid, .ew_ready, .ew_data(ew_data32[15:0]),
+      .tok_valid(tokw_valid), .tok_ready(tokw_ready), .tok_row_end(tokw_row_end), .tok_use(tokw_use),
+      .tok_row(tokw_row), .tok_weight(tokw_weight), .tok_scale_lane(tokw_lane),
+      .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
+      .err_row_ptr, .err_index, .done(walker_done));
+
+  localparam int TOKW = 2 + TAW + 16 + LANE_SEL_W;
+  gnn_agg_fifo #(.WIDTH(TOKW), .DEPTH(TOKEN_FIFO_DEPTH)) token_fifo (
+      .clk, .rst_n,
+      .in_valid(tokw_valid), .in_ready(tokw_ready),
+      .in_data({tokw_row_end, tokw_use, tokw_row, tokw_weight, tokw_lane}),
+      .out_valid(tok_valid), .out_ready(tok_ready),
+      .out_data({tok_row_end, tok_use, tok_row, tok_weight, tok_lane}),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
+
+  logic epi_free, row_done, edge_done, starved, accum_busy;
+  logic [MAX_WPR*LANES*32-1:0] acc_flat;
+  logic gs_valid, gs_ready;
+  assign gs_valid = gather && s_out_valid[S_SSCALE];
+  assign ss_to_unpack = !gather;
+  assign s_out_ready[S_SSCALE] = gather ? gs_ready : ss_in_ready;
+
+  gnn_agg_accum #(
+      .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .BUS_BITS(BUS_BITS)
+  ) accum (
+      .clk, .rst_n, .wpr, .gather, .pre_scale(pre), .edge_weight(ew),
+      .tw_en(ld_fire && !ld_to_w), .tw_addr(ld_addr[TAW-1:0]), .tw_data(ld_word),
+      .tok_valid, .tok_ready, .tok_row_end, .tok_use, .tok_row, .tok_weight, .tok_scale_lane(tok_lane),
+      .gather_valid(accum_gather_valid), .gather_ready(accum_gather_ready), .gather_data(feat_word),
+      .gscale_valid(gs_valid), .gscale_ready(gs_ready), .gscale_data(s_out_data[S_SSCALE]),
+      .epilogue_free(epi_free), .row_done, .acc_flat, .edge_done, .starved, .busy(accum_busy));
+
+  // ======================================================================= epilogue, writer
+  logic wcmd_valid, wcmd_ready, wdata_valid, wdata_ready, wdata_wide, row_written;
+  logic [63:0] wcmd_addr;
+  logic [15:0] wcmd_beats;
+  logic [LANES*32-1:0] wdata;
+  logic wr_error, w_beat, writer_idle;
+
+  gnn_agg_epilogue #(.LANES(LANES), .MAX_FEAT(MAX_FEAT)) epilogue (
+      .clk, .rst_n, .start(run_issue), .wpr, .feat_dim, .first_pass, .last_pass,
+      .post_scale(post), .apply_w, .relu, .feat_out(p_feat_out), .acc_buf(p_acc_buf),
+      .row_bytes, .log_bus_bytes(8'(LOG_BB)),
+      .ww_en(ld_fire && ld_to_w), .ww_addr(ld_addr[WAW-1:0]), .ww_data(ld_word),
+      .free(epi_free), .row_done, .acc_flat,
+      .accin_valid(accw_valid), .accin_ready(accw_ready), .accin_data(accw_data),
+      .dscale_valid(ds_valid), .dscale_ready(ds_ready), .dscale_data(ds_data32[15:0]),
+      .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,
+      .wdata_valid, .wdata_ready, .wdata, .wdata_wide, .row_written);
+
+  gnn_agg_writer #(.BUS_BITS(BUS_BITS), .LANES(LANES), .MAX_OUTSTANDING(MAX_OUTSTANDING)) writer (
+      .clk, .rst_n,
+      .cmd_valid(wcmd_valid), .cmd_ready(wcmd_ready), .cmd_addr(wcmd_addr), .cmd_beats(wcmd_beats),
+      .data_valid(wdata_valid), .data_ready(wdata_ready), .data(wdata), .data_wide(wdata_wide),
+      .awvalid(m_axi_gmem_AWVALID), .awready(m_axi_gmem_AWREADY), .awaddr(m_axi_gmem_AWADDR),
+      .awlen(m_axi_gmem_AWLEN), .wvalid(m_axi_gmem_WVALID), .wready(m_axi_gmem_WREADY),
+      .wdata(m_axi_gmem_WDATA), .wlast(m_axi_gmem_WLAST), .bvalid(m_axi_gmem_BVALID),
+      .bresp(m_axi_gmem_BRESP), .wr_error, .w_beat, .idle(writer_idle));
+
+  assign m_axi_gmem_AWID = '0;
+  assign m_axi_gmem_AWSIZE = 3'(LOG_BB);
+  assign m_axi_gmem_AWBURST = 2'b01;
+  assign m_axi_gmem_AWLOCK = 2'b00;
+  assign m_axi_gmem_AWCACHE = 4'b0011;
+  assign m_axi_gmem_AWPROT = 3'b000;
+  assign m_axi_gmem_AWQOS = 4'b0000;
+  assign m_axi_gmem_AWREGION = 4'b0000;
+  assign m_axi_gmem_AWUSER = 1'b0;
+  assign m_axi_gmem_WSTRB = '1;
+  assign m_axi_gmem_WID = '0;
+  assign m_axi_gmem_WUSER = 1'b0;
+  assign m_axi_gmem_BREADY = 1'b1;
+
+  // ======================================================================= stream commands
+  function automatic logic [BEATS_W-1:0] beats_of(input logic [64:0] bytes);
+    return BEATS_W'((bytes + 65'(BUS_BYTES - 1)) >> LOG_BB);
+  endfunction
+
+  logic [63:0] part_feat_addr, part_scale_addr;
+  assign part_feat_addr = p_feat_in + 64'(part_lo) * 64'(row_bytes);
+  assign part_scale_addr = (p_src_scale + 64'({part_lo, 1'b0})) & ~64'(BUS_BYTES - 1);
+
+  always_comb begin
+    s_cmd_valid = '0;
+    s_cmd_addr = '{default: '0};
+    s_cmd_beats = '{default: '0};
+    // CSR, dst_scale and acc_buf streams: one command per pass
+    s_cmd_valid[S_ROWPTR] = run_issue;
+    s_cmd_addr[S_ROWPTR] = p_row_ptr;
+    s_cmd_beats[S_ROWPTR] = beats_of(used_bytes[0]);
+    s_cmd_valid[S_COLIDX] = run_issue && n_edges != 0;
+    s_cmd_addr[S_COLIDX] = p_col_idx;
+    s_cmd_beats[S_COLIDX] = beats_of(used_bytes[1]);
+    s_cmd_valid[S_EDGEW] = run_issue && ew && n_edges != 0;
+    s_cmd_addr[S_EDGEW] = p_edge_w;
+    s_cmd_beats[S_EDGEW] = beats_of(used_bytes[2]);
+    s_cmd_valid[S_DSCALE] = run_issue && last_pass && post && n_dst != 0;
+    s_cmd_addr[S_DSCALE] = p_dst_scale;
+    s_cmd_beats[S_DSCALE] = beats_of(used_bytes[4]);
+    s_cmd_valid[S_ACCRD] = run_issue && !first_pass && n_dst != 0;
+    s_cmd_addr[S_ACCRD] = p_acc_buf;
+    s_cmd_beats[S_ACCRD] = beats_of(used_bytes[8]);
+    // feature rows: W, a table partition, or (gather) one source row per edge
+    if (state == LOAD_W) begin
+      s_cmd_valid[S_FEAT] = !ld_active && ld_left != 0;
+      s_cmd_addr[S_FEAT] = p_weight;
+      s_cmd_beats[S_FEAT] = beats_of(used_bytes[6]);
+    end else if (load_issue) begin
+      s_cmd_valid[S_FEAT] = 1'b1;
+      s_cmd_addr[S_FEAT] = part_feat_addr;
+      s_cmd_beats[S_FEAT] = BEATS_W'(part_rows) * BEATS_W'(row_beats);
+      s_cmd_valid[S_SSCALE] = pre;
+      s_cmd_addr[S_SSCALE] = part_scale_addr;
+      s_cmd_beats[S_SSCALE] = beats_of(65'({part_lo[LANE_SEL_W-1:0], 1'b0}) + 65'({part_rows, 1'b0}));
+    end else if (gather) begin
+      s_cmd_valid[S_FEAT] = gfeat_valid;
+      s_cmd_addr[S_FEAT] = gfeat_addr;
+      s_cmd_beats[S_FEAT] = BEATS_W'(row_beats);
+      s_cmd_valid[S_SSCALE] = gscale_valid;
+      s_cmd_addr[S_SSCALE] = gscale_addr;
+      s_cmd_beats[S_SSCALE] = BEATS_W'(1);
+    end
+  end
+  assign gfeat_ready = state == RUN_WAIT && s_cmd_ready[S_FEAT];
+  assign gscale_ready = state == RUN_WAIT && s_cmd_ready[S_SSCALE];
+
+  // ======================================================================= sequencer
+  logic [32:0] rows_ended, rows_written;
+  logic all_streams_idle;
+  assign all_streams_idle = &s_idle;
+  assign kernel_idle = state == IDLE;
+  assign kernel_done = state == DONE;
+
+  logic [31:0] stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats;
+  assign status = '{stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats, 32'(err)};
+
+  logic pass_finished;
+  assign pass_finished = walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
+                         !accum_busy && writer_idle && all_streams_idle;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      state <= IDLE;
+      {p_row_ptr, p_col_idx, p_edge_w, p_src_scale, p_dst_scale, p_feat_in, p_weight, p_feat_out,
+       p_acc_buf} <= '0;
+      {n_dst, n_src, n_edges, feat_dim_arg, mode} <= '0;
+      feat_dim <= '0;
+      err <= '0;
+      rows_per_part <= '0;
+      div_rem <= '0;
+      div_bit <= '0;
+      part_lo <= '0;
+      part_hi <= '0;
+      first_pass <= 1'b0;
+      last_pass <= 1'b0;
+      ld_active <= 1'b0;
+      ld_to_w <= 1'b0;
+      ld_left <= '0;
+      ld_addr <= '0;
+      ld_k <= '0;
+      rows_ended <= '0;
+      rows_written <= '0;
+      {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
+    end else begin
+      // ---- statistics: cleared at start, frozen after done
+      if (start) begin
+        {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
+      end else if (state != IDLE) begin
+        if (stat_cycles != '1) stat_cycles <= stat_cycles + 1'b1;
+        if (edge_done) stat_edges <= stat_edges + 1'b1;
+        if (state == RUN_WAIT && starved && rows_ended != {1'b0, n_dst}) stat_stalls <= stat_stalls + 1'b1;
+        if (r_beat) stat_rd_beats <= stat_rd_beats + 1'b1;
+        if (w_beat) stat_wr_beats <= stat_wr_beats + 1'b1;
+      end
+      // ---- run-time errors
+      if (state != IDLE) begin
+        if (err_row_ptr) err[ERR_ROW_PTR] <= 1'b1;
+        if (err_index) err[ERR_INDEX] <= 1'b1;
+        if (|s_rd_error) err[ERR_AXI_RD] <= 1'b1;
+        if (wr_error) err[ERR_AXI_WR] <= 1'b1;
+      end
+      if (row_done) rows_ended <= rows_ended + 1'b1;
+      if (row_written) rows_written <= rows_written + 1'b1;
+      // ---- loader
+      if (ld_fire) begin
+        ld_addr <= ld_addr + 1'b1;
+        ld_k <= ld_k == wpr - 1'b1 ? '0 : ld_k + 1'b1;
+        ld_left <= ld_left - 1'b1;
+        if (ld_left == 1) ld_active <= 1'b0;
+      end
+
+      case (state)
+        IDLE: if (start) begin
+          {p_row_ptr, p_col_idx, p_edge_w, p_src_scale, p_dst_scale, p_feat_in, p_weight, p_feat_out,
+           p_acc_buf} <= {arg_ptr[0], arg_ptr[1], arg_ptr[2], arg_ptr[3], arg_ptr[4], arg_ptr[5],
+                          arg_ptr[6], arg_ptr[7], arg_ptr[8]};
+          n_dst <= arg_n_dst;
+          n_src <= arg_n_src;
+          n_edges <= arg_n_edges;
+          feat_dim_arg <= arg_feat_dim;
+          mode <= arg_mode;
+          err <= '0;
+          state <= CHECK_DIM;
+        end
+        CHECK_DIM: begin
+          // feat_dim must be a positive multiple of LANES (= lcm(LANES, BUS_BITS/16)), <= MAX_FEAT
+          if (feat_dim_arg == 0 || feat_dim_arg > 32'(MAX_FEAT) || feat_dim_arg[LOG_LANES-1:0] != 0) begin
+            err[ERR_ARG] <= 1'b1;
+            state <= DONE;
+          end else begin
+            if (mode[31:MODE_BITS] != 0 || (idx16 && n_src > 32'(IDX16_MAX_SRC))) err[ERR_ARG] <= 1'b1;
+            feat_dim <= FW'(feat_dim_arg);
+            rows_per_part <= '0;
+            div_rem <= '0;
+            div_bit <= $bits(div_bit)'(QB);
+            state <= DIVIDE;
+          end
+        end
+        DIVIDE: begin
+          // rows_per_part = TABLE_ELEMS / feat_dim, one quotient bit per cycle
+          if (div_bit == 0) begin
+            state <= CHECK_PTRS;
+          end else begin
+            logic [QB:0] r;
+            r = {div_rem, 1'(QB'(TABLE_ELEMS) >> (div_bit - 1'b1))};
+            if (r >= (QB + 1)'(feat_dim)) begin
+              div_rem <= QB'(r - (QB + 1)'(feat_dim));
+              rows_per_part[div_bit - 1'b1] <= 1'b1;
+            end else begin
+              div_rem <= QB'(r);
+            end
+            div_bit <= div_bit - 1'b1;
+          end
+        end
+        CHECK_PTRS: begin
+          err <= err | ptr_err;
+          if (err != 0 || ptr_err != 0) begin
+            state <= DONE;
+          end else if (apply_w) begin
+            ld_active <= 1'b0;
+            ld_to_w <= 1'b1;
+            ld_left <= LDW'(feat_dim) * LDW'(wpr);
+            ld_addr <= '0;
+            ld_k <= '0;
+            state <= LOAD_W;
+          end else begin
+            part_lo <= '0;
+            state <= PASS;
+          end
+        end
+        LOAD_W: begin
+          if (s_cmd_valid[S_FEAT] && s_cmd_ready[S_FEAT]) ld_active <= 1'b1;
+          if (ld_active && ld_fire && ld_left == 1) begin
+            part_lo <= '0;
+            state <= PASS;
+          end
+        end
+        PASS: begin
+          logic [32:0] hi;
+          hi = part_lo + 33'(rows_per_part);
+          if (gather || hi > {1'b0, n_src}) hi = {1'b0, n_src};
+          part_hi <= hi;
+          first_pass <= part_lo == 0;
+          last_pass <= hi == {1'b0, n_src};
+          ld_to_w <= 1'b0;
+          ld_addr <= '0;
+          ld_k <= '0;
+          ld_left <= LDW'((hi - part_lo) * 33'(wpr));
+          state <= !gather && hi != part_lo ? LOAD_ISSUE : RUN_ISSUE;
+        end
+        LOAD_ISSUE: begin
+          ld_active <= 1'b1;
+          state <= LOAD_WAIT;
+        end
+        LOAD_WAIT: if (!ld_active && all_streams_idle && !ss_valid) state <= RUN_ISSUE;
+        RUN_ISSUE: begin
+          rows_ended <= '0;
+          rows_written <= '0;
+          state <= RUN_WAIT;
+        end
+        RUN_WAIT: if (pass_finished && !run_issue) begin
+          if (last_pass) begin
+            state <= FINISH;
+          end else begin
+            part_lo <= part_hi;
+            state <= PASS;
+          end
+        end
+        FINISH: if (writer_idle && all_streams_idle) state <= DONE;
+        DONE: state <= IDLE;
+        default: state <= IDLE;
+      endcase
+    end
+  end
+
+  wire unused = &{1'b0, m_axi_gmem_BID, m_axi_gmem_BUSER, m_axi_gmem_RUSER, ew_data32[31:16],
+                  ds_data32[31:16], ss_data32[31:16], feat_dim_arg[31:FW]};
+endmodule

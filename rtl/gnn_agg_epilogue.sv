@@ -1,0 +1,238 @@
+// gnn_agg_epilogue: finishes one destination row per hand-off from the accumulate stage.
+//   combine  total = acc (+ acc_buf row from the previous partitions)          lane word per cycle
+//   not the last partition: write total to acc_buf (32-bit lanes)
+//   last partition:  y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
+//                    APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle
+//                    RELU, then write the FEAT row to feat_out
+// The snapshot register frees the accumulator at once, so the next row accumulates meanwhile.
+module gnn_agg_epilogue
+  import gnn_agg_pkg::*;
+#(
+    parameter int LANES = 16,
+    parameter int MAX_FEAT = 256,
+    localparam int MAX_WPR = MAX_FEAT / LANES,
+    localparam int KW = $clog2(MAX_WPR + 1),
+    localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
+    localparam int W_WORDS = MAX_FEAT * MAX_WPR,
+    localparam int WAW = $clog2(W_WORDS),
+    localparam int FW = $clog2(MAX_FEAT + 1),
+    localparam int LOG_LANES = $clog2(LANES)
+) (
+    input  logic                        clk,
+    input  logic                        rst_n,
+    // configuration, stable during a pass
+    input  logic                        start,        // one cycle: a pass begins (row 0)
+    input  logic [KW-1:0]               wpr,
+    input  logic [FW-1:0]               feat_dim,
+    input  logic                        first_pass,   // no acc_buf to add
+    input  logic                        last_pass,    // finish rows into feat_out
+    input  logic                        post_scale,
+    input  logic                        apply_w,
+    input  logic                        relu,
+    input  logic [63:0]                 feat_out,
+    input  logic [63:0]                 acc_buf,
+    input  logic [15:0]                 row_bytes,    // feat_dim * 2
+    input  logic [7:0]                  log_bus_bytes,
+    // W memory write port (the loader)
+    input  logic                        ww_en,
+    input  logic [WAW-1:0]              ww_addr,
+    input  logic [LANES*16-1:0]         ww_data,
+    // finished accumulations
+    output logic                        free,
+    input  logic                        row_done,
+    input  logic [MAX_WPR*LANES*32-1:0] acc_flat,
+    // acc_buf rows read back and dst_scale entries
+    input  logic                        accin_valid,
+    output logic                        accin_ready,
+    input  logic [LANES*32-1:0]         accin_data,
+    input  logic                        dscale_valid,
+    output logic                        dscale_ready,
+    input  logic [15:0]                 dscale_data,
+    // to the writer
+    output logic                        wcmd_valid,
+    input  logic                        wcmd_ready,
+    output logic [63:0]                 wcmd_addr,
+    output logic [15:0]                 wcmd_beats,
+    output logic                        wdata_valid,
+    input  logic                        wdata_ready,
+    output logic [LANES*32-1:0]         wdata,
+    output logic                        wdata_wide,
+    output logic                        row_written    // one cycle per finished row
+);
+  typedef enum logic [2:0] {IDLE, CMD, COMBINE, MATVEC, EMIT} state_t;
+  state_t state;
+
+  logic signed [31:0] snap[MAX_WPR][LANES];
+  logic signed [15:0] yrow[MAX_WPR][LANES];
+  logic signed [15:0] zrow[MAX_WPR][LANES];
+  logic [15:0] dscale_q;
+  logic [KW-1:0] k;
+  logic [63:0] out_addr, acc_addr;
+
+  assign free = state == IDLE;
+  logic need_scale;
+  assign need_scale = last_pass && post_scale;
+
+  // ---------------- combine: one lane word per cycle
+  logic signed [31:0] total[LANES];
+  logic signed [15:0] y[LANES];
+  always_comb begin
+    for (int l = 0; l < LANES; l++) begin
+      total[l] = snap[KIW'(k)][l] + (first_pass ? 32'sd0 : $signed(accin_data[32*l +: 32]));
+      y[l] = post_scale ? round_sat(64'($signed({1'b0, dscale_q}) * total[l]), COEF_FRAC) : sat16(total[l]);
+      if (relu && !apply_w && y[l] < 0) y[l] = '0;
+    end
+  end
+
+  logic combine_go;  // a lane word is combined this cycle
+  assign combine_go = state == COMBINE && (first_pass || accin_valid) &&
+                      (last_pass && apply_w || wdata_ready);
+  assign accin_ready = combine_go && !first_pass;
+
+  // ---------------- W @ y: W[j][k-th lane word] . yrow[k], one lane word per cycle
+  logic [WAW-1:0] w_addr;     // = j * wpr + kk, walks W in storage order
+  logic [FW-1:0] j_issue, j_data;
+  logic [KW-1:0] k_issue, k_data;
+  logic issue_v, data_v, issue_done;
+  logic [LANES*16-1:0] w_mem[W_WORDS];
+  logic [LANES*16-1:0] w_q;
+  logic signed [47:0] dot;
+
+  always_ff @(posedge clk) begin
+    if (ww_en) w_mem[ww_addr] <= ww_data;
+    if (issue_v) w_q <= w_mem[w_addr];
+  end
+
+  logic signed [47:0] word_sum;
+  always_comb begin
+    word_sum = '0;
+    for (int l = 0; l < LANES; l++)
+      word_sum = word_sum + 48'($signed(w_q[16*l +: 16]) * yrow[KIW'(k_data)][l]);
+  end
+  logic signed [47:0] dot_next;
+  assign dot_next = dot + word_sum;
+  logic signed [15:0] z;
+  always_comb begin
+    z = round_sat(64'(dot_next), WGT_FRAC);
+    if (relu && z < 0) z = '0;
+  end
+
+  // ---------------- control
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      state <= IDLE;
+      k <= '0;
+      out_addr <= '0;
+      acc_addr <= '0;
+      dscale_q <= '0;
+      issue_v <= 1'b0;
+      data_v <= 1'b0;
+      issue_done <= 1'b0;
+      w_addr <= '0;
+      j_issue <= '0;
+      k_issue <= '0;
+      j_data <= '0;
+      k_data <= '0;
+      dot <= '0;
+    end else begin
+      if (start) begin
+        out_addr <= feat_out;
+        acc_addr <= acc_buf;
+      end
+      data_v <= issue_v;
+      j_data <= j_issue;
+      k_data <= k_issue;
+      case (state)
+        IDLE: if (row_done) state <= CMD;
+        CMD: if (wcmd_ready && (!need_scale || dscale_valid)) begin
+          dscale_q <= dscale_data;
+          k <= '0;
+          state <= COMBINE;
+        end
+        COMBINE: if (combine_go) begin
+          for (int l = 0; l < LANES; l++) yrow[KIW'(k)][l] <= y[l];
+          k <= k + 1'b1;
+          if (k == wpr - 1'b1) begin
+            k <= '0;
+            if (last_pass && apply_w) begin
+              state <= MATVEC;
+              issue_v <= 1'b1;
+              issue_done <= 1'b0;
+              w_addr <= '0;
+              j_issue <= '0;
+              k_issue <= '0;
+              dot <= '0;
+            end else begin
+              state <= IDLE;
+            end
+          end
+        end
+        MATVEC: begin
+          if (issue_v) begin
+            w_addr <= w_addr + 1'b1;
+            k_issue <= k_issue + 1'b1;
+            if (k_issue == wpr - 1'b1) begin
+              k_issue <= '0;
+              j_issue <= j_issue + 1'b1;
+              if (j_issue == feat_dim - 1'b1) begin
+                issue_v <= 1'b0;
+                issue_done <= 1'b1;
+              end
+            end
+          end
+          if (data_v) begin
+            if (k_data == wpr - 1'b1) begin
+              zrow[KIW'(j_data >> LOG_LANES)][LOG_LANES'(j_data)] <= z;
+              dot <= '0;
+            end else begin
+              dot <= dot_next;
+            end
+          end
+          if (issue_done && !data_v) begin
+            issue_done <= 1'b0;
+            state <= EMIT;
+          end
+        end
+        EMIT: if (wdata_ready) begin
+          k <= k + 1'b1;
+          if (k == wpr - 1'b1) begin
+            k <= '0;
+            state <= IDLE;
+          end
+        end
+        default: state <= IDLE;
+      endcase
+      if (row_done) begin
+        for (int w = 0; w < MAX_WPR; w++)
+          for (int l = 0; l < LANES; l++) snap[w][l] <= $signed(acc_flat[(w*LANES + l)*32 +: 32]);
+      end
+      if (state == CMD && wcmd_ready && (!need_scale || dscale_valid)) begin
+        if (last_pass) out_addr <= out_addr + 64'(row_bytes);
+        else acc_addr <= acc_addr + 64'({row_bytes, 1'b0});
+      end
+    end
+  end
+
+  assign row_written = (state == COMBINE && combine_go && k == wpr - 1'b1 && !(last_pass && apply_w))
+                    || (state == EMIT && wdata_ready && k == wpr - 1'b1);
+  assign dscale_ready = state == CMD && wcmd_ready && need_scale && dscale_valid;
+  assign wcmd_valid = state == CMD && (!need_scale || dscale_valid);
+  assign wcmd_addr = last_pass ? out_addr : acc_addr;
+  assign wcmd_beats = (last_pass ? row_bytes : {row_bytes[14:0], 1'b0}) >> log_bus_bytes;
+
+  always_comb begin
+    wdata = '0;
+    wdata_wide = !last_pass;
+    wdata_valid = 1'b0;
+    if (state == COMBINE) begin
+      wdata_valid = (first_pass || accin_valid) && !(last_pass && apply_w);
+      for (int l = 0; l < LANES; l++) begin
+        if (last_pass) wdata[16*l +: 16] = y[l];
+        else wdata[32*l +: 32] = total[l];
+      end
+    end else if (state == EMIT) begin
+      wdata_valid = 1'b1;
+      for (int l = 0; l < LANES; l++) wdata[16*l +: 16] = zrow[KIW'(k)][l];
+    end
+  end
+endmodule

@@ -1,0 +1,87 @@
+// gnn_agg_rd_arbiter: shares the m_axi AR channel among N read streams (round robin) and routes
+// R beats back by ARID = stream index. At most MAX_OUTSTANDING bursts are in flight. RREADY is
+// always high: every stream reserved FIFO room before it asked for its burst.
+module gnn_agg_rd_arbiter #(
+    parameter int N = 7,
+    parameter int ID_BITS = 3,
+    parameter int MAX_OUTSTANDING = 16
+) (
+    input  logic                 clk,
+    input  logic                 rst_n,
+    input  logic [N-1:0]         req_valid,
+    output logic [N-1:0]         req_ready,
+    input  logic [63:0]          req_addr[N],
+    input  logic [7:0]           req_len[N],
+    // m_axi read address channel
+    output logic                 arvalid,
+    input  logic                 arready,
+    output logic [63:0]          araddr,
+    output logic [7:0]           arlen,
+    output logic [ID_BITS-1:0]   arid,
+    // m_axi read data channel
+    input  logic                 rvalid,
+    input  logic                 rlast,
+    input  logic [ID_BITS-1:0]   rid,
+    // per-stream R valid
+    output logic [N-1:0]         r_valid,
+    output logic                 r_beat   // a beat was accepted (for stat_rd_beats)
+);
+  initial if (N > (1 << ID_BITS)) $fatal(1, "gnn_agg_rd_arbiter: ID_BITS too small for N streams");
+  localparam int OW = $clog2(MAX_OUTSTANDING + 1);
+  localparam int SW = $clog2(N);
+
+  logic [OW-1:0] in_flight;
+  logic [SW-1:0] last_grant, pick;
+  logic found;
+
+  // round robin: the first requester after the last grant
+  always_comb begin
+    found = 1'b0;
+    pick = '0;
+    for (int k = 1; k <= N; k++) begin
+      logic [SW-1:0] s;
+      s = SW'((int'(last_grant) + k) % N);
+      if (!found && req_valid[s]) begin
+        found = 1'b1;
+        pick = SW'(s);
+      end
+    end
+  end
+
+  logic can_issue;
+  assign can_issue = (!arvalid || arready) && in_flight != OW'(MAX_OUTSTANDING);
+  always_comb begin
+    req_ready = '0;
+    if (can_issue && found) req_ready[pick] = 1'b1;
+  end
+
+  logic burst_done;
+  assign burst_done = rvalid && rlast && in_flight != 0;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      arvalid <= 1'b0;
+      araddr <= '0;
+      arlen <= '0;
+      arid <= '0;
+      last_grant <= SW'(N - 1);
+      in_flight <= '0;
+    end else begin
+      if (arvalid && arready) arvalid <= 1'b0;
+      if (can_issue && found) begin
+        arvalid <= 1'b1;
+        araddr <= req_addr[pick];
+        arlen <= req_len[pick];
+        arid <= ID_BITS'(pick);
+        last_grant <= pick;
+      end
+      in_flight <= in_flight + ((can_issue && found) ? OW'(1) : '0) - (burst_done ? OW'(1) : '0);
+    end
+  end
+
+  always_comb begin
+    r_valid = '0;
+    if (rvalid && int'(rid) < N) r_valid[rid] = 1'b1;
+  end
+  assign r_beat = rvalid;
+endmodule

@@ -1,0 +1,104 @@
+// gnn_agg_rd_stream: one read stream of the shared m_axi master. A command (bus-aligned address,
+// beat count) becomes bursts of at most MAX_BURST beats that never cross a 4 KiB boundary. A burst
+// is requested only when the FIFO has room for all of it (credits), so read data is always
+// accepted (RREADY stays high) and one slow consumer cannot block the other streams on the bus.
+// Beats that arrive while nothing is outstanding (left over from before a reset) are dropped.
+module gnn_agg_rd_stream #(
+    parameter int BUS_BITS = 64,
+    parameter int DEPTH = 64,        // FIFO words; power of two
+    parameter int MAX_BURST = 32,    // beats per burst, <= DEPTH and <= 256
+    parameter int BEATS_W = 40
+) (
+    input  logic                clk,
+    input  logic                rst_n,
+    // command: read `cmd_beats` bus words from `cmd_addr` (aligned to the bus width)
+    input  logic                cmd_valid,
+    output logic                cmd_ready,
+    input  logic [63:0]         cmd_addr,
+    input  logic [BEATS_W-1:0]  cmd_beats,
+    // burst requests to the arbiter
+    output logic                ar_valid,
+    input  logic                ar_ready,
+    output logic [63:0]         ar_addr,
+    output logic [7:0]          ar_len,
+    // read data routed to this stream by ID
+    input  logic                r_valid,
+    input  logic [BUS_BITS-1:0] r_data,
+    /* verilator lint_off UNUSEDSIGNAL */  // bit 0 separates SLVERR from DECERR: both are errors
+    input  logic [1:0]          r_resp,
+    /* verilator lint_on UNUSEDSIGNAL */
+    // words in order
+    output logic                out_valid,
+    input  logic                out_ready,
+    output logic [BUS_BITS-1:0] out_data,
+    output logic                rd_error,    // a beat answered SLVERR / DECERR (one cycle)
+    output logic                idle         // nothing requested, outstanding or queued
+);
+  localparam int BUS_BYTES = BUS_BITS / 8;
+  localparam int LOG_BB = $clog2(BUS_BYTES);
+  localparam int CW = $clog2(DEPTH) + 1;
+  initial if (MAX_BURST > DEPTH || MAX_BURST > 256 || MAX_BURST < 1)
+    $fatal(1, "gnn_agg_rd_stream: MAX_BURST must be 1..min(DEPTH, 256)");
+
+  logic [63:0] cur_addr;
+  logic [BEATS_W-1:0] cur_beats;
+  logic [CW-1:0] outstanding, fifo_count;
+  logic fifo_in_ready;
+
+  // beats until the next 4 KiB boundary (1 .. 4096 / BUS_BYTES)
+  logic [12:0] to_4k;
+  assign to_4k = (13'h1000 - {1'b0, cur_addr[11:0]}) >> LOG_BB;
+
+  logic [BEATS_W-1:0] burst;
+  always_comb begin
+    burst = cur_beats;
+    if (burst > BEATS_W'(MAX_BURST)) burst = BEATS_W'(MAX_BURST);
+    if (burst > BEATS_W'(to_4k)) burst = BEATS_W'(to_4k);
+  end
+
+  logic [CW:0] room;
+  assign room = (CW + 1)'(DEPTH) - (CW + 1)'(fifo_count) - (CW + 1)'(outstanding);
+  logic issue;
+  assign issue = cur_beats != 0 && (!ar_valid || ar_ready) && BEATS_W'(room) >= burst;
+
+  assign cmd_ready = cur_beats == 0;
+  logic accept_beat;
+  assign accept_beat = r_valid && outstanding != 0;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      cur_beats <= '0;
+      cur_addr <= '0;
+      ar_valid <= 1'b0;
+      ar_addr <= '0;
+      ar_len <= '0;
+      outstanding <= '0;
+    end else begin
+      if (ar_valid && ar_ready) ar_valid <= 1'b0;
+      if (cmd_valid && cmd_ready) begin
+        cur_addr <= cmd_addr;
+        cur_beats <= cmd_beats;
+      end else if (issue) begin
+        ar_valid <= 1'b1;
+        ar_addr <= cur_addr;
+        ar_len <= 8'(burst - 1'b1);
+        cur_addr <= cur_addr + (64'(burst) << LOG_BB);
+        cur_beats <= cur_beats - burst;
+      end
+      outstanding <= outstanding + (issue ? CW'(burst) : '0) - (accept_beat ? CW'(1) : '0);
+    end
+  end
+
+  assign rd_error = accept_beat && r_resp[1];  // SLVERR (2) or DECERR (3); EXOKAY is never asked for
+  assign idle = cur_beats == 0 && outstanding == 0 && !ar_valid && !out_valid;
+
+  gnn_agg_fifo #(.WIDTH(BUS_BITS), .DEPTH(DEPTH)) data_fifo (
+      .clk, .rst_n,
+      .in_valid(accept_beat), .in_ready(fifo_in_ready), .in_data(r_data),
+      .out_valid, .out_ready, .out_data, .count(fifo_count));
+
+  // credits guarantee room for every accepted beat, so the FIFO's ready is not needed
+  /* verilator lint_off UNUSEDSIGNAL */
+  wire unused_fifo_in_ready = fifo_in_ready;
+  /* verilator lint_on UNUSEDSIGNAL */
+endmodule

@@ -1,0 +1,53 @@
+// gnn_agg_unpack: bus words -> a run of `count` 16- or 32-bit little-endian elements, skipping
+// `skip` leading 16-bit halves of the first word (a run that starts inside a bus word). The last
+// element pops its word, so exactly ceil((skip*2 + count*elem bytes) / bus bytes) words are used.
+module gnn_agg_unpack #(
+    parameter int BUS_BITS = 64
+) (
+    input  logic                clk,
+    input  logic                rst_n,
+    input  logic                start,       // load the run below (while idle)
+    input  logic                wide,        // 1: 32-bit elements, 0: 16-bit
+    input  logic [$clog2(BUS_BITS/16)-1:0] skip,  // 16-bit halves to skip in the first word
+    input  logic [32:0]         count,
+    input  logic                in_valid,
+    output logic                in_ready,
+    input  logic [BUS_BITS-1:0] in_data,
+    output logic                out_valid,
+    input  logic                out_ready,
+    output logic [31:0]         out_data
+);
+  localparam int HALVES = BUS_BITS / 16;
+  localparam int HW = $clog2(HALVES) + 1;
+
+  logic [HW-1:0] pos;  // current element's first half
+  logic [32:0] remaining;
+  logic wide_q;
+
+  logic [BUS_BITS+15:0] padded;
+  assign padded = {16'h0, in_data};
+  assign out_data = padded[{pos, 4'b0} +: 32] & (wide_q ? 32'hFFFF_FFFF : 32'h0000_FFFF);
+  assign out_valid = in_valid && remaining != 0;
+
+  logic [HW-1:0] next_pos;
+  assign next_pos = pos + (wide_q ? HW'(2) : HW'(1));
+  logic fire, word_done;
+  assign fire = out_valid && out_ready;
+  assign word_done = next_pos == HW'(HALVES) || remaining == 33'd1;
+  assign in_ready = fire && word_done;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      pos <= '0;
+      remaining <= '0;
+      wide_q <= 1'b0;
+    end else if (start) begin
+      pos <= {1'b0, skip};
+      remaining <= count;
+      wide_q <= wide;
+    end else if (fire) begin
+      remaining <= remaining - 1'b1;
+      pos <= word_done ? '0 : next_pos;
+    end
+  end
+endmodule

@@ -1,0 +1,136 @@
+// gnn_agg_writer: writes rows to memory. A command (bus-aligned address, beats) becomes AW bursts
+// of at most 256 beats that never cross 4 KiB; data comes as lane words (LANES elements of 16 or
+// 32 bits, `data_wide`) cut into bus beats. B responses are counted; `idle` means every write of
+// every command has been answered, which the controller waits for before reading acc_buf back.
+module gnn_agg_writer #(
+    parameter int BUS_BITS = 64,
+    parameter int LANES = 16,
+    parameter int MAX_OUTSTANDING = 16
+) (
+    input  logic                  clk,
+    input  logic                  rst_n,
+    input  logic                  cmd_valid,
+    output logic                  cmd_ready,
+    input  logic [63:0]           cmd_addr,
+    input  logic [15:0]           cmd_beats,
+    input  logic                  data_valid,
+    output logic                  data_ready,
+    input  logic [LANES*32-1:0]   data,
+    input  logic                  data_wide,
+    output logic                  awvalid,
+    input  logic                  awready,
+    output logic [63:0]           awaddr,
+    output logic [7:0]            awlen,
+    output logic                  wvalid,
+    input  logic                  wready,
+    output logic [BUS_BITS-1:0]   wdata,
+    output logic                  wlast,
+    input  logic                  bvalid,
+    /* verilator lint_off UNUSEDSIGNAL */  // bit 0 separates SLVERR from DECERR: both are errors
+    input  logic [1:0]            bresp,
+    /* verilator lint_on UNUSEDSIGNAL */
+    output logic                  wr_error,   // a B response was SLVERR / DECERR (one cycle)
+    output logic                  w_beat,     // a W beat was sent (one cycle)
+    output logic                  idle
+);
+  localparam int BUS_BYTES = BUS_BITS / 8;
+  localparam int LOG_BB = $clog2(BUS_BYTES);
+  localparam int SLICES_WIDE = LANES * 32 / BUS_BITS;
+  localparam int SLICES_NARROW = LANES * 16 / BUS_BITS;
+  localparam int SW = $clog2(SLICES_WIDE + 1);
+  localparam int OW = $clog2(MAX_OUTSTANDING + 1);
+  initial if (LANES * 16 % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*16 must be a multiple of BUS_BITS");
+
+  // ---- AW: split the command into bursts
+  logic [63:0] cur_addr;
+  logic [15:0] cur_beats;
+  logic [12:0] to_4k;
+  logic [15:0] burst;
+  logic [OW-1:0] b_pending;   // bursts whose B has not come back
+  logic len_in_ready, len_valid;
+  logic [7:0] len_head;
+
+  assign to_4k = (13'h1000 - {1'b0, cur_addr[11:0]}) >> LOG_BB;
+  always_comb begin
+    burst = cur_beats;
+    if (burst > 16'd256) burst = 16'd256;
+    if (burst > 16'(to_4k)) burst = 16'(to_4k);
+  end
+  logic issue;
+  assign issue = cur_beats != 0 && (!awvalid || awready) && len_in_ready && b_pending != OW'(MAX_OUTSTANDING);
+  assign cmd_ready = cur_beats == 0;
+
+  logic b_done;
+  assign b_done = bvalid && b_pending != 0;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      cur_addr <= '0;
+      cur_beats <= '0;
+      awvalid <= 1'b0;
+      awaddr <= '0;
+      awlen <= '0;
+      b_pending <= '0;
+    end else begin
+      if (awvalid && awready) awvalid <= 1'b0;
+      if (cmd_valid && cmd_ready) begin
+        cur_addr <= cmd_addr;
+        cur_beats <= cmd_beats;
+      end else if (issue) begin
+        awvalid <= 1'b1;
+        awaddr <= cur_addr;
+        awlen <= 8'(burst - 1'b1);
+        cur_addr <= cur_addr + (64'(burst) << LOG_BB);
+        cur_beats <= cur_beats - burst;
+      end
+      b_pending <= b_pending + (issue ? OW'(1) : '0) - (b_done ? OW'(1) : '0);
+    end
+  end
+  assign wr_error = b_done && bresp[1];
+
+  // burst lengths in AW order, so the W side knows where WLAST goes
+  gnn_agg_fifo #(.WIDTH(8), .DEPTH(16)) len_fifo (
+      .clk, .rst_n,
+      .in_valid(issue), .in_ready(len_in_ready), .in_data(8'(burst - 1'b1)),
+      .out_valid(len_valid), .out_ready(wvalid && wready && wlast), .out_data(len_head),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
+
+  // ---- W: cut lane words into beats
+  logic [LANES*32-1:0] word;
+  logic word_wide, have_word;
+  logic [SW-1:0] slice;
+  logic [7:0] beat;
+
+  assign wvalid = have_word && len_valid;
+  assign wdata = word[int'(slice) * BUS_BITS +: BUS_BITS];
+  assign wlast = beat == len_head;
+  logic last_slice;
+  assign last_slice = slice == (word_wide ? SW'(SLICES_WIDE - 1) : SW'(SLICES_NARROW - 1));
+  assign data_ready = !have_word || (wvalid && wready && last_slice);
+  assign w_beat = wvalid && wready;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      have_word <= 1'b0;
+      word <= '0;
+      word_wide <= 1'b0;
+      slice <= '0;
+      beat <= '0;
+    end else begin
+      if (wvalid && wready) begin
+        beat <= wlast ? 8'd0 : beat + 1'b1;
+        slice <= last_slice ? '0 : slice + 1'b1;
+        if (last_slice) have_word <= 1'b0;
+      end
+      if (data_valid && data_ready) begin
+        have_word <= 1'b1;
+        word <= data;
+        word_wide <= data_wide;
+      end
+    end
+  end
+
+  assign idle = cur_beats == 0 && !awvalid && !len_valid && !have_word && b_pending == 0;
+endmodule

@@ -1,0 +1,212 @@
+"""An AXI4 slave memory model for the gnn_agg m_axi_gmem port, written for checking rather than
+speed of the DUT:
+
+* configurable read latency (cycles from AR accepted to the first R beat) and random
+  ready/valid backpressure on every channel (AR/R/AW/W/B, `pause` = probability of a stall cycle);
+* read bursts of different IDs are answered out of order (AXI allows it; per ID order is kept);
+* a read window answered with SLVERR (the vector files' axi_error), and a write window whose
+  bursts get SLVERR in B;
+* protocol and containment checks: bursts <= 256 beats, no 4 KiB crossing, bus-aligned
+  addresses, reads only inside `readable` ranges, writes only inside `writable` ranges,
+  nothing outside the image. Violations are collected in `violations` (the test asserts it empty).
+
+One coroutine serves all five channels, one wake-up per clock edge. When the DUT's reset is
+active the model drops everything in flight, as an interconnect sharing the reset would.
+"""
+from __future__ import annotations
+
+import collections
+import random
+
+from cocotb.triggers import RisingEdge
+
+FOUR_K = 4096
+
+
+class AxiMemory:
+    def __init__(self, dut, bus_bytes: int, prefix: str = "m_axi_gmem", seed: int = 0):
+        self.dut = dut
+        self.bus_bytes = bus_bytes
+        self.rng = random.Random(seed)
+        self.s = {name: getattr(dut, f"{prefix}_{name}") for name in (
+            "ARVALID", "ARREADY", "ARADDR", "ARLEN", "ARID", "ARSIZE", "ARBURST",
+            "RVALID", "RREADY", "RDATA", "RLAST", "RID", "RRESP",
+            "AWVALID", "AWREADY", "AWADDR", "AWLEN", "AWSIZE", "AWBURST",
+            "WVALID", "WREADY", "WDATA", "WSTRB", "WLAST",
+            "BVALID", "BREADY", "BRESP", "BID")}
+        self.base = 0
+        self.mem = bytearray()
+        self.read_latency = 0
+        self.pause = 0.0
+        self.error_window = (0, 0)
+        self.write_error_window = (0, 0)
+        self.readable: list[tuple[int, int]] = []
+        self.writable: list[tuple[int, int]] = []
+        self.violations: list[str] = []
+        self.rd_beats = 0
+        self.wr_beats = 0
+        self.ar_count = 0
+        self.aw_count = 0
+        self.max_reads_in_flight = 0
+        self._driven: dict[str, int] = {}
+        self._reset_state()
+
+    # ------------------------------------------------------------------ set-up
+    def load(self, base: int, image: bytes, readable, writable, error_window=(0, 0),
+             write_error_window=(0, 0)):
+        self.base = base
+        self.mem = bytearray(image)
+        self.readable = list(readable)
+        self.writable = list(writable)
+        self.error_window = tuple(error_window)
+        self.write_error_window = tuple(write_error_window)
+        self.violations.clear()
+        self.rd_beats = self.wr_beats = self.ar_count = self.aw_count = 0
+        self.max_reads_in_flight = 0
+
+    def configure(self, read_latency: int, pause: float):
+        self.read_latency = read_latency
+        self.pause = pause
+
+    def read_bytes(self, addr: int, n: int) -> bytes:
+        off = addr - self.base
+        return bytes(self.mem[off:off + n])
+
+    def _reset_state(self):
+        self.cycle = 0
+        self.pending = collections.OrderedDict()  # id -> deque of [ready_cycle, addr, beats_left]
+        self.current = None                        # (id, burst) being answered
+        self.write_bursts = collections.deque()    # [addr, beats_left, resp] in AW order
+        self.b_queue = collections.deque()         # (ready_cycle, resp)
+        self.r_beat = None                         # (data, last, id, resp) on the bus
+        self.b_out = None
+
+    # ------------------------------------------------------------------ helpers
+    def _drive(self, name: str, value: int):
+        if self._driven.get(name) != value:
+            self.s[name].value = value
+            self._driven[name] = value
+
+    def _inside(self, ranges, lo: int, hi: int) -> bool:
+        return any(a <= lo and hi <= a + n for a, n in ranges)
+
+    def _check_burst(self, kind: str, addr: int, beats: int, size: int, burst: int, ranges):
+        nbytes = beats * self.bus_bytes
+        if beats > 256:
+            self.violations.append(f"{kind} burst of {beats} beats at {addr:#x}")
+        if addr % self.bus_bytes:
+            self.violations.append(f"{kind} address {addr:#x} not bus aligned")
+        if addr // FOUR_K != (addr + nbytes - 1) // FOUR_K:
+            self.violations.append(f"{kind} burst at {addr:#x} ({beats} beats) crosses 4 KiB")
+        if (1 << size) != self.bus_bytes or burst != 1:
+            self.violations.append(f"{kind} burst at {addr:#x}: size {size} / burst type {burst}")
+        if not self._inside(ranges, addr, addr + nbytes):
+            self.violations.append(f"{kind} [{addr:#x}, {addr + nbytes:#x}) outside the allowed buffers")
+
+    def _beat_data(self, addr: int) -> tuple[int, int]:
+        off = addr - self.base
+        if 0 <= off and off + self.bus_bytes <= len(self.mem):
+            data = int.from_bytes(self.mem[off:off + self.bus_bytes], "little")
+        else:
+            data = 0
+        lo, n = self.error_window
+        resp = 2 if n and lo < addr + self.bus_bytes and addr < lo + n else 0
+        return data, resp
+
+    def _pick_read(self):
+        ready = [i for i, q in self.pending.items() if q and q[0][0] <= self.cycle]
+        if not ready:
+            return None
+        rid = self.rng.choice(ready) if self.pause else ready[0]
+        return rid, self.pending[rid].popleft()
+
+    def _stall(self) -> bool:
+        return self.pause > 0 and self.rng.random() < self.pause
+
+    # ------------------------------------------------------------------ the model
+    async def run(self, clock, reset_n):
+        s = self.s
+        for name in ("ARREADY", "RVALID", "RLAST", "RID", "RRESP", "RDATA", "AWREADY", "WREADY",
+                     "BVALID", "BRESP", "BID"):
+            self._drive(name, 0)
+        while True:
+            await RisingEdge(clock)
+            if not reset_n.value:
+                self._reset_state()
+                for name in ("ARREADY", "RVALID", "AWREADY", "WREADY", "BVALID"):
+                    self._drive(name, 0)
+                continue
+            self.cycle += 1
+            # ---- AR
+            if self._driven["ARREADY"] and s["ARVALID"].value:
+                addr, beats, rid = int(s["ARADDR"].value), int(s["ARLEN"].value) + 1, int(s["ARID"].value)
+                self._check_burst("read", addr, beats, int(s["ARSIZE"].value), int(s["ARBURST"].value),
+                                  self.readable)
+                self.ar_count += 1
+                self.pending.setdefault(rid, collections.deque()).append(
+                    [self.cycle + self.read_latency, addr, beats])
+                in_flight = sum(len(q) for q in self.pending.values()) + (self.current is not None)
+                self.max_reads_in_flight = max(self.max_reads_in_flight, in_flight)
+            self._drive("ARREADY", 0 if self._stall() else 1)
+            # ---- R
+            if self.r_beat is not None and s["RREADY"].value:
+                self.r_beat = None
+                self.rd_beats += 1
+            if self.r_beat is None:
+                if self.current is None:
+                    self.current = self._pick_read()
+                if self.current is not None and not self._stall():
+                    rid, burst = self.current
+                    data, resp = self._beat_data(burst[1])
+                    burst[1] += self.bus_bytes
+                    burst[2] -= 1
+                    last = burst[2] == 0
+                    if last:
+                        self.current = None
+                    self.r_beat = (data, int(last), rid, resp)
+                    self._drive("RDATA", data)
+                    self._drive("RLAST", int(last))
+                    self._drive("RID", rid)
+                    self._drive("RRESP", resp)
+            self._drive("RVALID", int(self.r_beat is not None))
+            # ---- AW
+            if self._driven["AWREADY"] and s["AWVALID"].value:
+                addr, beats = int(s["AWADDR"].value), int(s["AWLEN"].value) + 1
+                self._check_burst("write", addr, beats, int(s["AWSIZE"].value), int(s["AWBURST"].value),
+                                  self.writable)
+                self.aw_count += 1
+                lo, n = self.write_error_window
+                resp = 2 if n and lo < addr + beats * self.bus_bytes and addr < lo + n else 0
+                self.write_bursts.append([addr, beats, resp])
+            self._drive("AWREADY", 0 if self._stall() else 1)
+            # ---- W (data may arrive with or after its AW; a beat before any AW waits)
+            if self._driven["WREADY"] and s["WVALID"].value:
+                addr_beats = self.write_bursts[0]
+                self._write_beat(addr_beats[0], int(s["WDATA"].value), int(s["WSTRB"].value))
+                addr_beats[0] += self.bus_bytes
+                addr_beats[1] -= 1
+                if bool(s["WLAST"].value) != (addr_beats[1] == 0):
+                    self.violations.append(f"WLAST wrong at {addr_beats[0] - self.bus_bytes:#x}")
+                if addr_beats[1] == 0 or s["WLAST"].value:
+                    self.write_bursts.popleft()
+                    self.b_queue.append((self.cycle + 2, addr_beats[2]))
+                self.wr_beats += 1
+            self._drive("WREADY", int(bool(self.write_bursts) and not self._stall()))
+            # ---- B
+            if self.b_out is not None and s["BREADY"].value:
+                self.b_out = None
+            if self.b_out is None and self.b_queue and self.b_queue[0][0] <= self.cycle and not self._stall():
+                self.b_out = self.b_queue.popleft()
+                self._drive("BRESP", self.b_out[1])
+                self._drive("BID", 0)
+            self._drive("BVALID", int(self.b_out is not None))
+
+    def _write_beat(self, addr: int, data: int, strb: int):
+        if not self._inside(self.writable, addr, addr + self.bus_bytes):
+            self.violations.append(f"write beat at {addr:#x} outside feat_out/acc_buf")
+            return
+        off = addr - self.base
+        raw = data.to_bytes(self.bus_bytes, "little")
+        for i in range(self.bus_bytes):
+            if strb >> i & 1:
+                self.mem[off + i] = raw[i]
