@@ -34,7 +34,7 @@ sim: setup ## cycle-accurate RTL tests only (cocotb + Verilator); WAVES=1 dumps 
 	@echo "make sim: the RTL and its cocotb suite are not in this tree yet (issue 3)"; exit 1
 
 csim: setup ## HLS C simulation with g++ against the golden vectors
-	@echo "make csim: the HLS kernels are not in this tree yet (issue 4)"; exit 1
+	$(PY) hls/csim.py -j $(JOBS)
 
 lint: setup ## Verilator -Wall lint of the RTL
 	@echo "make lint: the RTL is not in this tree yet (issue 3)"; exit 1

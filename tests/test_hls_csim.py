@@ -1,0 +1,90 @@
+"""HLS kernel in C simulation (g++, -O1, ASan + UBSan) against the shared golden case set.
+
+Each configuration compiles hls/tb/tb_gnn_agg.cpp with the kernel for one board's parameters
+(with a small node table, so random cases also run tiled) and checks every vector bit-exact,
+with the expected stat_error and no write outside feat_out/acc_buf. Also: the testbench itself
+catches a wrong output and a wrong error word, the register offsets in the interface pragmas
+are the contract's, and the kernel sources parse as C++14 (the Vitis HLS front end)."""
+import importlib.util
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from golden.contract import Err, Reg
+from golden.vectors import parse
+
+ROOT = Path(__file__).resolve().parents[1]
+EXPECT_ERROR_AT = 32  # byte offset of expect_error in a vector file header (golden/vectors.py)
+
+
+def _load_csim():
+    spec = importlib.util.spec_from_file_location("hls_csim", ROOT / "hls" / "csim.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+csim = _load_csim()
+
+
+@pytest.mark.parametrize("name", csim.TEST_CONFIGS)
+def test_csim_bit_exact(name):
+    config = csim.CONFIGS[name]
+    vectors = csim.write_vectors(config)
+    result = csim.run_tb(config, csim.compile_tb(config, sanitize=True), vectors)
+    assert result.failed == 0, "\n".join(l for l in result.output.splitlines() if l.startswith("FAIL"))
+    assert result.skipped == csim.expected_skips(vectors) != []
+    assert result.bit_exact == result.vectors - len(result.skipped) > 200
+    assert result.hw_params == config.hw.hw_params_word
+
+
+def _with_header_word(data: bytes, offset: int, value: int) -> bytes:
+    return data[:offset] + value.to_bytes(4, "little") + data[offset + 4:]
+
+
+def test_testbench_catches_wrong_results(tmp_path):
+    """A flipped output bit and a wrong expected error word must both fail, by name."""
+    config = csim.CONFIGS["pynq-z2-tiled"]
+    vectors = csim.write_vectors(config)
+    clean = (vectors / "hub_4096_symmetric.bin").read_bytes()
+    v = parse(clean)
+    assert v.expect_error == 0 and v.expect is not None
+    out_at = len(clean) - v.expect.nbytes + 2 * int(np.argmax(v.expect != 0))
+    flipped = clean[:out_at] + bytes([clean[out_at] ^ 1]) + clean[out_at + 1:]
+    wrong_error = _with_header_word((vectors / "err_index_huge.bin").read_bytes(), EXPECT_ERROR_AT, int(Err.ROW_PTR))
+    for name, data in (("clean.bin", clean), ("flipped.bin", flipped), ("wrong_error.bin", wrong_error)):
+        (tmp_path / name).write_bytes(data)
+    (tmp_path / "index.txt").write_text("clean.bin\nflipped.bin\nwrong_error.bin\n")
+    proc = subprocess.run([str(csim.compile_tb(config, sanitize=True)), str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 1
+    assert re.search(r"^FAIL flipped\.bin: 1 feat_out bytes differ from golden", proc.stdout, re.M)
+    assert re.search(r"^FAIL wrong_error\.bin: stat_error 0x10, expected 0x8", proc.stdout, re.M)
+    assert "csim: 3 vectors checked: 1 bit-exact, 2 failed, 0 skipped" in proc.stdout
+
+
+def test_interface_pragmas_give_the_contract_register_map():
+    src = (ROOT / "hls" / "gnn_agg.cpp").read_text()
+    offsets = {port.upper(): int(off, 16) for port, off in re.findall(
+        r"#pragma HLS INTERFACE mode = s_axilite port = (\w+) bundle = control offset = (0x[0-9A-F]+)", src)}
+    argument_regs = {r.name: r.value for r in Reg if r.value >= Reg.ROW_PTR}
+    assert offsets == argument_regs
+    maxi = re.findall(r"#pragma HLS INTERFACE mode = m_axi port = (\w+) bundle = (\w+) offset = (\w+)", src)
+    assert len(maxi) == 6 and {(b, o) for _, b, o in maxi} == {("gmem", "off")}
+
+
+@pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
+def test_kernel_parses_as_cxx14():
+    ap = csim.ensure_ap_types()
+    for config in (csim.CONFIGS["pynq-z2"], csim.CONFIGS["kv260"]):
+        proc = subprocess.run(["g++", "-std=c++14", "-fsyntax-only", "-Wall", "-Werror", "-Wno-unknown-pragmas",
+                               "-Wno-unused-label", *config.defines, f"-I{ROOT / 'hls'}",
+                               f"-I{ROOT / 'hls' / 'sim'}", "-isystem", str(ap), str(ROOT / "hls" / "gnn_agg.cpp")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stderr[-4000:]
