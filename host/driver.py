@@ -34,12 +34,14 @@ NORM_BITS = Mode.PRE_SCALE | Mode.POST_SCALE | Mode.EDGE_WEIGHT
 
 
 class DeviceError(RuntimeError):
-    """The kernel finished with a non-zero stat_error; `error` holds the raw bits and `reasons`
-    their Err names. The device stays usable: the next call runs normally."""
+    """The kernel finished with a non-zero stat_error; `error` holds the raw bits, `reasons`
+    their Err names. The device stays usable: the next call runs normally. Accelerator.status
+    holds the failed call's status registers."""
 
-    def __init__(self, error: int, detail: str = ""):
+    def __init__(self, error: int, detail: str = "", status: "RunStatus | None" = None):
         self.error = int(error)
         self.reasons = decode_error(self.error)
+        self.status = status  # all status registers of the failed call, when read
         text = f"gnn_agg reported stat_error=0x{self.error:x} ({', '.join(self.reasons) or 'none'})"
         super().__init__(f"{text}: {detail}" if detail else text)
 
@@ -167,8 +169,12 @@ class Accelerator:
         `weight_q` is int16 [F, F] (WGT, W[out][in]) or None; `gather` is "table" or "dram"."""
         self._check_open()
         call = self.prepare_call(g, x_q, weight_q, relu, gather)
-        y, status = self.backend.run(g.state, g.arrays, call)
-        self.status = status
+        try:
+            y, self.status = self.backend.run(g.state, g.arrays, call)
+        except DeviceError as e:
+            if e.status is not None:
+                self.status = e.status
+            raise
         return y
 
     def prepare_call(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,

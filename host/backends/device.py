@@ -12,7 +12,7 @@ One call (DeviceBackend.execute) is, in this order:
     write the 9 pointers (low word, high word) and the 5 scalars, contract order
     write GIE = 1, IER = done, CTRL = ap_start
     wait for done (TimeoutError after reset when it does not come)
-    read CTRL (clears ap_done), read ISR and write it back (toggles the set bits to 0)
+    read CTRL (clears ap_done), read ISR and write ISR = done when set (toggles it to 0)
     read the 6 status registers; stat_error != 0 -> DeviceError
 """
 from __future__ import annotations
@@ -168,7 +168,7 @@ class DeviceBackend:
         status = self.execute(pointers, p)
         if status.error:
             raise DeviceError(status.error, f"n_dst={p.n_dst} n_src={p.n_src} n_edges={p.n_edges} "
-                                            f"feat_dim={p.feat_dim} mode=0x{p.mode:x}")
+                                            f"feat_dim={p.feat_dim} mode=0x{p.mode:x}", status)
         out = buffers["feat_out"]
         out.sync_from_device()
         y = out.view[:sizes["feat_out"]].view("<i2").reshape(p.n_dst, p.feat_dim).copy()
@@ -195,9 +195,10 @@ class DeviceBackend:
             raise TimeoutError(f"gnn_agg did not finish within {self.timeout_s} s "
                                f"(n_edges={p.n_edges}, feat_dim={p.feat_dim}); it was reset")
         t.read_reg(Reg.CTRL)
-        isr = t.read_reg(Reg.ISR)
-        if isr:
-            t.write_reg(Reg.ISR, isr)
+        # clear only the bit this driver enabled (whether ISR.ready is set without IER.ready
+        # differs between builds; it never raises the line while IER.ready is 0)
+        if t.read_reg(Reg.ISR) & Irq.DONE:
+            t.write_reg(Reg.ISR, Irq.DONE)
         values = [t.read_reg(reg) for reg in STATUS_REGS]
         return RunStatus(*values)
 
