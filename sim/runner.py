@@ -10,6 +10,7 @@ test write dump.fst in its test directory.
 """
 from __future__ import annotations
 
+import fcntl
 import hashlib
 import os
 import shutil
@@ -53,8 +54,13 @@ def _env_for_build() -> None:
         os.environ["OBJCACHE"] = "ccache"
 
 
+BUILD_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+WAVE_ARGS = ["--trace-fst", "--trace-structs"]
+
+
 def build_name(parameters: dict, waves: bool) -> str:
-    text = ",".join(f"{k}={v}" for k, v in sorted(parameters.items())) + (",fst" if waves else "")
+    text = ",".join(f"{k}={v}" for k, v in sorted(parameters.items())) + ",".join(BUILD_ARGS) \
+        + (",".join(WAVE_ARGS) if waves else "")
     digest = hashlib.sha1("".join(p.read_text() for p in sources()).encode() + text.encode()).hexdigest()[:10]
     return "_".join(f"{k.lower()}{v}" for k, v in sorted(parameters.items())) + f"_{digest}"
 
@@ -68,14 +74,15 @@ def build(parameters: dict, waves: bool | None = None) -> Path:
         check_fst_support()
     _env_for_build()
     build_dir = BUILD_ROOT / build_name(parameters, waves)
-    if (build_dir / TOP).exists():
-        return build_dir
-    runner = get_runner("verilator")
-    runner.build(
-        sources=sources(), hdl_toplevel=TOP, parameters=parameters, build_dir=build_dir,
-        build_args=["-Wall", "-O3", "--x-assign", "fast", "--x-initial", "fast", "-Wno-fatal"]
-        + (["--trace-fst", "--trace-structs"] if waves else []),
-        waves=waves, always=True)
+    build_dir.mkdir(parents=True, exist_ok=True)
+    with open(build_dir / ".lock", "w") as lock:  # pytest-xdist workers may want the same build
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (build_dir / TOP).exists():
+            runner = get_runner("verilator")
+            runner.build(
+                sources=sources(), hdl_toplevel=TOP, parameters=parameters, build_dir=build_dir,
+                build_args=BUILD_ARGS + (WAVE_ARGS if waves else []),
+                waves=waves, always=True, log_file=build_dir / "build.log")
     return build_dir
 
 
