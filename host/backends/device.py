@@ -8,7 +8,7 @@ the register sequence of a call. Only the Transport underneath differs:
 
 One call (DeviceBackend.execute) is, in this order:
 
-    read CTRL (must be idle)
+    read CTRL (must be idle; the read clears a stale ap_done), read ISR (clear a stale done)
     write the 9 pointers (low word, high word) and the 5 scalars, contract order
     write GIE = 1, IER = done, CTRL = ap_start
     wait for done (TimeoutError after reset when it does not come)
@@ -181,6 +181,8 @@ class DeviceBackend:
         ctrl = t.read_reg(Reg.CTRL)
         if not ctrl & Ctrl.AP_IDLE:
             raise RuntimeError(f"gnn_agg is not idle (CTRL=0x{ctrl:x}); is another process using it?")
+        if t.read_reg(Reg.ISR) & Irq.DONE:  # left over from a call that ended abnormally
+            t.write_reg(Reg.ISR, Irq.DONE)
         for name in BUFFER_NAMES:
             addr = pointers.get(name, 0)
             t.write_reg(BUFFER_REG[name], addr & 0xFFFFFFFF)

@@ -1,0 +1,159 @@
+"""The C++ Verilator harness on its own, around a fixture kernel (sim/harness/copy_kernel.sv:
+gnn_agg's ports and control registers, copying feat_in to feat_out in bursts): the AXI-Lite
+master, DDR model latency/bandwidth, SLVERR injection, write-window checks, reset, interrupt,
+for a 64- and a 128-bit bus (Verilator's scalar and wide signal types)."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from golden.contract import HW_MAGIC, Ctrl, HwConfig, Irq, Reg
+from host.backends.sim import SimProtocolError, SimTransport
+from sim.harness.build import HARNESS_DIR, build
+
+BURST_BEATS = 16  # the fixture's longest burst
+
+
+@pytest.fixture(scope="module", params=[64, 128], ids=["bus64", "bus128"])
+def fixture_lib(request):
+    hw = HwConfig(bus_bits=request.param, lanes=16, pes=1, max_feat=256, table_elems=1 << 17)
+    return hw, build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel")
+
+
+@pytest.fixture
+def harness(fixture_lib):
+    hw, lib = fixture_lib
+    t = SimTransport(lib, mem_bytes=1 << 20)
+    yield hw, t
+    t.close()
+
+
+def _copy(t: SimTransport, src, dst, n_src: int, feat_dim: int) -> bool:
+    t.read_reg(Reg.CTRL)  # clears ap_done of a run that ended in an exception
+    t.write_reg(Reg.ISR, t.read_reg(Reg.ISR))
+    for reg, value in ((Reg.FEAT_IN, src.device_address), (Reg.FEAT_OUT, dst.device_address),
+                       (Reg.N_SRC, n_src), (Reg.FEAT_DIM, feat_dim), (Reg.GIE, 1), (Reg.IER, Irq.DONE)):
+        t.write_reg(reg, value)
+    t.write_reg(Reg.CTRL, Ctrl.AP_START)
+    done = t.wait_done(60.0)
+    if done:
+        assert t.read_reg(Reg.CTRL) & Ctrl.AP_DONE
+        t.write_reg(Reg.ISR, Irq.DONE)
+    return done
+
+
+def _buffers(t: SimTransport, nbytes: int, seed: int):
+    src, dst = t.allocate(nbytes), t.allocate(nbytes)
+    src.view[:] = np.random.default_rng(seed).integers(0, 256, nbytes, dtype=np.uint8)
+    dst.view[:] = 0xCD
+    return src, dst
+
+
+def test_control_registers_and_write_log(harness):
+    hw, t = harness
+    assert t.read_reg(Reg.HW_MAGIC) == HW_MAGIC
+    assert t.read_reg(Reg.HW_PARAMS) == hw.hw_params_word
+    assert t.read_reg(Reg.CTRL) & Ctrl.AP_IDLE
+    t.clear_write_log()
+    for i, reg in enumerate((Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM)):
+        t.write_reg(reg, 0x1234_5678 + i)
+    assert [t.read_reg(r) for r in (Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM)] == \
+        [0x1234_5678 + i for i in range(4)]
+    assert t.write_log() == [(int(r), 0x1234_5678 + i) for i, r in
+                             enumerate((Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM))]
+
+
+def test_copy_is_exact_and_interrupt_follows_gie_ier(harness):
+    hw, t = harness
+    n_src, feat_dim = 300, 32
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=1)
+    assert _copy(t, src, dst, n_src, feat_dim)
+    np.testing.assert_array_equal(dst.view, src.view)
+    beats = n_src * feat_dim * 2 // hw.bus_bytes
+    assert [t.read_reg(Reg.STAT_RD_BEATS), t.read_reg(Reg.STAT_WR_BEATS), t.read_reg(Reg.STAT_ERROR)] == [beats, beats, 0]
+    c = t.counters()
+    assert (c["read_beats"], c["write_beats"], c["violations"]) == (beats, beats, 0)
+    assert not t._lib.gs_interrupt(t._h)  # ISR cleared
+    t.write_reg(Reg.IER, 0)  # done no longer raises the line: the run ends at max_cycles
+    t.write_reg(Reg.CTRL, Ctrl.AP_START)
+    t.max_cycles = 50_000
+    assert not t.wait_done(60.0)
+    assert t.read_reg(Reg.CTRL) & Ctrl.AP_DONE
+
+
+def test_latency_and_bandwidth_cost_exact_cycles(harness):
+    """The fixture runs one burst at a time, so every extra cycle of read or write latency
+    costs exactly one cycle per burst."""
+    hw, t = harness
+    n_src, feat_dim = 64, 64  # 8 KiB: whole bursts of BURST_BEATS beats
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=2)
+    bursts = n_src * feat_dim * 2 // hw.bus_bytes // BURST_BEATS
+
+    def cycles(**timing):
+        t.set_timing(**timing)
+        assert _copy(t, src, dst, n_src, feat_dim)
+        np.testing.assert_array_equal(dst.view, src.view)
+        return t.read_reg(Reg.STAT_CYCLES)
+
+    base = cycles(read_latency=10, write_latency=5)
+    assert cycles(read_latency=30, write_latency=5) == base + 20 * bursts
+    assert cycles(read_latency=10, write_latency=12) == base + 7 * bursts
+    # half the read bandwidth: the second..last beat of each burst waits one more cycle
+    assert cycles(read_latency=10, write_latency=5, read_bandwidth=(1, 2)) == base + (BURST_BEATS - 1) * bursts
+    assert cycles(read_latency=10, write_latency=5, write_bandwidth=(1, 4)) == base + 3 * (BURST_BEATS - 1) * bursts
+
+
+def test_slverr_injection_reports_and_recovers(harness):
+    hw, t = harness
+    n_src, feat_dim = 64, 32
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=3)
+    t.inject_read_error(src.device_address + 1024, hw.bus_bytes)
+    assert _copy(t, src, dst, n_src, feat_dim)
+    assert t.read_reg(Reg.STAT_ERROR) == 1 << 5  # AXI_RD
+    bad = slice(1024, 1024 + hw.bus_bytes)
+    assert not dst.view[bad].any()  # SLVERR beats carry zeros
+    assert np.array_equal(np.delete(dst.view, np.r_[bad]), np.delete(src.view, np.r_[bad]))
+    t.inject_read_error(0, 0)
+    dst.view[:] = 0xCD
+    t.inject_write_error(dst.device_address + 512, 1)
+    assert _copy(t, src, dst, n_src, feat_dim)
+    assert t.read_reg(Reg.STAT_ERROR) == 1 << 6  # AXI_WR
+    assert (dst.view[512:512 + hw.bus_bytes] == 0xCD).all()  # the failed beat was not written
+    t.inject_write_error(0, 0)
+    assert _copy(t, src, dst, n_src, feat_dim)
+    assert t.read_reg(Reg.STAT_ERROR) == 0
+    np.testing.assert_array_equal(dst.view, src.view)
+
+
+def test_writes_outside_allowed_windows_and_memory_are_violations(harness):
+    hw, t = harness
+    n_src, feat_dim = 16, 32
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=4)
+    t.expect_writes([(src.device_address, src.nbytes)])  # dst is not writable
+    with pytest.raises(SimProtocolError, match="write_outside_window"):
+        _copy(t, src, dst, n_src, feat_dim)
+    assert (dst.view == 0xCD).all()
+    t.expect_writes([(dst.device_address, dst.nbytes)])
+    assert _copy(t, src, dst, n_src, feat_dim)
+    np.testing.assert_array_equal(dst.view, src.view)
+
+    class Outside:
+        device_address = t.mem_base + t.mem_bytes + 4096
+    with pytest.raises(SimProtocolError, match="out_of_memory"):
+        _copy(t, src, Outside, n_src, feat_dim)
+
+
+def test_reset_drops_a_hung_run(harness):
+    hw, t = harness
+    n_src, feat_dim = 128, 64
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=5)
+    t.set_timing(read_latency=10**9)
+    t.max_cycles = 5000
+    assert not _copy(t, src, dst, n_src, feat_dim)
+    assert not t.read_reg(Reg.CTRL) & Ctrl.AP_IDLE
+    t.reset()
+    assert t.read_reg(Reg.CTRL) & Ctrl.AP_IDLE
+    t.set_timing()
+    t.max_cycles = 1 << 32
+    assert _copy(t, src, dst, n_src, feat_dim)
+    np.testing.assert_array_equal(dst.view, src.view)
