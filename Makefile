@@ -49,7 +49,8 @@ bench: setup ## latency / throughput / accuracy benchmark with plots
 	@echo "make bench: the benchmark is not in this tree yet (issue 6)"; exit 1
 
 bitstream: ## Vivado bitstream: make bitstream BOARD=kv260|zcu104|pynq-z2 IMPL=hls|rtl
-	@echo "make bitstream: the Vivado flow is not in this tree yet (issue 4)"; exit 1
+	@$(MAKE) --no-print-directory setup
+	$(PY) hls/flow/bitstream.py --board $(BOARD) --impl $(IMPL) --jobs $(JOBS)
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build sim_build .pytest_cache .hypothesis

@@ -1,0 +1,219 @@
+"""The Vitis HLS / Vivado flow (hls/flow/), checked without the tools.
+
+`make bitstream` without Vivado must fail naming the tool and version. With `vivado` and
+`vitis_hls` on PATH being hls/flow/dryrun.tcl (plain tclsh, every tool command stubbed and
+recorded), the whole flow runs end to end for every board and kernel variant, and the recorded
+calls must show the right part, IP, connections, address map and outputs."""
+import json
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from golden.contract import BOARDS, VLNV
+
+ROOT = Path(__file__).resolve().parents[1]
+FLOW = ROOT / "hls" / "flow"
+BITSTREAM = FLOW / "bitstream.py"
+
+pytestmark = pytest.mark.skipif(subprocess.run(["sh", "-c", "command -v tclsh"], capture_output=True).returncode,
+                                reason="needs tclsh")
+
+# What each board's design must be, from the board vendors' documentation.
+PS = {
+    "zynq7": dict(master="/ps/M_AXI_GP0", slave="/ps/S_AXI_HP0", irq="/ps/IRQ_F2P", clock="/ps/FCLK_CLK0",
+                  width_key="CONFIG.PCW_S_AXI_HP0_DATA_WIDTH", freq_key="CONFIG.PCW_FPGA0_PERIPHERAL_FREQMHZ"),
+    "zynqmp": dict(master="/ps/M_AXI_HPM0_FPD", slave="/ps/S_AXI_HP0_FPD", irq="/ps/pl_ps_irq0",
+                   clock="/ps/pl_clk0", width_key="CONFIG.PSU__SAXIGP2__DATA_WIDTH",
+                   freq_key="CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ"),
+}
+EXPECTED = {
+    "pynq-z2": dict(part="xc7z020clg400-1", family="zynq7", board_part="tul.com.tw:pynq-z2:part0:*",
+                    mhz=100, control=0x40000000, ddr=["/ps/S_AXI_HP0/HP0_DDR_LOWOCM"]),
+    "kv260": dict(part="xck26-sfvc784-2LV-c", family="zynqmp", board_part="xilinx.com:kv260_som:part0:*",
+                  mhz=200, control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
+    "zcu104": dict(part="xczu7ev-ffvc1156-2-e", family="zynqmp", board_part="xilinx.com:zcu104:part0:*",
+                   mhz=200, control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
+}
+
+
+@pytest.fixture(scope="module")
+def fake_tools(tmp_path_factory):
+    bin_dir = tmp_path_factory.mktemp("fake_xilinx_bin")
+    for tool in ("vivado", "vitis_hls"):
+        shim = bin_dir / tool
+        shim.write_text(f'#!/bin/sh\nexec tclsh "{FLOW / "dryrun.tcl"}" {tool} "$@"\n')
+        shim.chmod(0o755)
+    return bin_dir
+
+
+def tool_free_path(tmp_path) -> str:
+    """PATH with python and the basics, but no Xilinx tools."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for tool in ("sh", "tclsh"):
+        target = subprocess.run(["sh", "-c", f"command -v {tool}"], capture_output=True, text=True).stdout.strip()
+        (bin_dir / tool).symlink_to(target)
+    return str(bin_dir)
+
+
+@pytest.mark.parametrize("impl,missing", [("hls", "vivado and vitis_hls"), ("rtl", "vivado")])
+def test_bitstream_without_tools_names_them(tmp_path, impl, missing):
+    proc = subprocess.run([sys.executable, str(BITSTREAM), "--board", "kv260", "--impl", impl,
+                           "--build-dir", str(tmp_path / "build"), "--overlay-dir", str(tmp_path / "overlays")],
+                          capture_output=True, text=True, env={**os.environ, "PATH": tool_free_path(tmp_path)})
+    assert proc.returncode == 2
+    assert f"{missing} not found on PATH" in proc.stderr
+    assert "Vivado 2023.2 and Vitis HLS 2023.2" in proc.stderr
+    assert not (tmp_path / "overlays").exists() and not (tmp_path / "build").exists()
+
+
+def run_flow(tmp_path, fake_tools, board, impl):
+    log = tmp_path / "calls.jsonl"
+    env = {**os.environ, "PATH": f"{fake_tools}:{os.environ['PATH']}", "GNN_AGG_DRYRUN_LOG": str(log),
+           "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")}
+    proc = subprocess.run([sys.executable, str(BITSTREAM), "--board", board, "--impl", impl,
+                           "--build-dir", str(tmp_path / "build"), "--overlay-dir", str(tmp_path / "overlays")],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    return [json.loads(line) for line in log.read_text().splitlines()], proc.stdout
+
+
+def calls(log, name):
+    return [c[1:] for c in log if c[0] == name]
+
+
+def option(call, name):
+    return call[call.index(name) + 1]
+
+
+def props(call):
+    """CONFIG.X value pairs of a `set_property -dict` call."""
+    words = option(call, "-dict").replace("{", "").replace("}", "").split()
+    return dict(zip(words[::2], words[1::2]))
+
+
+@pytest.mark.parametrize("impl", ["hls", "rtl"])
+@pytest.mark.parametrize("board", sorted(EXPECTED))
+def test_flow_dry_run(tmp_path, fake_tools, board, impl):
+    log, stdout = run_flow(tmp_path, fake_tools, board, impl)
+    want, hw = EXPECTED[board], BOARDS[board]
+    ps = PS[want["family"]]
+
+    # the kernel IP: built (HLS) or packaged (RTL) for the board, under the contract's VLNV
+    vendor, library, name, version = VLNV.split(":")
+    if impl == "hls":
+        (add_src,) = [c for c in calls(log, "add_files") if "-cflags" in c and "-tb" not in c]
+        defines = dict(re.findall(r"-DGNN_AGG_(\w+)=(\d+)", option(add_src, "-cflags")))
+        assert defines == {"BUS_BITS": str(hw.bus_bits), "LANES": str(hw.lanes),
+                           "MAX_FEAT": str(hw.max_feat), "TABLE_ELEMS": str(hw.table_elems)}
+        assert calls(log, "set_part") == [[want["part"]]]
+        assert calls(log, "create_clock") == [["-period", f"{1000 / want['mhz']:.3f}", "-name", "default"]]
+        (export,) = calls(log, "config_export")
+        assert [option(export, k) for k in ("-vendor", "-library", "-ipname", "-version")] == \
+            [vendor, library, name, version]
+        (csim,) = calls(log, "csim_design")
+        assert (Path(option(csim, "-argv")) / "index.txt").is_file()
+        order = [c[0] for c in log if c[0] in ("csim_design", "csynth_design", "export_design")]
+        assert order == ["csim_design", "csynth_design", "export_design"]
+    else:
+        (sources,) = calls(log, "read_verilog")
+        lines = [ln.strip() for ln in (ROOT / "rtl" / "files.f").read_text().splitlines()]
+        listed = [ln for ln in lines if ln and not ln.startswith(("#", "//"))]
+        assert sources == ["-sv", " ".join(str(ROOT / f) for f in listed)]
+        (package,) = calls(log, "ipx::package_project")
+        assert [option(package, "-vendor"), option(package, "-library")] == [vendor, library]
+        core = [c for c in calls(log, "set_property") if c[0] == "-dict" and c[-1] == "core"]
+        assert props(core[0])["name"] == name and props(core[0])["version"] == version
+        (block,) = [c for c in calls(log, "set_property") if c[-1] == "address_block:Reg"]
+        assert props(block)["range"] == "65536"
+
+    # Vivado project on the board's part, with the board preset
+    (project,) = [c for c in calls(log, "create_project") if "-in_memory" not in c]
+    assert option(project, "-part") == want["part"]
+    assert calls(log, "get_board_parts") == [["-quiet", want["board_part"]]]
+    cells = {c[-1]: option(c, "-vlnv") for c in calls(log, "create_bd_cell")}
+    assert cells["gnn_agg_0"] == VLNV
+    ps_kind = "processing_system7" if want["family"] == "zynq7" else "zynq_ultra_ps_e"
+    assert cells["ps"].startswith(f"xilinx.com:ip:{ps_kind}:")
+    assert cells["control_ic"].startswith("xilinx.com:ip:smartconnect:")
+    assert cells["memory_ic"].startswith("xilinx.com:ip:smartconnect:")
+    assert cells["intc"].startswith("xilinx.com:ip:axi_intc:")
+    ps_props = [props(c) for c in calls(log, "set_property") if c[0] == "-dict" and c[-1] == "/ps"][0]
+    assert ps_props[ps["width_key"]] == str(hw.bus_bits)
+    assert ps_props[ps["freq_key"]] == str(want["mhz"])
+    kernel_props = [props(c) for c in calls(log, "set_property") if c[0] == "-dict" and c[-1] == "/gnn_agg_0"]
+    if impl == "rtl":
+        assert kernel_props == [{"CONFIG.BUS_BITS": str(hw.bus_bits), "CONFIG.LANES": str(hw.lanes),
+                                 "CONFIG.PES": "1", "CONFIG.MAX_FEAT": str(hw.max_feat),
+                                 "CONFIG.TABLE_ELEMS": str(hw.table_elems)}]
+    else:
+        assert kernel_props == []
+
+    # connections
+    assert sorted(map(tuple, calls(log, "connect_bd_intf_net"))) == sorted([
+        (ps["master"], "/control_ic/S00_AXI"),
+        ("/control_ic/M00_AXI", "/gnn_agg_0/s_axi_control"),
+        ("/control_ic/M01_AXI", "/intc/s_axi"),
+        ("/gnn_agg_0/m_axi_gmem", "/memory_ic/S00_AXI"),
+        ("/memory_ic/M00_AXI", ps["slave"]),
+    ])
+    nets = [set(c) for c in calls(log, "connect_bd_net")]
+    assert {"/gnn_agg_0/interrupt", "/intc/intr"} in nets
+    assert {"/intc/irq", ps["irq"]} in nets
+    assert any({ps["clock"], "/gnn_agg_0/ap_clk", "/memory_ic/aclk", "/control_ic/aclk"} <= n for n in nets)
+    assert any({"/reset/peripheral_aresetn", "/gnn_agg_0/ap_rst_n"} <= n for n in nets)
+
+    # address map: registers at the board's control window, all PS DDR visible to the kernel
+    assigned = calls(log, "assign_bd_address")
+    (control,) = [c for c in assigned if c[-1] == "/gnn_agg_0/s_axi_control/Reg"]
+    assert int(option(control, "-offset"), 16) == want["control"] and option(control, "-range") == "64K"
+    kernel_segments = [c[-1] for c in assigned if option(c, "-target_address_space").startswith("/gnn_agg_0/")]
+    assert kernel_segments == want["ddr"]
+
+    # implementation to a bitstream, then the overlay where the host looks for it
+    assert calls(log, "launch_runs") == [["impl_1", "-to_step", "write_bitstream", "-jobs", "2"]]
+    overlay = tmp_path / "overlays" / board
+    assert (overlay / "gnn_agg.bit").read_text() == "dry run: bitstream\n"
+    assert (overlay / "gnn_agg.hwh").read_text() == "dry run: hardware handoff\n"
+    assert f"{overlay}/gnn_agg.bit and gnn_agg.hwh" in stdout
+
+
+def dry_run(tmp_path, tool, script_text, *tclargs):
+    script = tmp_path / "script.tcl"
+    script.write_text(script_text)
+    flag = "-source" if tool == "vivado" else "-f"
+    return subprocess.run(["tclsh", str(FLOW / "dryrun.tcl"), tool, flag, str(script), "-tclargs", *tclargs],
+                          capture_output=True, text=True,
+                          env={**os.environ, "GNN_AGG_DRYRUN_LOG": str(tmp_path / "log"),
+                               "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")})
+
+
+def test_dry_run_rejects_unknown_commands_and_boards(tmp_path):
+    proc = dry_run(tmp_path, "vivado", "create_bd_design x\ncreate_bd_cel -type ip x\n")
+    assert proc.returncode == 1 and 'invalid command name "create_bd_cel"' in proc.stderr
+    proc = dry_run(tmp_path, "vitis_hls", f"source {FLOW / 'run_hls.tcl'}\n", "zedboard", "out", "v", "c", "csim")
+    assert proc.returncode == 1 and "unknown board 'zedboard' (known: kv260, pynq-z2, zcu104)" in proc.stderr
+
+
+def test_build_stops_when_the_kernel_ip_is_missing(tmp_path):
+    """An IP repository without the exported kernel must stop the build before the design."""
+    proc = subprocess.run(["tclsh", str(FLOW / "dryrun.tcl"), "vivado", "-source", str(FLOW / "build_bitstream.tcl"),
+                           "-tclargs", "kv260", "hls", str(tmp_path / "empty_repo"), str(tmp_path / "prj"),
+                           str(tmp_path / "overlay"), "2"],
+                          capture_output=True, text=True,
+                          env={**os.environ, "GNN_AGG_DRYRUN_LOG": str(tmp_path / "log"),
+                               "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")})
+    assert proc.returncode == 1 and f"{VLNV} is not in {tmp_path / 'empty_repo'}" in proc.stderr
+    assert "create_bd_design" not in (tmp_path / "log").read_text()
+
+
+def test_cosim_memory_depth_matches_the_interface():
+    """cosim pads the testbench memory to the m_axi depth the interface pragmas declare."""
+    src = (ROOT / "hls" / "gnn_agg.cpp").read_text()
+    depths = set(re.findall(r"mode = m_axi .*? depth = (\d+)", src))
+    (min_words,) = re.findall(r"--min-words (\d+)", (FLOW / "run_hls.tcl").read_text())
+    assert depths == {min_words}
