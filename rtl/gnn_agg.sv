@@ -29,7 +29,6 @@
 //   MAX_OUTSTANDING   read bursts in flight on m_axi_gmem (and write bursts awaiting B)
 //   ID_BITS           m_axi_gmem ID width (>= 3: one ID per read stream)
 module gnn_agg
-  import gnn_agg_pkg::*;
 #(
     parameter int BUS_BITS = 64,
     parameter int LANES = 16,
@@ -129,12 +128,18 @@ module gnn_agg
   localparam int N_STREAMS = 7;
   localparam int S_ROWPTR = 0, S_COLIDX = 1, S_EDGEW = 2, S_DSCALE = 3, S_ACCRD = 4, S_FEAT = 5, S_SSCALE = 6;
 
-  initial begin
-    if (PES != 1) $fatal(1, "gnn_agg: this version implements PES = 1");
-    if (LANES != (1 << LOG_LANES) || (LANES * 16) % BUS_BITS != 0)
-      $fatal(1, "gnn_agg: LANES must be a power of two with LANES*16 a multiple of BUS_BITS");
-    if (MAX_FEAT % LANES != 0) $fatal(1, "gnn_agg: MAX_FEAT must be a multiple of LANES");
-    if (ID_BITS < 3) $fatal(1, "gnn_agg: ID_BITS must be >= 3 (seven read streams)");
+  // parameter checks at elaboration
+  if (PES != 1) begin : g_bad_pes
+    $fatal(1, "gnn_agg: this version implements PES = 1");
+  end
+  if (LANES != (1 << LOG_LANES) || (LANES * 16) % BUS_BITS != 0) begin : g_bad_lanes
+    $fatal(1, "gnn_agg: LANES must be a power of two with LANES*16 a multiple of BUS_BITS");
+  end
+  if (MAX_FEAT % LANES != 0) begin : g_bad_max_feat
+    $fatal(1, "gnn_agg: MAX_FEAT must be a multiple of LANES");
+  end
+  if (ID_BITS < 3) begin : g_bad_id_bits
+    $fatal(1, "gnn_agg: ID_BITS must be >= 3 (seven read streams)");
   end
 
   logic clk, rst_n;
@@ -143,9 +148,9 @@ module gnn_agg
 
   // ======================================================================= control registers
   logic start, kernel_idle, kernel_done;
-  logic [63:0] arg_ptr[9];
+  logic [8:0][63:0] arg_ptr;
   logic [31:0] arg_n_dst, arg_n_src, arg_n_edges, arg_feat_dim, arg_mode;
-  logic [31:0] status[6];
+  logic [5:0][31:0] status;
 
   gnn_agg_control #(
       .HW_PARAMS({8'd0, 8'(PES), 8'(LANES), 8'(BUS_BYTES)}),
@@ -175,13 +180,13 @@ module gnn_agg
   logic [FW-1:0] feat_dim;
   logic [31:0] feat_dim_arg, mode;
   logic pre, post, ew, apply_w, relu, gather, idx16;
-  assign pre = mode[MODE_PRE_SCALE];
-  assign post = mode[MODE_POST_SCALE];
-  assign ew = mode[MODE_EDGE_WEIGHT];
-  assign apply_w = mode[MODE_APPLY_W];
-  assign relu = mode[MODE_RELU];
-  assign gather = mode[MODE_DRAM_GATHER];
-  assign idx16 = mode[MODE_IDX16];
+  assign pre = mode[gnn_agg_pkg::MODE_PRE_SCALE];
+  assign post = mode[gnn_agg_pkg::MODE_POST_SCALE];
+  assign ew = mode[gnn_agg_pkg::MODE_EDGE_WEIGHT];
+  assign apply_w = mode[gnn_agg_pkg::MODE_APPLY_W];
+  assign relu = mode[gnn_agg_pkg::MODE_RELU];
+  assign gather = mode[gnn_agg_pkg::MODE_DRAM_GATHER];
+  assign idx16 = mode[gnn_agg_pkg::MODE_IDX16];
 
   logic [KW-1:0] wpr;
   logic [15:0] row_bytes;        // feat_dim * 2
@@ -190,19 +195,19 @@ module gnn_agg
   assign row_bytes = {15'(feat_dim), 1'b0};
   assign row_beats = row_bytes >> LOG_BB;
 
-  logic [ERR_BITS-1:0] err;
+  logic [gnn_agg_pkg::ERR_BITS-1:0] err;
   logic [QB-1:0] rows_per_part, div_rem;
   logic [$clog2(QB+1)-1:0] div_bit;
   logic [32:0] part_lo, part_hi;
   logic first_pass, last_pass;
 
   // ---- argument checks (before any memory access)
-  logic [63:0] used_ptr[9];
-  logic [64:0] used_bytes[9];
+  logic [8:0][63:0] used_ptr;
+  logic [8:0][64:0] used_bytes;
   logic [8:0] used;
   always_comb begin
-    used_ptr = '{p_row_ptr, p_col_idx, p_edge_w, p_src_scale, p_dst_scale, p_feat_in, p_weight,
-                 p_feat_out, p_acc_buf};
+    used_ptr = {p_acc_buf, p_feat_out, p_weight, p_feat_in, p_dst_scale, p_src_scale, p_edge_w,
+                p_col_idx, p_row_ptr};
     used_bytes[0] = 65'({1'b0, n_dst} + 33'd1) << 2;
     used_bytes[1] = 65'(n_edges) << (idx16 ? 1 : 2);
     used_bytes[2] = 65'(n_edges) << 1;
@@ -216,14 +221,14 @@ module gnn_agg
             n_dst != 0, apply_w, n_src != 0, post && n_dst != 0, pre && n_src != 0,
             ew && n_edges != 0, n_edges != 0, 1'b1};
   end
-  logic [ERR_BITS-1:0] ptr_err;
+  logic [gnn_agg_pkg::ERR_BITS-1:0] ptr_err;
   always_comb begin
     ptr_err = '0;
     for (int i = 0; i < 9; i++) begin
       if (used[i]) begin
-        if (used_ptr[i] == 64'd0) ptr_err[ERR_ARG] = 1'b1;
-        if (used_ptr[i][5:0] != 6'd0) ptr_err[ERR_ALIGN] = 1'b1;
-        if ({1'b0, used_ptr[i]} + used_bytes[i] > {1'b1, 64'd0}) ptr_err[ERR_RANGE] = 1'b1;
+        if (used_ptr[i] == 64'd0) ptr_err[gnn_agg_pkg::ERR_ARG] = 1'b1;
+        if (used_ptr[i][5:0] != 6'd0) ptr_err[gnn_agg_pkg::ERR_ALIGN] = 1'b1;
+        if ({1'b0, used_ptr[i]} + used_bytes[i] > {1'b1, 64'd0}) ptr_err[gnn_agg_pkg::ERR_RANGE] = 1'b1;
       end
     end
   end
@@ -231,10 +236,10 @@ module gnn_agg
   // ======================================================================= read side
   logic [N_STREAMS-1:0] s_cmd_valid, s_cmd_ready, s_ar_valid, s_ar_ready, s_r_valid, s_out_valid,
       s_out_ready, s_rd_error, s_idle;
-  logic [63:0] s_cmd_addr[N_STREAMS], s_ar_addr[N_STREAMS];
-  logic [BEATS_W-1:0] s_cmd_beats[N_STREAMS];
-  logic [7:0] s_ar_len[N_STREAMS];
-  logic [BUS_BITS-1:0] s_out_data[N_STREAMS];
+  logic [N_STREAMS-1:0][63:0] s_cmd_addr, s_ar_addr;
+  logic [N_STREAMS-1:0][BEATS_W-1:0] s_cmd_beats;
+  logic [N_STREAMS-1:0][7:0] s_ar_len;
+  logic [N_STREAMS-1:0][BUS_BITS-1:0] s_out_data;
   logic r_beat;
 
   for (genvar s = 0; s < N_STREAMS; s++) begin : g_stream
@@ -331,7 +336,7 @@ module gnn_agg
   always_comb begin
     for (int l = 0; l < LANES; l++)
       ld_word[16*l +: 16] = ld_scaled
-          ? round_sat(64'($signed({1'b0, ss_data32[15:0]}) * $signed(feat_word[16*l +: 16])), COEF_FRAC)
+          ? gnn_agg_pkg::scale_feat(ss_data32[15:0], feat_word[16*l +: 16])
           : feat_word[16*l +: 16];
   end
   assign ss_ready = ld_fire && ld_scaled && ld_k == wpr - 1'b1;
@@ -434,7 +439,7 @@ module gnn_agg
 
   // ======================================================================= stream commands
   function automatic logic [BEATS_W-1:0] beats_of(input logic [64:0] bytes);
-    return BEATS_W'((bytes + 65'(BUS_BYTES - 1)) >> LOG_BB);
+    beats_of = BEATS_W'((bytes + 65'(BUS_BYTES - 1)) >> LOG_BB);
   endfunction
 
   logic [63:0] part_feat_addr, part_scale_addr;
@@ -443,8 +448,8 @@ module gnn_agg
 
   always_comb begin
     s_cmd_valid = '0;
-    s_cmd_addr = '{default: '0};
-    s_cmd_beats = '{default: '0};
+    s_cmd_addr = '0;
+    s_cmd_beats = '0;
     // CSR, dst_scale and acc_buf streams: one command per pass
     s_cmd_valid[S_ROWPTR] = run_issue;
     s_cmd_addr[S_ROWPTR] = p_row_ptr;
@@ -493,7 +498,7 @@ module gnn_agg
   assign kernel_done = state == DONE;
 
   logic [31:0] stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats;
-  assign status = '{stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats, 32'(err)};
+  assign status = {32'(err), stat_wr_beats, stat_rd_beats, stat_stalls, stat_edges, stat_cycles};
 
   logic pass_finished;
   assign pass_finished = walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
@@ -535,10 +540,10 @@ module gnn_agg
       end
       // ---- run-time errors
       if (state != IDLE) begin
-        if (err_row_ptr) err[ERR_ROW_PTR] <= 1'b1;
-        if (err_index) err[ERR_INDEX] <= 1'b1;
-        if (|s_rd_error) err[ERR_AXI_RD] <= 1'b1;
-        if (wr_error) err[ERR_AXI_WR] <= 1'b1;
+        if (err_row_ptr) err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
+        if (err_index) err[gnn_agg_pkg::ERR_INDEX] <= 1'b1;
+        if (|s_rd_error) err[gnn_agg_pkg::ERR_AXI_RD] <= 1'b1;
+        if (wr_error) err[gnn_agg_pkg::ERR_AXI_WR] <= 1'b1;
       end
       if (row_done) rows_ended <= rows_ended + 1'b1;
       if (row_written) rows_written <= rows_written + 1'b1;
@@ -566,10 +571,10 @@ module gnn_agg
         CHECK_DIM: begin
           // feat_dim must be a positive multiple of LANES (= lcm(LANES, BUS_BITS/16)), <= MAX_FEAT
           if (feat_dim_arg == 0 || feat_dim_arg > 32'(MAX_FEAT) || feat_dim_arg[LOG_LANES-1:0] != 0) begin
-            err[ERR_ARG] <= 1'b1;
+            err[gnn_agg_pkg::ERR_ARG] <= 1'b1;
             state <= DONE;
           end else begin
-            if (mode[31:MODE_BITS] != 0 || (idx16 && n_src > 32'(IDX16_MAX_SRC))) err[ERR_ARG] <= 1'b1;
+            if (mode[31:gnn_agg_pkg::MODE_BITS] != 0 || (idx16 && n_src > 32'(gnn_agg_pkg::IDX16_MAX_SRC))) err[gnn_agg_pkg::ERR_ARG] <= 1'b1;
             feat_dim <= FW'(feat_dim_arg);
             rows_per_part <= '0;
             div_rem <= '0;

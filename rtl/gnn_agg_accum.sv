@@ -9,7 +9,6 @@
 //   S3 add:   acc[k] += m     (exact 32-bit lanes); a row end hands acc to the epilogue and clears it
 // The only stall point is the issue stage, so no pipeline register ever needs a hold path.
 module gnn_agg_accum
-  import gnn_agg_pkg::*;
 #(
     parameter int LANES = 16,
     parameter int MAX_FEAT = 256,
@@ -125,7 +124,7 @@ module gnn_agg_accum
       logic signed [15:0] x;
       x = s1_x[16*l +: 16];
       s2_t[16*l +: 16] <= (gather && pre_scale)
-          ? round_sat(64'($signed({1'b0, s1_scale}) * x), COEF_FRAC) : x;
+          ? gnn_agg_pkg::scale_feat(s1_scale, x) : x;
     end
   end
 
@@ -134,7 +133,7 @@ module gnn_agg_accum
     for (int l = 0; l < LANES; l++) begin
       logic signed [15:0] t;
       t = s2_t[16*l +: 16];
-      s3_m[16*l +: 16] <= edge_weight ? round_sat(64'($signed({1'b0, s2_w}) * t), COEF_FRAC) : t;
+      s3_m[16*l +: 16] <= edge_weight ? gnn_agg_pkg::scale_feat(s2_w, t) : t;
     end
   end
 

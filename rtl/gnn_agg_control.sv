@@ -2,7 +2,6 @@
 // (docs/CONTRACT.md "Register map"): CTRL (ap_start/done/idle/ready, auto_restart, interrupt),
 // GIE/IER/ISR, 64-bit pointer and 32-bit scalar arguments, read-only status and hardware words.
 module gnn_agg_control
-  import gnn_agg_pkg::*;
 #(
     parameter logic [31:0] HW_PARAMS = 32'h0,
     parameter logic [31:0] HW_MAX_FEAT_WORD = 32'd256,
@@ -33,13 +32,13 @@ module gnn_agg_control
     output logic        start,          // one cycle: the kernel takes the arguments below
     input  logic        kernel_idle,
     input  logic        kernel_done,    // one cycle
-    output logic [63:0] ptr[9],         // contract order: row_ptr .. acc_buf
+    output logic [8:0][63:0] ptr,       // contract order: row_ptr .. acc_buf
     output logic [31:0] n_dst,
     output logic [31:0] n_src,
     output logic [31:0] n_edges,
     output logic [31:0] feat_dim,
     output logic [31:0] mode,
-    input  logic [31:0] status[6]       // cycles, edges, stalls, rd_beats, wr_beats, error
+    input  logic [5:0][31:0] status     // cycles, edges, stalls, rd_beats, wr_beats, error
 );
   // ---------------- write channel: AW, then W, then B
   logic aw_held;
@@ -69,8 +68,8 @@ module gnn_agg_control
   end
 
   function automatic logic [31:0] merge(input logic [31:0] old, input logic [31:0] d, input logic [3:0] s);
-    for (int b = 0; b < 4; b++) if (s[b]) old[8*b +: 8] = d[8*b +: 8];
-    return old;
+    merge = old;
+    for (int b = 0; b < 4; b++) if (s[b]) merge[8*b +: 8] = d[8*b +: 8];
   endfunction
 
   // ---------------- control bits
@@ -105,13 +104,13 @@ module gnn_agg_control
       end
       if (wfire && wstrb[0]) begin
         case (waddr)
-          REG_CTRL: begin
+          gnn_agg_pkg::REG_CTRL: begin
             if (wdata[0]) ap_start <= 1'b1;
             auto_restart <= wdata[7];
           end
-          REG_GIE: gie <= wdata[0];
-          REG_IER: ier <= wdata[1:0];
-          REG_ISR: isr <= (kernel_done ? 2'b11 : isr) ^ wdata[1:0];
+          gnn_agg_pkg::REG_GIE: gie <= wdata[0];
+          gnn_agg_pkg::REG_IER: ier <= wdata[1:0];
+          gnn_agg_pkg::REG_ISR: isr <= (kernel_done ? 2'b11 : isr) ^ wdata[1:0];
           default: ;
         endcase
       end
@@ -119,11 +118,13 @@ module gnn_agg_control
   end
 
   // ---------------- arguments
-  localparam logic [7:0] PTR_BASE[9] = '{REG_ROW_PTR, REG_COL_IDX, REG_EDGE_W, REG_SRC_SCALE,
-                                         REG_DST_SCALE, REG_FEAT_IN, REG_WEIGHT, REG_FEAT_OUT, REG_ACC_BUF};
+  // pointer i sits in the 12-byte slot at REG_ROW_PTR + 12 i: low word, high word, reserved
+  function automatic logic [7:0] ptr_base(input int i);
+    ptr_base = gnn_agg_pkg::REG_ROW_PTR + 8'(12 * i);
+  endfunction
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      for (int i = 0; i < 9; i++) ptr[i] <= '0;
+      ptr <= '0;
       n_dst <= '0;
       n_src <= '0;
       n_edges <= '0;
@@ -131,15 +132,15 @@ module gnn_agg_control
       mode <= '0;
     end else if (wfire) begin
       for (int i = 0; i < 9; i++) begin
-        if (waddr == PTR_BASE[i]) ptr[i][31:0] <= merge(ptr[i][31:0], wdata, wstrb);
-        if (waddr == PTR_BASE[i] + 8'd4) ptr[i][63:32] <= merge(ptr[i][63:32], wdata, wstrb);
+        if (waddr == ptr_base(i)) ptr[i][31:0] <= merge(ptr[i][31:0], wdata, wstrb);
+        if (waddr == ptr_base(i) + 8'd4) ptr[i][63:32] <= merge(ptr[i][63:32], wdata, wstrb);
       end
       case (waddr)
-        REG_N_DST: n_dst <= merge(n_dst, wdata, wstrb);
-        REG_N_SRC: n_src <= merge(n_src, wdata, wstrb);
-        REG_N_EDGES: n_edges <= merge(n_edges, wdata, wstrb);
-        REG_FEAT_DIM: feat_dim <= merge(feat_dim, wdata, wstrb);
-        REG_MODE: mode <= merge(mode, wdata, wstrb);
+        gnn_agg_pkg::REG_N_DST: n_dst <= merge(n_dst, wdata, wstrb);
+        gnn_agg_pkg::REG_N_SRC: n_src <= merge(n_src, wdata, wstrb);
+        gnn_agg_pkg::REG_N_EDGES: n_edges <= merge(n_edges, wdata, wstrb);
+        gnn_agg_pkg::REG_FEAT_DIM: feat_dim <= merge(feat_dim, wdata, wstrb);
+        gnn_agg_pkg::REG_MODE: mode <= merge(mode, wdata, wstrb);
         default: ;
       endcase
     end
@@ -150,36 +151,36 @@ module gnn_agg_control
   always_comb begin
     rword = '0;
     case (araddr)
-      REG_CTRL: rword = {22'b0, interrupt, 1'b0, auto_restart, 3'b0, ap_ready, kernel_idle,
+      gnn_agg_pkg::REG_CTRL: rword = {22'b0, interrupt, 1'b0, auto_restart, 3'b0, ap_ready, kernel_idle,
                          ap_done, ap_start};
-      REG_GIE: rword = {31'b0, gie};
-      REG_IER: rword = {30'b0, ier};
-      REG_ISR: rword = {30'b0, isr};
-      REG_N_DST: rword = n_dst;
-      REG_N_SRC: rword = n_src;
-      REG_N_EDGES: rword = n_edges;
-      REG_FEAT_DIM: rword = feat_dim;
-      REG_MODE: rword = mode;
-      REG_HW_MAGIC: rword = HW_MAGIC;
-      REG_HW_PARAMS: rword = HW_PARAMS;
-      REG_HW_MAX_FEAT: rword = HW_MAX_FEAT_WORD;
-      REG_HW_TABLE_ELEMS: rword = HW_TABLE_ELEMS_WORD;
+      gnn_agg_pkg::REG_GIE: rword = {31'b0, gie};
+      gnn_agg_pkg::REG_IER: rword = {30'b0, ier};
+      gnn_agg_pkg::REG_ISR: rword = {30'b0, isr};
+      gnn_agg_pkg::REG_N_DST: rword = n_dst;
+      gnn_agg_pkg::REG_N_SRC: rword = n_src;
+      gnn_agg_pkg::REG_N_EDGES: rword = n_edges;
+      gnn_agg_pkg::REG_FEAT_DIM: rword = feat_dim;
+      gnn_agg_pkg::REG_MODE: rword = mode;
+      gnn_agg_pkg::REG_HW_MAGIC: rword = gnn_agg_pkg::HW_MAGIC;
+      gnn_agg_pkg::REG_HW_PARAMS: rword = HW_PARAMS;
+      gnn_agg_pkg::REG_HW_MAX_FEAT: rword = HW_MAX_FEAT_WORD;
+      gnn_agg_pkg::REG_HW_TABLE_ELEMS: rword = HW_TABLE_ELEMS_WORD;
       default: ;
     endcase
     for (int i = 0; i < 9; i++) begin
-      if (araddr == PTR_BASE[i]) rword = ptr[i][31:0];
-      if (araddr == PTR_BASE[i] + 8'd4) rword = ptr[i][63:32];
+      if (araddr == ptr_base(i)) rword = ptr[i][31:0];
+      if (araddr == ptr_base(i) + 8'd4) rword = ptr[i][63:32];
     end
     // status words, each followed by the _ap_vld word Vitis puts at +4
     for (int s = 0; s < 6; s++) begin
-      if (araddr == REG_STAT_CYCLES + 8'(8 * s)) rword = status[s];
-      if (araddr == REG_STAT_CYCLES + 8'(8 * s + 4)) rword = {31'b0, has_run};
+      if (araddr == gnn_agg_pkg::REG_STAT_CYCLES + 8'(8 * s)) rword = status[s];
+      if (araddr == gnn_agg_pkg::REG_STAT_CYCLES + 8'(8 * s + 4)) rword = {31'b0, has_run};
     end
   end
 
   assign arready = !rvalid;
   assign rresp = 2'b00;
-  assign ctrl_read = arvalid && arready && araddr == REG_CTRL;
+  assign ctrl_read = arvalid && arready && araddr == gnn_agg_pkg::REG_CTRL;
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       rvalid <= 1'b0;

@@ -6,7 +6,6 @@
 //                    RELU, then write the FEAT row to feat_out
 // The snapshot register frees the accumulator at once, so the next row accumulates meanwhile.
 module gnn_agg_epilogue
-  import gnn_agg_pkg::*;
 #(
     parameter int LANES = 16,
     parameter int MAX_FEAT = 256,
@@ -79,7 +78,7 @@ module gnn_agg_epilogue
   always_comb begin
     for (int l = 0; l < LANES; l++) begin
       total[l] = snap[KIW'(k)][l] + (first_pass ? 32'sd0 : $signed(accin_data[32*l +: 32]));
-      y[l] = post_scale ? round_sat(64'($signed({1'b0, dscale_q}) * total[l]), COEF_FRAC) : sat16(total[l]);
+      y[l] = post_scale ? gnn_agg_pkg::scale_acc(dscale_q, total[l]) : gnn_agg_pkg::sat16(total[l]);
       if (relu && !apply_w && y[l] < 0) y[l] = '0;
     end
   end
@@ -106,14 +105,17 @@ module gnn_agg_epilogue
   logic signed [47:0] word_sum;
   always_comb begin
     word_sum = '0;
-    for (int l = 0; l < LANES; l++)
-      word_sum = word_sum + 48'($signed(w_q[16*l +: 16]) * yrow[KIW'(k_data)][l]);
+    for (int l = 0; l < LANES; l++) begin
+      logic signed [31:0] p;
+      p = $signed(w_q[16*l +: 16]) * yrow[KIW'(k_data)][l];
+      word_sum = word_sum + 48'(p);
+    end
   end
   logic signed [47:0] dot_next;
   assign dot_next = dot + word_sum;
   logic signed [15:0] z;
   always_comb begin
-    z = round_sat(64'(dot_next), WGT_FRAC);
+    z = gnn_agg_pkg::round_sat(64'(dot_next), gnn_agg_pkg::WGT_FRAC);
     if (relu && z < 0) z = '0;
   end
 

@@ -70,16 +70,30 @@ package gnn_agg_pkg;
   function automatic logic signed [15:0] round_sat(input logic signed [63:0] p, input int shift);
     logic signed [63:0] r;
     r = (p + (64'sd1 <<< (shift - 1))) >>> shift;
-    if (r > 64'sd32767) return 16'sh7FFF;
-    if (r < -64'sd32768) return 16'sh8000;
-    return r[15:0];
+    if (r > 64'sd32767) round_sat = 16'sh7FFF;
+    else if (r < -64'sd32768) round_sat = 16'sh8000;
+    else round_sat = r[15:0];
+  endfunction
+
+  // q(coef * x): a UQ1.15 coefficient times a FEAT value (17 x 16 bit product, exact)
+  function automatic logic signed [15:0] scale_feat(input logic [15:0] coef, input logic signed [15:0] x);
+    logic signed [32:0] p;
+    p = $signed({1'b0, coef}) * x;
+    scale_feat = round_sat(64'(p), COEF_FRAC);
+  endfunction
+
+  // q(coef * acc): a UQ1.15 coefficient times a 32-bit accumulator (17 x 32 bit product, exact)
+  function automatic logic signed [15:0] scale_acc(input logic [15:0] coef, input logic signed [31:0] a);
+    logic signed [48:0] p;
+    p = $signed({1'b0, coef}) * a;
+    scale_acc = round_sat(64'(p), COEF_FRAC);
   endfunction
 
   // AP_SAT without rounding: a 32-bit accumulator clamped into FEAT
   function automatic logic signed [15:0] sat16(input logic signed [31:0] v);
-    if (v > 32'sd32767) return 16'sh7FFF;
-    if (v < -32'sd32768) return 16'sh8000;
-    return v[15:0];
+    if (v > 32'sd32767) sat16 = 16'sh7FFF;
+    else if (v < -32'sd32768) sat16 = 16'sh8000;
+    else sat16 = v[15:0];
   endfunction
 
 endpackage

@@ -10,8 +10,8 @@ module gnn_agg_rd_arbiter #(
     input  logic                 rst_n,
     input  logic [N-1:0]         req_valid,
     output logic [N-1:0]         req_ready,
-    input  logic [63:0]          req_addr[N],
-    input  logic [7:0]           req_len[N],
+    input  logic [N-1:0][63:0]   req_addr,
+    input  logic [N-1:0][7:0]    req_len,
     // m_axi read address channel
     output logic                 arvalid,
     input  logic                 arready,

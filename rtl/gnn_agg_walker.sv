@@ -8,7 +8,6 @@
 // whether the source lies in the current partition, and in DRAM-gather mode requests the
 // source row (and its src_scale word) from memory.
 module gnn_agg_walker
-  import gnn_agg_pkg::*;
 #(
     parameter int BUS_BITS = 64,
     parameter int TAW = 13,
@@ -71,7 +70,7 @@ module gnn_agg_walker
   logic [32:0] raw, limit, end_c;
   assign raw = {1'b0, rp_data};
   always_comb begin
-    limit = prev_end + 33'(MAX_DEGREE);
+    limit = prev_end + 33'(gnn_agg_pkg::MAX_DEGREE);
     if (limit > {1'b0, n_edges}) limit = {1'b0, n_edges};
     end_c = raw;
     if (end_c < prev_end) end_c = prev_end;
@@ -99,7 +98,7 @@ module gnn_agg_walker
     row_err = 1'b0;
     if (rp_fire) begin
       if (first && rp_data != 0) row_err = 1'b1;
-      if (!first && (raw < prev_raw || raw - prev_raw > 33'(MAX_DEGREE))) row_err = 1'b1;
+      if (!first && (raw < prev_raw || raw - prev_raw > 33'(gnn_agg_pkg::MAX_DEGREE))) row_err = 1'b1;
       if (last_entry && rp_data != n_edges) row_err = 1'b1;
     end
   end
