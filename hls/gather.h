@@ -22,10 +22,21 @@ inline void partition_rows(const call_t &call, u32 p, ap_uint<64> &lo, ap_uint<6
     hi = end < call.n_src ? end : ap_uint<64>(call.n_src);
 }
 
-// Row/edge walk of one pass. A malformed row_ptr cannot derail the streams: each row takes the
-// edges between the previous row's end and its own end clamped to [that end, n_edges], and the
-// edges no row claims are drained, so exactly n_edges indices are consumed per pass. A bad
-// index or row is flagged and its edges skipped; nothing about them reaches an address.
+// Reads the next row's end from row_ptr, checks it against the previous one, and returns where
+// the row's edges stop: its end clamped to [edges already consumed, n_edges].
+inline count_t open_row(const call_t &call, hls::stream<u32> &row_ptr_s, count_t cursor, u32 &prev, u32 &err) {
+#pragma HLS INLINE
+    const u32 end = row_ptr_s.read();
+    if (end < prev || end - prev > GNN_AGG_MAX_DEGREE || end > call.n_edges) err |= GNN_AGG_ERR_ROW_PTR;
+    prev = end;
+    return end < cursor ? cursor : end > call.n_edges ? count_t(call.n_edges) : count_t(end);
+}
+
+// Row/edge walk, once per pass: one token per cycle, an accepted edge or a row end. A malformed
+// row_ptr cannot derail the streams: each row takes the edges between the previous row's end and
+// its own (clamped), the edges no row claims are drained, so exactly n_edges indices are consumed
+// per pass. A bad index or row is flagged and its edges skipped: nothing about them reaches an
+// address. Edges whose source lies outside this pass's partition are dropped here.
 inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stream<u32> &col_s,
                       hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &errors,
                       u32 &edges_taken) {
@@ -40,20 +51,16 @@ inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stre
         u32 prev = row_ptr_s.read();
         if (prev != 0) err |= GNN_AGG_ERR_ROW_PTR;
         count_t cursor = 0;  // edges consumed so far
-        rows:
-        for (u32 v = 0; v < call.n_dst; ++v) {
-#pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
-            const u32 end = row_ptr_s.read();
-            if (end < prev || end - prev > GNN_AGG_MAX_DEGREE || end > call.n_edges)
-                err |= GNN_AGG_ERR_ROW_PTR;
-            prev = end;
-            const count_t limit = end < cursor ? cursor : end > call.n_edges ? count_t(call.n_edges) : count_t(end);
-            edges:
-            for (; cursor < limit; ++cursor) {
+        count_t limit = call.n_dst > 0 ? open_row(call, row_ptr_s, cursor, prev, err) : count_t(0);
+        u32 v = 0;
+        walk:
+        while (v < call.n_dst) {
 #pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 10
+#pragma HLS LOOP_TRIPCOUNT min = 1 max = 1000000 avg = 10000
+            if (cursor < limit) {
                 const u32 src = col_s.read();
                 const u16 w = weighted ? weight_s.read() : u16(0);
+                ++cursor;
                 if (src >= call.n_src) {
                     err |= GNN_AGG_ERR_INDEX;
                 } else if (src >= lo && src < hi) {
@@ -61,9 +68,11 @@ inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stre
                     edges_s.write(tok);
                     ++taken;
                 }
+            } else {
+                const edge_tok row_end = {0, 0, true};
+                edges_s.write(row_end);
+                if (++v < call.n_dst) limit = open_row(call, row_ptr_s, cursor, prev, err);
             }
-            const edge_tok row_end = {0, 0, true};
-            edges_s.write(row_end);
         }
         if (prev != call.n_edges) err |= GNN_AGG_ERR_ROW_PTR;
         unclaimed:
@@ -114,16 +123,48 @@ inline void load_partition(const bus_t *mem, const call_t &call, ap_uint<64> lo,
     }
 }
 
-// Neighbour fetch: for every accepted edge, feat_dim / LANES chunks of m_e = q(edge_w * t_u)
-// (t_u from the node table, or read from DRAM and pre-scaled on the way in DRAM_GATHER mode);
-// each row closes with a `last` token.
+// One destination row of neighbour chunks: every (accepted edge, chunk) pair in one pipelined
+// loop, so a row costs degree * chunks iterations with no per-edge drain and DRAM reads of
+// consecutive edges overlap. From the table: one chunk per cycle. From DRAM: one bus word per
+// cycle, the source row pre-scaled on the way in. Closes the row with a `last` token.
+template <bool FROM_DRAM>
+void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk_t table[TABLE_ELEMS / LANES],
+               hls::stream<edge_tok> &edges_s, hls::stream<chunk_tok> &chunks_s, u32 &beats) {
+    constexpr int PAIR_II = FROM_DRAM ? WORDS_PER_CHUNK : 1;  // a bus word or a table chunk per cycle
+    static_assert(PAIR_II >= 1 && PAIR_II <= 16, "one chunk is 1..16 bus words");
+    const bool pre = call.mode & GNN_AGG_MODE_PRE_SCALE;
+    const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
+    edge_tok e = edges_s.read();
+    coef_t w, s = 0;
+    w.range(15, 0) = e.weight;
+    if (FROM_DRAM && pre && !e.last) s.range(15, 0) = load_elem<16>(mem, call.src_scale, e.src, beats);
+    u32 c = 0;
+    pairs:
+    while (!e.last) {
+#pragma HLS PIPELINE II = PAIR_II
+#pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 40
+        const chunk_t t = FROM_DRAM ? load_chunk(mem, call, e.src, c, pre, s, beats)
+                                    : table[((e.src - lo) * call.chunks + c).to_uint64()];
+        const chunk_tok out = {weighted ? scale_lanes<LANES>(t, w) : t, false};
+        chunks_s.write(out);
+        if (++c == call.chunks) {
+            c = 0;
+            e = edges_s.read();
+            w.range(15, 0) = e.weight;
+            if (FROM_DRAM && pre && !e.last) s.range(15, 0) = load_elem<16>(mem, call.src_scale, e.src, beats);
+        }
+    }
+    const chunk_tok row_end = {0, true};
+    chunks_s.write(row_end);
+}
+
+// Neighbour fetch: per pass, (table mode) load the partition's rows into the node table, then
+// for every row the chunks of m_e = q(edge_w * t_u) of its accepted edges.
 inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<edge_tok> &edges_s,
                              hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     static chunk_t table[TABLE_ELEMS / LANES];
 #pragma HLS BIND_STORAGE variable = table type = ram_2p
     const bool dram = call.mode & GNN_AGG_MODE_DRAM_GATHER;
-    const bool pre = call.mode & GNN_AGG_MODE_PRE_SCALE;
-    const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
     u32 moved = 0;
     passes:
     for (u32 p = 0; p < call.passes; ++p) {
@@ -134,24 +175,11 @@ inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<e
         rows:
         for (u32 v = 0; v < call.n_dst; ++v) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
-            edges:
-            for (edge_tok e = edges_s.read(); !e.last; e = edges_s.read()) {
-#pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 10
-                coef_t w, s = 0;
-                w.range(15, 0) = e.weight;
-                if (dram && pre) s.range(15, 0) = load_elem<16>(mem, call.src_scale, e.src, moved);
-                chunks:
-                for (u32 c = 0; c < call.chunks; ++c) {
-#pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS avg = MAX_CHUNKS
-                    const chunk_t t = dram ? load_chunk(mem, call, e.src, c, pre, s, moved)
-                                           : table[((e.src - lo) * call.chunks + c).to_uint64()];
-                    const chunk_tok out = {weighted ? scale_lanes<LANES>(t, w) : t, false};
-                    chunks_s.write(out);
-                }
+            if (dram) {
+                fetch_row<true>(mem, call, lo, table, edges_s, chunks_s, moved);
+            } else {
+                fetch_row<false>(mem, call, lo, table, edges_s, chunks_s, moved);
             }
-            const chunk_tok row_end = {0, true};
-            chunks_s.write(row_end);
         }
     }
     beats = moved;
