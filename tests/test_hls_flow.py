@@ -217,3 +217,19 @@ def test_cosim_memory_depth_matches_the_interface():
     depths = set(re.findall(r"mode = m_axi .*? depth = (\d+)", src))
     (min_words,) = re.findall(r"--min-words (\d+)", (FLOW / "run_hls.tcl").read_text())
     assert depths == {min_words}
+
+
+def test_ip_only_gives_the_generated_verilog_for_simulation(tmp_path, fake_tools):
+    """--ip-only stops before Vivado; the HLS build lists its Verilog in files.f (make sim IMPL=hls)."""
+    log = tmp_path / "calls.jsonl"
+    env = {**os.environ, "PATH": f"{fake_tools}:{os.environ['PATH']}", "GNN_AGG_DRYRUN_LOG": str(log),
+           "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")}
+    proc = subprocess.run([sys.executable, str(BITSTREAM), "--board", "pynq-z2", "--impl", "hls", "--ip-only",
+                           "--build-dir", str(tmp_path / "build")], capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    tools = [json.loads(line)[0] for line in log.read_text().splitlines()]
+    assert "vitis_hls" in tools and "vivado" not in tools
+    vitis = tmp_path / "build" / "pynq-z2-hls" / "vitis"
+    listed = (vitis / "files.f").read_text().split()
+    assert listed == sorted(str(p) for p in (vitis / "gnn_agg_prj" / "sol" / "syn" / "verilog").glob("*.v"))
+    assert any(p.endswith("/gnn_agg.v") for p in listed)

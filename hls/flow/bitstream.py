@@ -27,9 +27,9 @@ DEFAULT_HLS_STEPS = "csim csynth export"
 COSIM_RANDOM_CASES = 10
 
 
-def missing_tools(impl: str) -> list[str]:
-    needed = ["vivado"] + (["vitis_hls"] if impl == "hls" else [])
-    return [tool for tool in needed if shutil.which(tool) is None]
+def needed_tools(impl: str, ip_only: bool) -> list[str]:
+    """Vivado places and routes (and packages the RTL); Vitis HLS builds the HLS kernel."""
+    return (["vivado"] if impl == "rtl" or not ip_only else []) + (["vitis_hls"] if impl == "hls" else [])
 
 
 def tool_version(tool: str) -> str | None:
@@ -62,15 +62,18 @@ def main(argv=None) -> int:
                     help="the overlay goes to OVERLAY_DIR/<board>/gnn_agg.{bit,hwh}")
     ap.add_argument("--build-dir", type=Path, default=ROOT / "build" / "hls" / "flow",
                     help="build files go to BUILD_DIR/<board>-<impl>/")
+    ap.add_argument("--ip-only", action="store_true",
+                    help="stop once the kernel IP exists (HLS: also the Verilog list files.f for simulation)")
     args = ap.parse_args(argv)
 
-    missing = missing_tools(args.impl)
+    needed = needed_tools(args.impl, args.ip_only)
+    missing = [tool for tool in needed if shutil.which(tool) is None]
     if missing:
         print(f"make bitstream: {' and '.join(missing)} not found on PATH. The flow (hls/flow/) was written "
               f"for Vivado {TOOL_VERSION} and Vitis HLS {TOOL_VERSION}: source "
               f"<Xilinx install>/Vivado/{TOOL_VERSION}/settings64.sh (and Vitis HLS's) first.", file=sys.stderr)
         return 2
-    for tool in ("vivado", "vitis_hls") if args.impl == "hls" else ("vivado",):
+    for tool in needed:
         version = tool_version(tool)
         if version != TOOL_VERSION:
             print(f"note: {tool} is {version or 'of unknown version'}; the scripts were written for "
@@ -89,6 +92,9 @@ def main(argv=None) -> int:
     else:
         ip_repo = build / "ip_repo"
         run([*batch, FLOW / "package_rtl.tcl", "-tclargs", args.board, ip_repo], cwd=build)
+    if args.ip_only:
+        print(f"make bitstream: kernel IP in {ip_repo}")
+        return 0
     overlay = (args.overlay_dir / args.board).resolve()
     run([*batch, FLOW / "build_bitstream.tcl", "-tclargs", args.board, args.impl, ip_repo, build / "vivado",
          overlay, str(args.jobs)], cwd=build)

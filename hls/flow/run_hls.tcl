@@ -5,7 +5,8 @@
 #
 # STEP: csim, csynth, cosim, export (in that order; hls/flow/bitstream.py runs csim csynth export,
 # HLS_STEPS overrides). The vector directories come from python -m golden.vectors_cli; the
-# exported IP lands in OUT_DIR/gnn_agg_prj/sol/impl/ip.
+# exported IP lands in OUT_DIR/gnn_agg_prj/sol/impl/ip, and csynth writes OUT_DIR/files.f, the
+# generated Verilog in compile order-independent form, for simulating it like rtl/files.f.
 source [file join [file dirname [info script]] common.tcl]
 
 if {[llength $argv] < 5} {
@@ -30,7 +31,13 @@ config_export -format ip_catalog -rtl verilog -vendor $GNN_AGG_VENDOR -library $
     -ipname $GNN_AGG_NAME -version $GNN_AGG_VERSION -display_name "GNN aggregation (gnn_agg, HLS)"
 
 if {"csim" in $steps} { csim_design -argv $csim_vectors }
-if {"csynth" in $steps || "cosim" in $steps || "export" in $steps} { csynth_design }
+if {"csynth" in $steps || "cosim" in $steps || "export" in $steps} {
+    csynth_design
+    set verilog [lsort [glob -directory [file join $out_dir gnn_agg_prj sol syn verilog] *.v]]
+    set f [open [file join $out_dir files.f] w]
+    puts $f [join $verilog "\n"]
+    close $f
+}
 # co-simulation memories are `depth` words from address 0 (hls/gnn_agg.cpp): the testbench pads
 if {"cosim" in $steps} { cosim_design -rtl verilog -argv "$cosim_vectors --min-words 1048576" }
 if {"export" in $steps} { export_design -format ip_catalog }
