@@ -95,7 +95,7 @@ def plot(rows: list[dict], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     labels = [f"{r['workload']}\n{r['gather']}" for r in rows]
-    fig, ax = plt.subplots(figsize=(9, 0.6 * len(rows) + 1.5))
+    fig, ax = plt.subplots(figsize=(9, 0.6 * len(rows) + 2.0))
     y = np.arange(len(rows))
     ax.barh(y - 0.2, [r["cycles_per_s"] / 1e6 for r in rows], 0.4, label="per wall second")
     ax.barh(y + 0.2, [r["cycles_per_cpu_s"] / 1e6 for r in rows], 0.4, label="per CPU second")
@@ -104,7 +104,7 @@ def plot(rows: list[dict], path: Path) -> None:
     ax.invert_yaxis()
     ax.set_xlabel("simulated cycles per second (millions)")
     ax.set_title("gnn_agg RTL under Verilator + C++ harness (pynq-z2 build)")
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=8, loc="upper center", bbox_to_anchor=(0.5, -0.15), ncol=3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
