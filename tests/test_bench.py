@@ -1,0 +1,50 @@
+"""The benchmark tool in its tiny configuration: it runs end to end, writes a JSON with every
+section and a sane schema, a Markdown report, and non-empty PNG plots. (Its numbers are measured,
+never asserted: performance is not a test.)"""
+import json
+
+import pytest
+
+from host.bench import main
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def bench_out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bench")
+    assert main(["--quick", "--quiet", "--backends", "cpu,sim", "--boards", "pynq-z2", "--out", str(out)]) == 0
+    return out
+
+
+def test_json_schema(bench_out):
+    res = json.loads((bench_out / "bench.json").read_text())
+    assert {"config", "machine", "boards", "layers", "scaling"} <= res.keys()
+    layer = res["layers"][0]
+    assert layer["n_edges"] > 0 and layer["feat_dim"] == 64
+    for name, t in layer["cpu"].items():
+        assert 0 < t["min_ms"] <= t["median_ms"], name
+        assert len(t["runs_ms"]) == res["config"]["reps"]
+    assert {"scipy.sparse CSR @ dense (fp32)", "torch.sparse.mm (fp32)",
+            "golden fixed-point model (NumPy/SciPy)"} <= layer["cpu"].keys()
+    gathers = {a["gather"] for a in layer["accelerator"]}
+    assert gathers == {"table", "dram"}
+    for a in layer["accelerator"]:
+        assert a["bit_exact"] is True and a["error"] == 0
+        assert a["edges"] == layer["n_edges"]
+        assert a["cycles"] >= a["design_bound_cycles"] > 0
+        for p in a["projected"].values():
+            assert p["ms"] > 0 and p["bandwidth_bound_ms"] > 0
+    for key in ("edges", "feat_dim"):
+        assert len(res["scaling"][key]) >= 2
+        assert all(p["cycles"] > 0 for p in res["scaling"][key])
+
+
+def test_report_and_plots(bench_out):
+    report = (bench_out / "report.md").read_text()
+    assert "projected" in report and "| scipy.sparse" in report
+    pngs = sorted(bench_out.glob("*.png"))
+    assert {p.name for p in pngs} >= {"layer_time.png", "scaling.png"}
+    for p in pngs:
+        data = p.read_bytes()
+        assert data.startswith(PNG_MAGIC) and len(data) > 5_000, p.name
