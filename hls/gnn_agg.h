@@ -4,9 +4,9 @@
  * The nine buffer addresses are 64-bit s_axilite scalars (12-byte slots, the contract's register
  * map) rather than offset=slave pointers, so that the kernel itself can check alignment and
  * wrap-around before it issues any address. All memory traffic goes through one m_axi port
- * (bundle gmem, offset=off: absolute addresses); the six gmem_* pointers are that one port seen
- * by the six dataflow processes that use it (Vitis requires one accessing process per argument),
- * and callers pass the same base pointer (address 0) to all six.
+ * (bundle gmem, offset=off: absolute addresses); the seven gmem_* pointers are that one port seen
+ * by the seven dataflow processes that use it (Vitis allows one accessing process per argument),
+ * and callers pass the same base pointer (address 0) to all seven.
  */
 #ifndef GNN_AGG_H
 #define GNN_AGG_H
@@ -15,7 +15,7 @@
 
 void gnn_agg(const gnn::bus_t *gmem_row_ptr, const gnn::bus_t *gmem_col_idx,
              const gnn::bus_t *gmem_edge_w, const gnn::bus_t *gmem_nodes, gnn::bus_t *gmem_acc,
-             gnn::bus_t *gmem_out,
+             const gnn::bus_t *gmem_epilogue, gnn::bus_t *gmem_out,
              gnn::addr_t row_ptr, gnn::addr_t col_idx, gnn::addr_t edge_w, gnn::addr_t src_scale,
              gnn::addr_t dst_scale, gnn::addr_t feat_in, gnn::addr_t weight, gnn::addr_t feat_out,
              gnn::addr_t acc_buf,

@@ -13,6 +13,11 @@
 #ifndef GNN_AGG_TYPES_H
 #define GNN_AGG_TYPES_H
 
+// a chunk of LANES accumulators is LANES * 32 bits wide (2048 at 64 lanes); ap_int's default
+// limit is 1024 and must be raised before the first ap_* include
+#ifndef AP_INT_MAX_W
+#define AP_INT_MAX_W 4096
+#endif
 #include <ap_fixed.h>
 #include <ap_int.h>
 #include <hls_stream.h>
@@ -55,6 +60,7 @@ constexpr unsigned HW_PARAMS = unsigned(BUS_BYTES) | unsigned(LANES) << 8 | unsi
 
 static_assert(BUS_BITS == 64 || BUS_BITS == 128 || BUS_BITS == 256 || BUS_BITS == 512,
               "GNN_AGG_BUS_BITS must be 64..512 and a power of two");
+static_assert(LANES * 32 <= AP_INT_MAX_W, "raise AP_INT_MAX_W for this many lanes");
 static_assert(LANES > 0 && MAX_FEAT % LANES == 0, "GNN_AGG_MAX_FEAT must be a multiple of GNN_AGG_LANES");
 static_assert(MAX_FEAT % FEAT_PER_WORD == 0, "a row of MAX_FEAT elements must fill whole bus words");
 static_assert(TABLE_ELEMS >= MAX_FEAT, "the node table must hold at least one row of MAX_FEAT elements");

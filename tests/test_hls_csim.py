@@ -76,7 +76,7 @@ def test_interface_pragmas_give_the_contract_register_map():
     argument_regs = {r.name: r.value for r in Reg if r.value >= Reg.ROW_PTR}
     assert offsets == argument_regs
     maxi = re.findall(r"#pragma HLS INTERFACE mode = m_axi port = (\w+) bundle = (\w+) offset = (\w+)", src)
-    assert len(maxi) == 6 and {(b, o) for _, b, o in maxi} == {("gmem", "off")}
+    assert len(maxi) == 7 and {(b, o) for _, b, o in maxi} == {("gmem", "off")}
 
 
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")

@@ -7,7 +7,7 @@
  * memory at least N bus words long: C/RTL co-simulation copies each m_axi port's `depth` words.
  *
  * For every vector: build the DDR image at its own addresses (bytes below and above the image
- * are filled with a marker), call the kernel with the same base pointer on all six gmem views,
+ * are filled with a marker), call the kernel with the same base pointer on all seven gmem views,
  * then check
  *   - stat_error equals the expected error bits, and the hw_* words are the build's;
  *   - on a clean run feat_out is bit-exact with the golden output, stat_edges = n_edges and
@@ -123,7 +123,7 @@ std::string check(const vector_file &v, std::size_t min_words) {
 
     u32 cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems;
     bus_t *const base = mem.data();  // address 0 of the simulated address space
-    gnn_agg(base, base, base, base, base, base, v.ptr[0], v.ptr[1], v.ptr[2], v.ptr[3], v.ptr[4],
+    gnn_agg(base, base, base, base, base, base, base, v.ptr[0], v.ptr[1], v.ptr[2], v.ptr[3], v.ptr[4],
             v.ptr[5], v.ptr[6], v.ptr[7], v.ptr[8], v.n_dst, v.n_src, v.n_edges, v.feat_dim, v.mode,
             cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems);
     const std::vector<std::uint8_t> after = to_bytes(mem);
