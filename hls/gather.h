@@ -12,6 +12,14 @@
 
 #include "gnn_agg_mem.h"
 
+// Node-table memory: bram (PYNQ-Z2, 2 Mbit) or uram (Zynq UltraScale+, 16 Mbit); a board build
+// sets it with -DGNN_AGG_TABLE_IMPL (hls/flow/boards/*.tcl). _Pragma lets a macro reach the pragma.
+#ifndef GNN_AGG_TABLE_IMPL
+#define GNN_AGG_TABLE_IMPL bram
+#endif
+#define GNN_AGG_PRAGMA(text) _Pragma(#text)
+#define GNN_AGG_BIND_TABLE(var, impl) GNN_AGG_PRAGMA(HLS BIND_STORAGE variable = var type = ram_2p impl = impl)
+
 namespace gnn {
 
 // Source rows [lo, hi) of partition p (all of them in DRAM-gather mode: table_rows = n_src).
@@ -163,7 +171,7 @@ void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk
 inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<edge_tok> &edges_s,
                              hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     static chunk_t table[TABLE_ELEMS / LANES];
-#pragma HLS BIND_STORAGE variable = table type = ram_2p
+    GNN_AGG_BIND_TABLE(table, GNN_AGG_TABLE_IMPL)
     const bool dram = call.mode & GNN_AGG_MODE_DRAM_GATHER;
     u32 moved = 0;
     passes:

@@ -32,11 +32,11 @@ PS = {
 }
 EXPECTED = {
     "pynq-z2": dict(part="xc7z020clg400-1", family="zynq7", board_part="tul.com.tw:pynq-z2:part0:*",
-                    mhz=100, control=0x40000000, ddr=["/ps/S_AXI_HP0/HP0_DDR_LOWOCM"]),
+                    mhz=100, table_impl="bram", control=0x40000000, ddr=["/ps/S_AXI_HP0/HP0_DDR_LOWOCM"]),
     "kv260": dict(part="xck26-sfvc784-2LV-c", family="zynqmp", board_part="xilinx.com:kv260_som:part0:*",
-                  mhz=200, control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
+                  mhz=200, table_impl="uram", control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
     "zcu104": dict(part="xczu7ev-ffvc1156-2-e", family="zynqmp", board_part="xilinx.com:zcu104:part0:*",
-                   mhz=200, control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
+                   mhz=200, table_impl="uram", control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
 }
 
 
@@ -107,9 +107,9 @@ def test_flow_dry_run(tmp_path, fake_tools, board, impl):
     vendor, library, name, version = VLNV.split(":")
     if impl == "hls":
         (add_src,) = [c for c in calls(log, "add_files") if "-cflags" in c and "-tb" not in c]
-        defines = dict(re.findall(r"-DGNN_AGG_(\w+)=(\d+)", option(add_src, "-cflags")))
-        assert defines == {"BUS_BITS": str(hw.bus_bits), "LANES": str(hw.lanes),
-                           "MAX_FEAT": str(hw.max_feat), "TABLE_ELEMS": str(hw.table_elems)}
+        defines = dict(re.findall(r"-DGNN_AGG_(\w+)=(\w+)", option(add_src, "-cflags")))
+        assert defines == {"BUS_BITS": str(hw.bus_bits), "LANES": str(hw.lanes), "MAX_FEAT": str(hw.max_feat),
+                           "TABLE_ELEMS": str(hw.table_elems), "TABLE_IMPL": want["table_impl"]}
         assert calls(log, "set_part") == [[want["part"]]]
         assert calls(log, "create_clock") == [["-period", f"{1000 / want['mhz']:.3f}", "-name", "default"]]
         (export,) = calls(log, "config_export")

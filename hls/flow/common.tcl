@@ -27,7 +27,7 @@ proc load_board {name} {
 
 # -D flags that build the HLS kernel for the board (hls/gnn_agg_types.h); PES is fixed at 1 there.
 proc hls_defines {board} {
-    set flags {}
+    set flags [list "-DGNN_AGG_TABLE_IMPL=[dict get $board table_impl]"]
     dict for {key value} [dict get $board hw] {
         if {$key ne "PES"} { lappend flags "-DGNN_AGG_${key}=$value" }
     }

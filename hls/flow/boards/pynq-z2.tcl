@@ -4,6 +4,8 @@ dict set board name pynq-z2
 dict set board part xc7z020clg400-1
 dict set board board_part_glob {tul.com.tw:pynq-z2:part0:*}
 dict set board family zynq7
+# node table memory of the HLS kernel (-DGNN_AGG_TABLE_IMPL)
+dict set board table_impl bram
 dict set board clock_mhz 100
 # golden.contract.BOARDS["pynq-z2"] with the HLS kernel's one processing element
 dict set board hw {BUS_BITS 64 LANES 16 PES 1 MAX_FEAT 256 TABLE_ELEMS 131072}
