@@ -1,0 +1,83 @@
+"""Top-K ranking metrics with full ranking, overall and on the cold-start slices.
+
+A scorer is `score(users: int64[B]) -> float[B, n_items]` (higher is better). Ties are broken by
+the lower item id, so results are deterministic.
+"""
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+from tqdm import tqdm
+
+from .protocol import Protocol, Split
+
+SLICES = ("overall", "cold_items", "cold_users")
+Scorer = Callable[[np.ndarray], np.ndarray]
+
+
+def top_k(scores: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k best non-excluded items per row, best first (ties: lower id first)."""
+    s = np.where(exclude, -np.inf, scores.astype(np.float64))
+    ids = np.broadcast_to(np.arange(s.shape[1]), s.shape)
+    return np.lexsort((ids, -s), axis=-1)[:, :min(k, s.shape[1])]
+
+
+def ranking_metrics(top: np.ndarray, relevant: np.ndarray, ks) -> dict[str, np.ndarray]:
+    """Per-row metrics. `top` [B, >=max(ks)] ranked item ids, `relevant` bool [B, n_items].
+    Rows with no relevant item get NaN (left out of means)."""
+    n_rel = relevant.sum(axis=1).astype(np.float64)
+    hit = np.take_along_axis(relevant, top, 1).astype(np.float64)
+    discount = 1.0 / np.log2(np.arange(2, top.shape[1] + 2))
+    out = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for k in ks:
+            hits = hit[:, :k].sum(axis=1)
+            ideal = np.array([discount[:int(min(n, k))].sum() for n in n_rel])
+            valid = n_rel > 0
+            out[f"P@{k}"] = np.where(valid, hits / k, np.nan)
+            out[f"R@{k}"] = np.where(valid, hits / n_rel, np.nan)
+            out[f"NDCG@{k}"] = np.where(valid, (hit[:, :k] * discount[:k]).sum(axis=1) / ideal, np.nan)
+    return out
+
+
+def evaluate(score: Scorer, sp: Split, protocol: Protocol, stage: str = "test",
+             batch: int = 128, progress: str | None = None) -> dict:
+    """Metrics per slice: {slice: {metric: mean, "users": count}} (cold slices only for test)."""
+    if stage not in ("valid", "test"):
+        raise ValueError(f"stage must be valid or test, got {stage!r}")
+    known = sp.per_user("train")
+    if stage == "test":
+        valid = sp.per_user("valid")
+        known = [np.concatenate([a, b]) for a, b in zip(known, valid)]
+    target = sp.per_user(stage)
+    users = np.flatnonzero([len(t) for t in target])
+    cold_item = sp.item_train_count() <= protocol.cold
+    cold_user = sp.user_train_count() <= protocol.cold
+    kmax = max(protocol.ks)
+    sums: dict[str, dict[str, list]] = {s: {} for s in SLICES}
+    for lo in tqdm(range(0, len(users), batch), desc=progress, disable=progress is None, leave=False):
+        ub = users[lo:lo + batch]
+        scores = np.asarray(score(ub), dtype=np.float64)
+        exclude = np.zeros((len(ub), sp.n_items), dtype=bool)
+        relevant = np.zeros_like(exclude)
+        for r, u in enumerate(ub):
+            exclude[r, known[u]] = True
+            relevant[r, target[u]] = True
+        slices = {"overall": (exclude, relevant)}
+        if stage == "test":
+            # item cold start: the user's cold test items ranked among the cold items only
+            slices["cold_items"] = (exclude | ~cold_item[None, :], relevant & cold_item[None, :])
+            slices["cold_users"] = (exclude, relevant & cold_user[ub][:, None])
+        for name, (exc, rel) in slices.items():
+            for metric, vals in ranking_metrics(top_k(scores, exc, kmax), rel, protocol.ks).items():
+                sums[name].setdefault(metric, []).append(vals)
+    result = {}
+    for name, metrics in sums.items():
+        if not metrics:
+            continue
+        first = np.concatenate(next(iter(metrics.values())))
+        result[name] = {m: float(np.nanmean(np.concatenate(v))) if np.isfinite(first).any() else float("nan")
+                        for m, v in metrics.items()}
+        result[name]["users"] = int(np.isfinite(first).sum())
+    return result

@@ -1,0 +1,188 @@
+"""Models: Eq. 1 GNN (LightGCN- and GCN-style from one layer), BPR-MF, the fusion head, and the
+export of the GNN to the accelerator's fixed-point format with inference through the driver.
+
+Eq. 1, one layer on the unified user+item graph with symmetric normalization:
+
+    h_v' = sigma( W . sum_{u in N(v)} h_u / sqrt(|N(u)| |N(v)|) )
+
+LightGCN style: W = I, sigma = identity; GCN style: learned W, sigma = ReLU. Either way the final
+node embedding is the mean of the layer outputs 0..L (LightGCN's layer combination).
+
+Fixed point: the accelerator holds features in FEAT (Q4.12, range [-8, 8)). Every layer is
+positively homogeneous (linear, or linear + ReLU, no bias), so scaling the input embeddings by
+`scale` scales every layer output by `scale`: the export picks `scale` so that the largest
+magnitude over all float layer outputs is FIXED_PEAK = 4 (half the range: headroom for rounding
+and for W), quantizes x0 and W, runs the layers on the accelerator and divides by `scale`.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm import tqdm
+
+from golden.fixed import FEAT, WGT
+from golden.graph import BipartiteGraph, CSR
+from golden.norm import Normalization, normalization
+
+STYLES = ("lightgcn", "gcn")
+FIXED_PEAK = 4.0
+
+
+def unified_graph(graph: BipartiteGraph) -> tuple[CSR, Normalization]:
+    """The training graph as the accelerator sees it: unified users+items CSR, symmetric norm."""
+    csr = graph.unified()
+    return csr, normalization(csr, "symmetric")
+
+
+def sparse_adjacency(csr: CSR, norm: Normalization) -> torch.Tensor:
+    """The normalized adjacency (1/c_vu at [v, u]) as a torch sparse CSR matrix."""
+    return torch.sparse_csr_tensor(torch.from_numpy(csr.row_ptr.astype(np.int64)),
+                                   torch.from_numpy(csr.col_idx.astype(np.int64)),
+                                   torch.from_numpy(norm.edge_values(csr).astype(np.float32)),
+                                   size=(csr.n_dst, csr.n_src))
+
+
+class Eq1Layer(nn.Module):
+    """One layer of Eq. 1: sigma(A_hat h W^T). W = I and identity for LightGCN; W learned
+    (initialized near I) and ReLU for GCN. W is stored [out][in] as the accelerator wants it."""
+
+    def __init__(self, dim: int, style: str):
+        super().__init__()
+        if style not in STYLES:
+            raise ValueError(f"style must be one of {STYLES}, got {style!r}")
+        self.relu = style == "gcn"
+        self.weight = nn.Parameter(torch.eye(dim) + 0.01 * torch.randn(dim, dim)) if style == "gcn" else None
+
+    def forward(self, adj: torch.Tensor, h: torch.Tensor) -> torch.Tensor:
+        h = adj @ h
+        if self.weight is not None:
+            h = h @ self.weight.T
+        return torch.relu(h) if self.relu else h
+
+
+class GNN(nn.Module):
+    def __init__(self, n_users: int, n_items: int, dim: int = 64, layers: int = 2,
+                 style: str = "lightgcn", init_std: float = 0.1):
+        super().__init__()
+        self.n_users, self.n_items, self.style = n_users, n_items, style
+        self.embedding = nn.Parameter(init_std * torch.randn(n_users + n_items, dim))
+        self.layers = nn.ModuleList(Eq1Layer(dim, style) for _ in range(layers))
+
+    def layer_outputs(self, adj: torch.Tensor) -> list[torch.Tensor]:
+        outs = [self.embedding]
+        for layer in self.layers:
+            outs.append(layer(adj, outs[-1]))
+        return outs
+
+    def forward(self, adj: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """(user embeddings, item embeddings) after layer combination."""
+        final = torch.stack(self.layer_outputs(adj)).mean(0)
+        return final[:self.n_users], final[self.n_users:]
+
+
+class MF(nn.Module):
+    """BPR matrix factorization: score = p_u . q_i."""
+
+    def __init__(self, n_users: int, n_items: int, dim: int = 64, init_std: float = 0.1):
+        super().__init__()
+        self.user = nn.Parameter(init_std * torch.randn(n_users, dim))
+        self.item = nn.Parameter(init_std * torch.randn(n_items, dim))
+
+    def forward(self, adj=None):
+        return self.user, self.item
+
+
+# --------------------------------------------------------------------------- fixed point
+
+@dataclasses.dataclass(frozen=True)
+class FixedGNN:
+    """A trained GNN in the accelerator's formats."""
+
+    n_users: int
+    scale: float                       # FEAT value = scale * float value
+    x0_q: np.ndarray                   # int16 [n_nodes, F] FEAT
+    weights_q: tuple                   # per layer: int16 [F, F] WGT (W[out][in]) or None
+    relu: tuple                        # per layer: bool
+
+
+def export_fixed(gnn: GNN, adj: torch.Tensor, peak: float = FIXED_PEAK) -> FixedGNN:
+    with torch.no_grad():
+        outs = gnn.layer_outputs(adj)
+        largest = max(float(o.abs().max()) for o in outs)
+    scale = peak / largest if largest > 0 else 1.0
+    x0 = gnn.embedding.detach().double().numpy() * scale
+    weights = tuple(None if layer.weight is None else WGT.quantize(layer.weight.detach().double().numpy())
+                    for layer in gnn.layers)
+    return FixedGNN(gnn.n_users, scale, FEAT.quantize(x0), weights,
+                    tuple(layer.relu for layer in gnn.layers))
+
+
+def propagate_fixed(model: FixedGNN, acc, graph_handle, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Run every layer on the accelerator (host.driver.Accelerator, any backend), layer by layer
+    on the unified graph; returns dequantized (user, item) embeddings after layer combination."""
+    x = model.x0_q
+    total = FEAT.to_float(x)
+    layers = list(zip(model.weights_q, model.relu))
+    for w, relu in tqdm(layers, desc=f"Eq. 1 layers on '{acc.backend_name}'", disable=not progress):
+        x = acc.aggregate(graph_handle, x, weight_q=w, relu=relu)
+        total += FEAT.to_float(x)
+    final = total / (len(model.weights_q) + 1) / model.scale
+    return final[:model.n_users], final[model.n_users:]
+
+
+# --------------------------------------------------------------------------- fusion head
+
+class FusionHead(nn.Module):
+    """Scores z_ui = [h_u | e_u | h_i | e_i] (Eq. 3/4): a hidden ReLU layer over the concatenation
+    plus optional dot terms,
+
+        s(u, i) = w2 . relu(A [h_u|e_u] + B [h_i|e_i] + b1)  +  g <h_u, h_i>  +  <P e_u, P e_i>
+
+    A single linear layer would rank items the same for every user (the user part is a constant
+    per user); the hidden layer and the dot terms make the ranking user-dependent. `B [h_i|e_i]`,
+    `h_i` and `P e_i` do not depend on the user: `item_side` precomputes them once, so scoring all
+    items for a request is one [n_items, hidden] add + ReLU + matvec. gnn_dim or text_dim may be
+    0 (text-only or graph-only heads)."""
+
+    def __init__(self, gnn_dim: int, text_dim: int, hidden: int = 64, proj: int = 64,
+                 gnn_dot: bool = True):
+        super().__init__()
+        if gnn_dim + text_dim <= 0:
+            raise ValueError("the head needs graph or text features")
+        self.gnn_dim, self.text_dim = gnn_dim, text_dim
+        self.user_in = nn.Linear(gnn_dim + text_dim, hidden)
+        self.item_in = nn.Linear(gnn_dim + text_dim, hidden, bias=False)
+        self.out = nn.Linear(hidden, 1)
+        self.gnn_weight = nn.Parameter(torch.ones(())) if gnn_dim and gnn_dot else None
+        self.text_proj = nn.Linear(text_dim, proj, bias=False) if text_dim else None
+
+    def _features(self, h, e):
+        parts = ([h] if self.gnn_dim else []) + ([e] if self.text_dim else [])
+        return torch.cat(parts, dim=-1)
+
+    def item_side(self, h_i, e_i) -> dict:
+        return {"first": self.item_in(self._features(h_i, e_i)), "h": h_i,
+                "proj": self.text_proj(e_i) if self.text_proj is not None else None}
+
+    def _dots(self, h_u, e_u, side, pairwise: bool):
+        total = 0.0
+        mul = (lambda a, b: (a * b).sum(-1)) if pairwise else (lambda a, b: a @ b.T)  # noqa: E731
+        if self.gnn_weight is not None:
+            total = total + self.gnn_weight * mul(h_u, side["h"])
+        if self.text_proj is not None:
+            total = total + mul(self.text_proj(e_u), side["proj"])
+        return total
+
+    def score_all(self, h_u, e_u, side) -> torch.Tensor:
+        """[B, n_items] scores of B users against every item of `side`."""
+        hidden = torch.relu(self.user_in(self._features(h_u, e_u))[:, None, :] + side["first"][None])
+        return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, pairwise=False)
+
+    def score_pairs(self, h_u, e_u, h_i, e_i) -> torch.Tensor:
+        """[B] scores of pairs (user b, item b)."""
+        side = self.item_side(h_i, e_i)
+        hidden = torch.relu(self.user_in(self._features(h_u, e_u)) + side["first"])
+        return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, pairwise=True)

@@ -1,0 +1,191 @@
+"""BPR training with early stopping on validation NDCG@10, shared by every trained model."""
+from __future__ import annotations
+
+import copy
+import dataclasses
+from typing import Callable
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from .metrics import evaluate
+from .model import GNN, MF, FusionHead
+from .protocol import Protocol, Split
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainConfig:
+    dim: int = 64              # GNN / MF embedding size (a multiple of every board's feat_align)
+    layers: int = 2
+    epochs: int = 200
+    batch: int = 2048
+    lr: float = 5e-3
+    reg: float = 1e-4          # L2 on the embeddings a batch touches (MF, GNN)
+    head_lr: float = 2e-3
+    head_weight_decay: float = 1e-5
+    head_hidden: int = 64
+    head_epochs: int = 60
+    eval_every: int = 5
+    patience: int = 4          # evaluations without improvement before stopping
+    seed: int = 0
+
+
+class NegativeSampler:
+    """Uniform items a user has no training interaction with."""
+
+    def __init__(self, sp: Split, rng: np.random.Generator):
+        self.n_items = sp.n_items
+        self.known = np.unique(sp.train[0] * sp.n_items + sp.train[1])
+        self.rng = rng
+
+    def __call__(self, users: np.ndarray) -> np.ndarray:
+        neg = self.rng.integers(self.n_items, size=len(users))
+        for _ in range(20):  # resample collisions; 20 rounds leave a negligible remainder
+            keys = users * self.n_items + neg
+            at = np.minimum(np.searchsorted(self.known, keys), len(self.known) - 1)
+            clash = self.known[at] == keys
+            if not clash.any():
+                break
+            neg[clash] = self.rng.integers(self.n_items, size=int(clash.sum()))
+        return neg
+
+
+def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: Protocol,
+            pairs: tuple[np.ndarray, np.ndarray], cfg: TrainConfig, *, epochs: int, lr: float,
+            weight_decay: float = 0.0, desc: str = "training", module: torch.nn.Module) -> float:
+    """Minimize the BPR loss returned by pair_loss(users, pos, neg) over `pairs`; every
+    `eval_every` epochs score the validation set with `scorer(users)` and keep the best
+    state of `module`. Returns the best validation NDCG@10."""
+    rng = np.random.default_rng(cfg.seed)
+    torch.manual_seed(cfg.seed)
+    sampler = NegativeSampler(sp, rng)
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    users_all, items_all = pairs
+    best, best_state, waited = -1.0, copy.deepcopy(module.state_dict()), 0
+    bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch")
+    for epoch in bar:
+        module.train()
+        order = rng.permutation(len(users_all))
+        for lo in range(0, len(order), cfg.batch):
+            idx = order[lo:lo + cfg.batch]
+            u, i = users_all[idx], items_all[idx]
+            j = sampler(u)
+            loss = pair_loss(torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(j))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        if epoch % cfg.eval_every == 0 or epoch == epochs:
+            module.eval()
+            with torch.no_grad():
+                ndcg = evaluate(scorer, sp, protocol, "valid")["overall"]["NDCG@10"]
+            bar.set_postfix(loss=f"{float(loss):.4f}", valid_ndcg10=f"{ndcg:.4f}")
+            if ndcg > best:
+                best, best_state, waited = ndcg, copy.deepcopy(module.state_dict()), 0
+            else:
+                waited += 1
+                if waited >= cfg.patience:
+                    break
+    bar.close()
+    module.load_state_dict(best_state)
+    module.eval()
+    return best
+
+
+def bpr(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
+    return -F.logsigmoid(pos - neg).mean()
+
+
+def train_embedding_model(model: MF | GNN, adj: torch.Tensor | None, sp: Split, protocol: Protocol,
+                          cfg: TrainConfig, desc: str) -> float:
+    """BPR for MF (adj None) or a GNN on the normalized training adjacency."""
+    def loss(u, i, j):
+        users, items = model(adj)
+        pos = (users[u] * items[i]).sum(-1)
+        neg = (users[u] * items[j]).sum(-1)
+        ego_u, ego_i = (model.user, model.item) if isinstance(model, MF) else \
+            (model.embedding[:model.n_users], model.embedding[model.n_users:])
+        reg = (ego_u[u].pow(2).sum() + ego_i[i].pow(2).sum() + ego_i[j].pow(2).sum()) / (2 * len(u))
+        return bpr(pos, neg) + cfg.reg * reg
+
+    def score(users: np.ndarray) -> np.ndarray:  # propagation is cheap next to the ranking
+        with torch.no_grad():
+            u, i = model(adj)
+            return (u[torch.from_numpy(users)] @ i.T).numpy()
+    return fit_bpr(list(model.parameters()), loss, score, sp, protocol,
+                   sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc, module=model)
+
+
+@dataclasses.dataclass
+class Features:
+    """Fixed per-node inputs of a fusion head (None where the head does not use them)."""
+
+    h_user: torch.Tensor | None
+    h_item: torch.Tensor | None
+    e_user: torch.Tensor | None
+    e_item: torch.Tensor | None
+
+
+def head_scorer(head: FusionHead, feats: Features, batch: int = 64):
+    """Scorer over all items; the item side is recomputed per call because training changes it."""
+    def score(users: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            side = head.item_side(feats.h_item, feats.e_item)
+            out = []
+            for lo in range(0, len(users), batch):
+                u = torch.from_numpy(users[lo:lo + batch])
+                out.append(head.score_all(rows_of(feats.h_user, u), rows_of(feats.e_user, u), side).numpy())
+            return np.concatenate(out)
+    return score
+
+
+def rows_of(t, idx):
+    return None if t is None else t[idx]
+
+
+def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol, cfg: TrainConfig,
+               pairs: tuple[np.ndarray, np.ndarray], desc: str) -> float:
+    def loss(u, i, j):
+        hu, eu = rows_of(feats.h_user, u), rows_of(feats.e_user, u)
+        pos = head.score_pairs(hu, eu, rows_of(feats.h_item, i), rows_of(feats.e_item, i))
+        neg = head.score_pairs(hu, eu, rows_of(feats.h_item, j), rows_of(feats.e_item, j))
+        return bpr(pos, neg)
+    return fit_bpr(list(head.parameters()), loss, head_scorer(head, feats), sp, protocol, pairs, cfg,
+                   epochs=cfg.head_epochs, lr=cfg.head_lr, weight_decay=cfg.head_weight_decay,
+                   desc=desc, module=head)
+
+
+class Hybrid(torch.nn.Module):
+    """A GNN and a fusion head trained together: h_u, h_i come from the GNN's propagation on
+    the training graph, e_u, e_i are the fixed text embeddings."""
+
+    def __init__(self, gnn: GNN, head: FusionHead):
+        super().__init__()
+        self.gnn, self.head = gnn, head
+
+    def features(self, adj, e_user, e_item) -> Features:
+        h_user, h_item = self.gnn(adj)
+        return Features(h_user, h_item, e_user, e_item)
+
+
+def train_hybrid(model: Hybrid, adj: torch.Tensor, e_user: torch.Tensor, e_item: torch.Tensor,
+                 sp: Split, protocol: Protocol, cfg: TrainConfig, desc: str) -> float:
+    gnn, head = model.gnn, model.head
+
+    def loss(u, i, j):
+        f = model.features(adj, e_user, e_item)
+        hu, eu = f.h_user[u], f.e_user[u]
+        pos = head.score_pairs(hu, eu, f.h_item[i], f.e_item[i])
+        neg = head.score_pairs(hu, eu, f.h_item[j], f.e_item[j])
+        ego_u, ego_i = gnn.embedding[:gnn.n_users], gnn.embedding[gnn.n_users:]
+        reg = (ego_u[u].pow(2).sum() + ego_i[i].pow(2).sum() + ego_i[j].pow(2).sum()) / (2 * len(u))
+        return bpr(pos, neg) + cfg.reg * reg
+
+    def score(users: np.ndarray) -> np.ndarray:
+        with torch.no_grad():
+            return head_scorer(head, model.features(adj, e_user, e_item))(users)
+    return fit_bpr([{"params": gnn.parameters(), "lr": cfg.lr},
+                    {"params": head.parameters(), "lr": cfg.head_lr, "weight_decay": cfg.head_weight_decay}],
+                   loss, score, sp, protocol, sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc,
+                   module=model)
