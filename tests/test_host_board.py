@@ -1,4 +1,4 @@
-"""The board backend over a stand-in `pynq` (tests/fake_pynq.py): the PYNQ calls, the register
+"""The board backend over a stand-in `pynq` (tests/host_fake_pynq.py): the PYNQ calls, the register
 sequence, syncs, interrupt and polling completion, error and timeout recovery."""
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from golden.cases import standard_cases
 from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, Irq, Reg
 from host.driver import Accelerator, DeviceError
-from fake_pynq import make_fake_pynq
+from host_fake_pynq import make_fake_pynq
 from host_vectors import call_kwargs, graph_of, run_vector
 
 HW = BOARDS["pynq-z2"]
