@@ -101,10 +101,11 @@ def _open_text(path: pathlib.Path, encoding: str = "utf-8"):
 
 
 def _lines(path: pathlib.Path, encoding: str):
-    """(line number, line without newline) for every non-empty line. A file whose last line
-    lacks its newline is accepted only if that line parses, which the caller checks."""
+    """(line number, line without newline) for every non-empty line; the caller parses each
+    line, so a truncated last line fails there with its line number."""
+    _require_file(path)
     try:
-        with _open_text(_require_file(path), encoding) as f:
+        with _open_text(path, encoding) as f:
             for no, line in enumerate(f, 1):
                 line = line.rstrip("\r\n")
                 if line.strip():

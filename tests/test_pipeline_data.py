@@ -1,0 +1,155 @@
+"""Loaders on tiny files in each original format, their error messages, and the embedded default."""
+import gzip
+import json
+
+import numpy as np
+import pytest
+
+from host.data import (DataFormatError, generate_default, load, load_amazon, load_movielens_1m,
+                       load_movielens_100k, load_yelp)
+
+
+def write(path, text, encoding="utf-8"):
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+@pytest.fixture
+def ml1m(tmp_path):
+    write(tmp_path / "ratings.dat", "1::10::5::978300760\n1::20::3::978302109\n2::10::4::978301968\n")
+    write(tmp_path / "movies.dat", "10::Amélie (2001)::Comedy|Romance\n20::Heat (1995)::Action|Crime|Thriller\n",
+          "latin-1")
+    write(tmp_path / "users.dat", "1::F::1::10::48067\n2::M::56::16::70072\n")
+    return tmp_path
+
+
+def test_movielens_1m(ml1m):
+    ds = load_movielens_1m(ml1m)
+    assert (ds.n_users, ds.n_items) == (2, 2)
+    assert ds.users.tolist() == [0, 0, 1] and ds.items.tolist() == [0, 1, 0]
+    assert ds.ratings.tolist() == [5.0, 3.0, 4.0]
+    assert ds.timestamps.tolist() == [978300760, 978302109, 978301968]
+    assert ds.item_titles == ["Amélie (2001)", "Heat (1995)"]  # Latin-1 decoded
+    assert ds.item_attributes[1] == "Genres: Action, Crime, Thriller"
+    assert ds.user_profiles == ["female, age under 18, K-12 student", "male, age 56+, self-employed"]
+    assert load("ml-1m", str(ml1m)).n_items == 2
+
+
+@pytest.mark.parametrize("line, message", [
+    ("1::10::5\n", "expected 4 '::'-separated fields, got 3"),
+    ("1::10::five::978300760\n", "rating is not a number: 'five'"),
+    ("x::10::5::978300760\n", "user id is not an integer: 'x'"),
+])
+def test_movielens_1m_errors_name_file_and_line(ml1m, line, message):
+    write(ml1m / "ratings.dat", "1::10::5::978300760\n" + line)
+    with pytest.raises(DataFormatError) as e:
+        load_movielens_1m(ml1m)
+    assert str(e.value) == f"{ml1m / 'ratings.dat'}:2: {message}"
+
+
+def test_movielens_1m_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match="ratings.dat"):
+        load_movielens_1m(tmp_path)
+
+
+def test_movielens_100k(tmp_path):
+    write(tmp_path / "u.data", "196\t242\t3\t881250949\n186\t302\t5\t891717742\n196\t302\t4\t881250950\n")
+    flags = lambda *on: "|".join("1" if g in on else "0" for g in range(19))  # noqa: E731
+    write(tmp_path / "u.item",
+          f"242|Kolya (1996)|24-Jan-1997||http://x|{flags(5)}\n"
+          f"302|L.A. Confidential (1997)|01-Jan-1997||http://y|{flags(6, 10, 13, 16)}\n", "latin-1")
+    write(tmp_path / "u.user", "196|49|M|writer|55105\n186|39|F|executive|00000\n")
+    ds = load_movielens_100k(tmp_path)
+    assert (ds.n_users, ds.n_items, len(ds.users)) == (2, 2, 3)
+    assert ds.users.tolist() == [0, 1, 0] and ds.items.tolist() == [0, 1, 1]
+    assert ds.item_titles == ["Kolya (1996)", "L.A. Confidential (1997)"]
+    assert ds.item_attributes[0] == "Genres: Comedy. Released 24-Jan-1997"
+    assert ds.item_attributes[1].startswith("Genres: Crime, Film-Noir, Mystery, Thriller")
+    assert ds.user_profiles == ["male, age 49, writer", "female, age 39, executive"]
+    write(tmp_path / "u.item", f"242|Kolya (1996)|24-Jan-1997||http://x|{flags(5)}\n"
+                               f"302|L.A. Confidential (1997)|01-Jan-1997\n")
+    with pytest.raises(DataFormatError, match=r"u\.item:2: expected 24 '\|'-separated fields, got 3"):
+        load_movielens_100k(tmp_path)
+
+
+def amazon_lines():
+    return [{"reviewerID": "A1", "asin": "B01", "overall": 5.0, "unixReviewTime": 1400000000,
+             "reviewText": "Great  kettle,\nboils fast"},
+            {"reviewerID": "A2", "asin": "B01", "overall": 2.0, "unixReviewTime": 1400000001},
+            {"reviewerID": "A1", "asin": "B02", "overall": 4.0, "unixReviewTime": 1400000002,
+             "reviewText": "ok"}]
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_amazon(tmp_path, gz):
+    text = "\n".join(json.dumps(r) for r in amazon_lines()) + "\n"
+    path = tmp_path / ("reviews.json.gz" if gz else "reviews.json")
+    if gz:
+        with gzip.open(path, "wt") as f:
+            f.write(text)
+    else:
+        write(path, text)
+    meta = write(tmp_path / "meta.json", json.dumps(
+        {"asin": "B01", "title": "Kettle", "categories": [["Home", "Kitchen"], ["Kitchen", "Kettles"]],
+         "description": "Steel kettle"}) + "\n" + json.dumps({"asin": "B02", "category": ["Tools"]}) + "\n")
+    ds = load_amazon(path, meta)
+    assert ds.users.tolist() == [0, 1, 0] and ds.items.tolist() == [0, 0, 1]
+    assert ds.ratings.tolist() == [5.0, 2.0, 4.0]
+    assert ds.reviews == ["Great kettle, boils fast", "", "ok"]
+    assert ds.item_titles == ["Kettle", "item B02"]
+    assert ds.item_attributes == ["Categories: Home, Kitchen, Kettles. Steel kettle", "Categories: Tools"]
+
+
+def test_amazon_errors(tmp_path):
+    lines = [json.dumps(r) for r in amazon_lines()]
+    path = write(tmp_path / "r.json", "\n".join([lines[0], lines[1][:-9]]) + "\n")  # truncated line 2
+    with pytest.raises(DataFormatError, match=r"r\.json:2: not valid JSON"):
+        load_amazon(path)
+    path = write(tmp_path / "r.json", lines[0] + "\n" + json.dumps({"asin": "B1", "overall": 3}) + "\n")
+    with pytest.raises(DataFormatError, match=r"r\.json:2: missing field\(s\) reviewerID, unixReviewTime"):
+        load_amazon(path)
+    path = tmp_path / "t.json.gz"
+    path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode())[:-20])  # truncated gzip stream
+    with pytest.raises(DataFormatError, match=r"t\.json\.gz: cannot read"):
+        load_amazon(path)
+
+
+def test_yelp(tmp_path):
+    reviews = write(tmp_path / "review.json", "\n".join(json.dumps(r) for r in [
+        {"review_id": "r1", "user_id": "u1", "business_id": "b1", "stars": 4, "text": "Tasty ramen",
+         "date": "2016-03-09 00:00:00"},
+        {"review_id": "r2", "user_id": "u2", "business_id": "b1", "stars": 1, "text": "slow",
+         "date": "2017-01-01"}]) + "\n")
+    business = write(tmp_path / "business.json", json.dumps(
+        {"business_id": "b1", "name": "Ramen Bar", "city": "Phoenix", "categories": "Japanese, Ramen"}) + "\n")
+    ds = load_yelp(reviews, business)
+    assert ds.users.tolist() == [0, 1] and ds.items.tolist() == [0, 0]
+    assert ds.ratings.tolist() == [4.0, 1.0]
+    assert ds.timestamps.tolist() == [1457481600, 1483228800]
+    assert ds.item_titles == ["Ramen Bar"]
+    assert ds.item_attributes == ["Categories: Japanese, Ramen. City: Phoenix"]
+    assert ds.reviews == ["Tasty ramen", "slow"]
+    write(reviews, json.dumps({"user_id": "u1", "business_id": "b1", "stars": 4, "date": "yesterday"}) + "\n")
+    with pytest.raises(DataFormatError, match=r"review\.json:1: date is not ISO formatted: 'yesterday'"):
+        load_yelp(reviews)
+
+
+def test_load_rejects_unknown_names():
+    with pytest.raises(ValueError, match="unknown data set 'netflix'"):
+        load("netflix", "/tmp")
+    with pytest.raises(ValueError, match="needs a path"):
+        load("ml-1m")
+
+
+def test_embedded_default_is_deterministic_and_has_cold_start():
+    a = generate_default(seed=3, n_users=120, n_items=200, mean_interactions=30)
+    b = generate_default(seed=3, n_users=120, n_items=200, mean_interactions=30)
+    assert np.array_equal(a.users, b.users) and np.array_equal(a.items, b.items)
+    assert np.array_equal(a.ratings, b.ratings) and a.item_attributes == b.item_attributes
+    assert set(np.unique(a.ratings)) <= {1.0, 2.0, 3.0, 4.0, 5.0}
+    pos = a.ratings >= a.default_threshold
+    item_counts = np.bincount(a.items[pos], minlength=a.n_items)
+    user_counts = np.bincount(a.users[pos], minlength=a.n_users)
+    assert (item_counts <= 5).sum() > 10 and (user_counts <= 5).sum() > 3
+    assert all(t.startswith("Genres: ") for t in a.item_attributes)
+    assert generate_default(seed=4, n_users=120, n_items=200, mean_interactions=30).item_titles != a.item_titles

@@ -1,0 +1,163 @@
+"""Embedding cache, the Eq. 1 GNN through the driver in fixed point, the fusion head, serving."""
+import dataclasses
+import hashlib
+
+import numpy as np
+import pytest
+import torch
+
+from golden.fixed import FEAT
+from golden.hw_model import gnn_agg
+from host.data import generate_default
+from host.driver import Accelerator
+from host.embed import embed_texts
+from host.metrics import evaluate
+from host.model import (GNN, FusionHead, export_fixed, propagate_fixed, sparse_adjacency,
+                        unified_graph)
+from host.protocol import Protocol, item_texts, split, user_texts
+from host.recommend import Recommender
+from host.train import Features, TrainConfig, head_scorer, train_embedding_model, train_head
+
+torch.set_num_threads(1)
+
+
+def hashed_words(texts, dim=32):
+    """A stand-in text encoder for tests: sum of per-word pseudo-random vectors, unit norm.
+    Shared words give similar vectors, so the text carries the generator's genre signal."""
+    out = np.zeros((len(texts), dim), dtype=np.float32)
+    for r, t in enumerate(texts):
+        for w in t.lower().replace(",", " ").replace(".", " ").split():
+            seed = int.from_bytes(hashlib.sha256(w.encode()).digest()[:4], "little")
+            out[r] += np.random.default_rng(seed).normal(size=dim)
+    return out / np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+
+
+def test_embedding_cache(tmp_path):
+    calls = []
+
+    def factory():
+        calls.append(1)
+        return hashed_words
+    texts = ["a comedy", "a war film", "a comedy"]
+    first = embed_texts(texts, encoder_factory=factory, cache_dir=tmp_path, batch_size=2)
+    assert len(calls) == 1 and first.shape == (3, 32)
+    assert np.array_equal(first, hashed_words(texts))
+    again = embed_texts(texts, encoder_factory=factory, cache_dir=tmp_path)
+    assert len(calls) == 1 and np.array_equal(again, first)       # served from the cache
+    embed_texts(texts[:2], encoder_factory=factory, cache_dir=tmp_path)
+    embed_texts(texts, model_name="other-model", encoder_factory=factory, cache_dir=tmp_path)
+    assert len(calls) == 3                                         # new texts / model: new entries
+    assert len(list(tmp_path.glob("*/*.npy"))) == 3
+
+
+def test_minilm_loads_offline_and_embeds(tmp_path):
+    emb = embed_texts(["A funny romantic comedy", "A hilarious love story", "A brutal war film"],
+                      cache_dir=tmp_path, device="cpu")
+    assert emb.shape == (3, 384)
+    np.testing.assert_allclose(np.linalg.norm(emb, axis=1), 1.0, atol=1e-5)
+    assert emb[0] @ emb[1] > emb[0] @ emb[2]
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    """A small generated data set, split, hashed-word text features and a trained LightGCN."""
+    ds = generate_default(seed=2, n_users=120, n_items=200, mean_interactions=30)
+    proto = Protocol(seed=0)
+    sp = split(ds, proto)
+    e_item = torch.from_numpy(hashed_words(item_texts(ds, sp)))
+    e_user = torch.from_numpy(hashed_words(user_texts(ds, sp, proto)))
+    csr, norm = unified_graph(sp.graph())
+    adj = sparse_adjacency(csr, norm)
+    cfg = TrainConfig(epochs=10, head_epochs=10, eval_every=5, batch=512)
+    torch.manual_seed(0)
+    gnn = GNN(sp.n_users, sp.n_items, 64, 2)
+    train_embedding_model(gnn, adj, sp, proto, cfg, "tiny GNN")
+    return dict(ds=ds, proto=proto, sp=sp, e_item=e_item, e_user=e_user, csr=csr, norm=norm,
+                adj=adj, cfg=cfg, gnn=gnn)
+
+
+@pytest.mark.parametrize("style", ["lightgcn", "gcn"])
+def test_fixed_propagation_is_the_driver_and_close_to_float(tiny, style):
+    torch.manual_seed(1)
+    gnn = GNN(tiny["sp"].n_users, tiny["sp"].n_items, 64, 2, style=style)
+    if style == "lightgcn":
+        gnn.load_state_dict(tiny["gnn"].state_dict())
+    fixed = export_fixed(gnn, tiny["adj"])
+    assert np.abs(FEAT.to_float(fixed.x0_q)).max() <= 4.0 + FEAT.lsb
+    assert (fixed.weights_q[0] is None) == (style == "lightgcn") and fixed.relu == ((style == "gcn"),) * 2
+    with Accelerator("cpu") as acc:
+        hu, hi = propagate_fixed(fixed, acc, acc.load_graph(tiny["csr"], tiny["norm"]))
+    # the same layers on the bit-exact golden model directly
+    q = tiny["norm"].quantized()
+    x, total = fixed.x0_q, FEAT.to_float(fixed.x0_q)
+    for w, relu in zip(fixed.weights_q, fixed.relu):
+        mode = int(q.mode) | (8 if w is not None else 0) | (16 if relu else 0)
+        x = gnn_agg(tiny["csr"].row_ptr, tiny["csr"].col_idx, x, n_src=tiny["csr"].n_src, mode=mode,
+                    src_scale=q.src_scale, dst_scale=q.dst_scale, weight=w)
+        total += FEAT.to_float(x)
+    golden = total / 3 / fixed.scale
+    n_users = tiny["sp"].n_users
+    assert np.array_equal(hu, golden[:n_users]) and np.array_equal(hi, golden[n_users:])
+    with torch.no_grad():
+        fu, fi = gnn(tiny["adj"])
+    err = np.abs(np.concatenate([hu, hi]) - torch.cat([fu, fi]).double().numpy()).max()
+    peak = torch.cat([fu, fi]).abs().max().item()
+    assert err < 2e-3 * peak  # a few FEAT LSBs at the export scale
+
+
+def test_head_is_user_dependent_and_item_side_consistent(tiny):
+    torch.manual_seed(0)
+    head = FusionHead(64, 32, hidden=16)
+    torch.nn.init.normal_(head.out.weight)
+    with torch.no_grad():
+        hu, hi = tiny["gnn"](tiny["adj"])
+    feats = Features(hu, hi, tiny["e_user"], tiny["e_item"])
+    scores = head_scorer(head, feats)(np.array([0, 1]))
+    assert not np.array_equal(np.argsort(-scores[0]), np.argsort(-scores[1]))
+    # score_all with the precomputed item side equals scoring every pair from scratch
+    with torch.no_grad():
+        items = torch.arange(tiny["sp"].n_items)
+        pair = head.score_pairs(hu[[1] * len(items)], tiny["e_user"][[1] * len(items)], hi[items],
+                                tiny["e_item"][items])
+    np.testing.assert_allclose(scores[1], pair.numpy(), rtol=1e-5, atol=1e-5)
+
+
+def test_quantized_hybrid_within_one_percent_of_float(tiny):
+    sp, proto, cfg = tiny["sp"], tiny["proto"], tiny["cfg"]
+    with torch.no_grad():
+        hu, hi = tiny["gnn"](tiny["adj"])
+    feats = Features(hu, hi, tiny["e_user"], tiny["e_item"])
+    torch.manual_seed(0)
+    head = FusionHead(64, 32, hidden=32)
+    train_head(head, feats, sp, proto, cfg, sp.train, "tiny hybrid head")
+    float_ndcg = evaluate(head_scorer(head, feats), sp, proto)["overall"]["NDCG@10"]
+    fixed = export_fixed(tiny["gnn"], tiny["adj"])
+    with Accelerator("cpu") as acc:
+        qu, qi = propagate_fixed(fixed, acc, acc.load_graph(tiny["csr"], tiny["norm"]))
+    qfeats = dataclasses.replace(feats, h_user=torch.from_numpy(qu).float(), h_item=torch.from_numpy(qi).float())
+    quant_ndcg = evaluate(head_scorer(head, qfeats), sp, proto)["overall"]["NDCG@10"]
+    assert float_ndcg > 0.05
+    assert abs(quant_ndcg - float_ndcg) <= 0.01 * float_ndcg
+
+
+def test_recommend_excludes_known_and_round_trips(tiny, tmp_path):
+    sp = tiny["sp"]
+    with torch.no_grad():
+        hu, hi = tiny["gnn"](tiny["adj"])
+    torch.manual_seed(0)
+    head = FusionHead(64, 32, hidden=16)
+    known = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))]
+    rec = Recommender(head, Features(hu, hi, tiny["e_user"], tiny["e_item"]), tiny["ds"].item_titles, known)
+    u = int(np.argmax([len(k) for k in known]))
+    top = rec.recommend(u, k=10)
+    assert len(top) == 10 and not {r.item for r in top} & set(known[u].tolist())
+    assert [r.score for r in top] == sorted((r.score for r in top), reverse=True)
+    assert top[0].title == tiny["ds"].item_titles[top[0].item]
+    full = rec.scores(u)
+    full[known[u]] = -np.inf
+    assert top[0].item == int(np.argmax(full))
+    rec.save(tmp_path / "r.pt")
+    again = Recommender.load(tmp_path / "r.pt").recommend(u, k=10)
+    assert again == top
+    with pytest.raises(ValueError, match="user must be in"):
+        rec.recommend(sp.n_users)
