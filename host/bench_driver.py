@@ -119,6 +119,7 @@ def main(argv=None) -> int:
     with Accelerator("sim") as sim, Accelerator("cpu") as cpu:
         rows = speed(sim, cpu, args.ml1m)
         over = overheads(sim, cpu)
+        library = sim.backend.transport.library
     print(f"{'workload':40s} {'gather':6s} {'cycles':>11s} {'wall s':>7s} {'cpu s':>7s} "
           f"{'Mcyc/s':>7s} {'Mcyc/cpu-s':>10s} exact")
     for r in rows:
@@ -129,9 +130,10 @@ def main(argv=None) -> int:
           f"{over['sim_tiny_call_kernel_cycles']} kernel cycles); "
           f"load_graph (tiny) {over['sim_load_graph_tiny_s'] * 1e3:.2f} ms")
     print(f"cpu: tiny call {over['cpu_tiny_call_s'] * 1e3:.3f} ms")
+    print(f"simulated design: {library.parent.name} (build/harness/<config>-<hash of RTL and harness>)")
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "load_avg_1min_at_end": os.getloadavg()[0]},
-              "speed": rows, "overheads": over}
+              "library": str(library), "speed": rows, "overheads": over}
     (args.out / "bench_driver.json").write_text(json.dumps(result, indent=2))
     plot(rows, args.out / "bench_driver.png")
     print(f"wrote {args.out / 'bench_driver.json'} and {args.out / 'bench_driver.png'}")

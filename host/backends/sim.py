@@ -92,7 +92,8 @@ class SimTransport(Transport):
                  read_latency: int = 32, write_latency: int = 16, read_bandwidth=(1, 1),
                  write_bandwidth=(1, 1), max_reads: int = 8, max_writes: int = 8,
                  max_cycles: int = 1 << 32, waves: str | Path | None = None):
-        self._lib = _load(Path(library))
+        self.library = Path(library)
+        self._lib = _load(self.library)
         if waves and not self._lib.gs_has_trace():
             raise ValueError(f"{library} was built without tracing; build with waves=True")
         self.mem_base, self.mem_bytes = mem_base, mem_bytes
