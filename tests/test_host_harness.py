@@ -157,3 +157,13 @@ def test_reset_drops_a_hung_run(harness):
     t.max_cycles = 1 << 32
     assert _copy(t, src, dst, n_src, feat_dim)
     np.testing.assert_array_equal(dst.view, src.view)
+
+
+def test_missing_rtl_is_a_clear_build_error(tmp_path):
+    from sim.harness.build import BuildError
+    with pytest.raises(BuildError, match="not in this tree yet"):
+        build(files_f=tmp_path / "files.f")
+    listing = tmp_path / "files.f"
+    listing.write_text("// a comment\nrtl/no_such_module.sv\n")
+    with pytest.raises(BuildError, match="no_such_module.sv not found"):
+        build(files_f=listing)

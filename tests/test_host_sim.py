@@ -198,3 +198,31 @@ def test_waves_are_dumped(tmp_path):
     assert "m_axi_gmem_ARVALID" in text and "s_axi_control_AWADDR" in text
     # two dumps per simulated cycle (clock low and high), reset and register traffic included
     assert text.count("\n#") > 2 * cycles
+
+
+def test_buffers_are_reused_across_calls_and_freed(sim):
+    rng = np.random.default_rng(13)
+    csr = random_graph(rng, 50, 60, 5)
+    x = random_features(rng, 60, 32)
+    t = sim.backend.transport
+    empty = t.arena.free_bytes
+    g = sim.load_graph(csr, normalization(csr, "weighted", edge_w=rng.uniform(0, 1.5, csr.n_edges)))
+    sim.aggregate(g, x)
+    after_first = t.arena.free_bytes
+    t.clear_write_log()
+    for relu in (True, False, True):
+        sim.aggregate(g, x, relu=relu)
+    writes = t.write_log()
+    calls = [writes[i:i + 27] for i in range(0, len(writes), 27)]
+    pointers = [[v for off, v in call if 0x10 <= off < 0x7C] for call in calls]
+    assert pointers[0] == pointers[1] == pointers[2]  # same graph and per-call buffers
+    assert t.arena.free_bytes == after_first
+    g.release()
+    sim.backend.release_call_buffers()
+    assert t.arena.free_bytes == empty
+
+
+def test_hw_config_must_match_the_simulated_build(library):
+    other = BOARDS["kv260"]
+    with pytest.raises(ValueError, match="hardware reports"):
+        Accelerator("sim", hw=other, library=library)

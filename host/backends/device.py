@@ -105,9 +105,13 @@ class DeviceBackend:
 
     def __init__(self, transport: Transport, hw: HwConfig | None, timeout_s: float):
         self.transport = transport
-        found = read_hw_config(transport)
-        if hw is not None and hw != found:
-            raise ValueError(f"the hardware reports {found}, not the requested {hw}")
+        try:
+            found = read_hw_config(transport)
+            if hw is not None and hw != found:
+                raise ValueError(f"the hardware reports {found}, not the requested {hw}")
+        except BaseException:
+            transport.close()
+            raise
         self.hw = found
         self.timeout_s = timeout_s
         self._scratch: dict[str, DeviceBuffer] = {}
@@ -204,10 +208,14 @@ class DeviceBackend:
         values = [t.read_reg(reg) for reg in STATUS_REGS]
         return RunStatus(*values)
 
-    def close(self) -> None:
+    def release_call_buffers(self) -> None:
+        """Free the per-call buffers (the next call allocates them again)."""
         for buf in self._scratch.values():
             buf.free()
         self._scratch.clear()
+
+    def close(self) -> None:
+        self.release_call_buffers()
         self.transport.close()
 
 
