@@ -7,13 +7,14 @@
 //     (a token bucket models the bandwidth share); RID echoes ARID;
 //   * writes: up to `max_writes` AW in flight; W beats accepted for the oldest AW at most
 //     `wr_num/wr_den` per cycle; B comes `write_latency` cycles after the last beat;
-//   * a read beat in the read-error window answers SLVERR (data 0), a write burst touching the
-//     write-error window answers SLVERR (data dropped); outside the memory: DECERR;
+//   * a read beat in the read-error window answers SLVERR (data 0); a write beat in the
+//     write-error window is dropped and its burst answers SLVERR; outside the memory: DECERR;
 //   * protocol checks, counted in `violations`: a burst crossing 4 KiB, a burst type other than
 //     INCR, WLAST on the wrong beat, an access outside the memory, a write outside the allowed
 //     windows (when set: feat_out and acc_buf).
-// Every cycle: drive inputs, eval with clock low (settles comb paths from our inputs), sample
-// handshakes, eval with clock high, update the model. Waves (VCD) when built with GS_TRACE.
+// Every cycle: drive inputs, eval with clock low (settles comb paths from our inputs, and
+// Verilator sees an edge only after evaluating the clock low), sample handshakes, eval with
+// clock high, update the model. Waves (VCD) when built with GS_TRACE.
 #include <cstdint>
 #include <cstring>
 #include <deque>
