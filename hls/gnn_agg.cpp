@@ -112,13 +112,14 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
              u32 &stat_cycles, u32 &stat_edges, u32 &stat_stalls, u32 &stat_rd_beats,
              u32 &stat_wr_beats, u32 &stat_error, u32 &hw_magic, u32 &hw_params, u32 &hw_max_feat,
              u32 &hw_table_elems) {
-#pragma HLS INTERFACE mode = m_axi port = gmem_row_ptr bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
-#pragma HLS INTERFACE mode = m_axi port = gmem_col_idx bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
-#pragma HLS INTERFACE mode = m_axi port = gmem_edge_w bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
-#pragma HLS INTERFACE mode = m_axi port = gmem_nodes bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 num_read_outstanding = 32
-#pragma HLS INTERFACE mode = m_axi port = gmem_acc bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256
-#pragma HLS INTERFACE mode = m_axi port = gmem_epilogue bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256
-#pragma HLS INTERFACE mode = m_axi port = gmem_out bundle = gmem offset = off depth = 1048576 max_write_burst_length = 256
+    // one port, seven views: the bundle's options must agree, so every view states all of them
+#pragma HLS INTERFACE mode = m_axi port = gmem_row_ptr bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
+#pragma HLS INTERFACE mode = m_axi port = gmem_col_idx bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
+#pragma HLS INTERFACE mode = m_axi port = gmem_edge_w bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
+#pragma HLS INTERFACE mode = m_axi port = gmem_nodes bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
+#pragma HLS INTERFACE mode = m_axi port = gmem_acc bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
+#pragma HLS INTERFACE mode = m_axi port = gmem_epilogue bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
+#pragma HLS INTERFACE mode = m_axi port = gmem_out bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
 #pragma HLS INTERFACE mode = s_axilite port = row_ptr bundle = control offset = 0x10
 #pragma HLS INTERFACE mode = s_axilite port = col_idx bundle = control offset = 0x1C
 #pragma HLS INTERFACE mode = s_axilite port = edge_w bundle = control offset = 0x28
