@@ -25,6 +25,7 @@
 //   CSR_FIFO_DEPTH    words of prefetch per CSR/scale stream
 //   DATA_FIFO_DEPTH   words of prefetch for feature rows (gather: rows in flight * beats per row)
 //   TOKEN_FIFO_DEPTH  edge tokens between walker and accumulate
+//   ROW_FIFO_DEPTH    lane words queued into and out of the epilogue (acc_buf in, rows out)
 //   MAX_BURST         longest read burst in beats (<= 256, <= CSR_FIFO_DEPTH)
 //   MAX_OUTSTANDING   read bursts in flight on m_axi_gmem (and write bursts awaiting B)
 //   ID_BITS           m_axi_gmem ID width (>= 3: one ID per read stream)
@@ -38,6 +39,7 @@ module gnn_agg
     parameter int CSR_FIFO_DEPTH = 64,
     parameter int DATA_FIFO_DEPTH = 256,
     parameter int TOKEN_FIFO_DEPTH = 64,
+    parameter int ROW_FIFO_DEPTH = 16,
     parameter int MAX_BURST = 32,
     parameter int MAX_OUTSTANDING = 16,
     parameter int ID_BITS = 3
@@ -169,8 +171,8 @@ module gnn_agg
 
   // ======================================================================= run state
   typedef enum logic [3:0] {
-    IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, LOAD_W, PASS, LOAD_ISSUE, LOAD_WAIT, RUN_ISSUE, RUN_WAIT,
-    FINISH, DONE
+    IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, LOAD_W, FIND_LAST, PASS, LOAD_ISSUE, LOAD_WAIT, RUN_ISSUE,
+    RUN_WAIT, FINISH, DONE
   } state_t;
   state_t state;
 
@@ -313,9 +315,9 @@ module gnn_agg
       .out_valid(ss_valid), .out_ready(ss_ready), .out_data(ss_data32));
 
   // ---- upsizers: bus words -> lane words
-  logic feat_valid, feat_ready, accw_valid, accw_ready, feat_in_ready;
+  logic feat_valid, feat_ready, accw_valid, accw_ready, feat_in_ready, accq_valid, accq_ready;
   logic [LANES*16-1:0] feat_word;
-  logic [LANES*32-1:0] accw_data;
+  logic [LANES*32-1:0] accw_data, accq_data;
   gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * 16)) feat_up (
       .clk, .rst_n, .in_valid(s_out_valid[S_FEAT]), .in_ready(feat_in_ready), .in_data(s_out_data[S_FEAT]),
       .out_valid(feat_valid), .out_ready(feat_ready), .out_data(feat_word));
@@ -323,6 +325,13 @@ module gnn_agg
   gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * 32)) acc_up (
       .clk, .rst_n, .in_valid(s_out_valid[S_ACCRD]), .in_ready(s_out_ready[S_ACCRD]),
       .in_data(s_out_data[S_ACCRD]), .out_valid(accw_valid), .out_ready(accw_ready), .out_data(accw_data));
+  // whole lane words of acc_buf queued ahead, so the epilogue combines one per cycle
+  gnn_agg_fifo #(.WIDTH(LANES * 32), .DEPTH(ROW_FIFO_DEPTH)) acc_queue (
+      .clk, .rst_n, .in_valid(accw_valid), .in_ready(accw_ready), .in_data(accw_data),
+      .out_valid(accq_valid), .out_ready(accq_ready), .out_data(accq_data),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
 
   // ======================================================================= loader
   logic ld_active, ld_to_w;
@@ -349,7 +358,7 @@ module gnn_agg
   logic walker_start;
   assign walker_start = run_issue;
   logic tokw_valid, tokw_ready, tok_valid, tok_ready;
-  logic tokw_row_end, tokw_use, tok_row_end, tok_use;
+  logic tokw_row_end, tok_row_end;
   logic [TAW-1:0] tokw_row, tok_row;
   logic [15:0] tokw_weight, tok_weight;
   logic [LANE_SEL_W-1:0] tokw_lane, tok_lane;
@@ -363,18 +372,18 @@ module gnn_agg
       .row_bytes,
       .rp_valid, .rp_ready, .rp_data, .ci_valid, .ci_ready, .ci_data,
       .ew_valid, .ew_ready, .ew_data(ew_data32[15:0]),
-      .tok_valid(tokw_valid), .tok_ready(tokw_ready), .tok_row_end(tokw_row_end), .tok_use(tokw_use),
+      .tok_valid(tokw_valid), .tok_ready(tokw_ready), .tok_row_end(tokw_row_end),
       .tok_row(tokw_row), .tok_weight(tokw_weight), .tok_scale_lane(tokw_lane),
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .err_row_ptr, .err_index, .done(walker_done));
 
-  localparam int TOKW = 2 + TAW + 16 + LANE_SEL_W;
+  localparam int TOKW = 1 + TAW + 16 + LANE_SEL_W;
   gnn_agg_fifo #(.WIDTH(TOKW), .DEPTH(TOKEN_FIFO_DEPTH)) token_fifo (
       .clk, .rst_n,
       .in_valid(tokw_valid), .in_ready(tokw_ready),
-      .in_data({tokw_row_end, tokw_use, tokw_row, tokw_weight, tokw_lane}),
+      .in_data({tokw_row_end, tokw_row, tokw_weight, tokw_lane}),
       .out_valid(tok_valid), .out_ready(tok_ready),
-      .out_data({tok_row_end, tok_use, tok_row, tok_weight, tok_lane}),
+      .out_data({tok_row_end, tok_row, tok_weight, tok_lane}),
       /* verilator lint_off PINCONNECTEMPTY */
       .count());
       /* verilator lint_on PINCONNECTEMPTY */
@@ -391,13 +400,15 @@ module gnn_agg
   ) accum (
       .clk, .rst_n, .wpr, .gather, .pre_scale(pre), .edge_weight(ew),
       .tw_en(ld_fire && !ld_to_w), .tw_addr(ld_addr[TAW-1:0]), .tw_data(ld_word),
-      .tok_valid, .tok_ready, .tok_row_end, .tok_use, .tok_row, .tok_weight, .tok_scale_lane(tok_lane),
+      .tok_valid, .tok_ready, .tok_row_end, .tok_row, .tok_weight, .tok_scale_lane(tok_lane),
       .gather_valid(accum_gather_valid), .gather_ready(accum_gather_ready), .gather_data(feat_word),
       .gscale_valid(gs_valid), .gscale_ready(gs_ready), .gscale_data(s_out_data[S_SSCALE]),
       .epilogue_free(epi_free), .row_done, .acc_flat, .edge_done, .starved, .busy(accum_busy));
 
   // ======================================================================= epilogue, writer
   logic wcmd_valid, wcmd_ready, wdata_valid, wdata_ready, wdata_wide, row_written;
+  logic wq_valid, wq_ready, wq_wide;
+  logic [LANES*32-1:0] wq_data;
   logic [63:0] wcmd_addr;
   logic [15:0] wcmd_beats;
   logic [LANES*32-1:0] wdata;
@@ -409,7 +420,7 @@ module gnn_agg
       .row_bytes, .log_bus_bytes(8'(LOG_BB)),
       .ww_en(ld_fire && ld_to_w), .ww_addr(ld_addr[WAW-1:0]), .ww_data(ld_word),
       .free(epi_free), .row_done, .acc_flat,
-      .accin_valid(accw_valid), .accin_ready(accw_ready), .accin_data(accw_data),
+      .accin_valid(accq_valid), .accin_ready(accq_ready), .accin_data(accq_data),
       .dscale_valid(ds_valid), .dscale_ready(ds_ready), .dscale_data(ds_data32[15:0]),
       .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,
       .wdata_valid, .wdata_ready, .wdata, .wdata_wide, .row_written);
@@ -417,11 +428,19 @@ module gnn_agg
   gnn_agg_writer #(.BUS_BITS(BUS_BITS), .LANES(LANES), .MAX_OUTSTANDING(MAX_OUTSTANDING)) writer (
       .clk, .rst_n,
       .cmd_valid(wcmd_valid), .cmd_ready(wcmd_ready), .cmd_addr(wcmd_addr), .cmd_beats(wcmd_beats),
-      .data_valid(wdata_valid), .data_ready(wdata_ready), .data(wdata), .data_wide(wdata_wide),
+      .data_valid(wq_valid), .data_ready(wq_ready), .data(wq_data), .data_wide(wq_wide),
       .awvalid(m_axi_gmem_AWVALID), .awready(m_axi_gmem_AWREADY), .awaddr(m_axi_gmem_AWADDR),
       .awlen(m_axi_gmem_AWLEN), .wvalid(m_axi_gmem_WVALID), .wready(m_axi_gmem_WREADY),
       .wdata(m_axi_gmem_WDATA), .wlast(m_axi_gmem_WLAST), .bvalid(m_axi_gmem_BVALID),
       .bresp(m_axi_gmem_BRESP), .wr_error, .w_beat, .idle(writer_idle));
+
+  // finished lane words queue for the bus, so short rows do not wait for the writes of long ones
+  gnn_agg_fifo #(.WIDTH(LANES * 32 + 1), .DEPTH(ROW_FIFO_DEPTH)) write_queue (
+      .clk, .rst_n, .in_valid(wdata_valid), .in_ready(wdata_ready), .in_data({wdata_wide, wdata}),
+      .out_valid(wq_valid), .out_ready(wq_ready), .out_data({wq_wide, wq_data}),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
 
   assign m_axi_gmem_AWID = '0;
   assign m_axi_gmem_AWSIZE = 3'(LOG_BB);
@@ -502,7 +521,7 @@ module gnn_agg
 
   logic pass_finished;
   assign pass_finished = walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
-                         !accum_busy && writer_idle && all_streams_idle;
+                         !accum_busy && writer_idle && !wq_valid && all_streams_idle;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -610,29 +629,29 @@ module gnn_agg
             ld_k <= '0;
             state <= LOAD_W;
           end else begin
-            part_lo <= '0;
-            state <= PASS;
+            state <= FIND_LAST;
           end
+          part_lo <= '0;
+          part_hi <= {1'b0, n_src};
         end
         LOAD_W: begin
           if (s_cmd_valid[S_FEAT] && s_cmd_ready[S_FEAT]) ld_active <= 1'b1;
-          if (ld_active && ld_fire && ld_left == 1) begin
-            part_lo <= '0;
-            state <= PASS;
-          end
+          if (ld_active && ld_fire && ld_left == 1) state <= FIND_LAST;
+        end
+        // Partitions run from the last (the remainder, usually the smallest) down to partition 0,
+        // so the acc_buf read-back of the final pass overlaps the compute of a full partition.
+        FIND_LAST: begin
+          if (!gather && part_lo + 33'(rows_per_part) < {1'b0, n_src}) part_lo <= part_lo + 33'(rows_per_part);
+          else state <= PASS;
         end
         PASS: begin
-          logic [32:0] hi;
-          hi = part_lo + 33'(rows_per_part);
-          if (gather || hi > {1'b0, n_src}) hi = {1'b0, n_src};
-          part_hi <= hi;
-          first_pass <= part_lo == 0;
-          last_pass <= hi == {1'b0, n_src};
+          first_pass <= part_hi == {1'b0, n_src};
+          last_pass <= part_lo == 0;
           ld_to_w <= 1'b0;
           ld_addr <= '0;
           ld_k <= '0;
-          ld_left <= LDW'((hi - part_lo) * 33'(wpr));
-          state <= !gather && hi != part_lo ? LOAD_ISSUE : RUN_ISSUE;
+          ld_left <= LDW'((part_hi - part_lo) * 33'(wpr));
+          state <= !gather && part_hi != part_lo ? LOAD_ISSUE : RUN_ISSUE;
         end
         LOAD_ISSUE: begin
           ld_active <= 1'b1;
@@ -648,11 +667,12 @@ module gnn_agg
           if (last_pass) begin
             state <= FINISH;
           end else begin
-            part_lo <= part_hi;
+            part_hi <= part_lo;
+            part_lo <= part_lo - 33'(rows_per_part);
             state <= PASS;
           end
         end
-        FINISH: if (writer_idle && all_streams_idle) state <= DONE;
+        FINISH: if (writer_idle && !wq_valid && all_streams_idle) state <= DONE;
         DONE: state <= IDLE;
         default: state <= IDLE;
       endcase

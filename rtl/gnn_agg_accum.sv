@@ -1,7 +1,7 @@
 // gnn_agg_accum: the accumulate stage of one processing element, with its node table.
 //
-// Edge tokens arrive in CSR order: an edge (source row in the table, or, in DRAM-gather mode,
-// a row that arrives from memory) or a row end. Every cycle one lane word (LANES elements) of
+// Edge tokens arrive in CSR order: an edge that contributes in this pass (source row in the
+// table, or, in DRAM-gather mode, a row that arrives from memory) or a row end. Every cycle one lane word (LANES elements) of
 // one edge enters a fixed 4-stage pipeline, so an edge of feat_dim F takes F/LANES cycles:
 //   I  issue: table read address (or take the gathered word)
 //   S1 data:  t = PRE_SCALE in gather mode ? q(src_scale[u] * x) : x   (table rows are pre-scaled)
@@ -35,7 +35,6 @@ module gnn_agg_accum
     input  logic                       tok_valid,
     output logic                       tok_ready,
     input  logic                       tok_row_end,
-    input  logic                       tok_use,      // 0: the edge is skipped (other partition or bad index)
     input  logic [TAW-1:0]             tok_row,      // table row of the source (table mode)
     input  logic [15:0]                tok_weight,
     input  logic [LANE_SEL_W-1:0]      tok_scale_lane,
@@ -71,11 +70,11 @@ module gnn_agg_accum
   logic data_ready, issue_end, issue_word;
   assign data_ready = !gather || (gather_valid && (!pre_scale || gscale_valid));
   assign issue_end = tok_valid && tok_row_end && epilogue_free && !end_in_flight;
-  assign issue_word = tok_valid && !tok_row_end && tok_use && data_ready;
-  assign tok_ready = issue_end || (tok_valid && !tok_row_end && !tok_use) || (issue_word && last_word);
+  assign issue_word = tok_valid && !tok_row_end && data_ready;
+  assign tok_ready = issue_end || (issue_word && last_word);
   assign gather_ready = issue_word && gather;
   assign gscale_ready = issue_word && gather && pre_scale && last_word;
-  assign starved = !tok_valid || (tok_valid && !tok_row_end && tok_use && !data_ready);
+  assign starved = !tok_valid || (!tok_row_end && !data_ready);
   assign edge_done = issue_word && last_word;
 
   logic [TAW-1:0] raddr;

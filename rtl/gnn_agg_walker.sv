@@ -41,7 +41,6 @@ module gnn_agg_walker
     output logic                  tok_valid,
     input  logic                  tok_ready,
     output logic                  tok_row_end,
-    output logic                  tok_use,
     output logic [TAW-1:0]        tok_row,
     output logic [15:0]           tok_weight,
     output logic [LANE_SEL_W-1:0] tok_scale_lane,
@@ -155,12 +154,15 @@ module gnn_agg_walker
   assign idx_ok = ci_data < n_src;
   assign in_part = {1'b0, ci_data} >= part_lo && {1'b0, ci_data} < part_hi;
   assign use_edge = idx_ok && in_part;
-  logic need_fetch;
-  assign need_fetch = gather && idx_ok && !desc_drain;
+  // only edges that contribute in this pass become tokens: the others (another partition, a bad
+  // index, a drained tail) cost the walker one cycle and the accumulate stage nothing
+  logic emit, need_fetch, fetch_ok;
+  assign emit = use_edge && !desc_drain;
+  assign need_fetch = gather && emit;
+  assign fetch_ok = !need_fetch || (gfeat_ready && (!pre_scale || gscale_ready));
 
   logic edge_go;
-  assign edge_go = edge_in && (desc_drain || tok_ready) &&
-                   (!need_fetch || (gfeat_ready && (!pre_scale || gscale_ready)));
+  assign edge_go = edge_in && (!emit || tok_ready) && fetch_ok;
   assign ci_ready = edge_go;
   assign ew_ready = edge_go && edge_weight;
   assign err_index = edge_go && !idx_ok;
@@ -169,10 +171,8 @@ module gnn_agg_walker
   assign gfeat_addr = feat_in + 64'(ci_data) * 64'(row_bytes);
   assign gscale_addr = (src_scale + {31'b0, ci_data, 1'b0}) & ~64'(BUS_BYTES - 1);
 
-  assign tok_valid = (at_row_end && !desc_drain) || (edge_in && !desc_drain &&
-                     (!need_fetch || (gfeat_ready && (!pre_scale || gscale_ready))));
+  assign tok_valid = (at_row_end && !desc_drain) || (edge_in && emit && fetch_ok);
   assign tok_row_end = at_row_end;
-  assign tok_use = use_edge;
   assign tok_row = TAW'({1'b0, ci_data} - part_lo);
   assign tok_weight = ew_data;
   assign tok_scale_lane = ci_data[LANE_SEL_W-1:0];  // src_scale[u] sits in halfword u % (bus/16)
