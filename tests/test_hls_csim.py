@@ -88,3 +88,52 @@ def test_kernel_parses_as_cxx14():
                                f"-I{ROOT / 'hls' / 'sim'}", "-isystem", str(ap), str(ROOT / "hls" / "gnn_agg.cpp")],
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-4000:]
+
+
+def _more_argument_errors(hw):
+    """Malformed calls beyond the shared set, each with the one error bit the contract gives it."""
+    from golden.cases import make_vector, random_features, random_graph
+    from golden.contract import Mode, Problem
+    from golden.vectors import Vector
+
+    rng = np.random.default_rng(7)
+    fa = hw.feat_align
+    base = make_vector("base", random_graph(rng, 6, 9, 3), random_features(rng, 9, fa), "symmetric", rng, hw=hw)
+    rows = hw.table_rows(fa)
+    tiled = make_vector("tiled", random_graph(rng, 4, 2 * rows + 1, 4), random_features(rng, 2 * rows + 1, fa),
+                        "sum", rng, hw=hw)
+    p = base.problem
+    assert 4 * p.n_edges > 64 and 2 * p.n_src * p.feat_dim > 128  # so the pointers below wrap
+    layout, _ = base.layout(hw)
+    tiled_layout, _ = tiled.layout(hw)
+
+    def variant(name, err, vector=base, problem=None, pointer=None):
+        v = Vector(name, problem or vector.problem, vector.arrays, None, int(err))
+        v.pointer_override = pointer or {}
+        return v
+
+    return [
+        variant("unknown_mode_bit", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode | 0x80)),
+        variant("feat_dim_zero", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, 0, p.mode)),
+        variant("idx16_too_many_sources", Err.ARG,
+                problem=Problem(p.n_dst, 65537, p.n_edges, p.feat_dim, p.mode | Mode.IDX16)),
+        variant("null_dst_scale_with_post_scale", Err.ARG, pointer={"dst_scale": 0}),
+        variant("null_acc_buf_when_tiled", Err.ARG, vector=tiled, pointer={"acc_buf": 0}),
+        variant("misaligned_acc_buf", Err.ALIGN, vector=tiled, pointer={"acc_buf": tiled_layout["acc_buf"][0] + 32}),
+        variant("misaligned_row_ptr", Err.ALIGN, pointer={"row_ptr": layout["row_ptr"][0] + 4}),
+        variant("wrapping_col_idx", Err.RANGE, pointer={"col_idx": (1 << 64) - 64}),
+        variant("wrapping_feat_in", Err.RANGE, pointer={"feat_in": (1 << 64) - 128}),
+    ]
+
+
+def test_argument_checks_beyond_the_shared_set(tmp_path):
+    """ARG / ALIGN / RANGE cases the shared set lacks: exact error word, nothing touched."""
+    from golden.vectors import write_dir
+
+    config = csim.CONFIGS["pynq-z2-tiled"]
+    vectors = _more_argument_errors(config.hw)
+    write_dir(vectors, tmp_path, config.hw)
+    proc = subprocess.run([str(csim.compile_tb(config, sanitize=True)), str(tmp_path)],
+                          capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert f"csim: {len(vectors)} vectors checked: {len(vectors)} bit-exact, 0 failed, 0 skipped" in proc.stdout
