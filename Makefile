@@ -48,8 +48,8 @@ synth: setup ## Yosys synthesis resource counts per configuration
 demo: setup ## the hybrid GNN+LLM recommender end to end on the embedded data set
 	@echo "make demo: the recommendation pipeline is not in this tree yet (issue 7)"; exit 1
 
-bench: setup ## latency / throughput / accuracy benchmark with plots
-	@echo "make bench: the benchmark is not in this tree yet (issue 6)"; exit 1
+bench: setup ## latency / throughput / accuracy benchmark with plots (BENCH_ARGS=... for options)
+	$(PY) -m host.bench --out results/bench $(BENCH_ARGS)
 
 bitstream: ## Vivado bitstream: make bitstream BOARD=kv260|zcu104|pynq-z2 IMPL=hls|rtl
 	@$(MAKE) --no-print-directory setup
