@@ -18,7 +18,7 @@
 #define GNN_AGG_TABLE_IMPL bram
 #endif
 #define GNN_AGG_PRAGMA(text) _Pragma(#text)
-#define GNN_AGG_BIND_TABLE(var, impl) GNN_AGG_PRAGMA(HLS BIND_STORAGE variable = var type = ram_2p impl = impl)
+#define GNN_AGG_BIND_TABLE(array, memory) GNN_AGG_PRAGMA(HLS BIND_STORAGE variable = array type = ram_2p impl = memory)
 
 namespace gnn {
 

@@ -64,14 +64,13 @@ static u32 check_call(call_t &call) {
     return err;
 }
 
-struct counters {
-    u32 errors, edges, busy_sum, busy_epilogue, rd_row_ptr, rd_col_idx, rd_edge_w, rd_nodes, rd_acc, rd_epilogue,
-        wr_acc, wr_out;
-};
-
+// The dataflow region. Each process reports its own counts through its own scalar (one writer
+// per variable, as dataflow requires); the top adds them up.
 static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *gmem_edge_w,
                 const bus_t *gmem_nodes, bus_t *gmem_acc, const bus_t *gmem_epilogue, bus_t *gmem_out,
-                const call_t &call, counters &n) {
+                const call_t &call, u32 &errors, u32 &edges, u32 &busy_sum, u32 &busy_epilogue,
+                u32 &rd_row_ptr, u32 &rd_col_idx, u32 &rd_edge_w, u32 &rd_nodes, u32 &rd_acc,
+                u32 &rd_epilogue, u32 &wr_acc, u32 &wr_out) {
 #pragma HLS DATAFLOW
     hls::stream<u32> row_ptr_s("row_ptr_s");
     hls::stream<u32> col_s("col_s");
@@ -90,14 +89,14 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
 
     const bool idx16 = call.mode & GNN_AGG_MODE_IDX16;
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
-    stream_elems(gmem_row_ptr, call.row_ptr, count_t(call.n_dst) + 1, 32, call.passes, row_ptr_s, n.rd_row_ptr);
-    stream_elems(gmem_col_idx, call.col_idx, call.n_edges, idx16 ? 16 : 32, call.passes, col_s, n.rd_col_idx);
-    stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, call.passes, weight_s, n.rd_edge_w);
-    walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, n.errors, n.edges);
-    fetch_neighbours(gmem_nodes, call, edges_s, chunks_s, n.rd_nodes);
-    accumulate(gmem_acc, call, chunks_s, sums_s, n.rd_acc, n.wr_acc, n.busy_sum);
-    epilogue(gmem_epilogue, call, sums_s, out_s, n.rd_epilogue, n.busy_epilogue);
-    write_rows(gmem_out, call, out_s, n.wr_out);
+    stream_elems(gmem_row_ptr, call.row_ptr, count_t(call.n_dst) + 1, 32, call.passes, row_ptr_s, rd_row_ptr);
+    stream_elems(gmem_col_idx, call.col_idx, call.n_edges, idx16 ? 16 : 32, call.passes, col_s, rd_col_idx);
+    stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, call.passes, weight_s, rd_edge_w);
+    walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, errors, edges);
+    fetch_neighbours(gmem_nodes, call, edges_s, chunks_s, rd_nodes);
+    accumulate(gmem_acc, call, chunks_s, sums_s, rd_acc, wr_acc, busy_sum);
+    epilogue(gmem_epilogue, call, sums_s, out_s, rd_epilogue, busy_epilogue);
+    write_rows(gmem_out, call, out_s, wr_out);
 }
 
 }  // namespace gnn
@@ -149,17 +148,21 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
     call_t call = {row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf,
                    n_dst, n_src, n_edges, feat_dim, mode, 0, 0, 1};
     const u32 arg_err = check_call(call);
-    counters n = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};  // ap_uint has no zero default
+    // ap_uint has no zero default: after an argument error these stay 0
+    u32 errors = 0, edges = 0, busy_sum = 0, busy_epilogue = 0, rd_row_ptr = 0, rd_col_idx = 0, rd_edge_w = 0,
+        rd_nodes = 0, rd_acc = 0, rd_epilogue = 0, wr_acc = 0, wr_out = 0;
     if (arg_err == 0)
-        run(gmem_row_ptr, gmem_col_idx, gmem_edge_w, gmem_nodes, gmem_acc, gmem_epilogue, gmem_out, call, n);
+        run(gmem_row_ptr, gmem_col_idx, gmem_edge_w, gmem_nodes, gmem_acc, gmem_epilogue, gmem_out, call, errors,
+            edges, busy_sum, busy_epilogue, rd_row_ptr, rd_col_idx, rd_edge_w, rd_nodes, rd_acc, rd_epilogue, wr_acc,
+            wr_out);
 
     // C cannot see the clock: the busiest process's pipelined iterations, a lower bound
-    stat_cycles = n.busy_sum > n.busy_epilogue ? n.busy_sum : n.busy_epilogue;
-    stat_edges = n.edges;
+    stat_cycles = busy_sum > busy_epilogue ? busy_sum : busy_epilogue;
+    stat_edges = edges;
     stat_stalls = 0;  // not observable from C: see docs/HLS.md
-    stat_rd_beats = n.rd_row_ptr + n.rd_col_idx + n.rd_edge_w + n.rd_nodes + n.rd_acc + n.rd_epilogue;
-    stat_wr_beats = n.wr_acc + n.wr_out;
-    stat_error = arg_err | n.errors;
+    stat_rd_beats = rd_row_ptr + rd_col_idx + rd_edge_w + rd_nodes + rd_acc + rd_epilogue;
+    stat_wr_beats = wr_acc + wr_out;
+    stat_error = arg_err | errors;
     hw_magic = GNN_AGG_HW_MAGIC;
     hw_params = HW_PARAMS;
     hw_max_feat = MAX_FEAT;

@@ -137,3 +137,14 @@ def test_argument_checks_beyond_the_shared_set(tmp_path):
                           capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert f"csim: {len(vectors)} vectors checked: {len(vectors)} bit-exact, 0 failed, 0 skipped" in proc.stdout
+
+
+@pytest.mark.parametrize("memory", ["bram", "uram"])
+def test_table_memory_reaches_the_pragma(memory):
+    """The board's node-table memory gets through the _Pragma macro to the BIND_STORAGE pragma."""
+    ap = csim.ensure_ap_types()
+    proc = subprocess.run(["g++", "-std=c++14", "-E", f"-DGNN_AGG_TABLE_IMPL={memory}", f"-I{ROOT / 'hls'}",
+                           f"-I{ROOT / 'hls' / 'sim'}", "-isystem", str(ap), str(ROOT / "hls" / "gnn_agg.cpp")],
+                          capture_output=True, text=True, check=True)
+    pragmas = re.findall(r"^#pragma HLS BIND_STORAGE .*$", proc.stdout, re.M)
+    assert pragmas == [f"#pragma HLS BIND_STORAGE variable = table type = ram_2p impl = {memory}"]
