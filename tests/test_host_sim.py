@@ -226,3 +226,36 @@ def test_hw_config_must_match_the_simulated_build(library):
     other = BOARDS["kv260"]
     with pytest.raises(ValueError, match="hardware reports"):
         Accelerator("sim", hw=other, library=library)
+
+
+def test_shared_error_vectors_through_the_register_sequence(sim):
+    """golden.cases.error_cases run as raw DDR images (pointers as the vectors set them, bypassing
+    the driver's checks) through DeviceBackend.execute: every stat_error the RTL reports decodes
+    to the expected Err names, nothing is written outside feat_out / acc_buf, and the next call
+    is clean."""
+    from golden.cases import error_cases
+    from golden.contract import BUFFER_NAMES
+    from golden.vectors import DEFAULT_IMAGE_BASE
+    t = sim.backend.transport
+    base = t.mem_base
+    for v in error_cases(HW, seed=3):
+        pointers, image = v.image(HW, image_base=base)
+        ptrs = dict(zip(BUFFER_NAMES, pointers))
+        t.memory[:len(image)] = np.frombuffer(image, np.uint8)
+        sizes = v.problem.buffer_bytes(HW)
+        t.expect_writes([(ptrs[n], sizes[n]) for n in ("feat_out", "acc_buf") if n in sizes])
+        err_base, err_bytes = v.axi_error  # in the vector's own image coordinates
+        t.inject_read_error(err_base - DEFAULT_IMAGE_BASE + base if err_bytes else 0, err_bytes)
+        status = sim.backend.execute(ptrs, v.problem)
+        t.inject_read_error(0, 0)
+        assert DeviceError(status.error).reasons == tuple(e.name for e in Err if e & v.expect_error), v.name
+        after = t.memory[:len(image)]
+        layout, _ = v.layout(HW, base)
+        keep = np.ones(len(image), bool)
+        for name in ("feat_out", "acc_buf"):
+            if name in layout:
+                keep[layout[name][0] - base:layout[name][0] - base + layout[name][1]] = False
+        np.testing.assert_array_equal(after[keep], np.frombuffer(image, np.uint8)[keep], err_msg=v.name)
+    t.memory[:len(image)] = 0
+    g, x, expect = _one_graph(sim)
+    np.testing.assert_array_equal(sim.aggregate(g, x), expect)
