@@ -33,9 +33,18 @@ inline unsigned long long acc_buf_word(const call_t &call, u32 v, u32 c) {
     return word_of(call.acc_buf) + ((ap_uint<64>(v) * call.chunks + c) * ACC_WORDS_PER_CHUNK).to_uint64();
 }
 
+// Chunk k of a finished row's sums (zeros for a row without edges in this pass).
+inline acc_chunk_t row_sums(const acc_t acc[MAX_CHUNKS][LANES], u32 k, bool empty) {
+#pragma HLS INLINE
+    acc_chunk_t sums;
+    for (int l = 0; l < LANES; ++l) set_acc_lane(sums, l, empty ? acc_t(0) : acc[k][l]);
+    return sums;
+}
+
 // Per pass and destination row: chunk c of every edge adds into acc[c]; the row's first edge
-// writes instead of adding, so no clearing pass is needed. Then, per chunk, fold in the earlier
-// passes' partial sums from acc_buf and either spill (not the last pass) or forward the sums.
+// writes instead of adding, so no clearing pass is needed. Then the row's sums go to the
+// epilogue (one pass), or per chunk: fold in the earlier passes' partial sums from acc_buf, then
+// spill them back (not the last pass) or forward them.
 // `busy` counts the iterations of its pipelined loops (docs/HLS.md, stat_cycles).
 inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &chunks_s,
                        hls::stream<acc_chunk_t> &sums_s, u32 &rd_beats, u32 &wr_beats, u32 &busy) {
@@ -66,14 +75,23 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
                 }
                 ++iterations;
             }
-            finish:
+            if (first_pass && last_pass) {
+                forward:
+                for (u32 k = 0; k < call.chunks; ++k) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS
+                    sums_s.write(row_sums(acc, k, first_edge));
+                }
+                iterations += call.chunks;
+                continue;
+            }
+            fold_spill:
             for (u32 k = 0; k < call.chunks; ++k) {
 #pragma HLS PIPELINE II = ACC_WORDS_PER_CHUNK
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS
-                acc_chunk_t sums;
-                for (int l = 0; l < LANES; ++l) set_acc_lane(sums, l, first_edge ? acc_t(0) : acc[k][l]);
+                acc_chunk_t sums = row_sums(acc, k, first_edge);
+                const unsigned long long at = acc_buf_word(call, v, k);
                 if (!first_pass) {
-                    const unsigned long long at = acc_buf_word(call, v, k);
                     fold:
                     for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
                         const bus_t word = mem[at + w];
@@ -89,15 +107,14 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
                 if (last_pass) {
                     sums_s.write(sums);
                 } else {
-                    const unsigned long long at = acc_buf_word(call, v, k);
                     spill:
                     for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
                         mem[at + w] = sums(BUS_BITS * w + BUS_BITS - 1, BUS_BITS * w);
                         ++wr;
                     }
                 }
-                iterations += first_pass && last_pass ? 1 : ACC_WORDS_PER_CHUNK;
             }
+            iterations += call.chunks * ACC_WORDS_PER_CHUNK;
         }
     }
     rd_beats = rd;
