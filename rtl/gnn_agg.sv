@@ -285,7 +285,8 @@ module gnn_agg
   assign load_issue = state == LOAD_ISSUE;
 
   logic rp_valid, rp_ready, ci_valid, ci_ready, ew_valid, ew_ready, ds_valid, ds_ready, ss_valid, ss_ready;
-  logic [31:0] rp_data, ci_data, ew_data32, ds_data32, ss_data32;
+  logic [31:0] rp_data, ci_data, ci_data2, ew_data32, ds_data32, ss_data32;
+  logic ci_valid2, ci_take2;
   logic ss_in_ready, ss_to_unpack;
   logic [32:0] part_rows;
   assign part_rows = part_hi - part_lo;
@@ -293,26 +294,39 @@ module gnn_agg
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) rp_unpack (
       .clk, .rst_n, .start(run_issue), .wide(1'b1), .skip('0), .count({1'b0, n_dst} + 33'd1),
       .in_valid(s_out_valid[S_ROWPTR]), .in_ready(s_out_ready[S_ROWPTR]), .in_data(s_out_data[S_ROWPTR]),
-      .out_valid(rp_valid), .out_ready(rp_ready), .out_data(rp_data));
+      .out_valid(rp_valid), .out_ready(rp_ready), .out_data(rp_data), .out_take2(1'b0),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .out_valid2(), .out_data2());
+      /* verilator lint_on PINCONNECTEMPTY */
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ci_unpack (
       .clk, .rst_n, .start(run_issue), .wide(!idx16), .skip('0), .count({1'b0, n_edges}),
       .in_valid(s_out_valid[S_COLIDX]), .in_ready(s_out_ready[S_COLIDX]), .in_data(s_out_data[S_COLIDX]),
-      .out_valid(ci_valid), .out_ready(ci_ready), .out_data(ci_data));
+      .out_valid(ci_valid), .out_ready(ci_ready), .out_data(ci_data), .out_take2(ci_take2),
+      .out_valid2(ci_valid2), .out_data2(ci_data2));
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ew_unpack (
       .clk, .rst_n, .start(run_issue), .wide(1'b0), .skip('0), .count(ew ? {1'b0, n_edges} : 33'd0),
       .in_valid(s_out_valid[S_EDGEW]), .in_ready(s_out_ready[S_EDGEW]), .in_data(s_out_data[S_EDGEW]),
-      .out_valid(ew_valid), .out_ready(ew_ready), .out_data(ew_data32));
+      .out_valid(ew_valid), .out_ready(ew_ready), .out_data(ew_data32), .out_take2(1'b0),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .out_valid2(), .out_data2());
+      /* verilator lint_on PINCONNECTEMPTY */
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ds_unpack (
       .clk, .rst_n, .start(run_issue), .wide(1'b0), .skip('0),
       .count(last_pass && post ? {1'b0, n_dst} : 33'd0),
       .in_valid(s_out_valid[S_DSCALE]), .in_ready(s_out_ready[S_DSCALE]), .in_data(s_out_data[S_DSCALE]),
-      .out_valid(ds_valid), .out_ready(ds_ready), .out_data(ds_data32));
+      .out_valid(ds_valid), .out_ready(ds_ready), .out_data(ds_data32), .out_take2(1'b0),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .out_valid2(), .out_data2());
+      /* verilator lint_on PINCONNECTEMPTY */
   // src_scale of a partition starts at element part_lo, possibly inside a bus word
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ss_unpack (
       .clk, .rst_n, .start(load_issue), .wide(1'b0), .skip(part_lo[LANE_SEL_W-1:0]),
       .count(pre ? part_rows : 33'd0),
       .in_valid(s_out_valid[S_SSCALE] && ss_to_unpack), .in_ready(ss_in_ready), .in_data(s_out_data[S_SSCALE]),
-      .out_valid(ss_valid), .out_ready(ss_ready), .out_data(ss_data32));
+      .out_valid(ss_valid), .out_ready(ss_ready), .out_data(ss_data32), .out_take2(1'b0),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .out_valid2(), .out_data2());
+      /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- upsizers: bus words -> lane words
   logic feat_valid, feat_ready, accw_valid, accw_ready, feat_in_ready, accq_valid, accq_ready;
@@ -370,7 +384,7 @@ module gnn_agg
       .clk, .rst_n, .start(walker_start), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
       .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(p_feat_in), .src_scale(p_src_scale),
       .row_bytes,
-      .rp_valid, .rp_ready, .rp_data, .ci_valid, .ci_ready, .ci_data,
+      .rp_valid, .rp_ready, .rp_data, .ci_valid, .ci_ready, .ci_data, .ci_valid2, .ci_data2, .ci_take2,
       .ew_valid, .ew_ready, .ew_data(ew_data32[15:0]),
       .tok_valid(tokw_valid), .tok_ready(tokw_ready), .tok_row_end(tokw_row_end),
       .tok_row(tokw_row), .tok_weight(tokw_weight), .tok_scale_lane(tokw_lane),

@@ -34,6 +34,9 @@ module gnn_agg_walker
     input  logic                  ci_valid,
     output logic                  ci_ready,
     input  logic [31:0]           ci_data,
+    input  logic                  ci_valid2,    // the next index, from the same bus word
+    input  logic [31:0]           ci_data2,
+    output logic                  ci_take2,     // consume both (two skipped edges)
     input  logic                  ew_valid,
     output logic                  ew_ready,
     input  logic [15:0]           ew_data,
@@ -163,9 +166,16 @@ module gnn_agg_walker
 
   logic edge_go;
   assign edge_go = edge_in && (!emit || tok_ready) && fetch_ok;
+  // two edges of the same row that both do not contribute go in one cycle, so a pass over a
+  // small partition runs at the col_idx bus rate instead of one edge per cycle
+  logic idx2_ok, skip2;
+  assign idx2_ok = ci_data2 < n_src;
+  assign skip2 = !emit && ci_valid2 && !edge_weight && taken + 33'd2 <= desc_count &&
+                 (desc_drain || !(idx2_ok && {1'b0, ci_data2} >= part_lo && {1'b0, ci_data2} < part_hi));
   assign ci_ready = edge_go;
+  assign ci_take2 = skip2;
   assign ew_ready = edge_go && edge_weight;
-  assign err_index = edge_go && !idx_ok;
+  assign err_index = edge_go && (!idx_ok || (skip2 && !idx2_ok));
   assign gfeat_valid = edge_in && need_fetch && tok_ready && (!pre_scale || gscale_ready);
   assign gscale_valid = edge_in && need_fetch && pre_scale && tok_ready && gfeat_ready;
   assign gfeat_addr = feat_in + 64'(ci_data) * 64'(row_bytes);
@@ -181,7 +191,7 @@ module gnn_agg_walker
   always_ff @(posedge clk) begin
     if (!rst_n || start) taken <= '0;
     else if (desc_ready) taken <= '0;
-    else if (edge_go) taken <= taken + 1'b1;
+    else if (edge_go) taken <= taken + (skip2 ? 33'd2 : 33'd1);
   end
 
   assign done = rstate == R_DONE && !desc_valid;
