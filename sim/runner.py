@@ -36,9 +36,12 @@ def waves_requested() -> bool:
     return os.environ.get("WAVES", "0") not in ("", "0")
 
 
+LZ4_HEADER = Path("/usr/include/lz4.h")
+
+
 def check_fst_support() -> None:
     """FST tracing compiles against lz4; say how to get it instead of failing in make."""
-    if not Path("/usr/include/lz4.h").exists():
+    if not LZ4_HEADER.exists():
         raise RuntimeError("WAVES=1 needs FST support from liblz4-dev: run `sudo apt-get install "
                            "liblz4-dev` (or unset WAVES)")
 

@@ -7,6 +7,8 @@ control features, reset, errors, and builds for other bus widths and lane counts
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from golden.contract import HwConfig
@@ -44,8 +46,28 @@ def test_shared_cases(tmp_path, latency, pause, n_random, seed):
 
 
 def test_control_reset_and_write_errors(tmp_path):
-    run(MAIN, "test_registers_and_polling|test_auto_restart|test_reset_mid_run|test_write_error",
-        tmp_path, latency=32, pause=0.2)
+    run(MAIN, "test_registers_and_polling|test_auto_restart|test_reset_mid_run|test_write_error|"
+        "test_gather_reads_in_flight", tmp_path, latency=32, pause=0.2)
+
+
+def test_waves_need_lz4(monkeypatch):
+    """WAVES=1 without liblz4-dev stops with the apt-get hint, not a compiler error."""
+    import sim.runner as runner
+
+    monkeypatch.setattr(runner, "LZ4_HEADER", Path("/nonexistent/lz4.h"))
+    with pytest.raises(RuntimeError, match="liblz4-dev"):
+        runner.build(params(MAIN), waves=True)
+
+
+@pytest.mark.slow
+def test_waves_fst(tmp_path, monkeypatch):
+    """WAVES=1 writes an FST of the run (needs liblz4-dev)."""
+    from sim.runner import LZ4_HEADER
+    if not LZ4_HEADER.exists():
+        pytest.skip("liblz4-dev is not installed")
+    monkeypatch.setenv("WAVES", "1")
+    run(MAIN, "test_registers_and_polling", tmp_path)
+    assert (tmp_path / "dump.fst").stat().st_size > 0
 
 
 @pytest.mark.parametrize("hw,latency,pause", [(WIDE_BUS, 32, 0.2), (NARROW_LANES, 100, 0.1)],
