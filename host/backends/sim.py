@@ -23,8 +23,10 @@ from golden.contract import HwConfig
 
 from .device import Arena, DeviceBackend, DeviceBuffer, Transport
 
-COUNTER_NAMES = ("cycles", "read_bursts", "read_beats", "write_bursts", "write_beats", "violations",
-                 "cross_4k", "bad_burst", "out_of_memory", "write_outside_window", "wlast_mismatch")
+# the harness's counters, in its order; the second group counts bus-rule violations
+VIOLATION_COUNTERS = ("violations", "cross_4k", "bad_burst", "out_of_memory", "write_outside_window",
+                      "wlast_mismatch")
+COUNTER_NAMES = ("cycles", "read_bursts", "read_beats", "write_bursts", "write_beats") + VIOLATION_COUNTERS
 CHUNK_CYCLES = 1 << 20  # cycles per C++ run call; the wall-clock timeout is checked between them
 RESET_CYCLES = 16
 
@@ -173,7 +175,7 @@ class SimTransport(Transport):
             ran += self._lib.gs_run_until_interrupt(self._h, min(CHUNK_CYCLES, self.max_cycles - ran))
         self.last_run_cycles = ran
         after = self.counters()
-        broken = {k: after[k] - before[k] for k in COUNTER_NAMES[5:] if after[k] != before[k]}
+        broken = {k: after[k] - before[k] for k in VIOLATION_COUNTERS if after[k] != before[k]}
         if broken:
             raise SimProtocolError(f"the kernel broke bus rules during this run: {broken}")
         return True
