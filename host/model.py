@@ -17,6 +17,7 @@ and for W), quantizes x0 and W, runs the layers on the accelerator and divides b
 from __future__ import annotations
 
 import dataclasses
+import warnings
 
 import numpy as np
 import torch
@@ -39,10 +40,12 @@ def unified_graph(graph: BipartiteGraph) -> tuple[CSR, Normalization]:
 
 def sparse_adjacency(csr: CSR, norm: Normalization) -> torch.Tensor:
     """The normalized adjacency (1/c_vu at [v, u]) as a torch sparse CSR matrix."""
-    return torch.sparse_csr_tensor(torch.from_numpy(csr.row_ptr.astype(np.int64)),
-                                   torch.from_numpy(csr.col_idx.astype(np.int64)),
-                                   torch.from_numpy(norm.edge_values(csr).astype(np.float32)),
-                                   size=(csr.n_dst, csr.n_src))
+    with warnings.catch_warnings():  # torch flags sparse CSR as beta; golden.graph validated it
+        warnings.simplefilter("ignore", UserWarning)
+        return torch.sparse_csr_tensor(torch.from_numpy(csr.row_ptr.astype(np.int64)),
+                                       torch.from_numpy(csr.col_idx.astype(np.int64)),
+                                       torch.from_numpy(norm.edge_values(csr).astype(np.float32)),
+                                       size=(csr.n_dst, csr.n_src))
 
 
 class Eq1Layer(nn.Module):
@@ -158,6 +161,9 @@ class FusionHead(nn.Module):
         self.out = nn.Linear(hidden, 1)
         self.gnn_weight = nn.Parameter(torch.ones(())) if gnn_dim and gnn_dot else None
         self.text_proj = nn.Linear(text_dim, proj, bias=False) if text_dim else None
+        # the MLP starts silent: a graph+text head starts as the GNN's own dot product ranking
+        nn.init.zeros_(self.out.weight)
+        nn.init.zeros_(self.out.bias)
 
     def _features(self, h, e):
         parts = ([h] if self.gnn_dim else []) + ([e] if self.text_dim else [])
@@ -186,3 +192,22 @@ class FusionHead(nn.Module):
         side = self.item_side(h_i, e_i)
         hidden = torch.relu(self.user_in(self._features(h_u, e_u)) + side["first"])
         return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, pairwise=True)
+
+
+def hybrid_from_text_head(text_head: FusionHead, gnn_dim: int, gnn_weight: float = 1.0) -> FusionHead:
+    """A graph+text head that starts as  gnn_weight * <h_u, h_i> + (the text head's score):
+    the text head's layers are copied into the text columns, the graph columns of the hidden
+    layer start at zero and are free to learn."""
+    if text_head.gnn_dim:
+        raise ValueError("expected a text-only head")
+    head = FusionHead(gnn_dim, text_head.text_dim, text_head.out.in_features,
+                      text_head.text_proj.out_features)
+    with torch.no_grad():
+        head.text_proj.weight.copy_(text_head.text_proj.weight)
+        for mine, theirs in ((head.user_in, text_head.user_in), (head.item_in, text_head.item_in)):
+            mine.weight.zero_()
+            mine.weight[:, gnn_dim:] = theirs.weight
+        head.user_in.bias.copy_(text_head.user_in.bias)
+        head.out.load_state_dict(text_head.out.state_dict())
+        head.gnn_weight.fill_(gnn_weight)
+    return head

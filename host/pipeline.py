@@ -9,7 +9,9 @@ Configurations (all on the same split, scored by the same full-ranking evaluatio
   BPR-MF              matrix factorization, BPR loss
   GNN only            Eq. 1 LightGCN-style propagation (float), dot product
   LLM only            fusion head over [e_u | e_i] (MiniLM text embeddings)
-  Hybrid (float)      fusion head over [h_u | e_u | h_i | e_i], h from the float GNN
+  Hybrid (float)      fusion head over [h_u | e_u | h_i | e_i], h from the float GNN: starts as
+                      g <h_u, h_i> + (LLM-only head), g chosen on validation, then fine-tuned
+                      with BPR (early stopping keeps the start if fine-tuning does not help)
   Hybrid + quant.     the same head, h from the accelerator: FEAT x0 (and WGT W) through
                       host.driver.Accelerator layer by layer -- what the hardware computes
 
@@ -30,10 +32,12 @@ import torch
 from .data import load
 from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
 from .metrics import evaluate
-from .model import GNN, MF, FusionHead, export_fixed, propagate_fixed, sparse_adjacency, unified_graph
+from .model import (GNN, MF, FusionHead, export_fixed, hybrid_from_text_head, propagate_fixed,
+                    sparse_adjacency, unified_graph)
 from .protocol import Protocol, item_texts, split, user_texts
 from .recommend import Recommender, format_recommendations
-from .train import Features, TrainConfig, head_scorer, train_embedding_model, train_head
+from .train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
+                    train_head)
 
 TABLE_COLUMNS = [("overall", "P@10"), ("overall", "R@10"), ("overall", "NDCG@10"), ("overall", "NDCG@20"),
                  ("cold_items", "R@10"), ("cold_items", "NDCG@10"), ("cold_users", "R@10"),
@@ -116,11 +120,18 @@ def run(args) -> dict:
     train_head(llm, text_feats, sp, proto, cfg, sp.train, "LLM-only head")
     report("LLM only", head_scorer(llm, text_feats))
 
-    print("== Hybrid (float)")
+    print("== Hybrid (float): head over [h_u | e_u | h_i | e_i], started from the GNN and LLM parts")
     torch.manual_seed(cfg.seed)
     hybrid_feats = Features(h_user, h_item, e_user, e_item)
-    hybrid = FusionHead(cfg.dim, e_item.shape[1], cfg.head_hidden)
-    train_head(hybrid, hybrid_feats, sp, proto, cfg, sp.train, "hybrid head")
+    hybrid = hybrid_from_text_head(llm, cfg.dim)
+    balance = choose_gnn_weight(hybrid, hybrid_feats, sp, proto, cfg.gnn_weights)
+    print("   graph weight g -> valid NDCG@10: " + ", ".join(f"{w:g}: {v:.4f}" for w, v in balance.items())
+          + f"; chosen g = {hybrid.gnn_weight.item():g}")
+    start = max(balance.values())
+    best = train_head(hybrid, hybrid_feats, sp, proto, cfg, sp.train, "hybrid head fine-tuning",
+                      epochs=cfg.hybrid_epochs)
+    print(f"   fine-tuning: valid NDCG@10 {start:.4f} -> {best:.4f}"
+          + (" (kept the starting point)" if best <= start else ""))
     report("Hybrid (float)", head_scorer(hybrid, hybrid_feats))
 
     from .driver import Accelerator
@@ -148,7 +159,8 @@ def run(args) -> dict:
         "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
         "train_config": dataclasses.asdict(cfg), "style": args.style, "backend": args.backend,
         "results": results}, indent=2))
-    rec = Recommender(hybrid, quant_feats, ds.item_titles,
+    labels = [f"{t} [{a.split('. ')[0]}]" if a else t for t, a in zip(ds.item_titles, ds.item_attributes)]
+    rec = Recommender(hybrid, quant_feats, labels,
                       [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))])
     rec.save(out / "recommender.pt")
     print(f"\nSaved {out / 'results.md'}, {out / 'results.json'}, {out / 'recommender.pt'}")
@@ -158,7 +170,7 @@ def run(args) -> dict:
     samples = [int(np.argmax(counts))] + ([int(cold[0])] if len(cold) else [])
     print("\nSample recommendations (Hybrid + quant.):")
     for u in samples:
-        liked = [ds.item_titles[i] for i in sp.per_user("train")[u][:3]]
+        liked = [labels[i] for i in sp.per_user("train")[u][:3]]
         print(f"(user {u}: {counts[u]} training items, e.g. {'; '.join(liked)})")
         print(format_recommendations(u, rec.recommend(u, 10)))
     print(f"\nTotal {time.time() - t_start:.0f} s")

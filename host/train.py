@@ -27,6 +27,8 @@ class TrainConfig:
     head_weight_decay: float = 1e-5
     head_hidden: int = 64
     head_epochs: int = 60
+    hybrid_epochs: int = 20    # fine-tuning of the hybrid head (it starts from the parts)
+    gnn_weights: tuple = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # graph vs text balance, chosen on valid
     eval_every: int = 5
     patience: int = 4          # evaluations without improvement before stopping
     seed: int = 0
@@ -63,7 +65,10 @@ def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: 
     sampler = NegativeSampler(sp, rng)
     opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
     users_all, items_all = pairs
-    best, best_state, waited = -1.0, copy.deepcopy(module.state_dict()), 0
+    module.eval()
+    with torch.no_grad():  # the starting point counts: training never returns something worse
+        best = evaluate(scorer, sp, protocol, "valid")["overall"]["NDCG@10"]
+    best_state, waited = copy.deepcopy(module.state_dict()), 0
     bar = tqdm(range(1, epochs + 1), desc=desc, unit="epoch")
     for epoch in bar:
         module.train()
@@ -80,7 +85,7 @@ def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: 
             module.eval()
             with torch.no_grad():
                 ndcg = evaluate(scorer, sp, protocol, "valid")["overall"]["NDCG@10"]
-            bar.set_postfix(loss=f"{float(loss):.4f}", valid_ndcg10=f"{ndcg:.4f}")
+            bar.set_postfix(loss=f"{loss.item():.4f}", valid_ndcg10=f"{ndcg:.4f}")
             if ndcg > best:
                 best, best_state, waited = ndcg, copy.deepcopy(module.state_dict()), 0
             else:
@@ -145,47 +150,26 @@ def rows_of(t, idx):
 
 
 def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol, cfg: TrainConfig,
-               pairs: tuple[np.ndarray, np.ndarray], desc: str) -> float:
+               pairs: tuple[np.ndarray, np.ndarray], desc: str, epochs: int | None = None) -> float:
     def loss(u, i, j):
         hu, eu = rows_of(feats.h_user, u), rows_of(feats.e_user, u)
         pos = head.score_pairs(hu, eu, rows_of(feats.h_item, i), rows_of(feats.e_item, i))
         neg = head.score_pairs(hu, eu, rows_of(feats.h_item, j), rows_of(feats.e_item, j))
         return bpr(pos, neg)
     return fit_bpr(list(head.parameters()), loss, head_scorer(head, feats), sp, protocol, pairs, cfg,
-                   epochs=cfg.head_epochs, lr=cfg.head_lr, weight_decay=cfg.head_weight_decay,
+                   epochs=epochs or cfg.head_epochs, lr=cfg.head_lr, weight_decay=cfg.head_weight_decay,
                    desc=desc, module=head)
 
 
-class Hybrid(torch.nn.Module):
-    """A GNN and a fusion head trained together: h_u, h_i come from the GNN's propagation on
-    the training graph, e_u, e_i are the fixed text embeddings."""
-
-    def __init__(self, gnn: GNN, head: FusionHead):
-        super().__init__()
-        self.gnn, self.head = gnn, head
-
-    def features(self, adj, e_user, e_item) -> Features:
-        h_user, h_item = self.gnn(adj)
-        return Features(h_user, h_item, e_user, e_item)
-
-
-def train_hybrid(model: Hybrid, adj: torch.Tensor, e_user: torch.Tensor, e_item: torch.Tensor,
-                 sp: Split, protocol: Protocol, cfg: TrainConfig, desc: str) -> float:
-    gnn, head = model.gnn, model.head
-
-    def loss(u, i, j):
-        f = model.features(adj, e_user, e_item)
-        hu, eu = f.h_user[u], f.e_user[u]
-        pos = head.score_pairs(hu, eu, f.h_item[i], f.e_item[i])
-        neg = head.score_pairs(hu, eu, f.h_item[j], f.e_item[j])
-        ego_u, ego_i = gnn.embedding[:gnn.n_users], gnn.embedding[gnn.n_users:]
-        reg = (ego_u[u].pow(2).sum() + ego_i[i].pow(2).sum() + ego_i[j].pow(2).sum()) / (2 * len(u))
-        return bpr(pos, neg) + cfg.reg * reg
-
-    def score(users: np.ndarray) -> np.ndarray:
+def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
+                      weights) -> dict[float, float]:
+    """Set the head's graph dot-term weight to the value of `weights` with the best validation
+    NDCG@10; returns {weight: validation NDCG@10}."""
+    scores = {}
+    for w in weights:
         with torch.no_grad():
-            return head_scorer(head, model.features(adj, e_user, e_item))(users)
-    return fit_bpr([{"params": gnn.parameters(), "lr": cfg.lr},
-                    {"params": head.parameters(), "lr": cfg.head_lr, "weight_decay": cfg.head_weight_decay}],
-                   loss, score, sp, protocol, sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc,
-                   module=model)
+            head.gnn_weight.fill_(w)
+        scores[w] = evaluate(head_scorer(head, feats), sp, protocol, "valid")["overall"]["NDCG@10"]
+    with torch.no_grad():
+        head.gnn_weight.fill_(max(scores, key=scores.get))
+    return scores
