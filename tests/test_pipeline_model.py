@@ -161,3 +161,20 @@ def test_recommend_excludes_known_and_round_trips(tiny, tmp_path):
     assert again == top
     with pytest.raises(ValueError, match="user must be in"):
         rec.recommend(sp.n_users)
+
+
+def test_hybrid_starts_as_graph_dot_plus_text_head(tiny):
+    from host.model import hybrid_from_text_head
+    torch.manual_seed(3)
+    text = FusionHead(0, 32, hidden=16)
+    torch.nn.init.normal_(text.out.weight)
+    with torch.no_grad():
+        hu, hi = tiny["gnn"](tiny["adj"])
+    users = np.array([0, 5, 7])
+    text_scores = head_scorer(text, Features(None, None, tiny["e_user"], tiny["e_item"]))(users)
+    hybrid = hybrid_from_text_head(text, 64, gnn_weight=2.5)
+    hybrid_scores = head_scorer(hybrid, Features(hu, hi, tiny["e_user"], tiny["e_item"]))(users)
+    dot = (hu[users] @ hi.T).numpy()
+    np.testing.assert_allclose(hybrid_scores, 2.5 * dot + text_scores, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="text-only"):
+        hybrid_from_text_head(hybrid, 64)
