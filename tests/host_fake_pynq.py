@@ -9,7 +9,7 @@ import types
 
 import numpy as np
 
-from golden.contract import (BUFFER_NAMES, BUFFER_REG, SCALAR_REGS, VLNV, Ctrl, HwConfig, Irq,
+from golden.contract import (BUFFER_REG, SCALAR_REGS, VLNV, Ctrl, HwConfig, Irq,
                              Mode, Reg)
 from golden.hw_model import gnn_agg
 from host.backends.device import Arena

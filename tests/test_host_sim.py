@@ -14,7 +14,7 @@ from golden.graph import synthetic_bipartite
 from golden.norm import normalization
 from host.driver import Accelerator, DeviceError
 from host_fake_pynq import make_fake_pynq
-from host_vectors import call_kwargs, graph_of, run_vector
+from host_vectors import run_vector
 
 HW = BOARDS["pynq-z2"]
 
