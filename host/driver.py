@@ -121,6 +121,27 @@ class GraphHandle:
             self.released = True
 
 
+class FeatureHandle:
+    """Source features loaded on one Accelerator: checked and uploaded once, then given to any
+    number of aggregate() calls in place of an array (the item-side state an online request
+    reuses). `release()` (or Accelerator.close()) frees the device buffer."""
+
+    def __init__(self, owner: "Accelerator", array: np.ndarray, state):
+        self._owner = owner
+        self.array = array  # int16 [n_src, feat_dim], C-contiguous
+        self.state = state  # the backend's record of the uploaded buffer
+        self.released = False
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.array.shape
+
+    def release(self) -> None:
+        if not self.released:
+            self._owner.backend.release_features(self.state)
+            self.released = True
+
+
 @dataclasses.dataclass(frozen=True)
 class LayerCall:
     """One validated kernel call, ready for a backend."""
@@ -128,6 +149,7 @@ class LayerCall:
     problem: Problem
     feat_in: np.ndarray          # int16 [n_src, feat_dim], C-contiguous
     weight: np.ndarray | None    # int16 [feat_dim, feat_dim] W[out][in]   (APPLY_W)
+    feat_state: object = None    # FeatureHandle.state when feat_in is already on the device
 
 
 class Accelerator:
@@ -148,6 +170,7 @@ class Accelerator:
         self.hw: HwConfig = self.backend.hw
         self.status = RunStatus()
         self._graphs: list[GraphHandle] = []
+        self._features: list[FeatureHandle] = []
         self._closed = False
 
     # -- graphs ---------------------------------------------------------------------------
@@ -161,12 +184,21 @@ class Accelerator:
         self._graphs.append(handle)
         return handle
 
+    def load_features(self, x_q) -> FeatureHandle:
+        """Check and upload source features once (int16 [n_src, F], FEAT) for many calls."""
+        self._check_open()
+        x = fixed_array(x_q, "x_q", FEAT, ndim=2)
+        handle = FeatureHandle(self, x, self.backend.upload_features(x))
+        self._features.append(handle)
+        return handle
+
     # -- layers ---------------------------------------------------------------------------
     def aggregate(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
                   gather: str = "table") -> np.ndarray:
         """One Eq. 1 layer on graph `g`: returns int16 [n_dst, F] (FEAT), bit-exact with
-        golden.hw_model.gnn_agg. `x_q` is int16 [n_src, F] with F a multiple of hw.feat_align;
-        `weight_q` is int16 [F, F] (WGT, W[out][in]) or None; `gather` is "table" or "dram"."""
+        golden.hw_model.gnn_agg. `x_q` is int16 [n_src, F] with F a multiple of hw.feat_align,
+        or a FeatureHandle from load_features; `weight_q` is int16 [F, F] (WGT, W[out][in]) or
+        None; `gather` is "table" or "dram"."""
         self._check_open()
         call = self.prepare_call(g, x_q, weight_q, relu, gather)
         try:
@@ -188,7 +220,13 @@ class Accelerator:
             raise ValueError(f"gather must be one of {tuple(GATHERS)}, got {gather!r}")
         if not isinstance(relu, (bool, np.bool_)):
             raise ValueError(f"relu must be a bool, got {relu!r}")
-        x = fixed_array(x_q, "x_q", FEAT, ndim=2)
+        feat_state = None
+        if isinstance(x_q, FeatureHandle):
+            if x_q._owner is not self or x_q.released:
+                raise ValueError("x_q is a FeatureHandle of another Accelerator, or was released")
+            x, feat_state = x_q.array, x_q.state
+        else:
+            x = fixed_array(x_q, "x_q", FEAT, ndim=2)
         if x.shape[0] != g.n_src:
             raise ValueError(f"x_q has {x.shape[0]} rows, the graph has n_src={g.n_src}")
         feat_dim = x.shape[1]
@@ -200,15 +238,16 @@ class Accelerator:
                 raise ValueError(f"weight_q must be [F, F] = ({feat_dim}, {feat_dim}), got {w.shape}")
             mode |= int(Mode.APPLY_W)
         check_problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, self.hw)
-        return LayerCall(Problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode), x, w)
+        return LayerCall(Problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode), x, w, feat_state)
 
     # -- life cycle -----------------------------------------------------------------------
     def close(self) -> None:
         if self._closed:
             return
-        for g in self._graphs:
-            g.release()
+        for handle in self._graphs + self._features:
+            handle.release()
         self._graphs.clear()
+        self._features.clear()
         self.backend.close()
         self._closed = True
 

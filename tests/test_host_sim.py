@@ -260,3 +260,29 @@ def test_shared_error_vectors_through_the_register_sequence(sim):
     t.memory[:len(image)] = 0
     g, x, expect = _one_graph(sim)
     np.testing.assert_array_equal(sim.aggregate(g, x), expect)
+
+
+def test_resident_features_serve_many_graphs(sim):
+    """Features uploaded once by load_features give the same bits as an array per call, across
+    graphs and gather modes, and a request-sized graph does not re-upload them."""
+    rng = np.random.default_rng(31)
+    x = random_features(rng, 300, 32)
+    cpu = Accelerator("cpu")
+    resident = sim.load_features(x)
+    for n_dst, degree in ((1, 12), (4, 5), (40, 3)):
+        csr = random_graph(rng, n_dst, 300, degree)
+        norm = normalization(csr, "symmetric", src_degree=np.full(300, 7))
+        expect = cpu.aggregate(cpu.load_graph(csr, norm), x)
+        g = sim.load_graph(csr, norm)
+        for gather in ("table", "dram"):
+            np.testing.assert_array_equal(sim.aggregate(g, resident, gather=gather), expect)
+            np.testing.assert_array_equal(sim.aggregate(g, x, gather=gather), expect)
+        g.release()
+    other = Accelerator("cpu")
+    with pytest.raises(ValueError, match="another Accelerator"):
+        other.aggregate(other.load_graph(csr, norm), resident)
+    resident.release()
+    with pytest.raises(ValueError, match="released"):
+        sim.aggregate(sim.load_graph(csr, norm), resident)
+    with pytest.raises(ValueError, match="rows"):
+        sim.aggregate(sim.load_graph(csr, norm), sim.load_features(x[:10]))

@@ -25,6 +25,12 @@ class CpuBackend:
     def release_graph(self, state) -> None:
         pass
 
+    def upload_features(self, x: np.ndarray) -> None:
+        return None  # the array itself is all the cpu backend needs
+
+    def release_features(self, state) -> None:
+        pass
+
     def run(self, state, graph: GraphArrays, call: LayerCall) -> tuple[np.ndarray, RunStatus]:
         y = aggregate_core(graph.row_ptr, graph.col_idx, call.feat_in, call.problem.mode,
                            src_scale=graph.src_scale, dst_scale=graph.dst_scale,

@@ -146,6 +146,15 @@ class DeviceBackend:
             buf.free()
         buffers.clear()
 
+    def upload_features(self, x: np.ndarray) -> DeviceBuffer:
+        buf = self._allocate(x.nbytes)
+        buf.view[:x.nbytes] = x.reshape(-1).view(np.uint8)
+        buf.sync_to_device()
+        return buf
+
+    def release_features(self, buf: DeviceBuffer) -> None:
+        buf.free()
+
     def _scratch_buffer(self, name: str, nbytes: int) -> DeviceBuffer:
         buf = self._scratch.get(name)
         if buf is None or buf.nbytes < nbytes:
@@ -160,11 +169,13 @@ class DeviceBackend:
         p = call.problem
         sizes = p.buffer_bytes(self.hw)
         buffers = {name: graph_buffers[name] for name in GRAPH_BUFFERS if name in sizes}
+        resident = call.feat_state is not None  # feat_in uploaded once by load_features
         for name in CALL_BUFFERS:
             if name in sizes:
-                buffers[name] = self._scratch_buffer(name, sizes[name])
-        for name, a in (("feat_in", call.feat_in), ("weight", call.weight)):
-            if name in sizes:
+                buffers[name] = call.feat_state if resident and name == "feat_in" else \
+                    self._scratch_buffer(name, sizes[name])
+        for name, a in (("feat_in", None if resident else call.feat_in), ("weight", call.weight)):
+            if name in sizes and a is not None:
                 buffers[name].view[:a.nbytes] = a.reshape(-1).view(np.uint8)
                 buffers[name].sync_to_device()
         pointers = {name: buffers[name].device_address for name in buffers}
