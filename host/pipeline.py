@@ -101,6 +101,7 @@ def run(args) -> dict:
     report("Popularity", popularity_scorer(sp.item_train_count()))
 
     print("== BPR-MF")
+    torch.manual_seed(cfg.seed)  # every model's initialization depends on the seed only
     mf = MF(sp.n_users, sp.n_items, cfg.dim)
     train_embedding_model(mf, None, sp, proto, cfg, "BPR-MF")
     report("BPR-MF", _dot_scorer(mf(None)))
