@@ -123,16 +123,28 @@ def export_fixed(gnn: GNN, adj: torch.Tensor, peak: float = FIXED_PEAK) -> Fixed
                     tuple(layer.relu for layer in gnn.layers))
 
 
-def propagate_fixed(model: FixedGNN, acc, graph_handle, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def fixed_layer_outputs(model: FixedGNN, acc, graph_handle, progress: bool = False) -> list[np.ndarray]:
     """Run every layer on the accelerator (host.driver.Accelerator, any backend), layer by layer
-    on the unified graph; returns dequantized (user, item) embeddings after layer combination."""
-    x = model.x0_q
-    total = FEAT.to_float(x)
+    on the unified graph; returns the FEAT outputs [x^(0), x^(1), ..., x^(L)]."""
+    outs = [model.x0_q]
     layers = list(zip(model.weights_q, model.relu))
     for w, relu in tqdm(layers, desc=f"Eq. 1 layers on '{acc.backend_name}'", disable=not progress):
-        x = acc.aggregate(graph_handle, x, weight_q=w, relu=relu)
+        outs.append(acc.aggregate(graph_handle, outs[-1], weight_q=w, relu=relu))
+    return outs
+
+
+def combine_layers(outs: list[np.ndarray], model: FixedGNN) -> np.ndarray:
+    """LightGCN's layer combination of FEAT layer outputs, dequantized: mean over layers / scale.
+    One function for the offline full graph and the online single row, so both give the same bits."""
+    total = FEAT.to_float(outs[0])
+    for x in outs[1:]:
         total += FEAT.to_float(x)
-    final = total / (len(model.weights_q) + 1) / model.scale
+    return total / len(outs) / model.scale
+
+
+def propagate_fixed(model: FixedGNN, acc, graph_handle, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Dequantized (user, item) embeddings after layer combination, every layer on the accelerator."""
+    final = combine_layers(fixed_layer_outputs(model, acc, graph_handle, progress), model)
     return final[:model.n_users], final[model.n_users:]
 
 

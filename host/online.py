@@ -1,0 +1,147 @@
+"""Online serving: one request end to end, as a real-time recommender runs it.
+
+A request for user u recomputes u's graph embedding from u's current interactions, because that
+is what changes between requests; everything on the item side is computed once, offline:
+
+    offline  full-graph propagation (Eq. 1, every layer) -> per-layer item rows x_i^(k), final
+             item embeddings h_i, and the head's item-side terms
+    request  x_u^(k+1) = sum_{i in N(u)} x_i^(k) / sqrt(|N(u)||N(i)|)   -- one CSR row per layer,
+             on the accelerator (only u's neighbour rows are gathered: DRAM-gather mode)
+             h_u = mean(x_u^(0..L));  scores = head(h_u, e_u, item side);  top-k
+
+With W = I and no ReLU (LightGCN) the L layers are one call over the item tables stacked side by
+side (F*L columns); with W or ReLU it is one call per layer. Because the accelerator's sum is
+exact and the request row uses the training graph's degrees, the online h_u is bit-identical to
+the offline full-graph one (tests/test_online.py checks it).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+
+import numpy as np
+import torch
+
+from golden.graph import CSR, BipartiteGraph
+from golden.norm import normalization
+
+from .model import FixedGNN, FusionHead, combine_layers, fixed_layer_outputs, unified_graph
+
+
+@dataclasses.dataclass
+class RequestTiming:
+    """Where one request's time went (seconds of host wall time, kernel cycles)."""
+
+    graph_s: float = 0.0      # request CSR + normalization + load_graph
+    aggregate_s: float = 0.0  # accelerator calls (for `sim`: the simulation's wall time)
+    head_s: float = 0.0       # fusion head over all items
+    rank_s: float = 0.0       # mask seen items, top-k
+    cycles: int = 0           # kernel cycles of the calls (sim / board backends)
+    calls: int = 0            # accelerator calls
+
+    @property
+    def host_s(self) -> float:
+        """Everything but the accelerator calls."""
+        return self.graph_s + self.head_s + self.rank_s
+
+
+class OnlineGNN:
+    """User embeddings from their interactions, on the accelerator, against item-side state that
+    is computed and uploaded once."""
+
+    def __init__(self, acc, fixed: FixedGNN, graph: BipartiteGraph, gather: str = "dram"):
+        self.acc, self.fixed, self.graph, self.gather = acc, fixed, graph, gather
+        csr, norm = unified_graph(graph)
+        g = acc.load_graph(csr, norm)
+        self.layers_q = fixed_layer_outputs(fixed, acc, g)  # offline: [x^(0), ..., x^(L)]
+        g.release()
+        self.final = combine_layers(self.layers_q, fixed)   # float [n_nodes, F]
+        n_users = graph.n_users
+        self.item_degree = csr.in_degree[n_users:]
+        self.stacked = all(w is None for w in fixed.weights_q) and not any(fixed.relu)
+        item_rows = [x[n_users:] for x in self.layers_q[:-1]]
+        self.tables = [acc.load_features(np.ascontiguousarray(np.hstack(item_rows)))] if self.stacked \
+            else [acc.load_features(np.ascontiguousarray(r)) for r in item_rows]
+
+    @property
+    def n_layers(self) -> int:
+        return len(self.fixed.weights_q)
+
+    def user_layers(self, items: np.ndarray, timing: RequestTiming | None = None) -> list[np.ndarray]:
+        """x_u^(1..L) (FEAT int16 rows) for a user whose neighbours are `items`."""
+        timing = timing or RequestTiming()
+        t0 = time.perf_counter()
+        items = np.asarray(items, dtype=np.int64)
+        row = CSR(np.array([0, len(items)]), items, self.graph.n_items)
+        norm = normalization(row, "symmetric", src_degree=self.item_degree,
+                             dst_degree=np.array([len(items)]))
+        g = self.acc.load_graph(row, norm)
+        t1 = time.perf_counter()
+        timing.graph_s += t1 - t0
+        f = self.fixed.x0_q.shape[1]
+        if self.stacked:
+            y = self.acc.aggregate(g, self.tables[0], gather=self.gather)[0]
+            timing.cycles += self.acc.status.cycles
+            outs = [y[k * f:(k + 1) * f] for k in range(self.n_layers)]
+        else:
+            outs = []
+            for table, w, relu in zip(self.tables, self.fixed.weights_q, self.fixed.relu):
+                outs.append(self.acc.aggregate(g, table, weight_q=w, relu=relu, gather=self.gather)[0])
+                timing.cycles += self.acc.status.cycles
+        timing.calls += 1 if self.stacked else self.n_layers
+        timing.aggregate_s += time.perf_counter() - t1
+        g.release()
+        return outs
+
+    def user_embedding(self, user: int, items: np.ndarray, timing: RequestTiming | None = None) -> np.ndarray:
+        layers = [self.fixed.x0_q[user][None]] + [x[None] for x in self.user_layers(items, timing)]
+        return combine_layers(layers, self.fixed)[0]
+
+
+class OnlineRecommender:
+    """A request end to end: online user embedding, fusion head over all items, top-k."""
+
+    def __init__(self, gnn: OnlineGNN, head: FusionHead, e_user: torch.Tensor, e_item: torch.Tensor,
+                 known: list[np.ndarray]):
+        self.gnn, self.head, self.e_user, self.known = gnn, head.eval(), e_user, known
+        n_users = gnn.graph.n_users
+        h_item = torch.from_numpy(gnn.final[n_users:]).float()
+        with torch.no_grad():
+            self.side = head.item_side(h_item, e_item)
+        self.neighbours = _neighbours(gnn.graph)
+
+    def recommend(self, user: int, k: int = 10, timing: RequestTiming | None = None) -> np.ndarray:
+        """The top-k unseen items for `user` (ties broken by item id)."""
+        timing = timing or RequestTiming()
+        h_u = self.gnn.user_embedding(user, self.neighbours[user], timing)
+        t0 = time.perf_counter()
+        with torch.no_grad():
+            scores = self.head.score_all(torch.from_numpy(h_u).float()[None], self.e_user[user][None],
+                                         self.side)[0].numpy()
+        t1 = time.perf_counter()
+        top = top_k(scores, self.known[user], k)
+        timing.head_s += t1 - t0
+        timing.rank_s += time.perf_counter() - t1
+        return top
+
+
+def top_k(scores: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k largest scores outside `exclude`, best first, ties by index; an
+    argpartition, then a sort of the k candidates only."""
+    s = np.array(scores, dtype=np.float64)
+    s[exclude] = -np.inf
+    k = min(k, len(s) - len(np.unique(exclude)))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cand = np.argpartition(-s, k - 1)[:k]
+    kth = s[cand].min()
+    cand = np.flatnonzero(s >= kth)  # every item tied with the k-th, so ties break by index
+    return cand[np.lexsort((cand, -s[cand]))][:k]
+
+
+def _neighbours(graph: BipartiteGraph) -> list[np.ndarray]:
+    order = np.argsort(graph.users, kind="stable")
+    bounds = np.searchsorted(graph.users[order], np.arange(graph.n_users + 1))
+    items = graph.items[order]
+    return [items[bounds[u]:bounds[u + 1]] for u in range(graph.n_users)]
+
