@@ -36,7 +36,7 @@ module gnn_agg
     parameter int PES = 1,
     parameter int MAX_FEAT = 256,
     parameter int TABLE_ELEMS = 131072,
-    parameter int CSR_FIFO_DEPTH = 64,
+    parameter int CSR_FIFO_DEPTH = 128,
     parameter int DATA_FIFO_DEPTH = 256,
     parameter int TOKEN_FIFO_DEPTH = 64,
     parameter int ROW_FIFO_DEPTH = 16,
@@ -201,6 +201,10 @@ module gnn_agg
   logic [QB-1:0] rows_per_part, div_rem;
   logic [$clog2(QB+1)-1:0] div_bit;
   logic [32:0] part_lo, part_hi;
+  // The first pass (the remainder partition) leaves table rows [rem, R) unused: the rows the
+  // next partition keeps there are loaded during that pass, so its own load is only rem rows.
+  logic preload_pending, preloaded;
+  logic [32:0] preload_src0, preload_nrows;
   logic first_pass, last_pass;
 
   // ---- argument checks (before any memory access)
@@ -280,16 +284,18 @@ module gnn_agg
   assign m_axi_gmem_ARUSER = 1'b0;
 
   // ---- element unpackers for the CSR and scale streams
-  logic run_issue, load_issue;
+  logic run_issue, load_issue, preload_issue, load_cmd;
   assign run_issue = state == RUN_ISSUE;
   assign load_issue = state == LOAD_ISSUE;
+  assign preload_issue = state == RUN_WAIT && preload_pending;
+  assign load_cmd = load_issue || preload_issue;
 
   logic rp_valid, rp_ready, ci_valid, ci_ready, ew_valid, ew_ready, ds_valid, ds_ready, ss_valid, ss_ready;
   logic [31:0] rp_data, ci_data, ci_data2, ew_data32, ds_data32, ss_data32;
   logic ci_valid2, ci_take2;
   logic ss_in_ready, ss_to_unpack;
-  logic [32:0] part_rows;
-  assign part_rows = part_hi - part_lo;
+  // one table load: source rows [ld_src0, ld_src0 + ld_nrows) into consecutive table rows
+  logic [32:0] ld_src0, ld_nrows;
 
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) rp_unpack (
       .clk, .rst_n, .start(run_issue), .wide(1'b1), .skip('0), .count({1'b0, n_dst} + 33'd1),
@@ -320,8 +326,8 @@ module gnn_agg
       /* verilator lint_on PINCONNECTEMPTY */
   // src_scale of a partition starts at element part_lo, possibly inside a bus word
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ss_unpack (
-      .clk, .rst_n, .start(load_issue), .wide(1'b0), .skip(part_lo[LANE_SEL_W-1:0]),
-      .count(pre ? part_rows : 33'd0),
+      .clk, .rst_n, .start(load_cmd), .wide(1'b0), .skip(ld_src0[LANE_SEL_W-1:0]),
+      .count(pre ? ld_nrows : 33'd0),
       .in_valid(s_out_valid[S_SSCALE] && ss_to_unpack), .in_ready(ss_in_ready), .in_data(s_out_data[S_SSCALE]),
       .out_valid(ss_valid), .out_ready(ss_ready), .out_data(ss_data32), .out_take2(1'b0),
       /* verilator lint_off PINCONNECTEMPTY */
@@ -475,9 +481,9 @@ module gnn_agg
     beats_of = BEATS_W'((bytes + 65'(BUS_BYTES - 1)) >> LOG_BB);
   endfunction
 
-  logic [63:0] part_feat_addr, part_scale_addr;
-  assign part_feat_addr = p_feat_in + 64'(part_lo) * 64'(row_bytes);
-  assign part_scale_addr = (p_src_scale + 64'({part_lo, 1'b0})) & ~64'(BUS_BYTES - 1);
+  logic [63:0] load_feat_addr, load_scale_addr;
+  assign load_feat_addr = p_feat_in + 64'(ld_src0) * 64'(row_bytes);
+  assign load_scale_addr = (p_src_scale + 64'({ld_src0, 1'b0})) & ~64'(BUS_BYTES - 1);
 
   always_comb begin
     s_cmd_valid = '0;
@@ -504,13 +510,13 @@ module gnn_agg
       s_cmd_valid[S_FEAT] = !ld_active && ld_left != 0;
       s_cmd_addr[S_FEAT] = p_weight;
       s_cmd_beats[S_FEAT] = beats_of(used_bytes[6]);
-    end else if (load_issue) begin
+    end else if (load_cmd) begin
       s_cmd_valid[S_FEAT] = 1'b1;
-      s_cmd_addr[S_FEAT] = part_feat_addr;
-      s_cmd_beats[S_FEAT] = BEATS_W'(part_rows) * BEATS_W'(row_beats);
+      s_cmd_addr[S_FEAT] = load_feat_addr;
+      s_cmd_beats[S_FEAT] = BEATS_W'(ld_nrows) * BEATS_W'(row_beats);
       s_cmd_valid[S_SSCALE] = pre;
-      s_cmd_addr[S_SSCALE] = part_scale_addr;
-      s_cmd_beats[S_SSCALE] = beats_of(65'({part_lo[LANE_SEL_W-1:0], 1'b0}) + 65'({part_rows, 1'b0}));
+      s_cmd_addr[S_SSCALE] = load_scale_addr;
+      s_cmd_beats[S_SSCALE] = beats_of(65'({ld_src0[LANE_SEL_W-1:0], 1'b0}) + 65'({ld_nrows, 1'b0}));
     end else if (gather) begin
       s_cmd_valid[S_FEAT] = gfeat_valid;
       s_cmd_addr[S_FEAT] = gfeat_addr;
@@ -534,7 +540,7 @@ module gnn_agg
   assign status = {32'(err), stat_wr_beats, stat_rd_beats, stat_stalls, stat_edges, stat_cycles};
 
   logic pass_finished;
-  assign pass_finished = walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
+  assign pass_finished = !ld_active && !preload_pending && walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
                          !accum_busy && writer_idle && !wq_valid && all_streams_idle;
 
   always_ff @(posedge clk) begin
@@ -550,6 +556,12 @@ module gnn_agg
       div_bit <= '0;
       part_lo <= '0;
       part_hi <= '0;
+      ld_src0 <= '0;
+      ld_nrows <= '0;
+      preload_pending <= 1'b0;
+      preloaded <= 1'b0;
+      preload_src0 <= '0;
+      preload_nrows <= '0;
       first_pass <= 1'b0;
       last_pass <= 1'b0;
       ld_active <= 1'b0;
@@ -647,6 +659,7 @@ module gnn_agg
           end
           part_lo <= '0;
           part_hi <= {1'b0, n_src};
+          preloaded <= 1'b0;
         end
         LOAD_W: begin
           if (s_cmd_valid[S_FEAT] && s_cmd_ready[S_FEAT]) ld_active <= 1'b1;
@@ -659,25 +672,51 @@ module gnn_agg
           else state <= PASS;
         end
         PASS: begin
+          logic [32:0] rows, load_rows;
+          rows = part_hi - part_lo;
+          load_rows = preloaded ? rows - preload_nrows : rows;
           first_pass <= part_hi == {1'b0, n_src};
           last_pass <= part_lo == 0;
           ld_to_w <= 1'b0;
           ld_addr <= '0;
           ld_k <= '0;
-          ld_left <= LDW'((part_hi - part_lo) * 33'(wpr));
-          state <= !gather && part_hi != part_lo ? LOAD_ISSUE : RUN_ISSUE;
+          ld_src0 <= part_lo;
+          ld_nrows <= load_rows;
+          ld_left <= LDW'(load_rows * 33'(wpr));
+          preloaded <= 1'b0;
+          preload_pending <= 1'b0;
+          if (!gather && part_hi == {1'b0, n_src} && part_lo != 0 && rows < 33'(rows_per_part)) begin
+            preload_src0 <= part_lo - 33'(rows_per_part) + rows;
+            preload_nrows <= 33'(rows_per_part) - rows;
+            preload_pending <= 1'b1;
+            preloaded <= 1'b1;
+          end
+          state <= !gather && load_rows != 0 ? LOAD_ISSUE : RUN_ISSUE;
         end
         LOAD_ISSUE: begin
           ld_active <= 1'b1;
           state <= LOAD_WAIT;
         end
-        LOAD_WAIT: if (!ld_active && all_streams_idle && !ss_valid) state <= RUN_ISSUE;
+        LOAD_WAIT: if (!ld_active && all_streams_idle && !ss_valid) begin
+          // set the loader up for the preload (issued once the pass runs)
+          if (preload_pending) begin
+            ld_src0 <= preload_src0;
+            ld_nrows <= preload_nrows;
+            ld_addr <= LDW'((part_hi - part_lo) * 33'(wpr));
+            ld_left <= LDW'(preload_nrows * 33'(wpr));
+            ld_k <= '0;
+          end
+          state <= RUN_ISSUE;
+        end
         RUN_ISSUE: begin
           rows_ended <= '0;
           rows_written <= '0;
           state <= RUN_WAIT;
         end
-        RUN_WAIT: if (pass_finished && !run_issue) begin
+        RUN_WAIT: if (preload_issue) begin
+          preload_pending <= 1'b0;
+          ld_active <= 1'b1;
+        end else if (pass_finished && !run_issue) begin
           if (last_pass) begin
             state <= FINISH;
           end else begin
