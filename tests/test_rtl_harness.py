@@ -1,0 +1,81 @@
+"""Cases too long for the Python-driven cocotb bench, run on the RTL through the C++ harness
+(sim/harness): a row whose degree passes the 65,536 limit of the exact 32-bit accumulator."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from golden.contract import BOARDS, MAX_DEGREE, POINTER_REGS, Ctrl, Err, Irq, Mode, Problem, Reg
+from golden.vectors import Vector
+
+pytestmark = pytest.mark.sim
+
+HW = BOARDS["pynq-z2"]
+
+
+def run_raw(vec: Vector) -> dict:
+    from host.backends.sim import SimTransport
+    from sim.harness.build import build
+
+    t = SimTransport(build(HW), mem_bytes=1 << 22, read_latency=32, write_latency=16)
+    try:
+        ptrs, image = vec.image(HW, image_base=t.mem_base)
+        t.memory[:len(image)] = np.frombuffer(image, dtype=np.uint8)
+        layout, _ = vec.layout(HW, t.mem_base)
+        t.expect_writes([layout[n] for n in ("feat_out", "acc_buf") if n in layout])
+        for reg, value in zip(POINTER_REGS, ptrs):
+            t.write_reg(reg, value & 0xFFFFFFFF)
+            t.write_reg(reg + 4, value >> 32)
+        p = vec.problem
+        for reg, value in ((Reg.N_DST, p.n_dst), (Reg.N_SRC, p.n_src), (Reg.N_EDGES, p.n_edges),
+                           (Reg.FEAT_DIM, p.feat_dim), (Reg.MODE, p.mode)):
+            t.write_reg(reg, value)
+        t.write_reg(Reg.GIE, 1)
+        t.write_reg(Reg.IER, int(Irq.DONE))
+        t.write_reg(Reg.CTRL, int(Ctrl.AP_START))
+        assert t.wait_done(timeout_s=300), "no ap_done"  # raises on any bus-rule violation
+        untouched = np.frombuffer(image, dtype=np.uint8).copy()
+        now = t.memory[:len(image)].copy()
+        for name in ("feat_out", "acc_buf"):
+            if name in layout:
+                a, n = layout[name]
+                untouched[a - t.mem_base:a - t.mem_base + n] = now[a - t.mem_base:a - t.mem_base + n]
+        assert np.array_equal(untouched, now), "bytes outside feat_out/acc_buf changed"
+        a, n = layout["feat_out"]
+        out = now[a - t.mem_base:a - t.mem_base + n].view("<i2").reshape(vec.problem.n_dst, vec.problem.feat_dim)
+        return {"error": t.read_reg(Reg.STAT_ERROR), "edges": t.read_reg(Reg.STAT_EDGES), "feat_out": out}
+    finally:
+        t.close()
+
+
+@pytest.mark.parametrize("mode", [int(Mode.SUM), int(Mode.DRAM_GATHER)], ids=["table", "gather"])
+def test_degree_over_limit_is_a_row_ptr_error(mode):
+    """Row 1 has MAX_DEGREE + 1 edges: ROW_PTR, the row is clamped to MAX_DEGREE edges, the
+    rest is drained, ap_done comes and nothing outside feat_out is written."""
+    n_edges = MAX_DEGREE + 1 + 3
+    row_ptr = np.array([0, 3, n_edges], dtype="<u4")
+    col_idx = (np.arange(n_edges) % 5).astype("<u4")
+    x = np.arange(5 * HW.feat_align, dtype="<i2").reshape(5, HW.feat_align)
+    vec = Vector("degree_over_limit", Problem(2, 5, n_edges, HW.feat_align, mode),
+                 {"row_ptr": row_ptr, "col_idx": col_idx, "feat_in": x}, None, int(Err.ROW_PTR))
+    res = run_raw(vec)
+    assert res["error"] == int(Err.ROW_PTR)
+    assert res["edges"] == 3 + MAX_DEGREE
+
+
+def test_degree_at_limit_is_exact():
+    """A row of exactly MAX_DEGREE edges of the largest feature value sums without overflow."""
+    from golden.hw_model import gnn_agg
+    n_edges = MAX_DEGREE
+    row_ptr = np.array([0, n_edges], dtype="<u4")
+    col_idx = np.zeros(n_edges, dtype="<u4")
+    x = np.full((1, HW.feat_align), 32767, dtype="<i2")
+    x[0, 1::2] = -32768
+    expect = gnn_agg(row_ptr, col_idx, x, n_src=1, mode=int(Mode.MEAN),
+                     dst_scale=np.array([1], dtype=np.uint16), hw=HW)
+    vec = Vector("degree_at_limit", Problem(1, 1, n_edges, HW.feat_align, int(Mode.MEAN)),
+                 {"row_ptr": row_ptr, "col_idx": col_idx, "feat_in": x,
+                  "dst_scale": np.array([1], dtype="<u2")}, expect)
+    res = run_raw(vec)
+    assert res["error"] == 0 and res["edges"] == n_edges
+    assert np.array_equal(res["feat_out"], expect)
