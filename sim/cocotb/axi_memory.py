@@ -4,8 +4,8 @@ speed of the DUT:
 * configurable read latency (cycles from AR accepted to the first R beat) and random
   ready/valid backpressure on every channel (AR/R/AW/W/B, `pause` = probability of a stall cycle);
 * read bursts of different IDs are answered out of order (AXI allows it; per ID order is kept);
-* a read window answered with SLVERR (the vector files' axi_error), and a write window whose
-  bursts get SLVERR in B;
+* a read window answered with SLVERR or DECERR (the vector files' axi_error), and a write
+  window whose bursts get SLVERR in B;
 * protocol and containment checks: bursts <= 256 beats, no 4 KiB crossing, bus-aligned
   addresses, reads only inside `readable` ranges, writes only inside `writable` ranges,
   nothing outside the image. Violations are collected in `violations` (the test asserts it empty).
@@ -39,6 +39,7 @@ class AxiMemory:
         self.read_latency = 0
         self.pause = 0.0
         self.error_window = (0, 0)
+        self.error_resp = 2
         self.write_error_window = (0, 0)
         self.readable: list[tuple[int, int]] = []
         self.writable: list[tuple[int, int]] = []
@@ -53,12 +54,14 @@ class AxiMemory:
 
     # ------------------------------------------------------------------ set-up
     def load(self, base: int, image: bytes, readable, writable, error_window=(0, 0),
-             write_error_window=(0, 0)):
+             write_error_window=(0, 0), error_resp: int = 2):
+        """error_resp: what reads in error_window get, 2 = SLVERR or 3 = DECERR."""
         self.base = base
         self.mem = bytearray(image)
         self.readable = list(readable)
         self.writable = list(writable)
         self.error_window = tuple(error_window)
+        self.error_resp = error_resp
         self.write_error_window = tuple(write_error_window)
         self.violations.clear()
         self.rd_beats = self.wr_beats = self.ar_count = self.aw_count = 0
@@ -110,7 +113,7 @@ class AxiMemory:
         else:
             data = 0
         lo, n = self.error_window
-        resp = 2 if n and lo < addr + self.bus_bytes and addr < lo + n else 0
+        resp = self.error_resp if n and lo < addr + self.bus_bytes and addr < lo + n else 0
         return data, resp
 
     def _pick_read(self):

@@ -81,14 +81,15 @@ class Testbench:
         return {n: await self.read(r) for n, r in zip(names, regs)}
 
     # ------------------------------------------------------------------ one call
-    def load(self, vec: Vector, write_error_window=(0, 0)) -> tuple[dict, list[int]]:
+    def load(self, vec: Vector, write_error_window=(0, 0), error_resp: int = 2) -> tuple[dict, list[int]]:
         """Put the vector's DDR image in the memory model; returns (layout, pointers)."""
         layout, _ = vec.layout(self.hw)
         ptrs, image = vec.image(self.hw)
         readable = [(a, _round_up(n, BUFFER_ALIGN)) for name, (a, n) in layout.items() if name != "feat_out"]
         writable = [(a, _round_up(n, BUFFER_ALIGN)) for name, (a, n) in layout.items()
                     if name in ("feat_out", "acc_buf")]
-        self.mem.load(DEFAULT_IMAGE_BASE, image, readable, writable, vec.axi_error, write_error_window)
+        self.mem.load(DEFAULT_IMAGE_BASE, image, readable, writable, vec.axi_error, write_error_window,
+                      error_resp)
         self.image = image
         self.layout = layout
         return layout, ptrs
@@ -130,9 +131,9 @@ class Testbench:
         await self.write(Reg.ISR, isr)
         return ctrl
 
-    async def run(self, vec: Vector, write_error_window=(0, 0)) -> Outcome:
+    async def run(self, vec: Vector, write_error_window=(0, 0), error_resp: int = 2) -> Outcome:
         """One call with the interrupt line as completion signal; returns what came out."""
-        _, ptrs = self.load(vec, write_error_window)
+        _, ptrs = self.load(vec, write_error_window, error_resp)
         await self.program(vec, ptrs)
         await self.write(Reg.CTRL, int(Ctrl.AP_START))
         await self.wait_interrupt(self.cycle_budget(vec))

@@ -149,7 +149,7 @@ async def test_reset_mid_run(dut):
 @cocotb.test()
 async def test_write_error(dut):
     """SLVERR on writes of feat_out sets AXI_WR, ap_done still comes, the next call is exact;
-    DECERR-style read errors on the CSR stream set AXI_RD."""
+    DECERR on the col_idx reads sets AXI_RD (SLVERR is in the shared error cases)."""
     tb = Testbench(dut)
     await tb.start_clock_and_reset()
     await tb.enable_interrupt()
@@ -158,7 +158,7 @@ async def test_write_error(dut):
     res = await tb.run(vec, write_error_window=layout["feat_out"])
     tb.check(vec, res, expect_error=int(Err.AXI_WR))
     vec.axi_error = layout["col_idx"]
-    res = await tb.run(vec)
+    res = await tb.run(vec, error_resp=3)
     tb.check(vec, res, expect_error=int(Err.AXI_RD))
     vec.axi_error = (0, 0)
     res = await tb.run(vec)
