@@ -76,8 +76,9 @@ def evaluate(score: Scorer, sp: Split, protocol: Protocol, stage: str = "test",
     for name, metrics in sums.items():
         if not metrics:
             continue
-        first = np.concatenate(next(iter(metrics.values())))
-        result[name] = {m: float(np.nanmean(np.concatenate(v))) if np.isfinite(first).any() else float("nan")
-                        for m, v in metrics.items()}
-        result[name]["users"] = int(np.isfinite(first).sum())
+        per_user = {m: np.concatenate(v) for m, v in metrics.items()}
+        counted = np.isfinite(next(iter(per_user.values())))  # users with a relevant item
+        result[name] = {m: float(v[counted].mean()) if counted.any() else float("nan")
+                        for m, v in per_user.items()}
+        result[name]["users"] = int(counted.sum())
     return result

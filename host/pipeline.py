@@ -154,7 +154,7 @@ def run(args) -> dict:
     text = "\n".join([f"# {ds.name}", "", "```", proto.describe(ds), "```", "",
                       f"GNN: {args.style}, {cfg.layers} layers, F={cfg.dim}; "
                       f"accelerator backend: {args.backend}", "", table, ""])
-    print("\n" + table)
+    print("\n" + proto.describe(ds) + "\n\n" + table)
     (out / "results.md").write_text(text)
     (out / "results.json").write_text(json.dumps({
         "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
