@@ -15,8 +15,8 @@ Configurations (all on the same split, scored by the same full-ranking evaluatio
   Hybrid + quant.     the same head, h from the accelerator: FEAT x0 (and WGT W) through
                       host.driver.Accelerator layer by layer -- what the hardware computes
 
-The table goes to stdout and to <out>/results.md and <out>/results.json; the Hybrid + quant.
-recommender is saved as <out>/recommender.pt for `python -m host.recommend`.
+The table goes to stdout and to <out>/results.md, <out>/results.json and a plot <out>/results.png;
+the Hybrid + quant. recommender is saved as <out>/recommender.pt for `python -m host.recommend`.
 """
 from __future__ import annotations
 
@@ -54,6 +54,28 @@ def markdown_table(results: dict) -> str:
     lines.append("")
     lines.append("Users evaluated: " + ", ".join(f"{s} {any_res[s]['users']}" for s in any_res))
     return "\n".join(lines)
+
+
+def plot_results(results: dict, title: str, path: pathlib.Path) -> None:
+    """Grouped bars: NDCG@10 of every configuration, overall and on the cold-start slices."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    slices = [("overall", "overall"), ("cold_items", "cold items"), ("cold_users", "cold users")]
+    names = list(results)
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for k, name in enumerate(names):
+        xs = np.arange(len(slices)) + (k - (len(names) - 1) / 2) * width
+        ax.bar(xs, [results[name][s]["NDCG@10"] for s, _ in slices], width, label=name)
+    ax.set_xticks(np.arange(len(slices)), [label for _, label in slices])
+    ax.set_ylabel("NDCG@10")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
 
 
 def popularity_scorer(counts: np.ndarray):
@@ -156,6 +178,7 @@ def run(args) -> dict:
                       f"accelerator backend: {args.backend}", "", table, ""])
     print("\n" + proto.describe(ds) + "\n\n" + table)
     (out / "results.md").write_text(text)
+    plot_results(results, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{args.backend}')", out / "results.png")
     (out / "results.json").write_text(json.dumps({
         "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
         "train_config": dataclasses.asdict(cfg), "style": args.style, "backend": args.backend,
@@ -164,7 +187,8 @@ def run(args) -> dict:
     rec = Recommender(hybrid, quant_feats, labels,
                       [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))])
     rec.save(out / "recommender.pt")
-    print(f"\nSaved {out / 'results.md'}, {out / 'results.json'}, {out / 'recommender.pt'}")
+    print(f"\nSaved {out / 'results.md'}, {out / 'results.json'}, {out / 'results.png'}, "
+          f"{out / 'recommender.pt'}")
 
     counts = sp.user_train_count()
     cold = np.flatnonzero((counts > 0) & (counts <= proto.cold))

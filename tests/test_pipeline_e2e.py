@@ -39,6 +39,7 @@ def test_pipeline_end_to_end(tmp_path, capsys):
         assert 0.0 <= overall["NDCG@10"] <= 1.0 and overall["users"] > 0
     table = (out / "results.md").read_text()
     assert all(f"| {name} |" in table for name in names) and "Protocol:" in table
+    assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rec = Recommender.load(out / "recommender.pt")
     top = rec.recommend(0, k=5)
     assert len(top) == 5 and not {r.item for r in top} & set(np.asarray(rec.known[0]).tolist())
