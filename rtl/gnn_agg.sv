@@ -41,7 +41,7 @@ module gnn_agg
     parameter int TOKEN_FIFO_DEPTH = 64,
     parameter int ROW_FIFO_DEPTH = 16,
     parameter int MAX_BURST = 32,
-    parameter int MAX_OUTSTANDING = 16,
+    parameter int MAX_OUTSTANDING = 32,
     parameter int ID_BITS = 3
 ) (
     input  logic                  ap_clk,

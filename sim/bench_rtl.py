@@ -1,6 +1,7 @@
 """Cycle benchmark of the gnn_agg RTL on an ML-1M-shaped graph (a benchmark, not a test).
 
     python sim/bench_rtl.py [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
+                            [--latency-sweep docs/img/rtl_latency_sweep.png]
 
 Runs one layer in table mode and in DRAM-gather mode on the Verilator build with the C++ DDR
 model of sim/harness (read latency `--latency` cycles, one beat per cycle each way), checks the
@@ -89,6 +90,53 @@ def run_mode(transport, hw: HwConfig, vec) -> dict:
     return status
 
 
+def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int) -> dict:
+    """One run at `latency`; the row of the results table."""
+    image_bytes = vec.layout(hw, 0x1000_0000)[1]
+    transport = transport_cls(lib, mem_bytes=1 << (int(image_bytes + 4096).bit_length()),
+                              read_latency=latency, write_latency=latency // 2, max_reads=64, max_writes=16)
+    try:
+        st = run_mode(transport, hw, vec)
+    finally:
+        transport.close()
+    p = vec.problem
+    mem_cycles = streamed_bytes(vec, hw, gather) / hw.bus_bytes
+    alu_cycles = p.n_edges * p.feat_dim / hw.lanes
+    bound = max(mem_cycles, alu_cycles)
+    return {"mode": "dram-gather" if gather else "table", "latency": latency,
+            "partitions": 1 if gather else hw.partitions(p.n_src, p.feat_dim),
+            "cycles": st["cycles"], "edges": st["edges"], "edges_per_cycle": st["edges"] / st["cycles"],
+            "rd_beats": st["rd_beats"], "wr_beats": st["wr_beats"], "stalls": st["stalls"],
+            "read_bus_utilization": st["rd_beats"] / st["cycles"],
+            "bound_memory_cycles": mem_cycles, "bound_compute_cycles": alu_cycles,
+            "bound": bound, "cycles_over_bound": st["cycles"] / bound, "sim_wall_s": st["wall_s"]}
+
+
+def latency_sweep(transport_cls, lib, hw, vectors, png: str, title: str) -> list[dict]:
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from tqdm import tqdm
+
+    latencies = (0, 16, 32, 64, 128, 256)
+    runs = [measure(transport_cls, lib, hw, vec, gather, lat)
+            for gather, vec in vectors.items() for lat in tqdm(latencies, desc=f"gather={gather}")]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    for mode in ("table", "dram-gather"):
+        pts = [r for r in runs if r["mode"] == mode]
+        ax.plot([r["latency"] for r in pts], [r["cycles_over_bound"] for r in pts], "o-", label=mode)
+    ax.axhline(1.15, color="grey", ls="--", lw=1, label="target 1.15")
+    ax.set_xlabel("read latency (cycles)")
+    ax.set_ylabel("cycles / bound")
+    ax.set_ylim(0.95, max(1.3, max(r["cycles_over_bound"] for r in runs) + 0.05))
+    ax.set_title(title, fontsize=9)
+    ax.legend()
+    fig.tight_layout()
+    Path(png).parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(png, dpi=120)
+    return runs
+
+
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scale", type=float, default=0.25, help="ML-1M users/items scale (edges ~ 2M * scale^2)")
@@ -98,6 +146,8 @@ def main(argv=None) -> None:
     ap.add_argument("--norm", default="symmetric", choices=("symmetric", "mean", "sum", "weighted"))
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
+    ap.add_argument("--latency-sweep", metavar="PNG",
+                    help="also run read latencies 0..256 and plot cycles / bound per mode into PNG")
     args = ap.parse_args(argv)
 
     from host.backends.sim import SimTransport
@@ -111,33 +161,22 @@ def main(argv=None) -> None:
     print(f"graph: {csr.n_dst} nodes, {csr.n_edges} edges, degree mean {deg['mean']:.1f} max {deg['max']} "
           f"gini {deg['gini']:.2f}; F={args.feat_dim}; {hw}", flush=True)
     lib = build(hw)
+    vectors = {gather: make_vector("bench", csr, x_q, args.norm, np.random.default_rng(args.seed),
+                                   dram=gather, hw=hw) for gather in (False, True)}
     rows = []
-    for gather in (False, True):
-        vec = make_vector("bench", csr, x_q, args.norm, np.random.default_rng(args.seed), dram=gather, hw=hw)
-        image_bytes = vec.layout(hw, 0x1000_0000)[1]
-        transport = SimTransport(lib, mem_bytes=1 << (int(image_bytes + 4096).bit_length()),
-                                 read_latency=args.latency, write_latency=args.latency // 2,
-                                 max_reads=64, max_writes=16)
-        try:
-            st = run_mode(transport, hw, vec)
-        finally:
-            transport.close()
-        p = vec.problem
-        mem_cycles = streamed_bytes(vec, hw, gather) / hw.bus_bytes
-        alu_cycles = p.n_edges * p.feat_dim / hw.lanes
-        bound = max(mem_cycles, alu_cycles)
-        row = {"mode": "dram-gather" if gather else "table",
-               "partitions": 1 if gather else hw.partitions(p.n_src, p.feat_dim),
-               "cycles": st["cycles"], "edges": st["edges"], "edges_per_cycle": st["edges"] / st["cycles"],
-               "rd_beats": st["rd_beats"], "wr_beats": st["wr_beats"], "stalls": st["stalls"],
-               "read_bus_utilization": st["rd_beats"] / st["cycles"],
-               "bound_memory_cycles": mem_cycles, "bound_compute_cycles": alu_cycles,
-               "bound": bound, "cycles_over_bound": st["cycles"] / bound, "sim_wall_s": st["wall_s"]}
-        rows.append(row)
-        print(json.dumps(row), flush=True)
+    for gather, vec in vectors.items():
+        rows.append(measure(SimTransport, lib, hw, vec, gather, args.latency))
+        print(json.dumps(rows[-1]), flush=True)
+    sweep = None
+    if args.latency_sweep:
+        sweep = latency_sweep(SimTransport, lib, hw, vectors, args.latency_sweep,
+                              f"gnn_agg RTL, {hw.bus_bits}-bit bus, {hw.lanes} lanes: {csr.n_edges:,} edges, "
+                              f"F={args.feat_dim}, {args.norm}")
+        print(f"wrote {args.latency_sweep}")
     result = {"graph": {"nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
               "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm,
-              "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows}
+              "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows,
+              "latency_sweep": sweep}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1, default=str))
     print("\n| mode | partitions | cycles | edges/cycle | read-bus util. | bound (mem / compute) | cycles / bound |")
