@@ -4,9 +4,10 @@
 // (its degree). Malformed row pointers set ROW_PTR and are clamped to the edges that exist
 // (start = previous end, end within [start, min(n_edges, start + MAX_DEGREE)]), so exactly
 // n_edges col_idx entries are consumed whatever row_ptr holds; unclaimed ones are drained.
-// Edge part: checks every col_idx against n_src BEFORE it can become an address (INDEX), marks
-// whether the source lies in the current partition, and in DRAM-gather mode requests the
-// source row (and its src_scale word) from memory.
+// Edge part: checks every col_idx against n_src BEFORE it can become an address (INDEX), keeps
+// only edges whose source lies in the current partition (the table row goes with the token),
+// and in DRAM-gather mode requests the source row (and its src_scale word) from memory. Every
+// row, even an empty one, ends with a row-end token.
 module gnn_agg_walker
 #(
     parameter int BUS_BITS = 64,
