@@ -84,7 +84,25 @@ def popularity_scorer(counts: np.ndarray):
     return score
 
 
-def run(args) -> dict:
+@dataclasses.dataclass
+class PipelineRun:
+    """Everything one run trained, for callers that serve or benchmark it (host.bench)."""
+
+    results: dict                # configuration -> metrics (the printed table)
+    dataset: object              # host.data.Dataset
+    split: object                # host.protocol.Split
+    protocol: Protocol
+    mf: MF
+    gnn: GNN
+    fixed: object                # host.model.FixedGNN: the GNN in the accelerator's formats
+    llm: FusionHead
+    hybrid: FusionHead
+    e_user: torch.Tensor
+    e_item: torch.Tensor
+    known: list                  # per user: train + valid items (never recommended)
+
+
+def run(args) -> PipelineRun:
     torch.set_num_threads(args.threads)
     t_start = time.time()
     out = pathlib.Path(args.out)
@@ -199,7 +217,7 @@ def run(args) -> dict:
         print(f"(user {u}: {counts[u]} training items, e.g. {'; '.join(liked)})")
         print(format_recommendations(u, rec.recommend(u, 10)))
     print(f"\nTotal {time.time() - t_start:.0f} s")
-    return results
+    return PipelineRun(results, ds, sp, proto, mf, gnn, fixed, llm, hybrid, e_user, e_item, rec.known)
 
 
 def _dot_scorer(embeddings):
@@ -210,7 +228,7 @@ def _dot_scorer(embeddings):
     return score
 
 
-def main(argv=None) -> None:
+def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--data", default="default", help="default | ml-1m | ml-100k | amazon | yelp")
     ap.add_argument("--path", help="data directory (MovieLens) or review file (Amazon, Yelp)")
@@ -228,7 +246,11 @@ def main(argv=None) -> None:
     ap.add_argument("--split-seed", type=int, default=Protocol.seed)
     ap.add_argument("--threads", type=int, default=1,
                     help="torch threads (1 is fastest for these small models on a shared machine)")
-    run(ap.parse_args(argv))
+    return ap.parse_args(argv)
+
+
+def main(argv=None) -> None:
+    run(parse_args(argv))
 
 
 if __name__ == "__main__":
