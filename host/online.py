@@ -25,7 +25,8 @@ import torch
 from golden.graph import CSR, BipartiteGraph
 from golden.norm import normalization
 
-from .model import FixedGNN, FusionHead, combine_layers, fixed_layer_outputs, unified_graph
+from .model import (FixedGNN, FusionHead, combine_layers, fixed_layer_outputs, sparse_adjacency,
+                    unified_graph)
 
 
 @dataclasses.dataclass
@@ -98,11 +99,41 @@ class OnlineGNN:
         return combine_layers(layers, self.fixed)[0]
 
 
+class FloatOnlineGNN:
+    """The same online user row in float (the "GNN only" and "Hybrid (float)" serving paths):
+    item-side float layer outputs computed once, the user's row per request in NumPy."""
+
+    def __init__(self, gnn, graph: BipartiteGraph):
+        csr, norm = unified_graph(graph)
+        adj = sparse_adjacency(csr, norm)
+        with torch.no_grad():
+            outs = [o.double().numpy() for o in gnn.layer_outputs(adj)]
+        self.graph, self.outs = graph, outs
+        self.final = np.mean(outs, axis=0)
+        self.item_degree = csr.in_degree[graph.n_users:].astype(np.float64)
+        self.layers = [(None if layer.weight is None else layer.weight.detach().double().numpy(), layer.relu)
+                       for layer in gnn.layers]
+
+    def user_embedding(self, user: int, items: np.ndarray, timing: RequestTiming | None = None) -> np.ndarray:
+        t0 = time.perf_counter()
+        n_users = self.graph.n_users
+        coef = (self.item_degree[items] * len(items)) ** -0.5
+        rows = [self.outs[0][user]]
+        for k, (w, relu) in enumerate(self.layers):
+            h = coef @ self.outs[k][n_users + items]
+            if w is not None:
+                h = w @ h
+            rows.append(np.maximum(h, 0) if relu else h)
+        if timing is not None:
+            timing.aggregate_s += time.perf_counter() - t0
+        return np.mean(rows, axis=0)
+
+
 class OnlineRecommender:
     """A request end to end: online user embedding, fusion head over all items, top-k."""
 
-    def __init__(self, gnn: OnlineGNN, head: FusionHead, e_user: torch.Tensor, e_item: torch.Tensor,
-                 known: list[np.ndarray]):
+    def __init__(self, gnn: OnlineGNN | FloatOnlineGNN, head: FusionHead, e_user: torch.Tensor,
+                 e_item: torch.Tensor, known: list[np.ndarray]):
         self.gnn, self.head, self.e_user, self.known = gnn, head.eval(), e_user, known
         n_users = gnn.graph.n_users
         h_item = torch.from_numpy(gnn.final[n_users:]).float()

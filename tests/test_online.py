@@ -88,3 +88,17 @@ def test_top_k_matches_a_full_sort_with_ties():
         s[exclude] = -np.inf
         want = np.lexsort((np.arange(n), -s))[:min(k, n - len(exclude))]
         np.testing.assert_array_equal(top_k(scores, exclude, k), want)
+
+
+@pytest.mark.parametrize("style", ["lightgcn", "gcn"])
+def test_float_online_row_matches_full_propagation(graph, style):
+    from host.online import FloatOnlineGNN
+    torch.manual_seed(4)
+    gnn = GNN(graph.n_users, graph.n_items, F, 2, style)
+    online = FloatOnlineGNN(gnn, graph)
+    csr, norm = unified_graph(graph)
+    with torch.no_grad():
+        h_user, _ = gnn(sparse_adjacency(csr, norm))
+    for u in range(0, graph.n_users, 5):
+        h = online.user_embedding(u, graph.items[graph.users == u])
+        np.testing.assert_allclose(h, h_user[u].double().numpy(), rtol=1e-5, atol=1e-6)
