@@ -237,12 +237,30 @@ def markdown_report(results: dict) -> str:
                 lines.append(f"| {a['board']} | {a['gather']} | {a['cycles']:,} | {a['edges_per_cycle']:.3f} | "
                              f"{a['read_bus_utilization']:.2f} | {a['cycles_over_bound']:.3f} | {a['bit_exact']} |")
         lines.append("")
+    req = results.get("requests")
+    if req:
+        lines += [f"## Online requests: {req['dataset']}, {req['n_requests']} requests per path, top-10 over all items",
+                  "", "| serving path | p50 ms | p95 ms | p99 ms | req/s (unbatched) | NDCG@10 | cold items | cold users | how |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+        for name, b in req["backends"].items():
+            how = (f"**projected**: host {b['host_ms_median']:.3f} ms + {b['kernel_cycles_median']:,.0f} cycles at "
+                   f"{b['clock_mhz']:g} MHz + modelled PS-PL ({b['reg_accesses_per_call']:.0f} register accesses)"
+                   if b["projected"] else "measured")
+            lines.append(f"| {name} | {b['p50_ms']:.3f} | {b['p95_ms']:.3f} | {b['p99_ms']:.3f} | "
+                         f"{req['throughput'][name]['unbatched_req_per_s']:,.0f} | {b['ndcg@10']:.4f} | "
+                         f"{b['ndcg@10_cold_items']:.4f} | {b['ndcg@10_cold_users']:.4f} | {how} |")
+        lines += ["", "Batched (Hybrid + quant., cpu backend, B users per accelerator call and head evaluation): "
+                  + ", ".join(f"{k}: {v['req_per_s']:,.0f} req/s" for k, v in req["batched"].items()), ""]
     return "\n".join(lines)
 
 
 def parse_args(argv=None):
     ap = argparse.ArgumentParser(prog="python -m host.bench", description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--dataset", default="default",
+                    help="data set of the serving part: default (embedded) | ml-1m | ml-100k | amazon | yelp")
+    ap.add_argument("--dataset-path", help="where the data set's files are (not for the default)")
+    ap.add_argument("--requests", type=int, default=1000, help="online requests per serving path")
     ap.add_argument("--backends", default="cpu,sim", help="comma list of cpu, sim, board")
     ap.add_argument("--boards", default="pynq-z2,kv260", help="builds to simulate and project")
     ap.add_argument("--gathers", default="table,dram", help="accelerator gather modes")
@@ -274,6 +292,11 @@ class BenchConfig:
     scaling_feat_edges: int
     sim_options: dict
     label: str
+    dataset: str
+    dataset_path: str | None
+    requests: int
+    batches: tuple
+    quick: bool
 
 
 def make_config(args) -> BenchConfig:
@@ -291,11 +314,12 @@ def make_config(args) -> BenchConfig:
         graph_scale=0.03 if quick else args.graph_scale, seed=args.seed, quiet=args.quiet,
         scaling_edges=(1_000, 4_000) if quick else (1_000, 10_000, 100_000, 1_000_000),
         scaling_feats=(64, 128) if quick else (64, 128, 192, 256),
-        scaling_feat_edges=2_000 if quick else 100_000, sim_options={},
-        label="quick" if quick else "full")
+        scaling_feat_edges=2_000 if quick else 100_000, sim_options={"read_latency": 64},
+        label="quick" if quick else "full", dataset=args.dataset, dataset_path=args.dataset_path,
+        requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick)
 
 
-def run(cfg: BenchConfig) -> dict:
+def run(cfg: BenchConfig, out: Path) -> dict:
     results = {"config": {k: v for k, v in dataclasses.asdict(cfg).items()}, "machine": machine_info(),
                "boards": {b: dataclasses.asdict(BOARD_MODELS[b]) | {"hw": dataclasses.asdict(BOARD_MODELS[b].hw)}
                           for b in cfg.boards},
@@ -304,6 +328,9 @@ def run(cfg: BenchConfig) -> dict:
     results["layers"].append(bench_layer(cfg, csr, norm, "ML-1M-shaped synthetic" if cfg.graph_scale == 1
                                          else f"ML-1M-shaped synthetic x{cfg.graph_scale:g}"))
     results["scaling"] = bench_scaling(cfg)
+    from .bench_serving import bench_serving
+    results["requests"] = bench_serving(cfg, out)
+    results["tradeoff"] = results["requests"].pop("tradeoff")
     return results
 
 
@@ -314,7 +341,7 @@ def main(argv=None) -> int:
     cfg = make_config(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    results = run(cfg)
+    results = run(cfg, out)
     (out / "bench.json").write_text(json.dumps(results, indent=1, default=str))
     from .bench_plots import plot_all
     plots = plot_all(results, out)

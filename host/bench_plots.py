@@ -72,15 +72,16 @@ def plot_latency(results: dict, out: Path) -> Path | None:
     req = results.get("requests")
     if not req:
         return None
-    fig, ax = plt.subplots(figsize=(9, 4.5))
     labels = list(req["backends"])
+    fig, ax = plt.subplots(figsize=(9, 0.5 * len(labels) + 1.5))
     data = [req["backends"][b]["latencies_ms"] for b in labels]
-    ax.boxplot(data, showfliers=True, whis=(1, 99))
-    ax.set_xticks(range(1, len(labels) + 1), labels, fontsize=8)
-    ax.set_yscale("log")
-    ax.set_ylabel("ms per request (log)")
+    ax.boxplot(data, vert=False, showfliers=True, whis=(1, 99))
+    ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
+    ax.invert_yaxis()
+    ax.set_xscale("log")
+    ax.set_xlabel("ms per request (log); projected paths: host + kernel cycles + modelled PS-PL")
     ax.set_title(f"online request latency, {req['n_requests']} requests (whiskers p1-p99)")
-    ax.grid(True, axis="y", which="both", alpha=0.3)
+    ax.grid(True, axis="x", which="both", alpha=0.3)
     return _save(fig, out / "latency.png")
 
 
@@ -89,11 +90,11 @@ def plot_pareto(results: dict, out: Path) -> Path | None:
     rows = results.get("tradeoff")
     if not rows:
         return None
-    fig, ax = plt.subplots(figsize=(7.5, 5))
-    for r in rows:
-        ax.scatter(r["p99_ms"], r["ndcg@10"], s=40)
-        ax.annotate(r["label"], (r["p99_ms"], r["ndcg@10"]), fontsize=8, xytext=(4, 3),
-                    textcoords="offset points")
+    fig, ax = plt.subplots(figsize=(8, 5))
+    markers = "osD^v<>p*hX"
+    for n, r in enumerate(rows):
+        ax.scatter(r["p99_ms"], r["ndcg@10"], s=50, marker=markers[n % len(markers)], label=r["label"])
+    ax.legend(fontsize=7, loc="lower right")
     ax.set_xscale("log")
     ax.set_xlabel("request latency p99, ms (log)")
     ax.set_ylabel("NDCG@10")

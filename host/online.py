@@ -68,35 +68,41 @@ class OnlineGNN:
     def n_layers(self) -> int:
         return len(self.fixed.weights_q)
 
-    def user_layers(self, items: np.ndarray, timing: RequestTiming | None = None) -> list[np.ndarray]:
-        """x_u^(1..L) (FEAT int16 rows) for a user whose neighbours are `items`."""
+    def user_layers(self, item_lists: list[np.ndarray], timing: RequestTiming | None = None) -> list[np.ndarray]:
+        """x^(1..L) (FEAT int16 [B, F] each) for B users whose neighbours are `item_lists`:
+        one B-row request graph, one call per layer group."""
         timing = timing or RequestTiming()
         t0 = time.perf_counter()
-        items = np.asarray(items, dtype=np.int64)
-        row = CSR(np.array([0, len(items)]), items, self.graph.n_items)
-        norm = normalization(row, "symmetric", src_degree=self.item_degree,
-                             dst_degree=np.array([len(items)]))
-        g = self.acc.load_graph(row, norm)
+        deg = np.array([len(items) for items in item_lists])
+        rows = CSR(np.concatenate([[0], np.cumsum(deg)]),
+                   np.concatenate(item_lists).astype(np.int64) if len(deg) else np.zeros(0, np.int64),
+                   self.graph.n_items)
+        norm = normalization(rows, "symmetric", src_degree=self.item_degree, dst_degree=deg)
+        g = self.acc.load_graph(rows, norm)
         t1 = time.perf_counter()
         timing.graph_s += t1 - t0
         f = self.fixed.x0_q.shape[1]
         if self.stacked:
-            y = self.acc.aggregate(g, self.tables[0], gather=self.gather)[0]
+            y = self.acc.aggregate(g, self.tables[0], gather=self.gather)
             timing.cycles += self.acc.status.cycles
-            outs = [y[k * f:(k + 1) * f] for k in range(self.n_layers)]
+            outs = [y[:, k * f:(k + 1) * f] for k in range(self.n_layers)]
         else:
             outs = []
             for table, w, relu in zip(self.tables, self.fixed.weights_q, self.fixed.relu):
-                outs.append(self.acc.aggregate(g, table, weight_q=w, relu=relu, gather=self.gather)[0])
+                outs.append(self.acc.aggregate(g, table, weight_q=w, relu=relu, gather=self.gather))
                 timing.cycles += self.acc.status.cycles
         timing.calls += 1 if self.stacked else self.n_layers
         timing.aggregate_s += time.perf_counter() - t1
         g.release()
         return outs
 
+    def user_embeddings(self, users, item_lists, timing: RequestTiming | None = None) -> np.ndarray:
+        """Final float embeddings [B, F] of `users` (the same bits as the offline rows)."""
+        layers = [self.fixed.x0_q[np.asarray(users)]] + self.user_layers(item_lists, timing)
+        return combine_layers(layers, self.fixed)
+
     def user_embedding(self, user: int, items: np.ndarray, timing: RequestTiming | None = None) -> np.ndarray:
-        layers = [self.fixed.x0_q[user][None]] + [x[None] for x in self.user_layers(items, timing)]
-        return combine_layers(layers, self.fixed)[0]
+        return self.user_embeddings([user], [items], timing)[0]
 
 
 class FloatOnlineGNN:
@@ -139,7 +145,7 @@ class OnlineRecommender:
         h_item = torch.from_numpy(gnn.final[n_users:]).float()
         with torch.no_grad():
             self.side = head.item_side(h_item, e_item)
-        self.neighbours = _neighbours(gnn.graph)
+        self.neighbours = neighbour_lists(gnn.graph)
 
     def recommend(self, user: int, k: int = 10, timing: RequestTiming | None = None) -> np.ndarray:
         """The top-k unseen items for `user` (ties broken by item id)."""
@@ -170,7 +176,7 @@ def top_k(scores: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
     return cand[np.lexsort((cand, -s[cand]))][:k]
 
 
-def _neighbours(graph: BipartiteGraph) -> list[np.ndarray]:
+def neighbour_lists(graph: BipartiteGraph) -> list[np.ndarray]:
     order = np.argsort(graph.users, kind="stable")
     bounds = np.searchsorted(graph.users[order], np.arange(graph.n_users + 1))
     items = graph.items[order]

@@ -19,7 +19,7 @@ def bench_out(tmp_path_factory):
 
 def test_json_schema(bench_out):
     res = json.loads((bench_out / "bench.json").read_text())
-    assert {"config", "machine", "boards", "layers", "scaling"} <= res.keys()
+    assert {"config", "machine", "boards", "layers", "scaling", "requests", "tradeoff"} <= res.keys()
     layer = res["layers"][0]
     assert layer["n_edges"] > 0 and layer["feat_dim"] == 64
     for name, t in layer["cpu"].items():
@@ -40,11 +40,27 @@ def test_json_schema(bench_out):
         assert all(p["cycles"] > 0 for p in res["scaling"][key])
 
 
+def test_serving_section(bench_out):
+    req = json.loads((bench_out / "bench.json").read_text())["requests"]
+    paths = req["backends"]
+    assert {"Popularity", "BPR-MF", "LLM only", "Hybrid + quant. (cpu backend)",
+            "Hybrid + quant. (pynq-z2, projected)"} <= paths.keys()
+    for name, b in paths.items():
+        assert len(b["latencies_ms"]) == req["n_requests"], name
+        assert 0 < b["p50_ms"] <= b["p95_ms"] <= b["p99_ms"], name
+        assert 0 <= b["ndcg@10"] <= 1, name
+    sim = paths["Hybrid + quant. (pynq-z2, projected)"]
+    assert sim["projected"] and sim["kernel_cycles_median"] > 0 and sim["reg_accesses_per_call"] > 20
+    # the online row is bit-exact with the offline one, so the accuracy is the same configuration's
+    assert sim["ndcg@10"] == paths["Hybrid + quant. (cpu backend)"]["ndcg@10"]
+    assert all(v["req_per_s"] > 0 for v in req["batched"].values())
+
+
 def test_report_and_plots(bench_out):
     report = (bench_out / "report.md").read_text()
     assert "projected" in report and "| scipy.sparse" in report
     pngs = sorted(bench_out.glob("*.png"))
-    assert {p.name for p in pngs} >= {"layer_time.png", "scaling.png"}
+    assert {p.name for p in pngs} >= {"layer_time.png", "scaling.png", "latency.png", "pareto.png"}
     for p in pngs:
         data = p.read_bytes()
         assert data.startswith(PNG_MAGIC) and len(data) > 5_000, p.name

@@ -1,0 +1,208 @@
+"""The serving half of host.bench: train every configuration once (host.pipeline), then time
+online requests (p50/p95/p99 over many users), throughput unbatched and batched, and put each
+configuration's latency next to its accuracy.
+
+A request is what a real-time recommender does for one user (host/online.py): recompute the
+user's graph row from its interactions (item-side state computed once), score every item with the
+configuration's head, mask seen items, take the top 10.
+
+Accelerator latencies for a board are **projections**: the host-side parts are measured on this
+machine, the kernel time is the simulated RTL's exact cycle count at the board's clock, and the
+PS-PL call overhead is modelled from the register accesses the driver really makes (counted on the
+sim transport) and per-access / per-sync costs stated in `PS_PL_MODEL`.
+"""
+from __future__ import annotations
+
+import dataclasses
+import statistics
+import time
+
+import numpy as np
+import torch
+from tqdm import tqdm
+
+from .driver import Accelerator
+from .online import FloatOnlineGNN, OnlineGNN, OnlineRecommender, RequestTiming, neighbour_lists, top_k
+
+#: Costs of one PS-PL call from Python on the board's CPU, in microseconds: one MMIO register
+#: access, one cache flush/invalidate of a small buffer (pynq sync_*), the interrupt wake-up.
+#: Assumptions for the projection, not measurements; `--backends board` measures the real thing.
+PS_PL_MODEL = {
+    "pynq-z2": {"reg_access_us": 4.0, "sync_us": 10.0, "irq_us": 30.0, "cpu": "Cortex-A9 650 MHz"},
+    "kv260": {"reg_access_us": 1.5, "sync_us": 5.0, "irq_us": 15.0, "cpu": "Cortex-A53 1.33 GHz"},
+    "zcu104": {"reg_access_us": 1.5, "sync_us": 5.0, "irq_us": 15.0, "cpu": "Cortex-A53 1.2 GHz"},
+}
+SYNCS_PER_CALL = 5  # row_ptr, col_idx, src_scale, dst_scale to the device; feat_out from it
+
+
+def percentiles(ms: list[float]) -> dict:
+    a = np.asarray(ms)
+    return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
+            "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "min_ms": float(a.min())}
+
+
+class _CountingTransport:
+    """Counts register accesses of the transport it wraps (the calls a board would make)."""
+
+    def __init__(self, transport):
+        self._t, self.reads, self.writes = transport, 0, 0
+
+    def read_reg(self, offset):
+        self.reads += 1
+        return self._t.read_reg(offset)
+
+    def write_reg(self, offset, value):
+        self.writes += 1
+        return self._t.write_reg(offset, value)
+
+    def __getattr__(self, name):
+        return getattr(self._t, name)
+
+
+def train(cfg, out_dir) -> object:
+    from . import pipeline
+    argv = ["--data", cfg.dataset, "--backend", "cpu", "--out", str(out_dir), "--threads", "1"]
+    if cfg.dataset_path:
+        argv += ["--path", cfg.dataset_path]
+    if cfg.quick:
+        argv += ["--epochs", "10", "--head-epochs", "5"]
+    return pipeline.run(pipeline.parse_args(argv))
+
+
+@dataclasses.dataclass
+class ServingPath:
+    request: object            # (user, RequestTiming) -> top-10 items
+    accuracy_row: str          # the pipeline configuration whose metrics this path serves
+    board: str | None = None   # simulated board: latency is projected
+    transport: object = None   # _CountingTransport of a simulated board
+
+
+def serving_paths(run, cfg) -> dict[str, ServingPath]:
+    sp = run.split
+    graph = sp.graph()
+    known = run.known
+    counts = sp.item_train_count().astype(np.float64)
+    mf_user, mf_item = (t.detach().numpy() for t in run.mf(None))
+    float_gnn = FloatOnlineGNN(run.gnn, graph)
+    h_item = float_gnn.final[graph.n_users:]
+    neighbours = neighbour_lists(graph)
+    with torch.no_grad():
+        llm_side = run.llm.item_side(None, run.e_item)
+
+    def timed_rank(scores_fn):
+        def request(u, timing):
+            t0 = time.perf_counter()
+            scores = scores_fn(u, timing)
+            t1 = time.perf_counter()
+            top = top_k(scores, known[u], 10)
+            timing.head_s += t1 - t0
+            timing.rank_s += time.perf_counter() - t1
+            return top
+        return request
+
+    def gnn_dot(u, timing):
+        return h_item @ float_gnn.user_embedding(u, neighbours[u], timing)
+
+    def llm(u, timing):
+        with torch.no_grad():
+            return run.llm.score_all(None, run.e_user[u][None], llm_side)[0].numpy()
+
+    hybrid_float = OnlineRecommender(float_gnn, run.hybrid, run.e_user, run.e_item, known)
+    def served(gnn):
+        rec = OnlineRecommender(gnn, run.hybrid, run.e_user, run.e_item, known)
+        return lambda u, timing: rec.recommend(u, 10, timing)
+
+    def accelerated(acc):
+        return served(OnlineGNN(acc, run.fixed, graph))
+
+    paths = {
+        "Popularity": ServingPath(timed_rank(lambda u, t: counts), "Popularity"),
+        "BPR-MF": ServingPath(timed_rank(lambda u, t: mf_item @ mf_user[u]), "BPR-MF"),
+        "GNN only (float, online row)": ServingPath(timed_rank(gnn_dot), "GNN only"),
+        "LLM only": ServingPath(timed_rank(llm), "LLM only"),
+        "Hybrid (float, online row)": ServingPath(served(float_gnn), "Hybrid (float)"),
+        "Hybrid + quant. (cpu backend)": ServingPath(accelerated(Accelerator("cpu")), "Hybrid + quant."),
+    }
+    if "sim" in cfg.backends:
+        from .bench import BOARD_MODELS
+        for board in cfg.boards:
+            acc = Accelerator("sim", hw=BOARD_MODELS[board].hw, **cfg.sim_options)
+            counting = acc.backend.transport = _CountingTransport(acc.backend.transport)
+            paths[f"Hybrid + quant. ({board}, projected)"] = ServingPath(
+                accelerated(acc), "Hybrid + quant.", board, counting)
+    if "board" in cfg.backends:
+        paths["Hybrid + quant. (board, measured)"] = ServingPath(accelerated(Accelerator("board")),
+                                                                 "Hybrid + quant.")
+    return paths
+
+
+def request_ms(timing: RequestTiming, wall_s: float, board: str | None, clock_mhz: float | None,
+               regs_per_call: float) -> float:
+    """A request's latency: measured wall time, or for a simulated board the host parts plus the
+    kernel cycles at the clock plus the modelled PS-PL overhead of each call."""
+    if board is None:
+        return wall_s * 1e3
+    m = PS_PL_MODEL[board]
+    overhead_us = timing.calls * (regs_per_call * m["reg_access_us"] + SYNCS_PER_CALL * m["sync_us"] + m["irq_us"])
+    return timing.host_s * 1e3 + timing.cycles / (clock_mhz * 1e3) + overhead_us * 1e-3
+
+
+def bench_serving(cfg, out_dir) -> dict:
+    from .bench import BOARD_MODELS
+    run = train(cfg, out_dir / "pipeline")
+    paths = serving_paths(run, cfg)
+    graph = run.split.graph()
+    active = np.flatnonzero(np.bincount(graph.users, minlength=graph.n_users) > 0)
+    rng = np.random.default_rng(cfg.seed)
+    users = rng.choice(active, cfg.requests, replace=True)
+    out = {"n_requests": int(cfg.requests), "dataset": run.dataset.name, "ps_pl_model": PS_PL_MODEL,
+           "backends": {}, "throughput": {}}
+    for name, path in tqdm(paths.items(), desc="online requests", disable=cfg.quiet):
+        request, row, board, transport = path.request, path.accuracy_row, path.board, path.transport
+        clock = BOARD_MODELS[board].clocks_mhz[0] if board else None
+        for u in users[:5]:  # warm-up
+            request(int(u), RequestTiming())
+        lat, parts = [], []
+        for u in users:
+            timing = RequestTiming()
+            if transport is not None:
+                transport.reads = transport.writes = 0
+            t0 = time.perf_counter()
+            request(int(u), timing)
+            wall = time.perf_counter() - t0
+            regs = (transport.reads + transport.writes) / max(timing.calls, 1) if transport else 0
+            lat.append(request_ms(timing, wall, board, clock, regs))
+            parts.append((timing.host_s * 1e3, timing.cycles, regs))
+        res = run.results[row]
+        out["backends"][name] = percentiles(lat) | {
+            "latencies_ms": lat, "accuracy_row": row, "ndcg@10": res["overall"]["NDCG@10"],
+            "ndcg@10_cold_items": res["cold_items"]["NDCG@10"], "ndcg@10_cold_users": res["cold_users"]["NDCG@10"],
+            "projected": board is not None, "board": board, "clock_mhz": clock,
+            "host_ms_median": statistics.median(p[0] for p in parts),
+            "kernel_cycles_median": statistics.median(p[1] for p in parts),
+            "reg_accesses_per_call": statistics.median(p[2] for p in parts)}
+        out["throughput"][name] = {"unbatched_req_per_s": 1e3 / float(np.mean(lat))}
+    out["batched"] = batched_throughput(run, users, cfg)
+    out["tradeoff"] = [{"label": name, "p99_ms": b["p99_ms"], "ndcg@10": b["ndcg@10"]}
+                       for name, b in out["backends"].items()]
+    return out
+
+
+def batched_throughput(run, users, cfg) -> dict:
+    """Requests per second when B users share one accelerator call and one head evaluation
+    (cpu backend, measured)."""
+    online = OnlineGNN(Accelerator("cpu"), run.fixed, run.split.graph())
+    rec = OnlineRecommender(online, run.hybrid, run.e_user, run.e_item, run.known)
+    out = {}
+    for batch in (b for b in cfg.batches if b <= len(users)):
+        n = (len(users) // batch) * batch
+        t0 = time.perf_counter()
+        for lo in range(0, n, batch):
+            group = [int(u) for u in users[lo:lo + batch]]
+            h = online.user_embeddings(group, [rec.neighbours[u] for u in group])
+            with torch.no_grad():
+                scores = run.hybrid.score_all(torch.from_numpy(h).float(), run.e_user[group], rec.side).numpy()
+            for s, u in zip(scores, group):
+                top_k(s, run.known[u], 10)
+        out[f"batch {batch}"] = {"req_per_s": n / (time.perf_counter() - t0)}
+    return out
