@@ -24,6 +24,7 @@ from .fixed import ACC, COEF, FEAT, WGT, FixedFormat
 from .graph import validate_csr
 
 EDGE_CHUNK = 1 << 16
+SMALL_EDGES = 1 << 12  # below this, summing gathered rows beats building a sparse matrix
 
 
 @dataclasses.dataclass(frozen=True)
@@ -140,6 +141,14 @@ def aggregate_core(row_ptr, col_idx, feat_in, mode: int, src_scale=None, dst_sca
 def _edge_sum(row_ptr, col_idx, t, w_e, fmt: NumericFormats) -> np.ndarray:
     """acc[v] = sum over v's edges of m_e, exactly, in int64."""
     n_dst, n_edges = len(row_ptr) - 1, len(col_idx)
+    if n_edges <= SMALL_EDGES:  # a request-sized call: gather the terms, add them per row
+        m = t[col_idx] if w_e is None else \
+            fmt.feat.round_shift(w_e[:, None] * t[col_idx], fmt.coef.frac).astype(np.int64)
+        acc = np.zeros((n_dst, t.shape[1]), dtype=np.int64)
+        rows = np.flatnonzero(row_ptr[:-1] < row_ptr[1:])  # reduceat's segments need non-empty rows
+        if len(rows):
+            acc[rows] = np.add.reduceat(m, row_ptr[rows], axis=0)
+        return acc
     if w_e is None:  # adds only: the adjacency (duplicates counted) times t, exact in int64
         a = sp.csr_matrix((np.ones(n_edges, dtype=np.int64), col_idx, row_ptr),
                           shape=(n_dst, t.shape[0]))

@@ -23,7 +23,8 @@ import numpy as np
 import torch
 
 from golden.graph import CSR, BipartiteGraph
-from golden.norm import normalization
+from golden.contract import Mode
+from golden.norm import Normalization, normalization
 
 from .model import (FixedGNN, FusionHead, combine_layers, fixed_layer_outputs, sparse_adjacency,
                     unified_graph)
@@ -59,6 +60,7 @@ class OnlineGNN:
         self.final = combine_layers(self.layers_q, fixed)   # float [n_nodes, F]
         n_users = graph.n_users
         self.item_degree = csr.in_degree[n_users:]
+        self.item_scale = normalization(csr, "symmetric").src_scale[n_users:]
         self.stacked = all(w is None for w in fixed.weights_q) and not any(fixed.relu)
         item_rows = [x[n_users:] for x in self.layers_q[:-1]]
         self.tables = [acc.load_features(np.ascontiguousarray(np.hstack(item_rows)))] if self.stacked \
@@ -77,7 +79,10 @@ class OnlineGNN:
         rows = CSR(np.concatenate([[0], np.cumsum(deg)]),
                    np.concatenate(item_lists).astype(np.int64) if len(deg) else np.zeros(0, np.int64),
                    self.graph.n_items)
-        norm = normalization(rows, "symmetric", src_degree=self.item_degree, dst_degree=deg)
+        # symmetric 1/sqrt(|N(u)||N(i)|) with the training graph's item degrees (scales made once)
+        post = np.zeros(len(deg))
+        post[deg > 0] = deg[deg > 0] ** -0.5  # a user without interactions: empty row, scale 0
+        norm = Normalization(Mode.SYMMETRIC, self.item_scale, post, None)
         g = self.acc.load_graph(rows, norm)
         t1 = time.perf_counter()
         timing.graph_s += t1 - t0
@@ -152,7 +157,7 @@ class OnlineRecommender:
         timing = timing or RequestTiming()
         h_u = self.gnn.user_embedding(user, self.neighbours[user], timing)
         t0 = time.perf_counter()
-        with torch.no_grad():
+        with torch.inference_mode():
             scores = self.head.score_all(torch.from_numpy(h_u).float()[None], self.e_user[user][None],
                                          self.side)[0].numpy()
         t1 = time.perf_counter()

@@ -60,7 +60,9 @@ def random_problem(rng, kind, n_dst=7, n_src=9, f=8, spread=1.0):
 @pytest.mark.parametrize("kind", ["symmetric", "mean", "sum", "weighted"])
 @pytest.mark.parametrize("apply_w,relu", [(False, False), (True, True), (True, False)])
 @pytest.mark.parametrize("n_src", [9, 80])  # 80: fewer edges than rows, the gather-only path
-def test_vectorized_model_equals_scalar_model(kind, apply_w, relu, n_src):
+@pytest.mark.parametrize("small_edges", [0, 1 << 12])  # sparse-matrix sum, gathered-row sum
+def test_vectorized_model_equals_scalar_model(kind, apply_w, relu, n_src, small_edges, monkeypatch):
+    monkeypatch.setattr("golden.hw_model.SMALL_EDGES", small_edges)
     rng = np.random.default_rng(sum(map(ord, f"{kind}{apply_w}{relu}{n_src}")))
     for _ in range(4):
         csr, norm, x = random_problem(rng, kind, n_src=n_src, spread=rng.choice([0.5, 3.0, 20.0]))
