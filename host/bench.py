@@ -59,6 +59,9 @@ BOARD_MODELS = {
 }
 
 
+SECTIONS = ("layer", "scaling", "serving")
+
+
 def time_ms(fn, reps: int, warmup: int = 1) -> dict:
     """Wall time of `fn()` in ms: warm-ups discarded, then `reps` runs; min and median."""
     for _ in range(warmup):
@@ -262,6 +265,7 @@ def parse_args(argv=None):
     ap.add_argument("--dataset-path", help="where the data set's files are (not for the default)")
     ap.add_argument("--requests", type=int, default=1000, help="online requests per serving path")
     ap.add_argument("--backends", default="cpu,sim", help="comma list of cpu, sim, board")
+    ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
     ap.add_argument("--boards", default="pynq-z2,kv260", help="builds to simulate and project")
     ap.add_argument("--gathers", default="table,dram", help="accelerator gather modes")
     ap.add_argument("--feat-dim", type=int, default=64)
@@ -297,6 +301,7 @@ class BenchConfig:
     requests: int
     batches: tuple
     quick: bool
+    sections: tuple
 
 
 def make_config(args) -> BenchConfig:
@@ -308,6 +313,10 @@ def make_config(args) -> BenchConfig:
         for b in boards:
             BOARD_MODELS[b] = dataclasses.replace(BOARD_MODELS[b], clocks_mhz=(args.clock_mhz,))
     quick = args.quick
+    sections = tuple(x for x in args.sections.split(",") if x)
+    unknown = set(sections) - set(SECTIONS)
+    if unknown:
+        raise SystemExit(f"unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
     return BenchConfig(
         backends=tuple(args.backends.split(",")), boards=boards, gathers=tuple(args.gathers.split(",")),
         feat_dim=args.feat_dim, reps=2 if quick else args.reps,
@@ -316,7 +325,8 @@ def make_config(args) -> BenchConfig:
         scaling_feats=(64, 128) if quick else (64, 128, 192, 256),
         scaling_feat_edges=2_000 if quick else 100_000, sim_options={"read_latency": 64},
         label="quick" if quick else "full", dataset=args.dataset, dataset_path=args.dataset_path,
-        requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick)
+        requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick,
+        sections=sections)
 
 
 def run(cfg: BenchConfig, out: Path) -> dict:
@@ -324,13 +334,16 @@ def run(cfg: BenchConfig, out: Path) -> dict:
                "boards": {b: dataclasses.asdict(BOARD_MODELS[b]) | {"hw": dataclasses.asdict(BOARD_MODELS[b].hw)}
                           for b in cfg.boards},
                "layers": []}
-    csr, norm = ml1m_graph(cfg.graph_scale, cfg.seed)
-    results["layers"].append(bench_layer(cfg, csr, norm, "ML-1M-shaped synthetic" if cfg.graph_scale == 1
-                                         else f"ML-1M-shaped synthetic x{cfg.graph_scale:g}"))
-    results["scaling"] = bench_scaling(cfg)
-    from .bench_serving import bench_serving
-    results["requests"] = bench_serving(cfg, out)
-    results["tradeoff"] = results["requests"].pop("tradeoff")
+    if "layer" in cfg.sections:
+        csr, norm = ml1m_graph(cfg.graph_scale, cfg.seed)
+        results["layers"].append(bench_layer(cfg, csr, norm, "ML-1M-shaped synthetic" if cfg.graph_scale == 1
+                                             else f"ML-1M-shaped synthetic x{cfg.graph_scale:g}"))
+    if "scaling" in cfg.sections:
+        results["scaling"] = bench_scaling(cfg)
+    if "serving" in cfg.sections:
+        from .bench_serving import bench_serving
+        results["requests"] = bench_serving(cfg, out)
+        results["tradeoff"] = results["requests"].pop("tradeoff")
     return results
 
 

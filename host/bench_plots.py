@@ -19,6 +19,8 @@ def _save(fig, path: Path) -> Path:
 
 def plot_layer(results: dict, out: Path) -> Path | None:
     """One Eq. 1 layer: measured CPU times next to projected accelerator times (log scale)."""
+    if not results["layers"]:
+        return None
     layer = results["layers"][0]
     names, ms, colors = [], [], []
     for name, t in layer["cpu"].items():
