@@ -357,11 +357,13 @@ TITLE_ADJS = ["Last", "Silent", "Broken", "Golden", "Hidden", "Lonely", "Crimson
 OCCUPATIONS = ["student", "engineer", "teacher", "artist", "doctor", "writer", "salesperson",
                "retired", "programmer", "homemaker", "scientist", "lawyer"]
 AGE_GROUPS = ["under 18", "18-24", "25-34", "35-44", "45-55", "56+"]
+ML1M_MEAN_PARAMETER = 167.5  # activity parameter: 1,000,468 ratings, 165.6 per user at seed 7
 
 
 def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
                      mean_interactions: float = 106.0) -> Dataset:
-    """The embedded default data set: deterministic for a seed, MovieLens-100K-like in size.
+    """The embedded default data set: deterministic for a seed, MovieLens-100K-like in size
+    (`generate_default_1m` is the MovieLens-1M-sized variant).
 
     Structure, so that each model family has something to find:
     * item popularity follows a power law (Zipf exponent 2 on the sampling weight), so hundreds
@@ -371,7 +373,10 @@ def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
       text describes (only collaborative signal recovers it);
     * user activity is heavy-tailed with a minimum of 3, so there are cold-start users;
     * item texts are generated from the item's genres and era only (title words, genre list and
-      a synopsis drawn from genre vocabulary), so text carries the genre signal and nothing else.
+      a synopsis drawn from genre vocabulary), so text carries the genre signal and nothing else;
+    * the user profile is what a sign-up form collects: age group, occupation and an onboarding
+      survey (`_onboarding_survey`) answered from the latent tastes with noise and omissions --
+      never from interactions, so it tells about a cold user what the graph cannot.
     Ratings 1-5 rise with affinity; the implicit threshold is 4."""
     rng = np.random.default_rng(seed)
     n_genres = len(GENRES)
@@ -386,7 +391,7 @@ def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
     decades = np.array([1950, 1960, 1970, 1980, 1990, 2000, 2010])
     item_decade = rng.choice(len(decades), size=n_items, p=[0.05, 0.07, 0.1, 0.16, 0.25, 0.22, 0.15])
     item_style = rng.normal(size=(n_items, 4))
-    popularity = rng.permutation(np.arange(1, n_items + 1, dtype=np.float64) ** -2.0)
+    log_popularity = np.log(rng.permutation(np.arange(1, n_items + 1, dtype=np.float64) ** -2.0))
 
     age_taste = rng.dirichlet(np.full(n_genres, 0.5), size=len(AGE_GROUPS))
     user_age = rng.integers(len(AGE_GROUPS), size=n_users)
@@ -396,15 +401,14 @@ def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
     activity = np.clip(np.round(np.exp(rng.normal(np.log(mean_interactions) - 0.5, 1.0, n_users))),
                        3, n_items // 3).astype(np.int64)
 
-    genre_match = np.log(user_taste @ item_genres.T + 1e-3)           # [users, items]
-    era = user_era[:, None] * (item_decade[None, :] - 3) / 3.0
-    style = user_style @ item_style.T / 2.0
-    affinity = 2.5 * genre_match + 0.6 * era + 0.5 * style + 1.0 * np.log(popularity)[None, :]
+    item_era = (item_decade - 3) / 3.0
     users, items, ratings = [], [], []
-    for u in range(n_users):
+    for u in range(n_users):  # one user's row at a time: the full matrix is large at ML-1M scale
+        genre_match = np.log(item_genres @ user_taste[u] + 1e-3)
+        taste_all = 2.5 * genre_match + 0.6 * user_era[u] * item_era + 0.5 * (item_style @ user_style[u]) / 2.0
         gumbel = rng.gumbel(size=n_items)
-        chosen = np.argsort(-(affinity[u] + gumbel))[:activity[u]]
-        taste = 2.5 * genre_match[u, chosen] + 0.6 * era[u, chosen] + 0.5 * style[u, chosen]
+        chosen = np.argsort(-(taste_all + log_popularity + gumbel))[:activity[u]]
+        taste = taste_all[chosen]
         z = (taste - taste.mean()) / (taste.std() + 1e-9) if len(chosen) > 1 else np.zeros(1)
         r = np.clip(np.round(3.6 + 1.0 * z + rng.normal(0, 0.7, len(chosen))), 1, 5)
         users.extend([u] * len(chosen))
@@ -423,20 +427,51 @@ def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
         titles.append(title)
         attributes.append(f"Genres: {', '.join(genre_lists[i])}. A {decades[item_decade[i]]}s "
                           f"{genre_lists[i][0].lower()} film: {synopsis}.")
-    profiles = [f"age {AGE_GROUPS[a]}, {OCCUPATIONS[o]}" for a, o in
-                zip(user_age, rng.integers(len(OCCUPATIONS), size=n_users))]
+    # The profile has its own random stream, so it depends on the latent tastes only: the same
+    # seed gives the same profiles whatever interactions were sampled (a test checks this).
+    profile_rng = np.random.default_rng([seed, 1])
+    occupations = profile_rng.integers(len(OCCUPATIONS), size=n_users)
+    profiles = [f"age {AGE_GROUPS[a]}, {OCCUPATIONS[o]}"
+                + _onboarding_survey(user_taste[u], user_era[u], profile_rng)
+                for u, (a, o) in enumerate(zip(user_age, occupations))]
     return Dataset("embedded default (generated, seed %d)" % seed, users, np.asarray(items),
                    np.asarray(ratings, dtype=np.float64), times, titles, attributes, profiles, None, 4.0)
 
 
+def _onboarding_survey(taste: np.ndarray, era: float, rng: np.random.Generator) -> str:
+    """A sign-up survey's answers, as profile text: up to three favourite genres picked with
+    probability proportional to the latent taste (so mostly, not always, the strongest ones),
+    one of them replaced by a random genre 20 % of the time, and a stated era preference when
+    the (noisy) latent era preference is clear. 15 % of users skip the genre question."""
+    parts = []
+    if rng.random() >= 0.15:
+        k = int(rng.choice([1, 2, 3], p=[0.25, 0.4, 0.35]))
+        picked = list(rng.choice(len(GENRES), size=k, replace=False, p=taste / taste.sum()))
+        if rng.random() < 0.2:
+            picked[int(rng.integers(k))] = int(rng.integers(len(GENRES)))
+        parts.append("favourite genres: " + ", ".join(dict.fromkeys(GENRES[g] for g in picked)))
+    stated_era = era + rng.normal(0, 0.5)
+    if abs(stated_era) > 0.7:
+        parts.append("prefers " + ("recent films" if stated_era > 0 else "older classics"))
+    return "".join("; " + p for p in parts)
+
+
+def generate_default_1m(seed: int = 7) -> Dataset:
+    """The embedded default at MovieLens-1M scale: 6,040 users, 3,706 items, about 1.0 M ratings
+    (mean about 165.6 per user), for latency and throughput benchmarks."""
+    return generate_default(seed, n_users=6040, n_items=3706, mean_interactions=ML1M_MEAN_PARAMETER)
+
+
 def load(spec: str, path: str | None = None, meta: str | None = None) -> Dataset:
-    """By name: default | ml-1m DIR | ml-100k DIR | amazon FILE [META] | yelp FILE [BUSINESS]."""
+    """By name: default | default-1m | ml-1m DIR | ml-100k DIR | amazon FILE [META] | yelp FILE [BUSINESS]."""
     if spec == "default":
         return generate_default()
+    if spec == "default-1m":
+        return generate_default_1m()
     if path is None:
         raise ValueError(f"data set {spec!r} needs a path")
     loaders = {"ml-1m": lambda: load_movielens_1m(path), "ml-100k": lambda: load_movielens_100k(path),
                "amazon": lambda: load_amazon(path, meta), "yelp": lambda: load_yelp(path, meta)}
     if spec not in loaders:
-        raise ValueError(f"unknown data set {spec!r}; expected default, {', '.join(loaders)}")
+        raise ValueError(f"unknown data set {spec!r}; expected default, default-1m, {', '.join(loaders)}")
     return loaders[spec]()

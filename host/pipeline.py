@@ -230,7 +230,9 @@ def _dot_scorer(embeddings):
 
 def parse_args(argv=None) -> argparse.Namespace:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--data", default="default", help="default | ml-1m | ml-100k | amazon | yelp")
+    ap.add_argument("--data", default="default",
+                    help="default (generated, ML-100K-sized) | default-1m (generated, ML-1M-sized) | "
+                         "ml-1m | ml-100k | amazon | yelp")
     ap.add_argument("--path", help="data directory (MovieLens) or review file (Amazon, Yelp)")
     ap.add_argument("--meta", help="Amazon metadata file / Yelp business.json")
     ap.add_argument("--threshold", type=float, help="implicit feedback: rating >= threshold (default: data set's)")

@@ -153,3 +153,30 @@ def test_embedded_default_is_deterministic_and_has_cold_start():
     assert (item_counts <= 5).sum() > 10 and (user_counts <= 5).sum() > 3
     assert all(t.startswith("Genres: ") for t in a.item_attributes)
     assert generate_default(seed=4, n_users=120, n_items=200, mean_interactions=30).item_titles != a.item_titles
+
+
+def test_embedded_default_profiles_carry_taste_without_interactions():
+    """The onboarding survey in the profile is drawn from latent tastes, not from interactions:
+    other interactions (another activity level) leave every profile unchanged, yet the stated
+    favourite genres match the genres of the items the user rated highly far above chance."""
+    a = generate_default(seed=3, n_users=300, n_items=400, mean_interactions=30)
+    b = generate_default(seed=3, n_users=300, n_items=400, mean_interactions=60)
+    assert len(a.ratings) != len(b.ratings) and a.user_profiles == b.user_profiles
+    stated = [set(p.split("favourite genres: ")[1].split(";")[0].split(", ")) if "favourite genres: " in p
+              else set() for p in a.user_profiles]
+    assert 0.7 < np.mean([len(s) > 0 for s in stated]) < 0.95   # some users skip the question
+    item_genres = [set(t.split(". ")[0].removeprefix("Genres: ").split(", ")) for t in a.item_attributes]
+
+    def match_rate(assignment):
+        pos = np.flatnonzero(a.ratings >= a.default_threshold)
+        return np.mean([bool(stated[assignment[a.users[r]]] & item_genres[a.items[r]]) for r in pos])
+    own = match_rate(np.arange(a.n_users))
+    shuffled = match_rate(np.random.default_rng(0).permutation(a.n_users))
+    assert own > 0.4 and own > 2.5 * shuffled
+
+
+def test_embedded_default_at_movielens_1m_scale():
+    ds = load("default-1m")
+    assert (ds.n_users, ds.n_items) == (6040, 3706)
+    assert len(ds.ratings) == 1_000_468 and round(len(ds.ratings) / ds.n_users, 1) == 165.6
+    assert ds.users.max() == 6039 and ds.items.max() < 3706
