@@ -148,7 +148,9 @@ class HwConfig:
         return math.lcm(self.lanes, self.bus_bits // FEAT_BITS)
 
     def table_rows(self, feat_dim: int) -> int:
-        return self.table_elems // feat_dim
+        """Source rows per partition: TABLE_ELEMS / feat_dim, rounded down to a multiple of PES
+        (the table is split into PES banks, row r in bank r % PES)."""
+        return self.table_elems // feat_dim // self.pes * self.pes
 
     def partitions(self, n_src: int, feat_dim: int) -> int:
         """Source partitions the table mode makes (1 when the whole source table fits)."""

@@ -3,10 +3,12 @@ rtl/gnn_agg_fifo.sv
 rtl/gnn_agg_rd_stream.sv
 rtl/gnn_agg_rd_arbiter.sv
 rtl/gnn_agg_unpack.sv
+rtl/gnn_agg_window.sv
 rtl/gnn_agg_upsize.sv
 rtl/gnn_agg_control.sv
 rtl/gnn_agg_walker.sv
 rtl/gnn_agg_accum.sv
+rtl/gnn_agg_pe_array.sv
 rtl/gnn_agg_epilogue.sv
 rtl/gnn_agg_writer.sv
 rtl/gnn_agg.sv

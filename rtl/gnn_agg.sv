@@ -8,9 +8,11 @@
 //     burst prefetcher with a credit-checked FIFO, share AR through a round-robin arbiter; R
 //     beats return by ARID
 //   loader: feat_in rows -> (pre-scale) -> node table (table mode), or W -> W memory
-//   walker: row_ptr -> row degrees (ROW_PTR checks), col_idx -> index check -> edge tokens;
-//     DRAM_GATHER: per-edge row requests, many in flight
-//   accum: LANES adders per cycle over the node table or the gathered rows
+//   walker: row_ptr -> row degrees (ROW_PTR checks), col_idx -> index check -> groups of up to
+//     PES edges of one row per cycle; DRAM_GATHER: per-edge row requests, many in flight
+//   PE array: the groups are split by source bank (table row r in bank r % PES) into per-PE
+//     entry FIFOs; each PE adds LANES elements per cycle over its bank (or, gather, PE 0 over
+//     the gathered rows); a reducer adds the PES partial rows of each destination row
 //   epilogue: acc_buf read-add-write between partitions, post-scale, W, ReLU -> writer (AW/W/B)
 //
 // Table mode splits the sources into partitions of R = TABLE_ELEMS / feat_dim rows; each pass
@@ -19,12 +21,15 @@
 // Top-level parameters (the host harness and tests set these by name):
 //   BUS_BITS          m_axi_gmem data width (64 PYNQ-Z2, 128 Zynq UltraScale+)
 //   LANES             feature elements added per cycle (power of two, LANES*16 % BUS_BITS == 0)
-//   PES               processing elements; this version implements PES = 1
+//   PES               processing elements = node-table banks (power of two; TABLE_ELEMS >= PES*MAX_FEAT)
 //   MAX_FEAT          largest feat_dim (multiple of LANES)
-//   TABLE_ELEMS       node table capacity in elements (TABLE_ELEMS / LANES a power of two)
+//   TABLE_ELEMS       node table capacity in elements, all banks together (TABLE_ELEMS / LANES / PES
+//                     a power of two); a partition holds R = TABLE_ELEMS / feat_dim rows rounded
+//                     down to a multiple of PES
 //   CSR_FIFO_DEPTH    words of prefetch per CSR/scale stream
 //   DATA_FIFO_DEPTH   words of prefetch for feature rows (gather: rows in flight * beats per row)
-//   TOKEN_FIFO_DEPTH  edge tokens between walker and accumulate
+//   ENTRY_FIFO_DEPTH  entries (a row's edges of one group for one bank) queued per PE
+//   ACC_SLOTS         accumulator slots per PE: finished partial rows waiting for the reducer + 1
 //   ROW_FIFO_DEPTH    lane words queued into and out of the epilogue (acc_buf in, rows out)
 //   MAX_BURST         longest read burst in beats (<= 256, <= CSR_FIFO_DEPTH)
 //   MAX_OUTSTANDING   read bursts in flight on m_axi_gmem (and write bursts awaiting B)
@@ -38,7 +43,8 @@ module gnn_agg
     parameter int TABLE_ELEMS = 131072,
     parameter int CSR_FIFO_DEPTH = 128,
     parameter int DATA_FIFO_DEPTH = 256,
-    parameter int TOKEN_FIFO_DEPTH = 64,
+    parameter int ENTRY_FIFO_DEPTH = 32,
+    parameter int ACC_SLOTS = 4,
     parameter int ROW_FIFO_DEPTH = 16,
     parameter int MAX_BURST = 32,
     parameter int MAX_OUTSTANDING = 32,
@@ -131,8 +137,8 @@ module gnn_agg
   localparam int S_ROWPTR = 0, S_COLIDX = 1, S_EDGEW = 2, S_DSCALE = 3, S_ACCRD = 4, S_FEAT = 5, S_SSCALE = 6;
 
   // parameter checks at elaboration
-  if (PES != 1) begin : g_bad_pes
-    $fatal(1, "gnn_agg: this version implements PES = 1");
+  if (PES < 1 || PES != (1 << $clog2(PES)) || TABLE_ELEMS < PES * MAX_FEAT || TABLE_WORDS % PES != 0) begin : g_bad_pes
+    $fatal(1, "gnn_agg: PES must be a power of two with TABLE_ELEMS >= PES * MAX_FEAT");
   end
   if (LANES != (1 << LOG_LANES) || (LANES * 16) % BUS_BITS != 0) begin : g_bad_lanes
     $fatal(1, "gnn_agg: LANES must be a power of two with LANES*16 a multiple of BUS_BITS");
@@ -290,9 +296,12 @@ module gnn_agg
   assign preload_issue = state == RUN_WAIT && preload_pending;
   assign load_cmd = load_issue || preload_issue;
 
-  logic rp_valid, rp_ready, ci_valid, ci_ready, ew_valid, ew_ready, ds_valid, ds_ready, ss_valid, ss_ready;
-  logic [31:0] rp_data, ci_data, ci_data2, ew_data32, ds_data32, ss_data32;
-  logic ci_valid2, ci_take2;
+  localparam int GN = PES > 2 ? PES : 2;   // indices the walker looks at per cycle
+  localparam int GNW = $clog2(GN + 1);
+  logic rp_valid, rp_ready, ds_valid, ds_ready, ss_valid, ss_ready;
+  logic [31:0] rp_data, ds_data32, ss_data32;
+  logic [GNW-1:0] ci_count, ci_take, ew_count, ew_take;
+  logic [GN-1:0][31:0] ci_data, ew_data;
   logic ss_in_ready, ss_to_unpack;
   // one table load: source rows [ld_src0, ld_src0 + ld_nrows) into consecutive table rows
   logic [32:0] ld_src0, ld_nrows;
@@ -304,18 +313,14 @@ module gnn_agg
       /* verilator lint_off PINCONNECTEMPTY */
       .out_valid2(), .out_data2());
       /* verilator lint_on PINCONNECTEMPTY */
-  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ci_unpack (
-      .clk, .rst_n, .start(run_issue), .wide(!idx16), .skip('0), .count({1'b0, n_edges}),
+  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(GN)) ci_window (
+      .clk, .rst_n, .start(run_issue), .wide(!idx16), .count({1'b0, n_edges}),
       .in_valid(s_out_valid[S_COLIDX]), .in_ready(s_out_ready[S_COLIDX]), .in_data(s_out_data[S_COLIDX]),
-      .out_valid(ci_valid), .out_ready(ci_ready), .out_data(ci_data), .out_take2(ci_take2),
-      .out_valid2(ci_valid2), .out_data2(ci_data2));
-  gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ew_unpack (
-      .clk, .rst_n, .start(run_issue), .wide(1'b0), .skip('0), .count(ew ? {1'b0, n_edges} : 33'd0),
+      .out_count(ci_count), .out_data(ci_data), .out_take(ci_take));
+  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(GN)) ew_window (
+      .clk, .rst_n, .start(run_issue), .wide(1'b0), .count(ew ? {1'b0, n_edges} : 33'd0),
       .in_valid(s_out_valid[S_EDGEW]), .in_ready(s_out_ready[S_EDGEW]), .in_data(s_out_data[S_EDGEW]),
-      .out_valid(ew_valid), .out_ready(ew_ready), .out_data(ew_data32), .out_take2(1'b0),
-      /* verilator lint_off PINCONNECTEMPTY */
-      .out_valid2(), .out_data2());
-      /* verilator lint_on PINCONNECTEMPTY */
+      .out_count(ew_count), .out_data(ew_data), .out_take(ew_take));
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ds_unpack (
       .clk, .rst_n, .start(run_issue), .wide(1'b0), .skip('0),
       .count(last_pass && post ? {1'b0, n_dst} : 33'd0),
@@ -358,6 +363,7 @@ module gnn_agg
   localparam int LDW = (TAW > WAW ? TAW : WAW) + 1;  // counts lane words of the table or of W
   logic [LDW-1:0] ld_left, ld_addr;
   logic [KW-1:0] ld_k;
+  logic [TAW-1:0] ld_row;   // table row being loaded (ld_addr counts W words)
   logic ld_fire, ld_scaled;
   assign ld_scaled = pre && !ld_to_w;
   assign ld_fire = ld_active && feat_valid && (!ld_scaled || ss_valid);
@@ -374,56 +380,45 @@ module gnn_agg
   assign feat_ready = gather && state == RUN_WAIT ? accum_gather_ready : ld_fire;
   assign accum_gather_valid = gather && state == RUN_WAIT && feat_valid;
 
-  // ======================================================================= walker, accumulate
-  logic walker_start;
-  assign walker_start = run_issue;
-  logic tokw_valid, tokw_ready, tok_valid, tok_ready;
-  logic tokw_row_end, tok_row_end;
-  logic [TAW-1:0] tokw_row, tok_row;
-  logic [15:0] tokw_weight, tok_weight;
-  logic [LANE_SEL_W-1:0] tokw_lane, tok_lane;
+  // ======================================================================= walker, PE array
+  logic grp_valid, grp_ready, grp_row_end;
+  logic [GN-1:0] grp_emit;
+  logic [GN-1:0][TAW-1:0] grp_row;
+  logic [GN-1:0][15:0] grp_weight;
+  logic [LANE_SEL_W-1:0] grp_lane;
   logic gfeat_valid, gfeat_ready, gscale_valid, gscale_ready;
   logic [63:0] gfeat_addr, gscale_addr;
   logic err_row_ptr, err_index, walker_done;
 
-  gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW)) walker (
-      .clk, .rst_n, .start(walker_start), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
+  gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW), .PES(PES)) walker (
+      .clk, .rst_n, .start(run_issue), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
       .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(p_feat_in), .src_scale(p_src_scale),
       .row_bytes,
-      .rp_valid, .rp_ready, .rp_data, .ci_valid, .ci_ready, .ci_data, .ci_valid2, .ci_data2, .ci_take2,
-      .ew_valid, .ew_ready, .ew_data(ew_data32[15:0]),
-      .tok_valid(tokw_valid), .tok_ready(tokw_ready), .tok_row_end(tokw_row_end),
-      .tok_row(tokw_row), .tok_weight(tokw_weight), .tok_scale_lane(tokw_lane),
+      .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
+      .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .err_row_ptr, .err_index, .done(walker_done));
 
-  localparam int TOKW = 1 + TAW + 16 + LANE_SEL_W;
-  gnn_agg_fifo #(.WIDTH(TOKW), .DEPTH(TOKEN_FIFO_DEPTH)) token_fifo (
-      .clk, .rst_n,
-      .in_valid(tokw_valid), .in_ready(tokw_ready),
-      .in_data({tokw_row_end, tokw_row, tokw_weight, tokw_lane}),
-      .out_valid(tok_valid), .out_ready(tok_ready),
-      .out_data({tok_row_end, tok_row, tok_weight, tok_lane}),
-      /* verilator lint_off PINCONNECTEMPTY */
-      .count());
-      /* verilator lint_on PINCONNECTEMPTY */
-
-  logic epi_free, row_done, edge_done, starved, accum_busy;
-  logic [MAX_WPR*LANES*32-1:0] acc_flat;
+  logic epi_free, row_done, starved, accum_busy, snap_we;
+  logic [$clog2(PES + 1)-1:0] edges_done;
+  logic [(MAX_WPR > 1 ? $clog2(MAX_WPR) : 1)-1:0] snap_k;
+  logic [LANES*32-1:0] snap_word;
   logic gs_valid, gs_ready;
   assign gs_valid = gather && s_out_valid[S_SSCALE];
   assign ss_to_unpack = !gather;
   assign s_out_ready[S_SSCALE] = gather ? gs_ready : ss_in_ready;
 
-  gnn_agg_accum #(
-      .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .BUS_BITS(BUS_BITS)
-  ) accum (
+  gnn_agg_pe_array #(
+      .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .BUS_BITS(BUS_BITS), .PES(PES),
+      .ENTRY_FIFO_DEPTH(ENTRY_FIFO_DEPTH), .ACC_SLOTS(ACC_SLOTS)
+  ) pes (
       .clk, .rst_n, .wpr, .gather, .pre_scale(pre), .edge_weight(ew),
-      .tw_en(ld_fire && !ld_to_w), .tw_addr(ld_addr[TAW-1:0]), .tw_data(ld_word),
-      .tok_valid, .tok_ready, .tok_row_end, .tok_row, .tok_weight, .tok_scale_lane(tok_lane),
+      .tw_en(ld_fire && !ld_to_w), .tw_row(ld_row), .tw_k(ld_k), .tw_data(ld_word),
+      .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gather_valid(accum_gather_valid), .gather_ready(accum_gather_ready), .gather_data(feat_word),
       .gscale_valid(gs_valid), .gscale_ready(gs_ready), .gscale_data(s_out_data[S_SSCALE]),
-      .epilogue_free(epi_free), .row_done, .acc_flat, .edge_done, .starved, .busy(accum_busy));
+      .epilogue_free(epi_free), .row_done, .snap_we, .snap_k, .snap_word,
+      .edges_done, .starved, .busy(accum_busy));
 
   // ======================================================================= epilogue, writer
   logic wcmd_valid, wcmd_ready, wdata_valid, wdata_ready, wdata_wide, row_written;
@@ -439,7 +434,7 @@ module gnn_agg
       .post_scale(post), .apply_w, .relu, .feat_out(p_feat_out), .acc_buf(p_acc_buf),
       .row_bytes, .log_bus_bytes(8'(LOG_BB)),
       .ww_en(ld_fire && ld_to_w), .ww_addr(ld_addr[WAW-1:0]), .ww_data(ld_word),
-      .free(epi_free), .row_done, .acc_flat,
+      .free(epi_free), .row_done, .snap_we, .snap_k, .snap_word,
       .accin_valid(accq_valid), .accin_ready(accq_ready), .accin_data(accq_data),
       .dscale_valid(ds_valid), .dscale_ready(ds_ready), .dscale_data(ds_data32[15:0]),
       .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,
@@ -569,6 +564,7 @@ module gnn_agg
       ld_left <= '0;
       ld_addr <= '0;
       ld_k <= '0;
+      ld_row <= '0;
       rows_ended <= '0;
       rows_written <= '0;
       {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
@@ -578,7 +574,7 @@ module gnn_agg
         {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
       end else if (state != IDLE) begin
         if (stat_cycles != '1) stat_cycles <= stat_cycles + 1'b1;
-        if (edge_done) stat_edges <= stat_edges + 1'b1;
+        stat_edges <= stat_edges + 32'(edges_done);
         if (state == RUN_WAIT && starved && rows_ended != {1'b0, n_dst}) stat_stalls <= stat_stalls + 1'b1;
         if (r_beat) stat_rd_beats <= stat_rd_beats + 1'b1;
         if (w_beat) stat_wr_beats <= stat_wr_beats + 1'b1;
@@ -596,6 +592,7 @@ module gnn_agg
       if (ld_fire) begin
         ld_addr <= ld_addr + 1'b1;
         ld_k <= ld_k == wpr - 1'b1 ? '0 : ld_k + 1'b1;
+        if (ld_k == wpr - 1'b1) ld_row <= ld_row + 1'b1;
         ld_left <= ld_left - 1'b1;
         if (ld_left == 1) ld_active <= 1'b0;
       end
@@ -630,6 +627,7 @@ module gnn_agg
         DIVIDE: begin
           // rows_per_part = TABLE_ELEMS / feat_dim, one quotient bit per cycle
           if (div_bit == 0) begin
+            rows_per_part <= rows_per_part & ~QB'(PES - 1);  // whole rows in every bank
             state <= CHECK_PTRS;
           end else begin
             logic [QB:0] r;
@@ -680,6 +678,7 @@ module gnn_agg
           ld_to_w <= 1'b0;
           ld_addr <= '0;
           ld_k <= '0;
+          ld_row <= '0;
           ld_src0 <= part_lo;
           ld_nrows <= load_rows;
           ld_left <= LDW'(load_rows * 33'(wpr));
@@ -703,6 +702,7 @@ module gnn_agg
             ld_src0 <= preload_src0;
             ld_nrows <= preload_nrows;
             ld_addr <= LDW'((part_hi - part_lo) * 33'(wpr));
+            ld_row <= TAW'(part_hi - part_lo);
             ld_left <= LDW'(preload_nrows * 33'(wpr));
             ld_k <= '0;
           end
@@ -732,6 +732,6 @@ module gnn_agg
     end
   end
 
-  wire unused = &{1'b0, m_axi_gmem_BID, m_axi_gmem_BUSER, m_axi_gmem_RUSER, ew_data32[31:16],
+  wire unused = &{1'b0, m_axi_gmem_BID, m_axi_gmem_BUSER, m_axi_gmem_RUSER,
                   ds_data32[31:16], ss_data32[31:16], feat_dim_arg[31:FW]};
 endmodule

@@ -1,24 +1,32 @@
-// gnn_agg_accum: the accumulate stage of one processing element, with its node table.
+// gnn_agg_accum: one processing element: its node-table bank and its accumulate pipeline.
 //
-// Edge tokens arrive in CSR order: an edge that contributes in this pass (source row in the
-// table, or, in DRAM-gather mode, a row that arrives from memory) or a row end. Every cycle one lane word (LANES elements) of
+// Entries arrive from the distributor in CSR order: 0..SLOTS edges of one destination row whose
+// sources live in this bank (or, in DRAM-gather mode, whose rows arrive from memory), plus the
+// row-end flag. The edges are taken one at a time; every cycle one lane word (LANES elements) of
 // one edge enters a fixed 4-stage pipeline, so an edge of feat_dim F takes F/LANES cycles:
-//   I  issue: table read address (or take the gathered word)
+//   I  issue: bank read address (or take the gathered word)
 //   S1 data:  t = PRE_SCALE in gather mode ? q(src_scale[u] * x) : x   (table rows are pre-scaled)
 //   S2 edge:  m = EDGE_WEIGHT ? q(edge_w[e] * t) : t
-//   S3 add:   acc[k] += m     (exact 32-bit lanes); a row end hands acc to the epilogue and clears it
-// The only stall point is the issue stage, so no pipeline register ever needs a hold path.
+//   S3 add:   acc[slot][k] += m   (exact 32-bit lanes)
+// The row end rides on the last word of the entry's last edge (an entry without edges issues
+// one empty cycle); when it reaches S3 the slot is finished and the next one takes the next
+// row. ACC_SLOTS accumulator slots (a word is valid once written, so a slot is cleared by
+// dropping its valid bits) form this PE's queue of finished partial rows; the reducer reads the
+// oldest one word by word (rd_*) and releases it. A row end issues only if a free slot will be
+// there for the row after it, so no pipeline register ever needs a hold path.
 module gnn_agg_accum
 #(
     parameter int LANES = 16,
     parameter int MAX_FEAT = 256,
-    parameter int TABLE_ELEMS = 131072,
+    parameter int BANK_WORDS = 8192,      // lane words of this PE's table bank (a power of two)
     parameter int BUS_BITS = 64,
+    parameter int SLOTS = 1,              // edges per entry
+    parameter int ACC_SLOTS = 4,          // accumulator slots (a power of two >= 2)
     localparam int MAX_WPR = MAX_FEAT / LANES,
     localparam int KW = $clog2(MAX_WPR + 1),
     localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
-    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,
-    localparam int TAW = $clog2(TABLE_WORDS),
+    localparam int BAW = BANK_WORDS > 1 ? $clog2(BANK_WORDS) : 1,
+    localparam int SCW = $clog2(SLOTS + 1),
     localparam int LANE_SEL_W = $clog2(BUS_BITS / 16)
 ) (
     input  logic                       clk,
@@ -27,17 +35,18 @@ module gnn_agg_accum
     input  logic                       gather,       // DRAM_GATHER: rows come from gather_*
     input  logic                       pre_scale,    // PRE_SCALE (applied here only in gather mode)
     input  logic                       edge_weight,  // EDGE_WEIGHT
-    // node table write port (the loader)
+    // node table bank write port (the loader)
     input  logic                       tw_en,
-    input  logic [TAW-1:0]             tw_addr,
+    input  logic [BAW-1:0]             tw_addr,
     input  logic [LANES*16-1:0]        tw_data,
-    // edge tokens
-    input  logic                       tok_valid,
-    output logic                       tok_ready,
-    input  logic                       tok_row_end,
-    input  logic [TAW-1:0]             tok_row,      // table row of the source (table mode)
-    input  logic [15:0]                tok_weight,
-    input  logic [LANE_SEL_W-1:0]      tok_scale_lane,
+    // entries
+    input  logic                       ent_valid,
+    output logic                       ent_ready,
+    input  logic                       ent_end,
+    input  logic [SCW-1:0]             ent_cnt,
+    input  logic [SLOTS-1:0][BAW-1:0]  ent_row,      // bank row of each edge's source (table mode)
+    input  logic [SLOTS-1:0][15:0]     ent_weight,
+    input  logic [LANE_SEL_W-1:0]      ent_scale_lane,
     // DRAM-gather data: the source row's lane words, and the bus word holding src_scale[u]
     input  logic                       gather_valid,
     output logic                       gather_ready,
@@ -45,47 +54,68 @@ module gnn_agg_accum
     input  logic                       gscale_valid,
     output logic                       gscale_ready,
     input  logic [BUS_BITS-1:0]        gscale_data,
-    // row hand-off to the epilogue
-    input  logic                       epilogue_free,
-    output logic                       row_done,     // one cycle: acc_flat holds the finished row
-    output logic [MAX_WPR*LANES*32-1:0] acc_flat,
+    // finished partial rows, oldest first
+    output logic                       part_valid,
+    input  logic [KIW-1:0]             rd_k,
+    output logic [LANES*32-1:0]        rd_word,
+    input  logic                       release_part,
     // statistics
     output logic                       edge_done,    // one cycle per accumulated edge
     output logic                       starved,      // the issue stage waits for data
     output logic                       busy
 );
-  initial if (TABLE_WORDS != (1 << TAW)) $fatal(1, "gnn_agg_accum: TABLE_ELEMS / LANES must be a power of two");
+  localparam int SLW = $clog2(ACC_SLOTS);
+  localparam int AAW = SLW + KIW;
+  initial if (ACC_SLOTS != (1 << SLW) || ACC_SLOTS < 2) $fatal(1, "gnn_agg_accum: ACC_SLOTS must be a power of two >= 2");
 
-  logic [LANES*16-1:0] table_mem[TABLE_WORDS];
+  logic [LANES*16-1:0] table_mem[BANK_WORDS];
   logic [LANES*16-1:0] table_q;
+
+  // ---------------- entry -> one edge (or a bare row end) at a time
+  logic [SCW-1:0] j;
+  logic has_edge, last_edge, tok_end;
+  logic [BAW-1:0] tok_row;
+  logic [15:0] tok_weight;
+  assign has_edge = ent_cnt != 0;
+  assign last_edge = !has_edge || j == ent_cnt - 1'b1;
+  assign tok_end = ent_end && last_edge;
+  if (SLOTS > 1) begin : g_slots
+    assign tok_row = ent_row[j[$clog2(SLOTS)-1:0]];
+    assign tok_weight = ent_weight[j[$clog2(SLOTS)-1:0]];
+  end else begin : g_one
+    assign tok_row = ent_row[0];
+    assign tok_weight = ent_weight[0];
+  end
 
   // ---------------- issue
   logic [KW-1:0] k;
   logic last_word;
   assign last_word = k == wpr - 1'b1;
-  logic s1_v, s1_end, s2_v, s2_end, s3_v, s3_end;
-  logic end_in_flight;
-  assign end_in_flight = (s1_v && s1_end) || (s2_v && s2_end) || (s3_v && s3_end);
+  logic s1_v, s1_end, s1_add, s2_v, s2_end, s2_add, s3_v, s3_end, s3_add;
+  logic [SLW:0] full_cnt;   // finished slots waiting for the reducer
+  logic [1:0] ends_in_flight;
+  assign ends_in_flight = 2'(s1_v && s1_end) + 2'(s2_v && s2_end) + 2'(s3_v && s3_end);
+  logic credit;             // a row end may issue: the row after it gets a free slot
+  assign credit = 32'(full_cnt) + 32'(ends_in_flight) + 1 < ACC_SLOTS;
 
   logic data_ready, issue_end, issue_word;
   assign data_ready = !gather || (gather_valid && (!pre_scale || gscale_valid));
-  assign issue_end = tok_valid && tok_row_end && epilogue_free && !end_in_flight;
-  assign issue_word = tok_valid && !tok_row_end && data_ready;
-  assign tok_ready = issue_end || (issue_word && last_word);
+  assign issue_word = ent_valid && has_edge && data_ready && (!(tok_end && last_word) || credit);
+  assign issue_end = ent_valid && (has_edge ? issue_word && last_word && tok_end : ent_end && credit);
+  assign ent_ready = issue_end || (issue_word && last_word && last_edge);
   assign gather_ready = issue_word && gather;
   assign gscale_ready = issue_word && gather && pre_scale && last_word;
-  assign starved = !tok_valid || (!tok_row_end && !data_ready);
+  assign starved = !ent_valid || (has_edge && !data_ready);
   assign edge_done = issue_word && last_word;
 
-  logic [TAW-1:0] raddr;
-  assign raddr = TAW'(tok_row * wpr) + TAW'(k);
+  logic [BAW-1:0] raddr;
+  assign raddr = BAW'(tok_row * wpr) + BAW'(k);
 
   always_ff @(posedge clk) begin
     if (tw_en) table_mem[tw_addr] <= tw_data;
     if (issue_word && !gather) table_q <= table_mem[raddr];
   end
 
-  // ---------------- pipeline registers
   logic [KIW-1:0] s1_k, s2_k, s3_k;
   logic [15:0] s1_w, s2_w, s1_scale;
   logic [LANES*16-1:0] s1_gdata, s2_t, s3_m;
@@ -93,9 +123,12 @@ module gnn_agg_accum
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       k <= '0;
+      j <= '0;
       {s1_v, s2_v, s3_v} <= '0;
     end else begin
       if (issue_word) k <= last_word ? '0 : k + 1'b1;
+      if (ent_ready) j <= '0;
+      else if (issue_word && last_word) j <= j + 1'b1;
       s1_v <= issue_word || issue_end;
       s2_v <= s1_v;
       s3_v <= s2_v;
@@ -104,14 +137,17 @@ module gnn_agg_accum
 
   always_ff @(posedge clk) begin
     s1_end <= issue_end;
+    s1_add <= issue_word;
     s1_k <= KIW'(k);
     s1_w <= tok_weight;
-    s1_scale <= gscale_data[int'(tok_scale_lane) * 16 +: 16];
+    s1_scale <= gscale_data[int'(ent_scale_lane) * 16 +: 16];
     s1_gdata <= gather_data;
     s2_end <= s1_end;
+    s2_add <= s1_add;
     s2_k <= s1_k;
     s2_w <= s1_w;
     s3_end <= s2_end;
+    s3_add <= s2_add;
     s3_k <= s2_k;
   end
 
@@ -136,21 +172,40 @@ module gnn_agg_accum
     end
   end
 
-  // S3: accumulate
-  logic signed [31:0] acc[MAX_WPR][LANES];
+  // S3: accumulate into the write slot; a word's first add overwrites (its valid bit is clear)
+  logic [LANES*32-1:0] acc_mem[ACC_SLOTS << KIW];
+  logic [ACC_SLOTS-1:0][MAX_WPR-1:0] acc_ok;
+  logic [SLW-1:0] wslot, rslot;
+  logic [AAW-1:0] waddr;
+  assign waddr = {wslot, s3_k};
+  logic [LANES*32-1:0] acc_old, acc_new;
+  assign acc_old = acc_mem[waddr];
+  always_comb
+    for (int l = 0; l < LANES; l++)
+      acc_new[32*l +: 32] = (acc_ok[wslot][s3_k] ? acc_old[32*l +: 32] : 32'd0) + 32'($signed(s3_m[16*l +: 16]));
   always_ff @(posedge clk) begin
-    if (!rst_n || (s3_v && s3_end)) begin
-      for (int w = 0; w < MAX_WPR; w++)
-        for (int l = 0; l < LANES; l++) acc[w][l] <= '0;
-    end else if (s3_v) begin
-      for (int l = 0; l < LANES; l++)
-        acc[s3_k][l] <= acc[s3_k][l] + 32'($signed(s3_m[16*l +: 16]));
+    if (s3_v && s3_add) acc_mem[waddr] <= acc_new;
+  end
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      acc_ok <= '0;
+      wslot <= '0;
+      rslot <= '0;
+      full_cnt <= '0;
+    end else begin
+      if (s3_v && s3_add) acc_ok[wslot][s3_k] <= 1'b1;
+      if (release_part) begin
+        acc_ok[rslot] <= '0;
+        rslot <= rslot + 1'b1;
+      end
+      if (s3_v && s3_end) wslot <= wslot + 1'b1;
+      full_cnt <= full_cnt + (SLW + 1)'(s3_v && s3_end) - (SLW + 1)'(release_part);
     end
   end
-  assign row_done = s3_v && s3_end;
-  always_comb
-    for (int w = 0; w < MAX_WPR; w++)
-      for (int l = 0; l < LANES; l++) acc_flat[(w*LANES + l)*32 +: 32] = acc[w][l];
+  assign part_valid = full_cnt != 0;
+  logic [LANES*32-1:0] rd_raw;
+  assign rd_raw = acc_mem[{rslot, rd_k}];
+  assign rd_word = acc_ok[rslot][rd_k] ? rd_raw : '0;
 
-  assign busy = s1_v || s2_v || s3_v;
+  assign busy = s1_v || s2_v || s3_v || full_cnt != 0;
 endmodule

@@ -4,7 +4,8 @@
 //   last partition:  y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
 //                    APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle
 //                    RELU, then write the FEAT row to feat_out
-// The snapshot register frees the accumulator at once, so the next row accumulates meanwhile.
+// The reducer writes the row's sum over the processing elements into the snapshot register while
+// the epilogue is free, so the PEs accumulate the next rows meanwhile.
 module gnn_agg_epilogue
 #(
     parameter int LANES = 16,
@@ -38,8 +39,10 @@ module gnn_agg_epilogue
     input  logic [LANES*16-1:0]         ww_data,
     // finished accumulations
     output logic                        free,
-    input  logic                        row_done,
-    input  logic [MAX_WPR*LANES*32-1:0] acc_flat,
+    input  logic                        row_done,     // one cycle: snap holds the row
+    input  logic                        snap_we,      // the reducer writes the row, a lane word
+    input  logic [KIW-1:0]              snap_k,       // per cycle, while free
+    input  logic [LANES*32-1:0]         snap_word,
     // acc_buf rows read back and dst_scale entries
     input  logic                        accin_valid,
     output logic                        accin_ready,
@@ -204,10 +207,8 @@ module gnn_agg_epilogue
         end
         default: state <= IDLE;
       endcase
-      if (row_done) begin
-        for (int w = 0; w < MAX_WPR; w++)
-          for (int l = 0; l < LANES; l++) snap[w][l] <= $signed(acc_flat[(w*LANES + l)*32 +: 32]);
-      end
+      if (snap_we)
+        for (int l = 0; l < LANES; l++) snap[snap_k][l] <= $signed(snap_word[32*l +: 32]);
       if (state == CMD && wcmd_ready && (!need_scale || dscale_valid)) begin
         if (last_pass) out_addr <= out_addr + 64'(row_bytes);
         else acc_addr <= acc_addr + 64'({row_bytes, 1'b0});

@@ -1,17 +1,24 @@
-// gnn_agg_walker: turns the CSR streams into edge tokens for the accumulate stage.
+// gnn_agg_walker: turns the CSR streams into edge groups for the processing elements.
 //
 // Row part: reads row_ptr[0..n_dst] once per pass and emits one descriptor per destination row
 // (its degree). Malformed row pointers set ROW_PTR and are clamped to the edges that exist
 // (start = previous end, end within [start, min(n_edges, start + MAX_DEGREE)]), so exactly
 // n_edges col_idx entries are consumed whatever row_ptr holds; unclaimed ones are drained.
-// Edge part: checks every col_idx against n_src BEFORE it can become an address (INDEX), keeps
-// only edges whose source lies in the current partition (the table row goes with the token),
-// and in DRAM-gather mode requests the source row (and its src_scale word) from memory. Every
-// row, even an empty one, ends with a row-end token.
+// Edge part: takes up to N consecutive indices of one row per cycle from the col_idx window,
+// checks every one against n_src BEFORE it can become an address (INDEX), marks the ones whose
+// source lies in the current partition (the table row goes with the group) and emits them as
+// one group of at most EMAX contributing edges (PES in table mode, 1 in DRAM-gather mode, where
+// the contributing edge's source row and src_scale word are requested from memory). Edges that
+// do not contribute (another partition, a bad index, a drained tail) cost no processing
+// element anything. The group that takes a row's last index carries the row end; a row with
+// nothing left to take (no edges) is a group with no edges and the row end.
 module gnn_agg_walker
 #(
     parameter int BUS_BITS = 64,
     parameter int TAW = 13,
+    parameter int PES = 1,
+    localparam int N = PES > 2 ? PES : 2,    // indices looked at per cycle
+    localparam int NW = $clog2(N + 1),
     localparam int LANE_SEL_W = $clog2(BUS_BITS / 16)
 ) (
     input  logic                  clk,
@@ -32,22 +39,20 @@ module gnn_agg_walker
     input  logic                  rp_valid,
     output logic                  rp_ready,
     input  logic [31:0]           rp_data,
-    input  logic                  ci_valid,
-    output logic                  ci_ready,
-    input  logic [31:0]           ci_data,
-    input  logic                  ci_valid2,    // the next index, from the same bus word
-    input  logic [31:0]           ci_data2,
-    output logic                  ci_take2,     // consume both (two skipped edges)
-    input  logic                  ew_valid,
-    output logic                  ew_ready,
-    input  logic [15:0]           ew_data,
-    // tokens
-    output logic                  tok_valid,
-    input  logic                  tok_ready,
-    output logic                  tok_row_end,
-    output logic [TAW-1:0]        tok_row,
-    output logic [15:0]           tok_weight,
-    output logic [LANE_SEL_W-1:0] tok_scale_lane,
+    input  logic [NW-1:0]         ci_count,     // col_idx window
+    input  logic [N-1:0][31:0]    ci_data,
+    output logic [NW-1:0]         ci_take,
+    input  logic [NW-1:0]         ew_count,     // edge_w window
+    input  logic [N-1:0][31:0]    ew_data,
+    output logic [NW-1:0]         ew_take,
+    // groups
+    output logic                  grp_valid,
+    input  logic                  grp_ready,
+    output logic                  grp_row_end,
+    output logic [N-1:0]          grp_emit,     // index i contributes
+    output logic [N-1:0][TAW-1:0] grp_row,      // its table row (table mode)
+    output logic [N-1:0][15:0]    grp_weight,
+    output logic [LANE_SEL_W-1:0] grp_scale_lane,  // gather: src_scale lane of the edge
     // DRAM-gather requests
     output logic                  gfeat_valid,
     input  logic                  gfeat_ready,
@@ -58,8 +63,7 @@ module gnn_agg_walker
     output logic                  err_row_ptr,   // one cycle
     output logic                  err_index,     // one cycle
     output logic                  done           // every row emitted and every col_idx consumed
-);
-  localparam int BUS_BYTES = BUS_BITS / 8;
+);  localparam int BUS_BYTES = BUS_BITS / 8;
 
   // ---------------- rows -> descriptors {drain, count}
   typedef enum logic [1:0] {R_IDLE, R_ROWS, R_DRAIN, R_DONE} rstate_t;
@@ -143,57 +147,80 @@ module gnn_agg_walker
       .count());
       /* verilator lint_on PINCONNECTEMPTY */
 
-  // ---------------- edges -> tokens
+  // ---------------- edges -> groups
   logic [32:0] taken;   // edges of the current descriptor consumed
   logic desc_drain;
-  logic [32:0] desc_count;
+  logic [32:0] desc_count, left;
   assign desc_drain = desc[33];
   assign desc_count = desc[32:0];
-  logic at_row_end;
-  assign at_row_end = desc_valid && taken == desc_count;
+  assign left = desc_count - taken;
 
-  logic edge_in;
-  assign edge_in = desc_valid && !at_row_end && ci_valid && (!edge_weight || ew_valid);
-  logic idx_ok, in_part, use_edge;
-  assign idx_ok = ci_data < n_src;
-  assign in_part = {1'b0, ci_data} >= part_lo && {1'b0, ci_data} < part_hi;
-  assign use_edge = idx_ok && in_part;
-  // only edges that contribute in this pass become tokens: the others (another partition, a bad
-  // index, a drained tail) cost the walker one cycle and the accumulate stage nothing
-  logic emit, need_fetch, fetch_ok;
-  assign emit = use_edge && !desc_drain;
-  assign need_fetch = gather && emit;
+  logic [NW-1:0] avail;
+  assign avail = edge_weight && ew_count < ci_count ? ew_count : ci_count;
+  logic [NW-1:0] emax;
+  assign emax = gather ? NW'(1) : NW'(PES);
+
+  logic [N-1:0] idx_ok, emit;
+  logic [NW-1:0] k, n_emit;
+  always_comb begin
+    logic stop;
+    k = '0;
+    n_emit = '0;
+    stop = 1'b0;
+    for (int i = 0; i < N; i++) begin
+      idx_ok[i] = ci_data[i] < n_src;
+      emit[i] = idx_ok[i] && {1'b0, ci_data[i]} >= part_lo && {1'b0, ci_data[i]} < part_hi && !desc_drain;
+      if (!stop && NW'(i) < avail && left > 33'(i) && n_emit + NW'(emit[i]) <= emax) begin
+        k = NW'(i + 1);
+        n_emit = n_emit + NW'(emit[i]);
+      end else begin
+        stop = 1'b1;
+      end
+    end
+  end
+  logic [N-1:0] in_k;
+  always_comb for (int i = 0; i < N; i++) in_k[i] = NW'(i) < k;
+
+  logic ends, row_end, has_out, need_fetch, fetch_ok, go;
+  assign ends = desc_valid && taken + 33'(k) == desc_count;
+  assign row_end = ends && !desc_drain;
+  assign has_out = row_end || n_emit != 0;
+  assign need_fetch = gather && n_emit != 0;
   assign fetch_ok = !need_fetch || (gfeat_ready && (!pre_scale || gscale_ready));
+  assign go = desc_valid && (k != 0 || ends) && (!has_out || grp_ready) && fetch_ok;
 
-  logic edge_go;
-  assign edge_go = edge_in && (!emit || tok_ready) && fetch_ok;
-  // two edges of the same row that both do not contribute go in one cycle, so a pass over a
-  // small partition runs at the col_idx bus rate instead of one edge per cycle
-  logic idx2_ok, skip2;
-  assign idx2_ok = ci_data2 < n_src;
-  assign skip2 = !emit && ci_valid2 && !edge_weight && taken + 33'd2 <= desc_count &&
-                 (desc_drain || !(idx2_ok && {1'b0, ci_data2} >= part_lo && {1'b0, ci_data2} < part_hi));
-  assign ci_ready = edge_go;
-  assign ci_take2 = skip2;
-  assign ew_ready = edge_go && edge_weight;
-  assign err_index = edge_go && (!idx_ok || (skip2 && !idx2_ok));
-  assign gfeat_valid = edge_in && need_fetch && tok_ready && (!pre_scale || gscale_ready);
-  assign gscale_valid = edge_in && need_fetch && pre_scale && tok_ready && gfeat_ready;
-  assign gfeat_addr = feat_in + 64'(ci_data) * 64'(row_bytes);
-  assign gscale_addr = (src_scale + {31'b0, ci_data, 1'b0}) & ~64'(BUS_BYTES - 1);
+  // the contributing edge of a gather group (at most one)
+  logic [31:0] g_idx;
+  always_comb begin
+    g_idx = ci_data[0];
+    for (int i = N - 1; i >= 0; i--) if (in_k[i] && emit[i]) g_idx = ci_data[i];
+  end
 
-  assign tok_valid = (at_row_end && !desc_drain) || (edge_in && emit && fetch_ok);
-  assign tok_row_end = at_row_end;
-  assign tok_row = TAW'({1'b0, ci_data} - part_lo);
-  assign tok_weight = ew_data;
-  assign tok_scale_lane = ci_data[LANE_SEL_W-1:0];  // src_scale[u] sits in halfword u % (bus/16)
-  assign desc_ready = at_row_end && (desc_drain || tok_ready);
+  assign ci_take = go ? k : '0;
+  assign ew_take = go && edge_weight ? k : '0;
+  assign err_index = go && |(in_k & ~idx_ok);
+  assign gfeat_valid = desc_valid && (k != 0 || ends) && need_fetch && grp_ready && (!pre_scale || gscale_ready);
+  assign gscale_valid = desc_valid && (k != 0 || ends) && need_fetch && pre_scale && grp_ready && gfeat_ready;
+  assign gfeat_addr = feat_in + 64'(g_idx) * 64'(row_bytes);
+  assign gscale_addr = (src_scale + {31'b0, g_idx, 1'b0}) & ~64'(BUS_BYTES - 1);
+
+  assign grp_valid = desc_valid && (k != 0 || ends) && has_out && fetch_ok;
+  assign grp_row_end = row_end;
+  assign grp_emit = emit & in_k;
+  always_comb
+    for (int i = 0; i < N; i++) begin
+      grp_row[i] = TAW'({1'b0, ci_data[i]} - part_lo);
+      grp_weight[i] = ew_data[i][15:0];
+    end
+  assign grp_scale_lane = g_idx[LANE_SEL_W-1:0];  // src_scale[u] sits in halfword u % (bus/16)
+  assign desc_ready = go && ends;
 
   always_ff @(posedge clk) begin
     if (!rst_n || start) taken <= '0;
     else if (desc_ready) taken <= '0;
-    else if (edge_go) taken <= taken + (skip2 ? 33'd2 : 33'd1);
+    else if (go) taken <= taken + 33'(k);
   end
 
   assign done = rstate == R_DONE && !desc_valid;
+  wire unused_ew = &{1'b0, ew_data};
 endmodule

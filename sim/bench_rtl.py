@@ -1,18 +1,22 @@
 """Cycle benchmark of the gnn_agg RTL on an ML-1M-shaped graph (a benchmark, not a test).
 
     python sim/bench_rtl.py [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
+                            [--idx16] [--modes table,gather] [--mhz 300]
                             [--latency-sweep docs/img/rtl_latency_sweep.png]
+    python sim/bench_rtl.py --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
 
 Runs one layer in table mode and in DRAM-gather mode on the Verilator build with the C++ DDR
 model of sim/harness (read latency `--latency` cycles, one beat per cycle each way), checks the
 result bit for bit against golden.hw_model, and reports per mode:
 
 * cycles (stat_cycles), edges per cycle, read-bus utilization = read beats / cycles;
-* the bound max(bytes the mode must stream / bus bytes, edges * F / lanes), where the streamed
+* the bound max(bytes the mode must stream / bus bytes, edges * F / (lanes * PEs)) (DRAM-gather
+  mode: one PE, edges * F / lanes), where the streamed
   bytes are, for table mode, feat_in (+ src_scale) once plus row_ptr, col_idx (+ edge_w) once per
   source partition plus the acc_buf partial sums written and read back between partitions (the
   contract's tiling), and for DRAM-gather mode one feat_in row per edge (+ its src_scale word with
-  PRE_SCALE) plus row_ptr, col_idx, dst_scale; and cycles / bound.
+  PRE_SCALE) plus row_ptr, col_idx, dst_scale; and cycles / bound;
+* the projected time of the layer at `--mhz`.
 
 Writes build/rtl/bench_rtl.json and prints a Markdown table (docs/RTL.md quotes it).
 """
@@ -101,7 +105,7 @@ def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int) -
         transport.close()
     p = vec.problem
     mem_cycles = streamed_bytes(vec, hw, gather) / hw.bus_bytes
-    alu_cycles = p.n_edges * p.feat_dim / hw.lanes
+    alu_cycles = p.n_edges * p.feat_dim / (hw.lanes * (1 if gather else hw.pes))
     bound = max(mem_cycles, alu_cycles)
     return {"mode": "dram-gather" if gather else "table", "latency": latency,
             "partitions": 1 if gather else hw.partitions(p.n_src, p.feat_dim),
@@ -109,7 +113,8 @@ def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int) -
             "rd_beats": st["rd_beats"], "wr_beats": st["wr_beats"], "stalls": st["stalls"],
             "read_bus_utilization": st["rd_beats"] / st["cycles"],
             "bound_memory_cycles": mem_cycles, "bound_compute_cycles": alu_cycles,
-            "bound": bound, "cycles_over_bound": st["cycles"] / bound, "sim_wall_s": st["wall_s"]}
+            "bound": bound, "cycles_over_bound": st["cycles"] / bound, "sim_wall_s": st["wall_s"],
+            "sim_cycles_per_s": st["cycles"] / st["wall_s"]}
 
 
 def latency_sweep(transport_cls, lib, hw, vectors, png: str, title: str) -> list[dict]:
@@ -145,6 +150,9 @@ def main(argv=None) -> None:
     ap.add_argument("--board", default="pynq-z2", choices=sorted(BOARDS))
     ap.add_argument("--norm", default="symmetric", choices=("symmetric", "mean", "sum", "weighted"))
     ap.add_argument("--seed", type=int, default=3)
+    ap.add_argument("--idx16", action="store_true", help="16-bit col_idx (needs <= 65536 nodes)")
+    ap.add_argument("--modes", default="table,gather", help="comma list of table, gather")
+    ap.add_argument("--mhz", type=float, default=300.0, help="clock for the projected time")
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
     ap.add_argument("--latency-sweep", metavar="PNG",
                     help="also run read latencies 0..256 and plot cycles / bound per mode into PNG")
@@ -160,12 +168,17 @@ def main(argv=None) -> None:
     deg = degree_stats(csr.in_degree)
     print(f"graph: {csr.n_dst} nodes, {csr.n_edges} edges, degree mean {deg['mean']:.1f} max {deg['max']} "
           f"gini {deg['gini']:.2f}; F={args.feat_dim}; {hw}", flush=True)
+    modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     lib = build(hw)
+    t0 = time.time()
     vectors = {gather: make_vector("bench", csr, x_q, args.norm, np.random.default_rng(args.seed),
-                                   dram=gather, hw=hw) for gather in (False, True)}
+                                   dram=gather, idx16=args.idx16, hw=hw)
+               for gather in (False, True) if ("gather" if gather else "table") in modes}
+    print(f"golden model: {time.time() - t0:.1f} s", flush=True)
     rows = []
     for gather, vec in vectors.items():
         rows.append(measure(SimTransport, lib, hw, vec, gather, args.latency))
+        rows[-1]["projected_ms"] = rows[-1]["cycles"] / (args.mhz * 1e3)
         print(json.dumps(rows[-1]), flush=True)
     sweep = None
     if args.latency_sweep:
@@ -174,17 +187,19 @@ def main(argv=None) -> None:
                               f"F={args.feat_dim}, {args.norm}")
         print(f"wrote {args.latency_sweep}")
     result = {"graph": {"nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
-              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm,
+              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16,
+              "mhz": args.mhz,
               "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows,
               "latency_sweep": sweep}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1, default=str))
-    print("\n| mode | partitions | cycles | edges/cycle | read-bus util. | bound (mem / compute) | cycles / bound |")
-    print("|---|---|---|---|---|---|---|")
+    print(f"\n| mode | partitions | cycles | edges/cycle | read-bus util. | bound (mem / compute) | cycles / bound "
+          f"| ms at {args.mhz:g} MHz |")
+    print("|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['mode']} | {r['partitions']} | {r['cycles']:,} | {r['edges_per_cycle']:.3f} | "
               f"{r['read_bus_utilization']:.2f} | {r['bound_memory_cycles']:,.0f} / {r['bound_compute_cycles']:,.0f} | "
-              f"{r['cycles_over_bound']:.3f} |")
+              f"{r['cycles_over_bound']:.3f} | {r['projected_ms']:.3f} |")
 
 
 if __name__ == "__main__":

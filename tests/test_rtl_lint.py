@@ -18,7 +18,9 @@ pytestmark = pytest.mark.sim
     [],
     ["-GBUS_BITS=128", "-GLANES=64", "-GTABLE_ELEMS=1048576"],
     ["-GBUS_BITS=64", "-GLANES=8", "-GMAX_FEAT=64", "-GTABLE_ELEMS=512"],
-], ids=["pynq-z2", "bus128_lanes64", "bus64_lanes8"])
+    ["-GBUS_BITS=128", "-GLANES=64", "-GPES=4", "-GTABLE_ELEMS=1048576"],
+    ["-GBUS_BITS=64", "-GLANES=16", "-GPES=2", "-GMAX_FEAT=128", "-GTABLE_ELEMS=1024"],
+], ids=["pynq-z2", "bus128_lanes64", "bus64_lanes8", "kv260_pes4", "pes2"])
 def test_lint_clean(params):
     res = subprocess.run([str(VERILATOR), "--lint-only", "-Wall", *params, "-f", "rtl/files.f",
                           "--top-module", "gnn_agg"], cwd=ROOT, capture_output=True, text=True)
@@ -30,3 +32,6 @@ def test_bad_parameters_are_rejected():
     res = subprocess.run([str(VERILATOR), "--lint-only", "-Wall", "-GLANES=12", "-f", "rtl/files.f",
                           "--top-module", "gnn_agg"], cwd=ROOT, capture_output=True, text=True)
     assert res.returncode != 0 and "LANES must be a power of two" in res.stderr
+    res = subprocess.run([str(VERILATOR), "--lint-only", "-Wall", "-GPES=3", "-f", "rtl/files.f",
+                          "--top-module", "gnn_agg"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode != 0 and "PES must be a power of two" in res.stderr

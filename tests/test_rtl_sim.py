@@ -21,11 +21,18 @@ MAIN = HwConfig(64, 16, 1, 256, 1024)
 WIDE_BUS = HwConfig(128, 16, 1, 128, 1024)
 NARROW_LANES = HwConfig(64, 8, 1, 64, 512)
 KV260_LIKE = HwConfig(128, 64, 1, 256, 4096)
+# several processing elements (banked table): small lanes and tables so tiling happens
+PES2 = HwConfig(64, 16, 2, 128, 1024)
+PES4 = HwConfig(128, 16, 4, 128, 2048)
+KV260_PES4_LIKE = HwConfig(128, 64, 4, 256, 4096)
 
 
 def params(hw: HwConfig) -> dict:
-    return {"BUS_BITS": hw.bus_bits, "LANES": hw.lanes, "MAX_FEAT": hw.max_feat,
-            "TABLE_ELEMS": hw.table_elems}
+    out = {"BUS_BITS": hw.bus_bits, "LANES": hw.lanes, "MAX_FEAT": hw.max_feat,
+           "TABLE_ELEMS": hw.table_elems}
+    if hw.pes != 1:  # keeps the PES = 1 build names (and caches) as they were
+        out["PES"] = hw.pes
+    return out
 
 
 def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0, n_random: int = 0,
@@ -70,14 +77,18 @@ def test_waves_fst(tmp_path, monkeypatch):
     assert (tmp_path / "dump.fst").stat().st_size > 0
 
 
-@pytest.mark.parametrize("hw,latency,pause", [(WIDE_BUS, 32, 0.2), (NARROW_LANES, 100, 0.1)],
-                         ids=["bus128_lanes16", "bus64_lanes8"])
-def test_parameter_sweep(tmp_path, hw, latency, pause):
-    run(hw, "test_shared_cases|test_write_error", tmp_path, latency, pause, n_random=60, seed=4)
+@pytest.mark.parametrize("hw,latency,pause,seed", [
+    (WIDE_BUS, 32, 0.2, 4), (NARROW_LANES, 100, 0.1, 4),
+    (PES2, 0, 0.0, 6), (PES2, 100, 0.3, 7), (PES4, 0, 0.0, 8), (PES4, 32, 0.2, 9), (PES4, 100, 0.3, 10),
+], ids=["bus128_lanes16", "bus64_lanes8", "pes2_lat0", "pes2_lat100_bp", "pes4_lat0", "pes4_lat32_bp",
+        "pes4_lat100_bp"])
+def test_parameter_sweep(tmp_path, hw, latency, pause, seed):
+    run(hw, "test_shared_cases|test_write_error", tmp_path, latency, pause, n_random=60, seed=seed)
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("hw", [KV260_LIKE, HwConfig(128, 8, 1, 256, 2048)], ids=["bus128_lanes64", "bus128_lanes8"])
+@pytest.mark.parametrize("hw", [KV260_LIKE, HwConfig(128, 8, 1, 256, 2048), KV260_PES4_LIKE, PES2, PES4],
+                         ids=["bus128_lanes64", "bus128_lanes8", "bus128_lanes64_pes4", "pes2", "pes4"])
 def test_parameter_sweep_slow(tmp_path, hw):
     run(hw, "test_shared_cases|test_reset_mid_run", tmp_path, latency=64, pause=0.25, n_random=300, seed=5)
 

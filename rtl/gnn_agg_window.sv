@@ -1,0 +1,76 @@
+// gnn_agg_window: bus words -> a run of `count` 16- or 32-bit little-endian elements, offered
+// N at a time across word boundaries. The consumer takes any 0..out_count of the front elements
+// per cycle (out_take); a new word is accepted whenever the buffer has room for all of its
+// elements (decided from the fill level before the take, so in_ready does not depend on the
+// consumer), which sustains N elements per cycle when a word holds at least N of them.
+// Exactly ceil(count * elem bytes / bus bytes) words are consumed; elements of the last word
+// beyond `count` are dropped. The walker reads col_idx and edge_w through this.
+module gnn_agg_window #(
+    parameter int BUS_BITS = 64,
+    parameter int N = 2,
+    localparam int NW = $clog2(N + 1)
+) (
+    input  logic                clk,
+    input  logic                rst_n,
+    input  logic                start,       // load the run below (while idle)
+    input  logic                wide,        // 1: 32-bit elements, 0: 16-bit
+    input  logic [32:0]         count,
+    input  logic                in_valid,
+    output logic                in_ready,
+    input  logic [BUS_BITS-1:0] in_data,
+    output logic [NW-1:0]       out_count,   // front elements available (<= N)
+    output logic [N-1:0][31:0]  out_data,
+    input  logic [NW-1:0]       out_take     // <= out_count
+);
+  localparam int HALVES = BUS_BITS / 16;
+  localparam int C = N + HALVES;             // buffer: a window plus one word of 16-bit elements
+  localparam int CW = $clog2(C + 1);
+
+  logic [C-1:0][31:0] buf_q;
+  logic [CW-1:0] cnt;
+  logic [32:0] ingest_left;   // elements still to come from memory
+  logic wide_q;
+
+  logic [CW-1:0] epw, n_in;   // elements per word, elements this word brings
+  assign epw = wide_q ? CW'(HALVES / 2) : CW'(HALVES);
+  assign n_in = ingest_left < 33'(epw) ? CW'(ingest_left) : epw;
+  assign in_ready = ingest_left != 0 && 32'(cnt) + 32'(epw) <= 32'(C);
+  logic ingest;
+  assign ingest = in_valid && in_ready;
+
+  assign out_count = cnt < CW'(N) ? NW'(cnt) : NW'(N);
+  for (genvar i = 0; i < N; i++) begin : g_out
+    assign out_data[i] = buf_q[i];
+  end
+
+  logic [CW-1:0] kept;        // elements left after the take
+  assign kept = cnt - CW'(out_take);
+  logic [HALVES-1:0][31:0] word_elems;
+  always_comb begin
+    for (int j = 0; j < HALVES; j++) begin
+      if (wide_q) word_elems[j] = j < HALVES / 2 ? in_data[32*j +: 32] : 32'd0;
+      else word_elems[j] = {16'd0, in_data[16*j +: 16]};
+    end
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      cnt <= '0;
+      ingest_left <= '0;
+      wide_q <= 1'b0;
+    end else if (start) begin
+      cnt <= '0;
+      ingest_left <= count;
+      wide_q <= wide;
+    end else begin
+      for (int i = 0; i < C; i++) begin
+        int d;
+        d = i - int'(kept);
+        if (d < 0) buf_q[i] <= buf_q[(i + int'(out_take)) % C];
+        else if (ingest && d < HALVES) buf_q[i] <= word_elems[d % HALVES];
+      end
+      cnt <= kept + (ingest ? n_in : CW'(0));
+      if (ingest) ingest_left <= ingest_left - 33'(n_in);
+    end
+  end
+endmodule
