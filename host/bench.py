@@ -171,7 +171,7 @@ def bench_layer(cfg, csr: CSR, norm, label: str) -> dict:
             board = BOARD_MODELS[bname]
             for gather in cfg.gathers:
                 res["accelerator"].append(accelerator_layer(board, csr, norm, FEAT.quantize(x), gather,
-                                                            y_ref, cfg.sim_options))
+                                                            y_ref, sim_options(cfg, bname)))
     return res
 
 
@@ -197,7 +197,7 @@ def _scaling_point(cfg, csr, norm, feat_dim) -> dict:
              "cpu_ms": {k: time_ms(fn, max(1, cfg.reps // 2))["min_ms"] for k, fn in impls.items()}}
     if "sim" in cfg.backends:
         board = BOARD_MODELS[cfg.boards[0]]
-        with Accelerator("sim", hw=board.hw, **cfg.sim_options) as acc:
+        with Accelerator("sim", hw=board.hw, **sim_options(cfg, board.name)) as acc:
             acc.aggregate(acc.load_graph(csr, norm), FEAT.quantize(x))
             point["board"] = board.name
             point["cycles"] = acc.status.cycles
@@ -205,13 +205,62 @@ def _scaling_point(cfg, csr, norm, feat_dim) -> dict:
     return point
 
 
+def sim_options(cfg, board: str) -> dict:
+    """Options of Accelerator("sim") for `board`: the DDR model, and the library built for it
+    at the start (so every section simulates the same RTL, even if the sources change meanwhile)."""
+    return dict(cfg.sim_options, library=cfg.sim_libraries[board])
+
+
+def build_simulations(cfg) -> dict:
+    """Build (or find) the RTL simulation of every board before anything is measured; a board
+    the RTL cannot be built for stops the benchmark here with a message saying so."""
+    from sim.harness.build import BuildError, build
+    libraries = {}
+    for board in cfg.boards:
+        hw = BOARD_MODELS[board].hw
+        if not cfg.quiet:
+            print(f"RTL simulation for {board} ({hw.bus_bits}-bit bus, {hw.lanes} lanes, {hw.pes} PE): "
+                  "building or reusing build/harness/ ...", file=sys.stderr, flush=True)
+        try:
+            libraries[board] = str(build(hw))
+        except BuildError as e:
+            detail = str(e).splitlines()
+            fatal = [line.strip() for line in detail if "$fatal" in line or "%Error" in line or "gnn_agg:" in line]
+            raise SystemExit(
+                f"host.bench: the RTL cannot be built for board {board!r} (BUS_BITS={hw.bus_bits}, "
+                f"LANES={hw.lanes}, PES={hw.pes}) in this tree, so its cycles cannot be simulated.\n"
+                f"  {(fatal or detail)[0][:300]}\n"
+                f"  Run without it, e.g. --boards {','.join(b for b in cfg.boards if b != board) or 'pynq-z2'} "
+                f"(BENCH_ARGS='--boards ...' for make bench), or --backends cpu.") from None
+    return libraries
+
+
+def git_state() -> dict:
+    """Commit of this tree and whether it has uncommitted changes (RTL included)."""
+    import subprocess
+    root = Path(__file__).resolve().parents[1]
+    try:
+        commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=root, capture_output=True,
+                                text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=root,
+                               capture_output=True, text=True, check=True).stdout.split("\n")
+    except (OSError, subprocess.CalledProcessError):
+        return {}
+    changed = [line[3:] for line in dirty if line.strip()]
+    return {"commit": commit, "dirty": bool(changed),
+            "rtl_dirty": any(p.startswith(("rtl/", "sim/")) for p in changed)}
+
+
 # -- the report ------------------------------------------------------------------------------
 
 def machine_info() -> dict:
     import torch
+    from threadpoolctl import threadpool_info
     info = {"python": platform.python_version(), "platform": platform.platform(),
             "processor": platform.processor() or platform.machine(), "cpus": os.cpu_count(),
-            "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads()}
+            "numpy": np.__version__, "torch": torch.__version__, "torch_threads": torch.get_num_threads(),
+            "blas_threads": {p["internal_api"]: p["num_threads"] for p in threadpool_info()},
+            "load_average": os.getloadavg()}
     try:
         info["cpu_model"] = next(line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo")
                                  if line.startswith("model name"))
@@ -240,20 +289,57 @@ def markdown_report(results: dict) -> str:
                 lines.append(f"| {a['board']} | {a['gather']} | {a['cycles']:,} | {a['edges_per_cycle']:.3f} | "
                              f"{a['read_bus_utilization']:.2f} | {a['cycles_over_bound']:.3f} | {a['bit_exact']} |")
         lines.append("")
+    sc = results.get("scaling")
+    if sc:
+        for key, title in (("edges", "graph size"), ("feat_dim", "feature dim")):
+            pts = sc[key]
+            if not pts:
+                continue
+            names = list(pts[0]["cpu_ms"])
+            acc = "cycles" in pts[0]
+            lines += [f"## Scaling with {title} (ML-1M-shaped synthetic, min of repeats)", "",
+                      "| edges | F | " + " | ".join(f"{n} ms" for n in names)
+                      + (f" | gnn_agg {pts[0]['board']} cycles | projected ms |" if acc else " |"),
+                      "|---:|---:|" + "---:|" * len(names) + ("---:|---:|" if acc else "")]
+            for p in pts:
+                lines.append(f"| {p['n_edges']:,} | {p['feat_dim']} | "
+                             + " | ".join(f"{p['cpu_ms'][n]:.3f}" for n in names)
+                             + (f" | {p['cycles']:,} | {p['projected_ms']:.3f} |" if acc else " |"))
+            lines.append("")
     req = results.get("requests")
     if req:
         lines += [f"## Online requests: {req['dataset']}, {req['n_requests']} requests per path, top-10 over all items",
-                  "", "| serving path | p50 ms | p95 ms | p99 ms | req/s (unbatched) | NDCG@10 | cold items | cold users | how |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---|"]
+                  "", "| serving path | p50 ms | p95 ms | p99 ms | max ms | req/s (unbatched) | NDCG@10 | "
+                  "cold items | cold users | how |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for name, b in req["backends"].items():
             how = (f"**projected**: host {b['host_ms_median']:.3f} ms + {b['kernel_cycles_median']:,.0f} cycles at "
                    f"{b['clock_mhz']:g} MHz + modelled PS-PL ({b['reg_accesses_per_call']:.0f} register accesses)"
                    if b["projected"] else "measured")
-            lines.append(f"| {name} | {b['p50_ms']:.3f} | {b['p95_ms']:.3f} | {b['p99_ms']:.3f} | "
+            lines.append(f"| {name} | {b['p50_ms']:.3f} | {b['p95_ms']:.3f} | {b['p99_ms']:.3f} | {b['max_ms']:.3f} | "
                          f"{req['throughput'][name]['unbatched_req_per_s']:,.0f} | {b['ndcg@10']:.4f} | "
                          f"{b['ndcg@10_cold_items']:.4f} | {b['ndcg@10_cold_users']:.4f} | {how} |")
+        lines += ["", "Where a request's host time goes (ms, p50 / p99 per part; for simulated boards "
+                  "`aggregate` is the simulator's own wall time, not part of the latency):", "",
+                  "| serving path | graph build | aggregate | head | rank | served top-10 = score_all top-10 |",
+                  "|---|---:|---:|---:|---:|---:|"]
+        for name, b in req["backends"].items():
+            parts = b.get("parts_ms", {})
+            same = b.get("top10_same_as_score_all")
+            lines.append(f"| {name} | " + " | ".join(
+                f"{parts[p]['p50']:.3f} / {parts[p]['p99']:.3f}" if p in parts else "-"
+                for p in ("graph", "aggregate", "head", "rank"))
+                + f" | {'-' if same is None else f'{same:.0%}'} |")
         lines += ["", "Batched (Hybrid + quant., cpu backend, B users per accelerator call and head evaluation): "
                   + ", ".join(f"{k}: {v['req_per_s']:,.0f} req/s" for k, v in req["batched"].items()), ""]
+    m = results["machine"]
+    lines += [f"Machine: {m.get('cpu_model', m['processor'])}, {m['cpus']} CPUs, load average at start "
+              f"{m['load_average'][0]:.1f}, at end {m.get('load_average_end', [float('nan')])[0]:.1f}; "
+              f"torch {m['torch']} ({m['torch_threads']} thread), numpy {m['numpy']}; "
+              f"git {results.get('git', {}).get('commit', '?')}"
+              + (" with uncommitted changes" + (" (RTL too)" if results.get("git", {}).get("rtl_dirty") else "")
+                 if results.get("git", {}).get("dirty") else "")
+              + f"; bench wall time {results.get('wall_s', 0):.0f} s.", ""]
     return "\n".join(lines)
 
 
@@ -295,6 +381,7 @@ class BenchConfig:
     scaling_feats: tuple
     scaling_feat_edges: int
     sim_options: dict
+    sim_libraries: dict
     label: str
     dataset: str
     dataset_path: str | None
@@ -323,14 +410,18 @@ def make_config(args) -> BenchConfig:
         graph_scale=0.03 if quick else args.graph_scale, seed=args.seed, quiet=args.quiet,
         scaling_edges=(1_000, 4_000) if quick else (1_000, 10_000, 100_000, 1_000_000),
         scaling_feats=(64, 128) if quick else (64, 128, 192, 256),
-        scaling_feat_edges=2_000 if quick else 100_000, sim_options={"read_latency": 64},
+        scaling_feat_edges=2_000 if quick else 100_000, sim_options={"read_latency": 64}, sim_libraries={},
         label="quick" if quick else "full", dataset=args.dataset, dataset_path=args.dataset_path,
         requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick,
         sections=sections)
 
 
 def run(cfg: BenchConfig, out: Path) -> dict:
+    if "sim" in cfg.backends:
+        cfg.sim_libraries = build_simulations(cfg)
+    t_start = time.perf_counter()
     results = {"config": {k: v for k, v in dataclasses.asdict(cfg).items()}, "machine": machine_info(),
+               "git": git_state(),
                "boards": {b: dataclasses.asdict(BOARD_MODELS[b]) | {"hw": dataclasses.asdict(BOARD_MODELS[b].hw)}
                           for b in cfg.boards},
                "layers": []}
@@ -344,13 +435,17 @@ def run(cfg: BenchConfig, out: Path) -> dict:
         from .bench_serving import bench_serving
         results["requests"] = bench_serving(cfg, out)
         results["tradeoff"] = results["requests"].pop("tradeoff")
+    results["machine"]["load_average_end"] = os.getloadavg()
+    results["wall_s"] = time.perf_counter() - t_start
     return results
 
 
 def main(argv=None) -> int:
     import torch
+    from threadpoolctl import threadpool_limits
     args = parse_args(argv)
     torch.set_num_threads(args.threads)  # an oversubscribed OpenMP pool makes sparse ops 100x slower
+    threadpool_limits(args.threads)      # NumPy's BLAS too: idle pool threads spinning cost tail latency
     cfg = make_config(args)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

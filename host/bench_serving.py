@@ -14,6 +14,7 @@ sim transport) and per-access / per-sync costs stated in `PS_PL_MODEL`.
 from __future__ import annotations
 
 import dataclasses
+import gc
 import statistics
 import time
 
@@ -22,7 +23,8 @@ import torch
 from tqdm import tqdm
 
 from .driver import Accelerator
-from .online import FloatOnlineGNN, OnlineGNN, OnlineRecommender, RequestTiming, neighbour_lists, top_k
+from .online import (FloatOnlineGNN, HeadScorer, OnlineGNN, OnlineRecommender, RequestTiming,
+                     neighbour_lists, top_k)
 
 #: Costs of one PS-PL call from Python on the board's CPU, in microseconds: one MMIO register
 #: access, one cache flush/invalidate of a small buffer (pynq sync_*), the interrupt wake-up.
@@ -32,13 +34,18 @@ PS_PL_MODEL = {
     "kv260": {"reg_access_us": 1.5, "sync_us": 5.0, "irq_us": 15.0, "cpu": "Cortex-A53 1.33 GHz"},
     "zcu104": {"reg_access_us": 1.5, "sync_us": 5.0, "irq_us": 15.0, "cpu": "Cortex-A53 1.2 GHz"},
 }
-SYNCS_PER_CALL = 5  # row_ptr, col_idx, src_scale, dst_scale to the device; feat_out from it
+SYNCS_PER_CALL = 4  # row_ptr, col_idx, dst_scale to the device; feat_out from it (the item
+                    # tables are pre-scaled once, so a request graph has no src_scale buffer)
 
 
 def percentiles(ms: list[float]) -> dict:
     a = np.asarray(ms)
     return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
-            "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "min_ms": float(a.min())}
+            "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "min_ms": float(a.min()),
+            "max_ms": float(a.max())}
+
+
+PARTS = ("graph", "aggregate", "head", "rank")  # RequestTiming fields, in request order
 
 
 class _CountingTransport:
@@ -75,6 +82,7 @@ class ServingPath:
     accuracy_row: str          # the pipeline configuration whose metrics this path serves
     board: str | None = None   # simulated board: latency is projected
     transport: object = None   # _CountingTransport of a simulated board
+    recommender: OnlineRecommender | None = None  # the fusion-head paths
 
 
 def serving_paths(run, cfg) -> dict[str, ServingPath]:
@@ -89,12 +97,12 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
     with torch.no_grad():
         llm_side = run.llm.item_side(None, run.e_item)
 
-    def timed_rank(scores_fn):
+    def timed_rank(scores_fn, inplace=False):
         def request(u, timing):
             t0 = time.perf_counter()
             scores = scores_fn(u, timing)
             t1 = time.perf_counter()
-            top = top_k(scores, known[u], 10)
+            top = top_k(scores, known[u], 10, inplace=inplace)
             timing.head_s += t1 - t0
             timing.rank_s += time.perf_counter() - t1
             return top
@@ -103,36 +111,35 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
     def gnn_dot(u, timing):
         return h_item @ float_gnn.user_embedding(u, neighbours[u], timing)
 
+    llm_scorer = HeadScorer(run.llm, llm_side)
+    e_user = run.e_user.float().numpy()
+
     def llm(u, timing):
-        with torch.no_grad():
-            return run.llm.score_all(None, run.e_user[u][None], llm_side)[0].numpy()
+        return llm_scorer(None, e_user[u])
 
-    hybrid_float = OnlineRecommender(float_gnn, run.hybrid, run.e_user, run.e_item, known)
-    def served(gnn):
+    def served(gnn, row, board=None, transport=None):
         rec = OnlineRecommender(gnn, run.hybrid, run.e_user, run.e_item, known)
-        return lambda u, timing: rec.recommend(u, 10, timing)
+        return ServingPath(lambda u, timing: rec.recommend(u, 10, timing), row, board, transport, rec)
 
-    def accelerated(acc):
-        return served(OnlineGNN(acc, run.fixed, graph))
+    def accelerated(acc, board=None, transport=None):
+        return served(OnlineGNN(acc, run.fixed, graph), "Hybrid + quant.", board, transport)
 
     paths = {
         "Popularity": ServingPath(timed_rank(lambda u, t: counts), "Popularity"),
         "BPR-MF": ServingPath(timed_rank(lambda u, t: mf_item @ mf_user[u]), "BPR-MF"),
         "GNN only (float, online row)": ServingPath(timed_rank(gnn_dot), "GNN only"),
-        "LLM only": ServingPath(timed_rank(llm), "LLM only"),
-        "Hybrid (float, online row)": ServingPath(served(float_gnn), "Hybrid (float)"),
-        "Hybrid + quant. (cpu backend)": ServingPath(accelerated(Accelerator("cpu")), "Hybrid + quant."),
+        "LLM only": ServingPath(timed_rank(llm, inplace=True), "LLM only"),
+        "Hybrid (float, online row)": served(float_gnn, "Hybrid (float)"),
+        "Hybrid + quant. (cpu backend)": accelerated(Accelerator("cpu")),
     }
     if "sim" in cfg.backends:
-        from .bench import BOARD_MODELS
+        from .bench import BOARD_MODELS, sim_options
         for board in cfg.boards:
-            acc = Accelerator("sim", hw=BOARD_MODELS[board].hw, **cfg.sim_options)
+            acc = Accelerator("sim", hw=BOARD_MODELS[board].hw, **sim_options(cfg, board))
             counting = acc.backend.transport = _CountingTransport(acc.backend.transport)
-            paths[f"Hybrid + quant. ({board}, projected)"] = ServingPath(
-                accelerated(acc), "Hybrid + quant.", board, counting)
+            paths[f"Hybrid + quant. ({board}, projected)"] = accelerated(acc, board, counting)
     if "board" in cfg.backends:
-        paths["Hybrid + quant. (board, measured)"] = ServingPath(accelerated(Accelerator("board")),
-                                                                 "Hybrid + quant.")
+        paths["Hybrid + quant. (board, measured)"] = accelerated(Accelerator("board"))
     return paths
 
 
@@ -160,9 +167,10 @@ def bench_serving(cfg, out_dir) -> dict:
     for name, path in tqdm(paths.items(), desc="online requests", disable=cfg.quiet):
         request, row, board, transport = path.request, path.accuracy_row, path.board, path.transport
         clock = BOARD_MODELS[board].clocks_mhz[0] if board else None
-        for u in users[:5]:  # warm-up
+        for u in users[:50]:  # warm-up
             request(int(u), RequestTiming())
-        lat, parts = [], []
+        gc.collect()  # every path starts from the same heap; the collector stays on while timed
+        lat, parts, split_s = [], [], []
         for u in users:
             timing = RequestTiming()
             if transport is not None:
@@ -173,6 +181,8 @@ def bench_serving(cfg, out_dir) -> dict:
             regs = (transport.reads + transport.writes) / max(timing.calls, 1) if transport else 0
             lat.append(request_ms(timing, wall, board, clock, regs))
             parts.append((timing.host_s * 1e3, timing.cycles, regs))
+            split_s.append([getattr(timing, f"{p}_s") for p in PARTS])
+        split_ms = np.asarray(split_s) * 1e3
         res = run.results[row]
         out["backends"][name] = percentiles(lat) | {
             "latencies_ms": lat, "accuracy_row": row, "ndcg@10": res["overall"]["NDCG@10"],
@@ -180,12 +190,31 @@ def bench_serving(cfg, out_dir) -> dict:
             "projected": board is not None, "board": board, "clock_mhz": clock,
             "host_ms_median": statistics.median(p[0] for p in parts),
             "kernel_cycles_median": statistics.median(p[1] for p in parts),
-            "reg_accesses_per_call": statistics.median(p[2] for p in parts)}
+            "reg_accesses_per_call": statistics.median(p[2] for p in parts),
+            # where the time went: host wall time per part (for `sim`, aggregate is simulator time)
+            "parts_ms": {p: {"p50": float(np.percentile(split_ms[:, k], 50)),
+                             "p99": float(np.percentile(split_ms[:, k], 99))} for k, p in enumerate(PARTS)}}
+        if path.recommender is not None:
+            out["backends"][name]["top10_same_as_score_all"] = same_top10(run, path.recommender, users[:100])
         out["throughput"][name] = {"unbatched_req_per_s": 1e3 / float(np.mean(lat))}
     out["batched"] = batched_throughput(run, users, cfg)
     out["tradeoff"] = [{"label": name, "p99_ms": b["p99_ms"], "ndcg@10": b["ndcg@10"]}
                        for name, b in out["backends"].items()]
     return out
+
+
+def same_top10(run, rec: OnlineRecommender, users) -> float:
+    """Fraction of `users` whose served top 10 (HeadScorer, float32 in a different summation
+    order) equals the top 10 of the head's own score_all on the same user row: the served
+    ranking is the evaluated configuration's."""
+    same = 0
+    for u in (int(u) for u in users):
+        served = rec.recommend(u, 10)
+        h_u = torch.from_numpy(rec.gnn.user_embedding(u, rec.neighbours[u])).float()[None]
+        with torch.no_grad():
+            scores = rec.head.score_all(h_u, run.e_user[u][None], rec.side)[0].numpy()
+        same += bool(np.array_equal(served, top_k(scores, rec.known[u], 10)))
+    return same / max(len(users), 1)
 
 
 def batched_throughput(run, users, cfg) -> dict:

@@ -4,15 +4,23 @@ A request for user u recomputes u's graph embedding from u's current interaction
 is what changes between requests; everything on the item side is computed once, offline:
 
     offline  full-graph propagation (Eq. 1, every layer) -> per-layer item rows x_i^(k), final
-             item embeddings h_i, and the head's item-side terms
-    request  x_u^(k+1) = sum_{i in N(u)} x_i^(k) / sqrt(|N(u)||N(i)|)   -- one CSR row per layer,
-             on the accelerator (only u's neighbour rows are gathered: DRAM-gather mode)
+             item embeddings h_i, and the head's item-side terms; the item tables pre-scaled,
+             t_i^(k) = x_i^(k) / sqrt(|N(i)|), by the accelerator itself (one PRE_SCALE call over
+             an identity graph: exactly the rounding the kernel applies to a gathered row)
+    request  x_u^(k+1) = (1/sqrt(|N(u)|)) sum_{i in N(u)} t_i^(k)   -- one CSR row per layer,
+             on the accelerator (only u's neighbour rows are gathered: DRAM-gather mode; the
+             request graph carries one POST_SCALE factor, no per-item scales)
              h_u = mean(x_u^(0..L));  scores = head(h_u, e_u, item side);  top-k
 
 With W = I and no ReLU (LightGCN) the L layers are one call over the item tables stacked side by
 side (F*L columns); with W or ReLU it is one call per layer. Because the accelerator's sum is
-exact and the request row uses the training graph's degrees, the online h_u is bit-identical to
-the offline full-graph one (tests/test_online.py checks it).
+exact, the kernel pre-scales a gathered row the same way whichever call gathers it, and the request
+row uses the training graph's degrees, the online h_u is bit-identical to the offline full-graph
+one (tests/test_online.py checks it).
+
+The head over all items (HeadScorer) and the top-k run on buffers laid out once: per request the
+only work proportional to the catalogue is one add + ReLU over [n_items, hidden], two
+matrix-vector products and an argpartition.
 """
 from __future__ import annotations
 
@@ -58,13 +66,18 @@ class OnlineGNN:
         self.layers_q = fixed_layer_outputs(fixed, acc, g)  # offline: [x^(0), ..., x^(L)]
         g.release()
         self.final = combine_layers(self.layers_q, fixed)   # float [n_nodes, F]
-        n_users = graph.n_users
+        n_users, n_items = graph.n_users, graph.n_items
         self.item_degree = csr.in_degree[n_users:]
         self.item_scale = normalization(csr, "symmetric").src_scale[n_users:]
         self.stacked = all(w is None for w in fixed.weights_q) and not any(fixed.relu)
         item_rows = [x[n_users:] for x in self.layers_q[:-1]]
-        self.tables = [acc.load_features(np.ascontiguousarray(np.hstack(item_rows)))] if self.stacked \
-            else [acc.load_features(np.ascontiguousarray(r)) for r in item_rows]
+        item_rows = [np.ascontiguousarray(np.hstack(item_rows))] if self.stacked else item_rows
+        # t_i = round(x_i / sqrt(|N(i)|)), the pre-scaled rows the kernel would gather, made once by
+        # the accelerator: an identity graph, PRE_SCALE only (each row its own single-edge sum)
+        eye = acc.load_graph(CSR(np.arange(n_items + 1), np.arange(n_items), n_items),
+                             Normalization(Mode.PRE_SCALE, self.item_scale, None, None))
+        self.tables = [acc.load_features(acc.aggregate(eye, np.ascontiguousarray(r))) for r in item_rows]
+        eye.release()
 
     @property
     def n_layers(self) -> int:
@@ -75,15 +88,17 @@ class OnlineGNN:
         one B-row request graph, one call per layer group."""
         timing = timing or RequestTiming()
         t0 = time.perf_counter()
-        deg = np.array([len(items) for items in item_lists])
-        rows = CSR(np.concatenate([[0], np.cumsum(deg)]),
-                   np.concatenate(item_lists).astype(np.int64) if len(deg) else np.zeros(0, np.int64),
-                   self.graph.n_items)
-        # symmetric 1/sqrt(|N(u)||N(i)|) with the training graph's item degrees (scales made once)
-        post = np.zeros(len(deg))
+        b = len(item_lists)
+        deg = np.fromiter((len(items) for items in item_lists), np.int64, b)
+        row_ptr = np.zeros(b + 1, np.uint32)
+        np.cumsum(deg, out=row_ptr[1:])
+        col_idx = item_lists[0] if b == 1 else np.concatenate(item_lists) if b else np.zeros(0, np.uint32)
+        rows = CSR(row_ptr, col_idx, self.graph.n_items)
+        # symmetric 1/sqrt(|N(u)||N(i)|): the item factor is in the pre-scaled tables (training
+        # graph's degrees), the user's own is the row's one POST_SCALE factor
+        post = np.zeros(b)
         post[deg > 0] = deg[deg > 0] ** -0.5  # a user without interactions: empty row, scale 0
-        norm = Normalization(Mode.SYMMETRIC, self.item_scale, post, None)
-        g = self.acc.load_graph(rows, norm)
+        g = self.acc.load_graph(rows, Normalization(Mode.POST_SCALE, None, post, None))
         t1 = time.perf_counter()
         timing.graph_s += t1 - t0
         f = self.fixed.x0_q.shape[1]
@@ -140,6 +155,59 @@ class FloatOnlineGNN:
         return np.mean(rows, axis=0)
 
 
+class HeadScorer:
+    """FusionHead.score_all for one user at a time, on buffers laid out once.
+
+    The item side of the head (B [h_i|e_i], h_i, P e_i) does not depend on the user, so it is
+    laid out once as float32 tables; a request computes its user side (A [h_u|e_u] + b1, g h_u,
+    P e_u: small matrix-vector products), then over every item one add + ReLU into a scratch
+    [n_items, hidden] buffer and two matrix-vector products into a scratch [n_items] buffer (the
+    output bias b2 rides as a column of ones in the dot table). The same numbers as score_all up
+    to float32 summation order. The returned array is that scratch buffer: it is overwritten by the
+    next call (one scorer per serving thread)."""
+
+    def __init__(self, head: FusionHead, side: dict):
+        with torch.no_grad():
+            self.gnn_dim, self.text_dim = head.gnn_dim, head.text_dim
+            w = head.user_in.weight.detach().float()
+            self.w_h = w[:, :head.gnn_dim].numpy().copy()            # [H, g]
+            self.w_e = w[:, head.gnn_dim:].numpy().copy()            # [H, t]
+            self.b1 = head.user_in.bias.detach().float().numpy().copy()
+            self.w2 = head.out.weight.detach().float()[0].contiguous()  # [H]
+            self.gnn_weight = None if head.gnn_weight is None else float(head.gnn_weight)
+            self.proj = None if head.text_proj is None else head.text_proj.weight.detach().float().numpy().copy()
+            self.first = side["first"].detach().float().contiguous()   # [n_items, H]
+            cols = ([side["h"].float()] if self.gnn_weight is not None else []) + \
+                ([side["proj"].float()] if self.proj is not None else [])
+            n = self.first.shape[0]
+            self.dots = torch.cat(cols + [torch.ones(n, 1)], dim=1).contiguous()  # [n_items, D + 1]
+        self.vec = np.empty(self.dots.shape[1], np.float32)
+        self.vec[-1] = float(head.out.bias.detach()[0])
+        self._vec_t = torch.from_numpy(self.vec)
+        self._hidden = torch.empty_like(self.first)
+        self._mlp = torch.empty(n)
+        self._scores = torch.empty(n)
+
+    def __call__(self, h_u: np.ndarray | None, e_u: np.ndarray) -> np.ndarray:
+        """float32 [n_items] scores of one user (h_u float [g] or None, e_u float32 [t])."""
+        a = self.w_e @ e_u + self.b1 if self.text_dim else self.b1.copy()
+        k = 0
+        if self.gnn_dim:
+            h = np.asarray(h_u, dtype=np.float32)
+            a += self.w_h @ h
+            if self.gnn_weight is not None:
+                np.multiply(h, self.gnn_weight, out=self.vec[:self.gnn_dim])
+                k = self.gnn_dim
+        if self.proj is not None:
+            np.dot(self.proj, e_u, out=self.vec[k:k + self.proj.shape[0]])
+        with torch.inference_mode():
+            torch.add(self.first, torch.from_numpy(a), out=self._hidden)
+            self._hidden.relu_()
+            torch.mv(self._hidden, self.w2, out=self._mlp)
+            torch.addmv(self._mlp, self.dots, self._vec_t, out=self._scores)
+        return self._scores.numpy()
+
+
 class OnlineRecommender:
     """A request end to end: online user embedding, fusion head over all items, top-k."""
 
@@ -150,6 +218,8 @@ class OnlineRecommender:
         h_item = torch.from_numpy(gnn.final[n_users:]).float()
         with torch.no_grad():
             self.side = head.item_side(h_item, e_item)
+        self.scorer = HeadScorer(head, self.side)
+        self.e_user_np = e_user.detach().float().numpy()
         self.neighbours = neighbour_lists(gnn.graph)
 
     def recommend(self, user: int, k: int = 10, timing: RequestTiming | None = None) -> np.ndarray:
@@ -157,25 +227,25 @@ class OnlineRecommender:
         timing = timing or RequestTiming()
         h_u = self.gnn.user_embedding(user, self.neighbours[user], timing)
         t0 = time.perf_counter()
-        with torch.inference_mode():
-            scores = self.head.score_all(torch.from_numpy(h_u).float()[None], self.e_user[user][None],
-                                         self.side)[0].numpy()
+        scores = self.scorer(h_u, self.e_user_np[user])
         t1 = time.perf_counter()
-        top = top_k(scores, self.known[user], k)
+        top = top_k(scores, self.known[user], k, inplace=True)  # the scorer's scratch buffer
         timing.head_s += t1 - t0
         timing.rank_s += time.perf_counter() - t1
         return top
 
 
-def top_k(scores: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
+def top_k(scores: np.ndarray, exclude: np.ndarray, k: int, inplace: bool = False) -> np.ndarray:
     """Indices of the k largest scores outside `exclude`, best first, ties by index; an
-    argpartition, then a sort of the k candidates only."""
-    s = np.array(scores, dtype=np.float64)
+    argpartition, then a sort of the k candidates only. `inplace` lets it overwrite `scores`
+    (a float array) instead of copying it."""
+    s = scores if inplace else np.array(scores, dtype=np.result_type(scores.dtype, np.float32))
     s[exclude] = -np.inf
-    k = min(k, len(s) - len(np.unique(exclude)))
+    if len(s) - len(exclude) < k:  # fewer than k candidates may be left (exclude may repeat)
+        k = min(k, len(s) - len(np.unique(exclude)))
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    cand = np.argpartition(-s, k - 1)[:k]
+    cand = np.argpartition(s, len(s) - k)[len(s) - k:]
     kth = s[cand].min()
     cand = np.flatnonzero(s >= kth)  # every item tied with the k-th, so ties break by index
     return cand[np.lexsort((cand, -s[cand]))][:k]
@@ -184,6 +254,6 @@ def top_k(scores: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
 def neighbour_lists(graph: BipartiteGraph) -> list[np.ndarray]:
     order = np.argsort(graph.users, kind="stable")
     bounds = np.searchsorted(graph.users[order], np.arange(graph.n_users + 1))
-    items = graph.items[order]
+    items = graph.items[order].astype(np.uint32)  # the request CSR's col_idx dtype: no conversion
     return [items[bounds[u]:bounds[u + 1]] for u in range(graph.n_users)]
 

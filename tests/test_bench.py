@@ -19,7 +19,8 @@ def bench_out(tmp_path_factory):
 
 def test_json_schema(bench_out):
     res = json.loads((bench_out / "bench.json").read_text())
-    assert {"config", "machine", "boards", "layers", "scaling", "requests", "tradeoff"} <= res.keys()
+    assert {"config", "machine", "git", "boards", "layers", "scaling", "requests", "tradeoff"} <= res.keys()
+    assert res["wall_s"] > 0 and len(res["machine"]["load_average"]) == 3
     layer = res["layers"][0]
     assert layer["n_edges"] > 0 and layer["feat_dim"] == 64
     for name, t in layer["cpu"].items():
@@ -47,13 +48,31 @@ def test_serving_section(bench_out):
             "Hybrid + quant. (pynq-z2, projected)"} <= paths.keys()
     for name, b in paths.items():
         assert len(b["latencies_ms"]) == req["n_requests"], name
-        assert 0 < b["p50_ms"] <= b["p95_ms"] <= b["p99_ms"], name
+        assert 0 < b["p50_ms"] <= b["p95_ms"] <= b["p99_ms"] <= b["max_ms"], name
         assert 0 <= b["ndcg@10"] <= 1, name
+        assert set(b["parts_ms"]) == {"graph", "aggregate", "head", "rank"}, name
+    for name in ("Hybrid (float, online row)", "Hybrid + quant. (cpu backend)"):
+        # the served ranking (HeadScorer, float32) is the head's own score_all ranking
+        assert paths[name]["top10_same_as_score_all"] >= 0.9, name
     sim = paths["Hybrid + quant. (pynq-z2, projected)"]
     assert sim["projected"] and sim["kernel_cycles_median"] > 0 and sim["reg_accesses_per_call"] > 20
     # the online row is bit-exact with the offline one, so the accuracy is the same configuration's
     assert sim["ndcg@10"] == paths["Hybrid + quant. (cpu backend)"]["ndcg@10"]
     assert all(v["req_per_s"] > 0 for v in req["batched"].values())
+
+
+def test_unbuildable_board_stops_with_a_message(monkeypatch, tmp_path, capsys):
+    import sim.harness.build as build_mod
+
+    def fail(hw, **kw):
+        raise build_mod.BuildError("Verilator build failed (log: x):\n%Error: rtl/gnn_agg.sv:141: "
+                                   "$fatal: gnn_agg: PES must be 1")
+    monkeypatch.setattr(build_mod, "build", fail)
+    with pytest.raises(SystemExit) as e:
+        main(["--quick", "--quiet", "--boards", "kv260", "--sections", "layer", "--out", str(tmp_path)])
+    msg = str(e.value)
+    assert "cannot be built for board 'kv260'" in msg and "PES=4" in msg and "$fatal" in msg
+    assert "--boards" in msg
 
 
 def test_report_and_plots(bench_out):

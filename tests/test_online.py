@@ -102,3 +102,35 @@ def test_float_online_row_matches_full_propagation(graph, style):
     for u in range(0, graph.n_users, 5):
         h = online.user_embedding(u, graph.items[graph.users == u])
         np.testing.assert_allclose(h, h_user[u].double().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("gnn_dim,text_dim", [(F, 8), (0, 8), (F, 0)])
+def test_head_scorer_matches_score_all(gnn_dim, text_dim):
+    """The request path's head (laid-out buffers, NumPy + in-place torch) gives score_all's
+    numbers for graph+text, text-only and graph-only heads, call after call."""
+    from host.online import HeadScorer
+    torch.manual_seed(5)
+    head = FusionHead(gnn_dim, text_dim, hidden=16, proj=8)
+    with torch.no_grad():
+        for p in head.parameters():
+            p.normal_(0, 0.5)
+    n_items, n_users = 37, 6
+    h_i, h_u = torch.randn(n_items, gnn_dim), torch.randn(n_users, gnn_dim)
+    e_i, e_u = torch.randn(n_items, text_dim), torch.randn(n_users, text_dim)
+    with torch.no_grad():
+        side = head.item_side(h_i, e_i)
+        want = head.score_all(h_u, e_u, side).numpy()
+    scorer = HeadScorer(head, side)
+    for u in range(n_users):
+        got = scorer(h_u[u].double().numpy() if gnn_dim else None, e_u[u].numpy())
+        np.testing.assert_allclose(got, want[u], rtol=1e-5, atol=1e-5)
+
+
+def test_top_k_in_place_on_float32():
+    rng = np.random.default_rng(1)
+    scores = rng.integers(0, 4, 50).astype(np.float32)
+    exclude = np.array([3, 3, 7], dtype=np.uint32)
+    want = top_k(scores, exclude, 10)
+    buf = scores.copy()
+    np.testing.assert_array_equal(top_k(buf, exclude, 10, inplace=True), want)
+    assert np.isneginf(buf[[3, 7]]).all()
