@@ -65,7 +65,7 @@ class Split:
         users, items = getattr(self, part)
         order = np.lexsort((items, users))
         bounds = np.searchsorted(users[order], np.arange(self.n_users + 1))
-        return [items[order][bounds[u]:bounds[u + 1]] for u in range(self.n_users)]
+        return np.split(items[order], bounds[1:-1])
 
 
 def split(dataset: Dataset, protocol: Protocol) -> Split:
