@@ -30,6 +30,8 @@
 //   DATA_FIFO_DEPTH   words of prefetch for feature rows (gather: rows in flight * beats per row)
 //   ENTRY_FIFO_DEPTH  entries (a row's edges of one group for one bank) queued per PE
 //   ACC_SLOTS         accumulator slots per PE: finished partial rows waiting for the reducer + 1
+//   LOAD_CHUNK_ROWS   single-partition runs load the table in chunks of this many rows, top
+//                     chunk first, while the PEs already run (an edge waits for its row's chunk)
 //   ROW_FIFO_DEPTH    lane words queued into and out of the epilogue (acc_buf in, rows out)
 //   MAX_BURST         longest read burst in beats (<= 256, <= CSR_FIFO_DEPTH)
 //   MAX_OUTSTANDING   read bursts in flight on m_axi_gmem (and write bursts awaiting B)
@@ -45,6 +47,7 @@ module gnn_agg
     parameter int DATA_FIFO_DEPTH = 256,
     parameter int ENTRY_FIFO_DEPTH = 32,
     parameter int ACC_SLOTS = 4,
+    parameter int LOAD_CHUNK_ROWS = 256,
     parameter int ROW_FIFO_DEPTH = 16,
     parameter int MAX_BURST = 32,
     parameter int MAX_OUTSTANDING = 32,
@@ -212,6 +215,11 @@ module gnn_agg
   logic preload_pending, preloaded;
   logic [32:0] preload_src0, preload_nrows;
   logic first_pass, last_pass;
+  // Early start: a pass over the only partition does not wait for its table load. The load runs
+  // in chunks from the top rows down; table rows >= ready_lo are loaded, and a PE issues an edge
+  // only when its row is. Other passes load first (ready_lo = 0).
+  logic early, chunk_busy;
+  logic [TAW:0] ready_lo, chunk_lo;
 
   // ---- argument checks (before any memory access)
   logic [8:0][63:0] used_ptr;
@@ -293,7 +301,7 @@ module gnn_agg
   logic run_issue, load_issue, preload_issue, load_cmd;
   assign run_issue = state == RUN_ISSUE;
   assign load_issue = state == LOAD_ISSUE;
-  assign preload_issue = state == RUN_WAIT && preload_pending;
+  assign preload_issue = state == RUN_WAIT && preload_pending && s_cmd_ready[S_FEAT] && s_cmd_ready[S_SSCALE];
   assign load_cmd = load_issue || preload_issue;
 
   localparam int GN = PES > 2 ? PES : 2;   // indices the walker looks at per cycle
@@ -412,7 +420,7 @@ module gnn_agg
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .BUS_BITS(BUS_BITS), .PES(PES),
       .ENTRY_FIFO_DEPTH(ENTRY_FIFO_DEPTH), .ACC_SLOTS(ACC_SLOTS)
   ) pes (
-      .clk, .rst_n, .wpr, .gather, .pre_scale(pre), .edge_weight(ew),
+      .clk, .rst_n, .wpr, .gather, .pre_scale(pre), .edge_weight(ew), .ready_lo,
       .tw_en(ld_fire && !ld_to_w), .tw_row(ld_row), .tw_k(ld_k), .tw_data(ld_word),
       .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gather_valid(accum_gather_valid), .gather_ready(accum_gather_ready), .gather_data(feat_word),
@@ -535,7 +543,7 @@ module gnn_agg
   assign status = {32'(err), stat_wr_beats, stat_rd_beats, stat_stalls, stat_edges, stat_cycles};
 
   logic pass_finished;
-  assign pass_finished = !ld_active && !preload_pending && walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
+  assign pass_finished = !ld_active && !preload_pending && !chunk_busy && walker_done && rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
                          !accum_busy && writer_idle && !wq_valid && all_streams_idle;
 
   always_ff @(posedge clk) begin
@@ -555,6 +563,10 @@ module gnn_agg
       ld_nrows <= '0;
       preload_pending <= 1'b0;
       preloaded <= 1'b0;
+      early <= 1'b0;
+      chunk_busy <= 1'b0;
+      ready_lo <= '0;
+      chunk_lo <= '0;
       preload_src0 <= '0;
       preload_nrows <= '0;
       first_pass <= 1'b0;
@@ -684,6 +696,22 @@ module gnn_agg
           ld_left <= LDW'(load_rows * 33'(wpr));
           preloaded <= 1'b0;
           preload_pending <= 1'b0;
+          early <= 1'b0;
+          chunk_busy <= 1'b0;
+          ready_lo <= '0;
+          if (!gather && part_lo == 0 && part_hi == {1'b0, n_src} && load_rows != 0) begin
+            // the only partition: top chunk first, the run starts at once
+            logic [32:0] lo;
+            lo = load_rows > 33'(LOAD_CHUNK_ROWS) ? load_rows - 33'(LOAD_CHUNK_ROWS) : 33'd0;
+            early <= 1'b1;
+            chunk_busy <= 1'b1;
+            ready_lo <= (TAW + 1)'(load_rows);
+            chunk_lo <= (TAW + 1)'(lo);
+            ld_src0 <= lo;
+            ld_nrows <= load_rows - lo;
+            ld_left <= LDW'((load_rows - lo) * 33'(wpr));
+            ld_row <= TAW'(lo);
+          end
           if (!gather && part_hi == {1'b0, n_src} && part_lo != 0 && rows < 33'(rows_per_part)) begin
             preload_src0 <= part_lo - 33'(rows_per_part) + rows;
             preload_nrows <= 33'(rows_per_part) - rows;
@@ -694,7 +722,7 @@ module gnn_agg
         end
         LOAD_ISSUE: begin
           ld_active <= 1'b1;
-          state <= LOAD_WAIT;
+          state <= early ? RUN_ISSUE : LOAD_WAIT;
         end
         LOAD_WAIT: if (!ld_active && all_streams_idle && !ss_valid) begin
           // set the loader up for the preload (issued once the pass runs)
@@ -716,6 +744,22 @@ module gnn_agg
         RUN_WAIT: if (preload_issue) begin
           preload_pending <= 1'b0;
           ld_active <= 1'b1;
+        end else if (chunk_busy && !ld_active && !preload_pending) begin
+          // a chunk is in the table; set up the next one down
+          logic [TAW:0] lo;
+          lo = chunk_lo > (TAW + 1)'(LOAD_CHUNK_ROWS) ? chunk_lo - (TAW + 1)'(LOAD_CHUNK_ROWS) : '0;
+          ready_lo <= chunk_lo;
+          if (chunk_lo == 0) begin
+            chunk_busy <= 1'b0;
+          end else begin
+            chunk_lo <= lo;
+            ld_src0 <= 33'(lo);
+            ld_nrows <= 33'(chunk_lo - lo);
+            ld_left <= LDW'(33'(chunk_lo - lo) * 33'(wpr));
+            ld_row <= TAW'(lo);
+            ld_k <= '0;
+            preload_pending <= 1'b1;
+          end
         end else if (pass_finished && !run_issue) begin
           if (last_pass) begin
             state <= FINISH;

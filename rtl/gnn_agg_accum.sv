@@ -22,6 +22,8 @@ module gnn_agg_accum
     parameter int BUS_BITS = 64,
     parameter int SLOTS = 1,              // edges per entry
     parameter int ACC_SLOTS = 4,          // accumulator slots (a power of two >= 2)
+    parameter int BANK = 0,               // this PE's bank: it holds table rows r = BANK mod PES
+    parameter int TAW = 13,               // table row bits
     localparam int MAX_WPR = MAX_FEAT / LANES,
     localparam int KW = $clog2(MAX_WPR + 1),
     localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
@@ -35,6 +37,7 @@ module gnn_agg_accum
     input  logic                       gather,       // DRAM_GATHER: rows come from gather_*
     input  logic                       pre_scale,    // PRE_SCALE (applied here only in gather mode)
     input  logic                       edge_weight,  // EDGE_WEIGHT
+    input  logic [TAW:0]               ready_lo,     // table rows >= ready_lo are loaded
     // node table bank write port (the loader)
     input  logic                       tw_en,
     input  logic [BAW-1:0]             tw_addr,
@@ -100,12 +103,15 @@ module gnn_agg_accum
 
   logic data_ready, issue_end, issue_word;
   assign data_ready = !gather || (gather_valid && (!pre_scale || gscale_valid));
-  assign issue_word = ent_valid && has_edge && data_ready && (!(tok_end && last_word) || credit);
+  // table row of the edge = bank row * PES + BANK (SLOTS = PES)
+  logic row_loaded;
+  assign row_loaded = gather || 64'(tok_row) * 64'(SLOTS) + 64'(BANK) >= 64'(ready_lo);
+  assign issue_word = ent_valid && has_edge && data_ready && row_loaded && (!(tok_end && last_word) || credit);
   assign issue_end = ent_valid && (has_edge ? issue_word && last_word && tok_end : ent_end && credit);
   assign ent_ready = issue_end || (issue_word && last_word && last_edge);
   assign gather_ready = issue_word && gather;
   assign gscale_ready = issue_word && gather && pre_scale && last_word;
-  assign starved = !ent_valid || (has_edge && !data_ready);
+  assign starved = !ent_valid || (has_edge && (!data_ready || !row_loaded));
   assign edge_done = issue_word && last_word;
 
   logic [BAW-1:0] raddr;

@@ -36,6 +36,7 @@ module gnn_agg_pe_array
     input  logic                       gather,
     input  logic                       pre_scale,
     input  logic                       edge_weight,
+    input  logic [TAW:0]               ready_lo,     // table rows >= ready_lo are loaded
     // loader: lane word k of table row tw_row
     input  logic                       tw_en,
     input  logic [TAW-1:0]             tw_row,
@@ -84,25 +85,35 @@ module gnn_agg_pe_array
   endfunction
 
   // ---------------- distributor
+  // edge i goes to slot pc[b][i] of bank b's entry, pc = how many of the group's earlier edges
+  // go to bank b (an AND-OR selection per slot)
   logic [PES-1:0] need, fin_ready, fin_valid;
   logic [PES-1:0][EW-1:0] fin_data;
+  logic [PES-1:0][N-1:0] to_bank;
+  logic [PES-1:0][N-1:0][SCW-1:0] pc;
+  logic [PES-1:0][SCW-1:0] bank_cnt;
+  logic [PES-1:0][PES-1:0][BAW-1:0] slot_row;
+  logic [PES-1:0][PES-1:0][15:0] slot_w;
   always_comb begin
     for (int b = 0; b < PES; b++) begin
-      logic [SCW-1:0] c;
-      logic [PES-1:0][BAW-1:0] rows;
-      logic [PES-1:0][15:0] ws;
-      c = '0;
-      rows = '0;
-      ws = '0;
+      bank_cnt[b] = '0;
       for (int i = 0; i < N; i++) begin
-        if (grp_emit[i] && (gather ? b == 0 : bank_of(grp_row[i]) == b) && int'(c) < PES) begin
-          rows[int'(c)] = bank_row(grp_row[i]);
-          ws[int'(c)] = grp_weight[i];
-          c = c + 1'b1;
+        to_bank[b][i] = grp_emit[i] && (gather ? b == 0 : bank_of(grp_row[i]) == b);
+        pc[b][i] = bank_cnt[b];
+        bank_cnt[b] = bank_cnt[b] + SCW'(to_bank[b][i]);
+      end
+      for (int j = 0; j < PES; j++) begin
+        slot_row[b][j] = '0;
+        slot_w[b][j] = '0;
+        for (int i = 0; i < N; i++) begin
+          if (to_bank[b][i] && int'(pc[b][i]) == j) begin
+            slot_row[b][j] = slot_row[b][j] | bank_row(grp_row[i]);
+            slot_w[b][j] = slot_w[b][j] | grp_weight[i];
+          end
         end
       end
-      need[b] = c != 0 || grp_row_end;
-      fin_data[b] = {grp_row_end, c, rows, ws, grp_scale_lane};
+      need[b] = bank_cnt[b] != 0 || grp_row_end;
+      fin_data[b] = {grp_row_end, bank_cnt[b], slot_row[b], slot_w[b], grp_scale_lane};
     end
   end
   assign grp_ready = &(~need | fin_ready);
@@ -119,8 +130,8 @@ module gnn_agg_pe_array
   for (genvar b = 0; b < PES; b++) begin : g_pe
     logic ent_valid, ent_ready, ent_end;
     logic [SCW-1:0] ent_cnt;
-    logic [PES-1:0][BAW-1:0] ent_row;
-    logic [PES-1:0][15:0] ent_weight;
+    logic [PES*BAW-1:0] ent_row;      // flat: [slot][bank row]
+    logic [PES*16-1:0] ent_weight;    // flat: [slot][weight]
     logic [LANE_SEL_W-1:0] ent_lane;
     gnn_agg_fifo #(.WIDTH(EW), .DEPTH(ENTRY_FIFO_DEPTH)) entry_fifo (
         .clk, .rst_n,
@@ -133,9 +144,9 @@ module gnn_agg_pe_array
 
     gnn_agg_accum #(
         .LANES(LANES), .MAX_FEAT(MAX_FEAT), .BANK_WORDS(BANK_WORDS), .BUS_BITS(BUS_BITS),
-        .SLOTS(PES), .ACC_SLOTS(ACC_SLOTS)
+        .SLOTS(PES), .ACC_SLOTS(ACC_SLOTS), .BANK(b), .TAW(TAW)
     ) pe (
-        .clk, .rst_n, .wpr, .gather(gather && b == 0), .pre_scale, .edge_weight,
+        .clk, .rst_n, .wpr, .gather(gather && b == 0), .pre_scale, .edge_weight, .ready_lo,
         .tw_en(tw_en && bank_of(tw_row) == b), .tw_addr, .tw_data,
         .ent_valid, .ent_ready, .ent_end, .ent_cnt, .ent_row, .ent_weight, .ent_scale_lane(ent_lane),
         .gather_valid(b == 0 && gather_valid), .gather_ready(pe_gather_ready[b]), .gather_data,

@@ -23,7 +23,9 @@ module gnn_agg_window #(
     input  logic [NW-1:0]       out_take     // <= out_count
 );
   localparam int HALVES = BUS_BITS / 16;
-  localparam int C = N + HALVES;             // buffer: a window plus one word of 16-bit elements
+  // buffer: two windows plus one word of 16-bit elements, so a word is accepted whenever fewer
+  // than 2N elements are held and the next cycle still offers N after any take
+  localparam int C = 2 * N + HALVES;
   localparam int CW = $clog2(C + 1);
 
   logic [C-1:0][31:0] buf_q;

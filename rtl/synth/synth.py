@@ -23,6 +23,8 @@ CONFIGS = {
     "pynq-z2": ("xc7", {}, "", {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM36": 140}),
     "kv260-pes1": ("xcup", {"BUS_BITS": 128, "LANES": 64, "TABLE_ELEMS": 1 << 20}, "-uram",
                    {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM36": 144, "URAM": 64}),
+    "kv260": ("xcup", {"BUS_BITS": 128, "LANES": 64, "PES": 4, "TABLE_ELEMS": 1 << 20}, "-uram",
+              {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM36": 144, "URAM": 64}),
 }
 
 LUT_CELLS = re.compile(r"^(LUT[1-6]|INV)$")  # INV becomes a LUT1
