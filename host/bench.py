@@ -308,8 +308,11 @@ def markdown_report(results: dict) -> str:
             lines.append("")
     req = results.get("requests")
     if req:
-        lines += [f"## Online requests: {req['dataset']}, {req['n_requests']} requests per path, top-10 over all items",
-                  "", "| serving path | p50 ms | p95 ms | p99 ms | max ms | req/s (unbatched) | NDCG@10 | "
+        cfg = results["config"]
+        short = (f" (models trained {cfg['epochs'] or 'default'} epochs, head {cfg['head_epochs'] or 'default'}: "
+                 "short training, accuracy below a full run's)" if cfg.get("epochs") or cfg.get("head_epochs") else "")
+        lines += [f"## Online requests: {req['dataset']}, {req['n_requests']} requests per path, top-10 over all items"
+                  + short, "", "| serving path | p50 ms | p95 ms | p99 ms | max ms | req/s (unbatched) | NDCG@10 | "
                   "cold items | cold users | how |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]
         for name, b in req["backends"].items():
@@ -350,6 +353,9 @@ def parse_args(argv=None):
                     help="data set of the serving part: default (embedded) | ml-1m | ml-100k | amazon | yelp")
     ap.add_argument("--dataset-path", help="where the data set's files are (not for the default)")
     ap.add_argument("--requests", type=int, default=1000, help="online requests per serving path")
+    ap.add_argument("--epochs", type=int, help="training epochs of the serving part's models (default: "
+                    "host.pipeline's; fewer make a large data set's latency run short, at some accuracy)")
+    ap.add_argument("--head-epochs", type=int, help="fusion-head training epochs (default: host.pipeline's)")
     ap.add_argument("--backends", default="cpu,sim", help="comma list of cpu, sim, board")
     ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
     ap.add_argument("--boards", default="pynq-z2,kv260", help="builds to simulate and project")
@@ -388,6 +394,8 @@ class BenchConfig:
     requests: int
     batches: tuple
     quick: bool
+    epochs: int | None
+    head_epochs: int | None
     sections: tuple
 
 
@@ -413,6 +421,8 @@ def make_config(args) -> BenchConfig:
         scaling_feat_edges=2_000 if quick else 100_000, sim_options={"read_latency": 64}, sim_libraries={},
         label="quick" if quick else "full", dataset=args.dataset, dataset_path=args.dataset_path,
         requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick,
+        epochs=10 if quick and args.epochs is None else args.epochs,
+        head_epochs=5 if quick and args.head_epochs is None else args.head_epochs,
         sections=sections)
 
 

@@ -71,8 +71,10 @@ def train(cfg, out_dir) -> object:
     argv = ["--data", cfg.dataset, "--backend", "cpu", "--out", str(out_dir), "--threads", "1"]
     if cfg.dataset_path:
         argv += ["--path", cfg.dataset_path]
-    if cfg.quick:
-        argv += ["--epochs", "10", "--head-epochs", "5"]
+    if cfg.epochs is not None:
+        argv += ["--epochs", str(cfg.epochs)]
+    if cfg.head_epochs is not None:
+        argv += ["--head-epochs", str(cfg.head_epochs)]
     return pipeline.run(pipeline.parse_args(argv))
 
 
