@@ -27,6 +27,8 @@
 //                     a power of two); a partition holds R = TABLE_ELEMS / feat_dim rows rounded
 //                     down to a multiple of PES
 //   CSR_FIFO_DEPTH    words of prefetch per CSR/scale stream
+//   COLIDX_FIFO_DEPTH words of prefetch for col_idx (the stream the PEs wait on; during an early
+//                     start its bursts queue behind the table load's)
 //   DATA_FIFO_DEPTH   words of prefetch for feature rows (gather: rows in flight * beats per row)
 //   ENTRY_FIFO_DEPTH  entries (a row's edges of one group for one bank) queued per PE
 //   ACC_SLOTS         accumulator slots per PE: finished partial rows waiting for the reducer + 1
@@ -44,6 +46,7 @@ module gnn_agg
     parameter int MAX_FEAT = 256,
     parameter int TABLE_ELEMS = 131072,
     parameter int CSR_FIFO_DEPTH = 128,
+    parameter int COLIDX_FIFO_DEPTH = 256,
     parameter int DATA_FIFO_DEPTH = 256,
     parameter int ENTRY_FIFO_DEPTH = 32,
     parameter int ACC_SLOTS = 4,
@@ -264,7 +267,7 @@ module gnn_agg
 
   for (genvar s = 0; s < N_STREAMS; s++) begin : g_stream
     localparam bit IS_DATA = s == S_FEAT || s == S_ACCRD;
-    localparam int DEPTH = IS_DATA ? DATA_FIFO_DEPTH : CSR_FIFO_DEPTH;
+    localparam int DEPTH = IS_DATA ? DATA_FIFO_DEPTH : s == S_COLIDX ? COLIDX_FIFO_DEPTH : CSR_FIFO_DEPTH;
     gnn_agg_rd_stream #(
         .BUS_BITS(BUS_BITS), .DEPTH(DEPTH), .MAX_BURST(IS_DATA ? DEPTH / 2 : MAX_BURST), .BEATS_W(BEATS_W)
     ) stream (

@@ -25,6 +25,10 @@ KV260_LIKE = HwConfig(128, 64, 1, 256, 4096)
 PES2 = HwConfig(64, 16, 2, 128, 1024)
 PES4 = HwConfig(128, 16, 4, 128, 2048)
 KV260_PES4_LIKE = HwConfig(128, 64, 4, 256, 4096)
+# single-partition runs load the table in chunks while the PEs run: small chunks here so the
+# cases load several of them
+EXTRA_PARAMS = {NARROW_LANES: {"LOAD_CHUNK_ROWS": 8}, PES2: {"LOAD_CHUNK_ROWS": 8},
+                PES4: {"LOAD_CHUNK_ROWS": 16}}
 
 
 def params(hw: HwConfig) -> dict:
@@ -32,7 +36,7 @@ def params(hw: HwConfig) -> dict:
            "TABLE_ELEMS": hw.table_elems}
     if hw.pes != 1:  # keeps the PES = 1 build names (and caches) as they were
         out["PES"] = hw.pes
-    return out
+    return {**out, **EXTRA_PARAMS.get(hw, {})}
 
 
 def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0, n_random: int = 0,
