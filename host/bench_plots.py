@@ -95,10 +95,14 @@ def plot_pareto(results: dict, out: Path) -> Path | None:
     fig, ax = plt.subplots(figsize=(8, 5))
     markers = "osD^v<>p*hX"
     for n, r in enumerate(rows):
-        ax.scatter(r["p99_ms"], r["ndcg@10"], s=50, marker=markers[n % len(markers)], label=r["label"])
+        dot = ax.scatter(r.get("p50_ms", r["p99_ms"]), r["ndcg@10"], s=50, marker=markers[n % len(markers)],
+                         label=r["label"], zorder=3)
+        if "p50_ms" in r:  # a line from p50 to p99 (open marker)
+            ax.plot([r["p50_ms"], r["p99_ms"]], [r["ndcg@10"]] * 2, "-", color=dot.get_facecolor()[0], lw=1)
+            ax.scatter(r["p99_ms"], r["ndcg@10"], s=30, marker="|", color=dot.get_facecolor()[0])
     ax.legend(fontsize=7, loc="lower right")
     ax.set_xscale("log")
-    ax.set_xlabel("request latency p99, ms (log)")
+    ax.set_xlabel("request latency, ms (log): marker p50, line to p99")
     ax.set_ylabel("NDCG@10")
     ax.set_title("latency vs accuracy")
     ax.grid(True, which="both", alpha=0.3)

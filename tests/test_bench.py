@@ -51,6 +51,8 @@ def test_serving_section(bench_out):
         assert 0 < b["p50_ms"] <= b["p95_ms"] <= b["p99_ms"] <= b["max_ms"], name
         assert 0 <= b["ndcg@10"] <= 1, name
         assert set(b["parts_ms"]) == {"graph", "aggregate", "head", "rank"}, name
+        if not b["projected"]:
+            assert 0 < b["cpu_time_ms"]["p50"] <= b["cpu_time_ms"]["max"], name
     for name in ("Hybrid (float, online row)", "Hybrid + quant. (cpu backend)"):
         # the served ranking (HeadScorer, float32) is the head's own score_all ranking
         assert paths[name]["top10_same_as_score_all"] >= 0.9, name
