@@ -1,5 +1,6 @@
 rtl/gnn_agg_pkg.sv
 rtl/gnn_agg_fifo.sv
+rtl/gnn_agg_burst_split.sv
 rtl/gnn_agg_rd_stream.sv
 rtl/gnn_agg_rd_arbiter.sv
 rtl/gnn_agg_unpack.sv

@@ -1,5 +1,6 @@
 // gnn_agg_rd_stream: one read stream of the shared m_axi master. A command (bus-aligned address,
-// beat count) becomes bursts of at most MAX_BURST beats that never cross a 4 KiB boundary. A burst
+// beat count) becomes bursts of at most MAX_BURST beats that never cross a 4 KiB boundary
+// (gnn_agg_burst_split). A burst
 // is requested only when the FIFO has room for all of it (credits), so read data is always
 // accepted (RREADY stays high) and one slow consumer cannot block the other streams on the bus.
 // Beats that arrive while nothing is outstanding (left over from before a reset) are dropped.
@@ -34,63 +35,32 @@ module gnn_agg_rd_stream #(
     output logic                rd_error,    // a beat answered SLVERR / DECERR (one cycle)
     output logic                idle         // nothing requested, outstanding or queued
 );
-  localparam int BUS_BYTES = BUS_BITS / 8;
-  localparam int LOG_BB = $clog2(BUS_BYTES);
   localparam int CW = $clog2(DEPTH) + 1;
   initial if (MAX_BURST > DEPTH || MAX_BURST > 256 || MAX_BURST < 1)
     $fatal(1, "gnn_agg_rd_stream: MAX_BURST must be 1..min(DEPTH, 256)");
 
-  logic [63:0] cur_addr;
-  logic [BEATS_W-1:0] cur_beats;
   logic [CW-1:0] outstanding, fifo_count;
   logic fifo_in_ready;
 
-  // beats until the next 4 KiB boundary (1 .. 4096 / BUS_BYTES)
-  logic [12:0] to_4k;
-  assign to_4k = (13'h1000 - {1'b0, cur_addr[11:0]}) >> LOG_BB;
-
   logic [BEATS_W-1:0] burst;
-  always_comb begin
-    burst = cur_beats;
-    if (burst > BEATS_W'(MAX_BURST)) burst = BEATS_W'(MAX_BURST);
-    if (burst > BEATS_W'(to_4k)) burst = BEATS_W'(to_4k);
-  end
-
   logic [CW:0] room;
   assign room = (CW + 1)'(DEPTH) - (CW + 1)'(fifo_count) - (CW + 1)'(outstanding);
-  logic issue;
-  assign issue = cur_beats != 0 && (!ar_valid || ar_ready) && BEATS_W'(room) >= burst;
+  logic issue, busy;
+  gnn_agg_burst_split #(.BUS_BITS(BUS_BITS), .BEATS_W(BEATS_W), .MAX_BURST(MAX_BURST)) split (
+      .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst,
+      .allow(BEATS_W'(room) >= burst), .issue,
+      .ax_valid(ar_valid), .ax_ready(ar_ready), .ax_addr(ar_addr), .ax_len(ar_len), .busy);
 
-  assign cmd_ready = cur_beats == 0;
   logic accept_beat;
   assign accept_beat = r_valid && outstanding != 0;
 
   always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      cur_beats <= '0;
-      cur_addr <= '0;
-      ar_valid <= 1'b0;
-      ar_addr <= '0;
-      ar_len <= '0;
-      outstanding <= '0;
-    end else begin
-      if (ar_valid && ar_ready) ar_valid <= 1'b0;
-      if (cmd_valid && cmd_ready) begin
-        cur_addr <= cmd_addr;
-        cur_beats <= cmd_beats;
-      end else if (issue) begin
-        ar_valid <= 1'b1;
-        ar_addr <= cur_addr;
-        ar_len <= 8'(burst - 1'b1);
-        cur_addr <= cur_addr + (64'(burst) << LOG_BB);
-        cur_beats <= cur_beats - burst;
-      end
-      outstanding <= outstanding + (issue ? CW'(burst) : '0) - (accept_beat ? CW'(1) : '0);
-    end
+    if (!rst_n) outstanding <= '0;
+    else outstanding <= outstanding + (issue ? CW'(burst) : '0) - (accept_beat ? CW'(1) : '0);
   end
 
   assign rd_error = accept_beat && r_resp[1];  // SLVERR (2) or DECERR (3); EXOKAY is never asked for
-  assign idle = cur_beats == 0 && outstanding == 0 && !ar_valid && !out_valid;
+  assign idle = !busy && outstanding == 0 && !ar_valid && !out_valid;
 
   gnn_agg_fifo #(.WIDTH(BUS_BITS), .DEPTH(DEPTH)) data_fifo (
       .clk, .rst_n,

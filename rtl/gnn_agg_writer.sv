@@ -33,58 +33,29 @@ module gnn_agg_writer #(
     output logic                  w_beat,     // a W beat was sent (one cycle)
     output logic                  idle
 );
-  localparam int BUS_BYTES = BUS_BITS / 8;
-  localparam int LOG_BB = $clog2(BUS_BYTES);
   localparam int SLICES_WIDE = LANES * 32 / BUS_BITS;
   localparam int SLICES_NARROW = LANES * 16 / BUS_BITS;
   localparam int SW = $clog2(SLICES_WIDE + 1);
   localparam int OW = $clog2(MAX_OUTSTANDING + 1);
   initial if (LANES * 16 % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*16 must be a multiple of BUS_BITS");
 
-  // ---- AW: split the command into bursts
-  logic [63:0] cur_addr;
-  logic [15:0] cur_beats;
-  logic [12:0] to_4k;
+  // ---- AW: split the command into bursts (gnn_agg_burst_split)
   logic [15:0] burst;
   logic [OW-1:0] b_pending;   // bursts whose B has not come back
   logic len_in_ready, len_valid;
   logic [7:0] len_head;
-
-  assign to_4k = (13'h1000 - {1'b0, cur_addr[11:0]}) >> LOG_BB;
-  always_comb begin
-    burst = cur_beats;
-    if (burst > 16'd256) burst = 16'd256;
-    if (burst > 16'(to_4k)) burst = 16'(to_4k);
-  end
-  logic issue;
-  assign issue = cur_beats != 0 && (!awvalid || awready) && len_in_ready && b_pending != OW'(MAX_OUTSTANDING);
-  assign cmd_ready = cur_beats == 0;
+  logic issue, aw_busy;
+  gnn_agg_burst_split #(.BUS_BITS(BUS_BITS), .BEATS_W(16), .MAX_BURST(256)) split (
+      .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst,
+      .allow(len_in_ready && b_pending != OW'(MAX_OUTSTANDING)), .issue,
+      .ax_valid(awvalid), .ax_ready(awready), .ax_addr(awaddr), .ax_len(awlen), .busy(aw_busy));
 
   logic b_done;
   assign b_done = bvalid && b_pending != 0;
 
   always_ff @(posedge clk) begin
-    if (!rst_n) begin
-      cur_addr <= '0;
-      cur_beats <= '0;
-      awvalid <= 1'b0;
-      awaddr <= '0;
-      awlen <= '0;
-      b_pending <= '0;
-    end else begin
-      if (awvalid && awready) awvalid <= 1'b0;
-      if (cmd_valid && cmd_ready) begin
-        cur_addr <= cmd_addr;
-        cur_beats <= cmd_beats;
-      end else if (issue) begin
-        awvalid <= 1'b1;
-        awaddr <= cur_addr;
-        awlen <= 8'(burst - 1'b1);
-        cur_addr <= cur_addr + (64'(burst) << LOG_BB);
-        cur_beats <= cur_beats - burst;
-      end
-      b_pending <= b_pending + (issue ? OW'(1) : '0) - (b_done ? OW'(1) : '0);
-    end
+    if (!rst_n) b_pending <= '0;
+    else b_pending <= b_pending + (issue ? OW'(1) : '0) - (b_done ? OW'(1) : '0);
   end
   assign wr_error = b_done && bresp[1];
 
@@ -132,5 +103,5 @@ module gnn_agg_writer #(
     end
   end
 
-  assign idle = cur_beats == 0 && !awvalid && !len_valid && !have_word && b_pending == 0;
+  assign idle = !aw_busy && !awvalid && !len_valid && !have_word && b_pending == 0;
 endmodule

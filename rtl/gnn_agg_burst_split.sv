@@ -1,0 +1,66 @@
+// gnn_agg_burst_split: one AXI address channel (AR or AW) fed by commands. A command (bus-aligned
+// address, beat count) becomes bursts of at most MAX_BURST beats that never cross a 4 KiB
+// boundary. A burst is issued when the channel register is free and the owner allows it
+// (`allow`, decided from `burst`: the read streams check FIFO credits, the writer its B count).
+// Shared by gnn_agg_rd_stream (AR) and gnn_agg_writer (AW).
+module gnn_agg_burst_split #(
+    parameter int BUS_BITS = 64,
+    parameter int BEATS_W = 40,
+    parameter int MAX_BURST = 256    // 1..256
+) (
+    input  logic               clk,
+    input  logic               rst_n,
+    input  logic               cmd_valid,
+    output logic               cmd_ready,   // the previous command is fully issued
+    input  logic [63:0]        cmd_addr,
+    input  logic [BEATS_W-1:0] cmd_beats,
+    output logic [BEATS_W-1:0] burst,       // beats of the next burst (valid while beats remain)
+    input  logic               allow,
+    output logic               issue,       // one cycle: a burst of `burst` beats is issued
+    output logic               ax_valid,
+    input  logic               ax_ready,
+    output logic [63:0]        ax_addr,
+    output logic [7:0]         ax_len,
+    output logic               busy         // beats of the command not issued yet
+);
+  localparam int LOG_BB = $clog2(BUS_BITS / 8);
+  initial if (MAX_BURST > 256 || MAX_BURST < 1) $fatal(1, "gnn_agg_burst_split: MAX_BURST must be 1..256");
+
+  logic [63:0] cur_addr;
+  logic [BEATS_W-1:0] cur_beats;
+
+  // beats until the next 4 KiB boundary (1 .. 4096 / BUS_BYTES)
+  logic [12:0] to_4k;
+  assign to_4k = (13'h1000 - {1'b0, cur_addr[11:0]}) >> LOG_BB;
+  always_comb begin
+    burst = cur_beats;
+    if (burst > BEATS_W'(MAX_BURST)) burst = BEATS_W'(MAX_BURST);
+    if (burst > BEATS_W'(to_4k)) burst = BEATS_W'(to_4k);
+  end
+
+  assign busy = cur_beats != 0;
+  assign cmd_ready = cur_beats == 0;
+  assign issue = cur_beats != 0 && (!ax_valid || ax_ready) && allow;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      cur_addr <= '0;
+      cur_beats <= '0;
+      ax_valid <= 1'b0;
+      ax_addr <= '0;
+      ax_len <= '0;
+    end else begin
+      if (ax_valid && ax_ready) ax_valid <= 1'b0;
+      if (cmd_valid && cmd_ready) begin
+        cur_addr <= cmd_addr;
+        cur_beats <= cmd_beats;
+      end else if (issue) begin
+        ax_valid <= 1'b1;
+        ax_addr <= cur_addr;
+        ax_len <= 8'(burst - 1'b1);
+        cur_addr <= cur_addr + (64'(burst) << LOG_BB);
+        cur_beats <= cur_beats - burst;
+      end
+    end
+  end
+endmodule
