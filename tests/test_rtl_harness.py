@@ -1,5 +1,7 @@
 """Cases too long for the Python-driven cocotb bench, run on the RTL through the C++ harness
-(sim/harness): a row whose degree passes the 65,536 limit of the exact 32-bit accumulator."""
+(sim/harness): a row whose degree passes the 65,536 limit of the exact 32-bit accumulator, and
+(-m slow) the KV260 build (PES = 4) on ML-1M-shaped graphs: chunked early-start loads of thousands
+of rows, two partitions, edge weights, DRAM-gather."""
 from __future__ import annotations
 
 import numpy as np
@@ -13,15 +15,15 @@ pytestmark = pytest.mark.sim
 HW = BOARDS["pynq-z2"]
 
 
-def run_raw(vec: Vector) -> dict:
+def run_raw(vec: Vector, hw=HW, mem_bytes: int = 1 << 22) -> dict:
     from host.backends.sim import SimTransport
     from sim.harness.build import build
 
-    t = SimTransport(build(HW), mem_bytes=1 << 22, read_latency=32, write_latency=16)
+    t = SimTransport(build(hw), mem_bytes=mem_bytes, read_latency=32, write_latency=16)
     try:
-        ptrs, image = vec.image(HW, image_base=t.mem_base)
+        ptrs, image = vec.image(hw, image_base=t.mem_base)
         t.memory[:len(image)] = np.frombuffer(image, dtype=np.uint8)
-        layout, _ = vec.layout(HW, t.mem_base)
+        layout, _ = vec.layout(hw, t.mem_base)
         t.expect_writes([layout[n] for n in ("feat_out", "acc_buf") if n in layout])
         for reg, value in zip(POINTER_REGS, ptrs):
             t.write_reg(reg, value & 0xFFFFFFFF)
@@ -79,3 +81,30 @@ def test_degree_at_limit_is_exact():
     res = run_raw(vec)
     assert res["error"] == 0 and res["edges"] == n_edges
     assert np.array_equal(res["feat_out"], expect)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("scale,feat_dim,norm,gather", [
+    (0.25, 64, "symmetric", False),   # one partition: 2,436 rows loaded in 10 chunks while the PEs run
+    (0.25, 64, "weighted", False),    # every PE multiplies its own edges
+    (0.5, 256, "symmetric", False),   # 4,873 rows of 256: two partitions, acc_buf
+    (0.1, 64, "symmetric", True),     # DRAM-gather: every edge on PE 0
+], ids=["table", "weighted", "two_partitions", "gather"])
+def test_kv260_pe_array_ml1m_shaped(scale, feat_dim, norm, gather):
+    """The KV260 build (128-bit bus, 64 lanes, PES = 4, 2^20-element table) bit-exact on
+    ML-1M-shaped graphs (IDX16), every edge counted, nothing written outside feat_out/acc_buf."""
+    from golden.cases import make_vector
+    from golden.fixed import FEAT
+    from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, synthetic_bipartite
+
+    hw = BOARDS["kv260"]
+    csr = synthetic_bipartite(int(ML1M_USERS * scale), int(ML1M_ITEMS * scale),
+                              int(ML1M_RATINGS * scale * scale), seed=5).unified()
+    rng = np.random.default_rng(5)
+    x = FEAT.quantize(rng.normal(0, 0.5, (csr.n_src, feat_dim)))
+    vec = make_vector("kv260", csr, x, norm, rng, dram=gather, idx16=True, hw=hw)
+    assert gather or hw.partitions(csr.n_src, feat_dim) == (2 if feat_dim == 256 else 1)
+    image_bytes = vec.layout(hw, 0x1000_0000)[1]
+    res = run_raw(vec, hw, mem_bytes=1 << int(image_bytes + 4096).bit_length())
+    assert res["error"] == 0 and res["edges"] == csr.n_edges
+    assert np.array_equal(res["feat_out"], vec.expect)
