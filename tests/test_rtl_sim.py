@@ -56,8 +56,9 @@ def test_shared_cases(tmp_path, latency, pause, n_random, seed):
     run(MAIN, "test_shared_cases", tmp_path, latency, pause, n_random, seed)
 
 
-def test_control_reset_and_write_errors(tmp_path):
-    run(MAIN, "test_registers_and_polling|test_auto_restart|test_reset_mid_run|test_write_error|"
+@pytest.mark.parametrize("hw", [MAIN, PES4], ids=["pes1", "pes4"])
+def test_control_reset_and_write_errors(tmp_path, hw):
+    run(hw, "test_registers_and_polling|test_auto_restart|test_reset_mid_run|test_write_error|"
         "test_gather_reads_in_flight", tmp_path, latency=32, pause=0.2)
 
 
