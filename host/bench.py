@@ -311,7 +311,9 @@ def markdown_report(results: dict) -> str:
         cfg = results["config"]
         short = (f" (models trained {cfg['epochs'] or 'default'} epochs, head {cfg['head_epochs'] or 'default'}: "
                  "short training, accuracy below a full run's)" if cfg.get("epochs") or cfg.get("head_epochs") else "")
-        lines += [f"## Online requests: {req['dataset']}, {req['n_requests']} requests per path, top-10 over all items"
+        lines += [f"## Online requests: {req['dataset']} ({req['n_users']:,} users, {req['n_items']:,} items, "
+                  f"{req['n_train_interactions']:,} training interactions), {req['n_requests']} requests per path, "
+                  "top-10 over all items"
                   + short, "", "| serving path | p50 ms | p95 ms | p99 ms | max ms | req/s (unbatched) | NDCG@10 | "
                   "cold items | cold users | how |",
                   "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"]

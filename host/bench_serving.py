@@ -164,7 +164,8 @@ def bench_serving(cfg, out_dir) -> dict:
     active = np.flatnonzero(np.bincount(graph.users, minlength=graph.n_users) > 0)
     rng = np.random.default_rng(cfg.seed)
     users = rng.choice(active, cfg.requests, replace=True)
-    out = {"n_requests": int(cfg.requests), "dataset": run.dataset.name, "ps_pl_model": PS_PL_MODEL,
+    out = {"n_requests": int(cfg.requests), "dataset": run.dataset.name, "n_users": int(graph.n_users),
+           "n_items": int(graph.n_items), "n_train_interactions": int(len(graph.users)), "ps_pl_model": PS_PL_MODEL,
            "backends": {}, "throughput": {}}
     for name, path in tqdm(paths.items(), desc="online requests", disable=cfg.quiet):
         request, row, board, transport = path.request, path.accuracy_row, path.board, path.transport
