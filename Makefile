@@ -30,8 +30,9 @@ $(STAMP): pyproject.toml requirements.lock
 test: setup ## run every test (golden, HLS csim, RTL cocotb, host, pipeline); what CI runs
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) -q
 
-sim: setup ## cycle-accurate RTL tests only (cocotb + Verilator); WAVES=1 dumps FST waves
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) -q -m "sim and not slow" tests/
+sim: setup ## cycle-accurate tests (cocotb + Verilator); WAVES=1 dumps FST; IMPL=hls BOARD=... runs the HLS export
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" GNN_AGG_IMPL=$(IMPL) GNN_AGG_BOARD=$(BOARD) \
+	  $(PY) -m pytest -n $(JOBS) -q -m "sim and not slow" $(if $(filter hls,$(IMPL)),tests/test_rtl_sim.py,tests/)
 
 csim: setup ## HLS C simulation with g++ against the golden vectors
 	$(PY) hls/csim.py -j $(JOBS)

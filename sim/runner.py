@@ -7,6 +7,11 @@
 One build directory per parameter set (build/rtl/<name>), reused while the sources are unchanged.
 WAVES=1 in the environment builds with FST tracing (needs Debian's liblz4-dev) and makes each
 test write dump.fst in its test directory.
+
+GNN_AGG_IMPL=hls (`make sim IMPL=hls BOARD=...`) simulates the Vitis HLS export of the kernel
+instead: its Verilog list comes from GNN_AGG_HLS_FILES, by default the one the HLS flow writes
+(build/hls/flow/<board>-hls/vitis/files.f, docs/HLS.md), and it is built without parameters
+because csynth compiled them in.
 """
 from __future__ import annotations
 
@@ -17,6 +22,8 @@ import shutil
 import sys
 from pathlib import Path
 
+from sim.harness.build import rtl_sources
+
 ROOT = Path(__file__).resolve().parent.parent
 RTL_FILES = ROOT / "rtl" / "files.f"
 COCOTB_DIR = ROOT / "sim" / "cocotb"
@@ -26,10 +33,33 @@ TOP = "gnn_agg"
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_STD=-std=gnu++20"
 
 
+def kernel_impl() -> str:
+    """Which kernel the cocotb suite simulates: 'rtl' (rtl/files.f) or 'hls' (the Vitis export)."""
+    impl = os.environ.get("GNN_AGG_IMPL", "rtl") or "rtl"
+    if impl not in ("rtl", "hls"):
+        raise ValueError(f"GNN_AGG_IMPL={impl!r}: expected 'rtl' or 'hls'")
+    return impl
+
+
+def kernel_board() -> str:
+    return os.environ.get("GNN_AGG_BOARD", "pynq-z2") or "pynq-z2"
+
+
+def hls_files_f() -> Path:
+    """The HLS export's Verilog list; a clear error while there is none."""
+    default = ROOT / "build" / "hls" / "flow" / f"{kernel_board()}-hls" / "vitis" / "files.f"
+    files_f = Path(os.environ.get("GNN_AGG_HLS_FILES") or default)
+    if not files_f.exists():
+        raise RuntimeError(
+            f"IMPL=hls simulates the Vitis HLS export, and {files_f} does not exist: run "
+            f"`python hls/flow/bitstream.py --board {kernel_board()} --impl hls --ip-only` on a machine "
+            f"with Vitis HLS first (or point GNN_AGG_HLS_FILES at an export's files.f)")
+    return files_f
+
+
 def sources() -> list[Path]:
-    """The RTL sources in compile order, from rtl/files.f."""
-    lines = [ln.strip() for ln in RTL_FILES.read_text().splitlines()]
-    return [ROOT / ln for ln in lines if ln and not ln.startswith("#")]
+    """The kernel's sources in compile order: rtl/files.f, or the HLS export's list."""
+    return rtl_sources(hls_files_f() if kernel_impl() == "hls" else RTL_FILES)
 
 
 def waves_requested() -> bool:
@@ -58,24 +88,36 @@ def _env_for_build() -> None:
 
 
 BUILD_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+# generated Verilog is not written for Verilator's lint: its warnings must not stop the build
+HLS_BUILD_ARGS = ["-Wno-fatal"]
 WAVE_ARGS = ["--trace-fst", "--trace-structs"]
 
 
+def build_args(waves: bool) -> list[str]:
+    return BUILD_ARGS + (HLS_BUILD_ARGS if kernel_impl() == "hls" else []) + (WAVE_ARGS if waves else [])
+
+
 def build_name(parameters: dict, waves: bool) -> str:
-    text = ",".join(f"{k}={v}" for k, v in sorted(parameters.items())) + ",".join(BUILD_ARGS) \
-        + (",".join(WAVE_ARGS) if waves else "")
-    digest = hashlib.sha1("".join(p.read_text() for p in sources()).encode() + text.encode()).hexdigest()[:10]
-    return "_".join(f"{k.lower()}{v}" for k, v in sorted(parameters.items())) + f"_{digest}"
+    srcs = sources()
+    text = ",".join(f"{k}={v}" for k, v in sorted(parameters.items())) + ",".join(build_args(waves)) \
+        + ",".join(map(str, srcs))
+    digest = hashlib.sha1("".join(p.read_text() for p in srcs).encode() + text.encode()).hexdigest()[:10]
+    prefix = f"hls-{kernel_board()}" if kernel_impl() == "hls" else \
+        "_".join(f"{k.lower()}{v}" for k, v in sorted(parameters.items()))
+    return f"{prefix}_{digest}"
 
 
 def build(parameters: dict, waves: bool | None = None) -> Path:
-    """Verilate gnn_agg with `parameters`; returns the build directory (cached by content)."""
+    """Verilate gnn_agg with `parameters` (ignored for the HLS export, whose parameters csynth
+    compiled in); returns the build directory (cached by content)."""
     from cocotb_tools.runner import get_runner
 
     waves = waves_requested() if waves is None else waves
     if waves:
         check_fst_support()
     _env_for_build()
+    if kernel_impl() == "hls":
+        parameters = {}
     build_dir = BUILD_ROOT / build_name(parameters, waves)
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".lock", "w") as lock:  # pytest-xdist workers may want the same build
@@ -84,7 +126,7 @@ def build(parameters: dict, waves: bool | None = None) -> Path:
             runner = get_runner("verilator")
             runner.build(
                 sources=sources(), hdl_toplevel=TOP, parameters=parameters, build_dir=build_dir,
-                build_args=BUILD_ARGS + (WAVE_ARGS if waves else []),
+                build_args=build_args(waves),
                 waves=waves, always=True, log_file=build_dir / "build.log")
     return build_dir
 

@@ -4,6 +4,8 @@ control features, reset, errors, and builds for other bus widths and lane counts
 
 `make sim` runs these (pytest -m sim). Builds are cached in build/rtl/ by source content.
 `pytest -m slow tests/test_rtl_sim.py` runs the bigger sweeps (excluded from make test).
+`make sim IMPL=hls BOARD=...` runs the shared cases on the Vitis HLS export instead (sim/runner.py);
+the tests that need the RTL's parameters or its AXI error reporting are skipped there.
 """
 from __future__ import annotations
 
@@ -12,9 +14,12 @@ from pathlib import Path
 import pytest
 
 from golden.contract import HwConfig
-from sim.runner import build, run_cocotb
+from hls.csim import Config as HlsConfig
+from sim.runner import build, kernel_board, kernel_impl, run_cocotb, sources
 
 pytestmark = pytest.mark.sim
+rtl_only = pytest.mark.skipif(kernel_impl() == "hls", reason="needs the RTL's parameters or AXI error "
+                              "reporting; the HLS export has neither (docs/HLS.md)")
 
 # builds: (bus_bits, lanes, max_feat, table_elems) -- small tables force source tiling
 MAIN = HwConfig(64, 16, 1, 256, 1024)
@@ -41,9 +46,15 @@ def params(hw: HwConfig) -> dict:
 
 def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0, n_random: int = 0,
         seed: int = 1, cases: str = ""):
+    """Run cocotb tests on the build of `hw` -- or, with IMPL=hls, on the HLS export of the board,
+    whose configuration is the HLS kernel's (hls/csim.py) and which reports no AXI errors."""
+    hls = kernel_impl() == "hls"
+    if hls:
+        hw = HlsConfig(kernel_board(), kernel_board()).hw
     env = {"GNN_HW": f"{hw.bus_bits},{hw.lanes},{hw.pes},{hw.max_feat},{hw.table_elems}",
            "GNN_LATENCY": str(latency), "GNN_PAUSE": str(pause), "GNN_N_RANDOM": str(n_random),
-           "GNN_SEED": str(seed), "GNN_CASES": cases, "COCOTB_TEST_FILTER": tests}
+           "GNN_SEED": str(seed), "GNN_CASES": cases, "COCOTB_TEST_FILTER": tests,
+           "GNN_SKIP_AXI_ERRORS": "1" if hls else "0"}
     run_cocotb(build(params(hw)), "test_gnn_agg", extra_env=env, test_dir=tmp_path)
 
 
@@ -56,12 +67,14 @@ def test_shared_cases(tmp_path, latency, pause, n_random, seed):
     run(MAIN, "test_shared_cases", tmp_path, latency, pause, n_random, seed)
 
 
+@rtl_only
 @pytest.mark.parametrize("hw", [MAIN, PES4], ids=["pes1", "pes4"])
 def test_control_reset_and_write_errors(tmp_path, hw):
     run(hw, "test_registers_and_polling|test_auto_restart|test_reset_mid_run|test_write_error|"
         "test_gather_reads_in_flight", tmp_path, latency=32, pause=0.2)
 
 
+@rtl_only
 def test_waves_need_lz4(monkeypatch):
     """WAVES=1 without liblz4-dev stops with the apt-get hint, not a compiler error."""
     import sim.runner as runner
@@ -71,6 +84,7 @@ def test_waves_need_lz4(monkeypatch):
         runner.build(params(MAIN), waves=True)
 
 
+@rtl_only
 @pytest.mark.slow
 def test_waves_fst(tmp_path, monkeypatch):
     """WAVES=1 writes an FST of the run (needs liblz4-dev)."""
@@ -82,6 +96,7 @@ def test_waves_fst(tmp_path, monkeypatch):
     assert (tmp_path / "dump.fst").stat().st_size > 0
 
 
+@rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
     (WIDE_BUS, 32, 0.2, 4), (NARROW_LANES, 100, 0.1, 4),
     (PES2, 0, 0.0, 6), (PES2, 100, 0.3, 7), (PES4, 0, 0.0, 8), (PES4, 32, 0.2, 9), (PES4, 100, 0.3, 10),
@@ -91,6 +106,7 @@ def test_parameter_sweep(tmp_path, hw, latency, pause, seed):
     run(hw, "test_shared_cases|test_write_error", tmp_path, latency, pause, n_random=60, seed=seed)
 
 
+@rtl_only
 @pytest.mark.slow
 @pytest.mark.parametrize("hw", [KV260_LIKE, HwConfig(128, 8, 1, 256, 2048), KV260_PES4_LIKE, PES2, PES4],
                          ids=["bus128_lanes64", "bus128_lanes8", "bus128_lanes64_pes4", "pes2", "pes4"])
@@ -98,7 +114,31 @@ def test_parameter_sweep_slow(tmp_path, hw):
     run(hw, "test_shared_cases|test_reset_mid_run", tmp_path, latency=64, pause=0.25, n_random=300, seed=5)
 
 
+@rtl_only
 @pytest.mark.slow
 @pytest.mark.parametrize("seed", [11, 12, 13])
 def test_many_random_graphs(tmp_path, seed):
     run(MAIN, "test_shared_cases", tmp_path, latency=64, pause=0.25, n_random=1000, seed=seed)
+
+
+@rtl_only
+def test_hls_impl_needs_the_export(monkeypatch):
+    """IMPL=hls without an HLS export stops with the command that makes one."""
+    monkeypatch.setenv("GNN_AGG_IMPL", "hls")
+    monkeypatch.setenv("GNN_AGG_HLS_FILES", "/nonexistent/files.f")
+    with pytest.raises(RuntimeError, match="--impl hls --ip-only"):
+        build({})
+
+
+@rtl_only
+def test_hls_impl_runs_an_export(tmp_path, monkeypatch):
+    """The IMPL=hls path end to end, with the RTL standing in for the HLS export (same ports, same
+    contract): the source list comes from the export's files.f, the build takes no parameters
+    (the RTL's defaults are the PYNQ-Z2 build, as csynth's would be), the AXI error cases are
+    left out, and the shared cases are bit-exact."""
+    files_f = tmp_path / "files.f"
+    files_f.write_text("\n".join(map(str, sources())) + "\n")
+    monkeypatch.setenv("GNN_AGG_IMPL", "hls")
+    monkeypatch.setenv("GNN_AGG_BOARD", "pynq-z2")
+    monkeypatch.setenv("GNN_AGG_HLS_FILES", str(files_f))
+    run(MAIN, "test_shared_cases", tmp_path / "run", latency=32, pause=0.2, n_random=20, seed=21)
