@@ -327,8 +327,8 @@ def markdown_report(results: dict) -> str:
         lines += ["", "Where a request's host time goes (ms, p50 / p99 per part; for simulated boards "
                   "`aggregate` is the simulator's own wall time, not part of the latency):", "",
                   "| serving path | graph build | aggregate | head | rank | thread CPU time p50 / p99 / max "
-                  "| served top-10 = score_all top-10 |",
-                  "|---|---:|---:|---:|---:|---:|---:|"]
+                  "| GC runs / longest ms | served top-10 = score_all top-10 |",
+                  "|---|---:|---:|---:|---:|---:|---:|---:|"]
         for name, b in req["backends"].items():
             parts = b.get("parts_ms", {})
             same = b.get("top10_same_as_score_all")
@@ -336,6 +336,7 @@ def markdown_report(results: dict) -> str:
                 f"{parts[p]['p50']:.3f} / {parts[p]['p99']:.3f}" if p in parts else "-"
                 for p in ("graph", "aggregate", "head", "rank"))
                 + (" | {p50:.3f} / {p99:.3f} / {max:.3f}".format(**b["cpu_time_ms"]) if b.get("cpu_time_ms") else " | -")
+                + (" | {collections} / {longest_ms:.3f}".format(**b["gc"]) if "gc" in b else " | -")
                 + f" | {'-' if same is None else f'{same:.0%}'} |")
         lines += ["", "Batched (Hybrid + quant., cpu backend, B users per accelerator call and head evaluation): "
                   + ", ".join(f"{k}: {v['req_per_s']:,.0f} req/s" for k, v in req["batched"].items()), ""]

@@ -172,7 +172,11 @@ def bench_serving(cfg, out_dir) -> dict:
         clock = BOARD_MODELS[board].clocks_mhz[0] if board else None
         for u in users[:50]:  # warm-up
             request(int(u), RequestTiming())
-        gc.collect()  # every path starts from the same heap; the collector stays on while timed
+        # every path starts from the same heap, frozen as a server would after loading its models
+        # (start-up objects leave the collector's generations); the collector stays on while timed
+        gc.collect()
+        gc.freeze()
+        gc_time = _GcTimer()
         lat, parts, split_s, cpu = [], [], [], []
         for u in users:
             timing = RequestTiming()
@@ -187,6 +191,8 @@ def bench_serving(cfg, out_dir) -> dict:
             lat.append(request_ms(timing, wall, board, clock, regs))
             parts.append((timing.host_s * 1e3, timing.cycles, regs))
             split_s.append([getattr(timing, f"{p}_s") for p in PARTS])
+        gc_time.stop()
+        gc.unfreeze()
         split_ms = np.asarray(split_s) * 1e3
         res = run.results[row]
         out["backends"][name] = percentiles(lat) | {
@@ -196,6 +202,7 @@ def bench_serving(cfg, out_dir) -> dict:
             "host_ms_median": statistics.median(p[0] for p in parts),
             "kernel_cycles_median": statistics.median(p[1] for p in parts),
             "reg_accesses_per_call": statistics.median(p[2] for p in parts),
+            "gc": {"collections": gc_time.count, "total_ms": gc_time.total_ms, "longest_ms": gc_time.longest_ms},
             # CPU time of the serving thread per request: the wall time less the time this process
             # was not running (preempted on a shared machine); for simulated boards it includes the
             # simulator, so it is only reported for measured paths
@@ -211,6 +218,26 @@ def bench_serving(cfg, out_dir) -> dict:
     out["tradeoff"] = [{"label": name, "p50_ms": b["p50_ms"], "p99_ms": b["p99_ms"], "ndcg@10": b["ndcg@10"]}
                        for name, b in out["backends"].items()]
     return out
+
+
+class _GcTimer:
+    """Counts the garbage collector's runs (and their time) while the requests are timed."""
+
+    def __init__(self):
+        self.count, self.total_ms, self.longest_ms, self._t0 = 0, 0.0, 0.0, None
+        gc.callbacks.append(self)
+
+    def __call__(self, phase, info):
+        if phase == "start":
+            self._t0 = time.perf_counter()
+        elif self._t0 is not None:
+            ms = (time.perf_counter() - self._t0) * 1e3
+            self.count += 1
+            self.total_ms += ms
+            self.longest_ms = max(self.longest_ms, ms)
+
+    def stop(self):
+        gc.callbacks.remove(self)
 
 
 def same_top10(run, rec: OnlineRecommender, users) -> float:
