@@ -172,27 +172,21 @@ def bench_serving(cfg, out_dir) -> dict:
         clock = BOARD_MODELS[board].clocks_mhz[0] if board else None
         for u in users[:50]:  # warm-up
             request(int(u), RequestTiming())
-        # every path starts from the same heap, frozen as a server would after loading its models
-        # (start-up objects leave the collector's generations); the collector stays on while timed
-        gc.collect()
-        gc.freeze()
-        gc_time = _GcTimer()
-        lat, parts, split_s, cpu = [], [], [], []
-        for u in users:
-            timing = RequestTiming()
-            if transport is not None:
-                transport.reads = transport.writes = 0
-            c0 = time.thread_time()
-            t0 = time.perf_counter()
-            request(int(u), timing)
-            wall = time.perf_counter() - t0
-            cpu.append((time.thread_time() - c0) * 1e3)
-            regs = (transport.reads + transport.writes) / max(timing.calls, 1) if transport else 0
-            lat.append(request_ms(timing, wall, board, clock, regs))
-            parts.append((timing.host_s * 1e3, timing.cycles, regs))
-            split_s.append([getattr(timing, f"{p}_s") for p in PARTS])
-        gc_time.stop()
-        gc.unfreeze()
+        with _GcTimer() as gc_time:
+            lat, parts, split_s, cpu = [], [], [], []
+            for u in users:
+                timing = RequestTiming()
+                if transport is not None:
+                    transport.reads = transport.writes = 0
+                c0 = time.thread_time()
+                t0 = time.perf_counter()
+                request(int(u), timing)
+                wall = time.perf_counter() - t0
+                cpu.append((time.thread_time() - c0) * 1e3)
+                regs = (transport.reads + transport.writes) / max(timing.calls, 1) if transport else 0
+                lat.append(request_ms(timing, wall, board, clock, regs))
+                parts.append((timing.host_s * 1e3, timing.cycles, regs))
+                split_s.append([getattr(timing, f"{p}_s") for p in PARTS])
         split_ms = np.asarray(split_s) * 1e3
         res = run.results[row]
         out["backends"][name] = percentiles(lat) | {
@@ -221,11 +215,24 @@ def bench_serving(cfg, out_dir) -> dict:
 
 
 class _GcTimer:
-    """Counts the garbage collector's runs (and their time) while the requests are timed."""
+    """Counts the garbage collector's runs (and their time) while the requests are timed.
+
+    On entry the heap is frozen as a server would freeze it after loading its models (start-up
+    objects leave the collector's generations), so every path starts from the same heap; the
+    collector stays on while timed. Exit undoes both, also when a request raises."""
 
     def __init__(self):
         self.count, self.total_ms, self.longest_ms, self._t0 = 0, 0.0, 0.0, None
+
+    def __enter__(self):
+        gc.collect()
+        gc.freeze()
         gc.callbacks.append(self)
+        return self
+
+    def __exit__(self, *exc):
+        gc.callbacks.remove(self)
+        gc.unfreeze()
 
     def __call__(self, phase, info):
         if phase == "start":
@@ -235,9 +242,6 @@ class _GcTimer:
             self.count += 1
             self.total_ms += ms
             self.longest_ms = max(self.longest_ms, ms)
-
-    def stop(self):
-        gc.callbacks.remove(self)
 
 
 def same_top10(run, rec: OnlineRecommender, users) -> float:
@@ -249,7 +253,8 @@ def same_top10(run, rec: OnlineRecommender, users) -> float:
         served = rec.recommend(u, 10)
         h_u = torch.from_numpy(rec.gnn.user_embedding(u, rec.neighbours[u])).float()[None]
         with torch.no_grad():
-            scores = rec.head.score_all(h_u, run.e_user[u][None], rec.side)[0].numpy()
+            scores = rec.head.score_all(h_u, run.e_user[u][None], rec.side,
+                                        torch.tensor([len(rec.neighbours[u])]))[0].numpy()
         same += bool(np.array_equal(served, top_k(scores, rec.known[u], 10)))
     return same / max(len(users), 1)
 
@@ -267,7 +272,9 @@ def batched_throughput(run, users, cfg) -> dict:
             group = [int(u) for u in users[lo:lo + batch]]
             h = online.user_embeddings(group, [rec.neighbours[u] for u in group])
             with torch.no_grad():
-                scores = run.hybrid.score_all(torch.from_numpy(h).float(), run.e_user[group], rec.side).numpy()
+                degree = torch.tensor([len(rec.neighbours[u]) for u in group])
+                scores = run.hybrid.score_all(torch.from_numpy(h).float(), run.e_user[group], rec.side,
+                                              degree).numpy()
             for s, u in zip(scores, group):
                 top_k(s, run.known[u], 10)
         out[f"batch {batch}"] = {"req_per_s": n / (time.perf_counter() - t0)}
