@@ -39,7 +39,10 @@ csim: setup ## HLS C simulation with g++ against the golden vectors
 
 lint: setup ## Verilator -Wall lint of the RTL
 	@for p in "" "-GBUS_BITS=128 -GLANES=64 -GTABLE_ELEMS=1048576" "-GBUS_BITS=64 -GLANES=8 -GMAX_FEAT=64 -GTABLE_ELEMS=512" \
-	         "-GBUS_BITS=128 -GLANES=64 -GPES=4 -GTABLE_ELEMS=1048576" "-GBUS_BITS=64 -GLANES=16 -GPES=2 -GMAX_FEAT=128 -GTABLE_ELEMS=1024"; do \
+	         "-GBUS_BITS=128 -GLANES=64 -GPES=4 -GTABLE_ELEMS=1048576" "-GBUS_BITS=64 -GLANES=16 -GPES=2 -GMAX_FEAT=128 -GTABLE_ELEMS=1024" \
+	         "-GFEAT_BITS=8 -GFEAT_FRAC=4 -GWGT_FRAC=6 -GACC_BITS=24" \
+	         "-GBUS_BITS=128 -GLANES=64 -GPES=4 -GTABLE_ELEMS=1048576 -GFEAT_BITS=8 -GFEAT_FRAC=4 -GWGT_FRAC=6 -GACC_BITS=24" \
+	         "-GFEAT_FRAC=10 -GWGT_FRAC=14 -GCOEF_FRAC=13"; do \
 	  echo "verilator --lint-only -Wall $$p"; \
 	  $(VENV)/bin/verilator --lint-only -Wall $$p -f rtl/files.f --top-module gnn_agg || exit 1; \
 	done

@@ -10,7 +10,6 @@ from __future__ import annotations
 import numpy as np
 
 from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
-from .fixed import COEF, FEAT, WGT
 from .graph import CSR
 from .hw_model import gnn_agg
 from .norm import normalization
@@ -36,16 +35,17 @@ def random_graph(rng: np.random.Generator, n_dst: int, n_src: int, mean_degree: 
 def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.random.Generator,
                 apply_w: bool = False, relu: bool = False, dram: bool = False, idx16: bool = False,
                 hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25) -> Vector:
-    """Quantize a normalization (and W), pack the buffers in contract dtypes, run the golden
-    model for the expected output."""
-    edge_w = rng.uniform(0.0, 1.5, csr.n_edges) if norm_kind == "weighted" else None
-    qn = normalization(csr, norm_kind, edge_w=edge_w).quantized(COEF)
+    """Quantize a normalization (and W) in the build's formats, pack the buffers in the build's
+    element sizes, run the golden model for the expected output."""
+    fmt = hw.formats
+    edge_w = rng.uniform(0.0, min(1.5, fmt.coef.max), csr.n_edges) if norm_kind == "weighted" else None
+    qn = normalization(csr, norm_kind, edge_w=edge_w).quantized(fmt.coef)
     mode = qn.mode
     w_q = None
     feat_dim = x_q.shape[1]
     if apply_w:
         mode |= Mode.APPLY_W
-        w_q = WGT.quantize(rng.normal(0, w_scale / np.sqrt(feat_dim), (feat_dim, feat_dim)))
+        w_q = fmt.wgt.quantize(rng.normal(0, w_scale / np.sqrt(feat_dim), (feat_dim, feat_dim)))
     if relu:
         mode |= Mode.RELU
     if dram:
@@ -54,22 +54,24 @@ def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.ra
         mode |= Mode.IDX16
     expect = gnn_agg(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode,
                      src_scale=qn.src_scale, dst_scale=qn.dst_scale, edge_w=qn.edge_w, weight=w_q, hw=hw)
+    feat_dtype = fmt.feat.dtype.newbyteorder("<")
     arrays = {
         "row_ptr": csr.row_ptr.astype("<u4"),
         "col_idx": csr.col_idx.astype("<u2" if idx16 else "<u4"),
-        "feat_in": np.ascontiguousarray(x_q, dtype="<i2"),
+        "feat_in": np.ascontiguousarray(x_q, dtype=feat_dtype),
     }
     for key, arr in (("edge_w", qn.edge_w), ("src_scale", qn.src_scale), ("dst_scale", qn.dst_scale)):
         if arr is not None:
             arrays[key] = arr.astype("<u2")
     if w_q is not None:
-        arrays["weight"] = w_q.astype("<i2")
+        arrays["weight"] = w_q.astype(feat_dtype)
     problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode))
     return Vector(name, problem, arrays, expect)
 
 
-def random_features(rng, n: int, feat_dim: int, spread: float = 1.0) -> np.ndarray:
-    return FEAT.quantize(rng.normal(0, spread, (n, feat_dim)))
+def random_features(rng, n: int, feat_dim: int, spread: float = 1.0,
+                    hw: HwConfig = DEFAULT_HW) -> np.ndarray:
+    return hw.formats.feat.quantize(rng.normal(0, spread, (n, feat_dim)))
 
 
 def random_vector(rng: np.random.Generator, name: str, hw: HwConfig = DEFAULT_HW, scale: int = 1) -> Vector:
@@ -77,7 +79,7 @@ def random_vector(rng: np.random.Generator, name: str, hw: HwConfig = DEFAULT_HW
     n_src = int(rng.integers(1, 24 * scale + 1))
     feat_dim = hw.feat_align * int(rng.integers(1, max(2, min(4, hw.max_feat // hw.feat_align)) + 1))
     csr = random_graph(rng, n_dst, n_src, rng.uniform(0, 6), skew=rng.uniform(0.3, 1.5))
-    x = random_features(rng, n_src, feat_dim, spread=rng.choice([0.25, 1.0, 4.0]))
+    x = random_features(rng, n_src, feat_dim, spread=rng.choice([0.25, 1.0, 4.0]), hw=hw)
     return make_vector(name, csr, x, str(rng.choice(NORMS)), rng, apply_w=bool(rng.random() < 0.3),
                        relu=bool(rng.random() < 0.4), dram=bool(rng.random() < 0.3),
                        idx16=bool(rng.random() < 0.2), hw=hw)
@@ -88,21 +90,22 @@ def edge_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     fa = hw.feat_align
     out = []
     empty = CSR(np.zeros(1, np.uint32), np.zeros(0, np.uint32), 0)
-    out.append(make_vector("empty_graph", empty, np.zeros((0, fa), np.int16), "sum", rng, hw=hw))
+    feat = hw.formats.feat
+    out.append(make_vector("empty_graph", empty, np.zeros((0, fa), feat.dtype), "sum", rng, hw=hw))
     no_edges = CSR(np.zeros(6, np.uint32), np.zeros(0, np.uint32), 3)
-    out.append(make_vector("rows_without_neighbours", no_edges, random_features(rng, 3, fa), "symmetric", rng, hw=hw))
+    out.append(make_vector("rows_without_neighbours", no_edges, random_features(rng, 3, fa, hw=hw), "symmetric", rng, hw=hw))
     single = CSR(np.array([0, 1], np.uint32), np.array([0], np.uint32), 1)
-    out.append(make_vector("single_node_self_loop", single, random_features(rng, 1, fa), "symmetric", rng, hw=hw))
+    out.append(make_vector("single_node_self_loop", single, random_features(rng, 1, fa, hw=hw), "symmetric", rng, hw=hw))
     hub_deg = 4096
     hub = CSR(np.array([0, 3, 3 + hub_deg, 3 + hub_deg + 2], np.uint32),
               rng.integers(0, 50, 3 + hub_deg + 2).astype(np.uint32), 50)
     for kind in ("sum", "symmetric", "mean"):
-        out.append(make_vector(f"hub_{hub_deg}_{kind}", hub, random_features(rng, 50, fa, 0.5), kind, rng, hw=hw))
+        out.append(make_vector(f"hub_{hub_deg}_{kind}", hub, random_features(rng, 50, fa, 0.5, hw=hw), kind, rng, hw=hw))
     g = random_graph(rng, 5, 7, 3)
-    out.append(make_vector("feat_dim_at_limit", g, random_features(rng, 7, hw.max_feat), "symmetric",
+    out.append(make_vector("feat_dim_at_limit", g, random_features(rng, 7, hw.max_feat, hw=hw), "symmetric",
                            rng, apply_w=True, relu=True, hw=hw))
-    big = np.full((8, fa), FEAT.int_max, np.int16)
-    big[::2] = FEAT.int_min
+    big = np.full((8, fa), feat.int_max, feat.dtype)  # the build's own extremes
+    big[::2] = feat.int_min
     sat = CSR(np.array([0, 8, 16], np.uint32), np.array(list(range(0, 8, 2)) * 2 + list(range(8)), np.uint32), 8)
     out.append(make_vector("saturate_sum", sat, big, "sum", rng, hw=hw))
     out.append(make_vector("saturate_w_relu", sat, big, "mean", rng, apply_w=True, relu=True, w_scale=8.0, hw=hw))
@@ -112,9 +115,9 @@ def edge_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     tiled = random_graph(rng, 12, n_src, 20, skew=0.2)
     for kind, dram in (("symmetric", False), ("weighted", False), ("symmetric", True)):
         out.append(make_vector(f"tiled_{kind}{'_dram' if dram else ''}", tiled,
-                               random_features(rng, n_src, fa), kind, rng, dram=dram, hw=hw))
+                               random_features(rng, n_src, fa, hw=hw), kind, rng, dram=dram, hw=hw))
     idx = random_graph(rng, 9, min(IDX16_MAX_SRC, 300), 5)
-    out.append(make_vector("idx16_gcn", idx, random_features(rng, idx.n_src, fa), "symmetric", rng,
+    out.append(make_vector("idx16_gcn", idx, random_features(rng, idx.n_src, fa, hw=hw), "symmetric", rng,
                            apply_w=True, relu=True, idx16=True, hw=hw))
     return out
 
@@ -124,7 +127,7 @@ def error_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     still raise ap_done, write nothing outside feat_out/acc_buf, and run the next call."""
     rng = np.random.default_rng(seed)
     fa = hw.feat_align
-    base = make_vector("base", random_graph(rng, 6, 9, 3), random_features(rng, 9, fa), "symmetric", rng, hw=hw)
+    base = make_vector("base", random_graph(rng, 6, 9, 3), random_features(rng, 9, fa, hw=hw), "symmetric", rng, hw=hw)
     out = []
 
     def variant(name, err, **changes):

@@ -7,7 +7,10 @@ RTL (rtl/gnn_agg_pkg.sv) carry the same numbers and a test checks that all three
 from __future__ import annotations
 
 import dataclasses
+import math
 from enum import IntEnum, IntFlag
+
+from .fixed import FixedFormat, NumericFormats
 
 KERNEL_NAME = "gnn_agg"
 VLNV = "gnnagg:hls:gnn_agg:1.0"
@@ -15,11 +18,18 @@ HW_MAGIC = 0x474E4101  # "GNA" + contract version 1
 
 #: every buffer must start on this byte boundary (covers 64- and 128-bit buses and cache lines)
 BUFFER_ALIGN = 64
-#: accumulator width; with 16-bit terms it bounds the degree of one destination row
-ACC_BITS = 32
-FEAT_BITS = 16
-MAX_DEGREE = 1 << (ACC_BITS - FEAT_BITS)
+#: most edges one destination row may have; every build's accumulator has
+#: ACC_BITS >= FEAT_BITS + log2(MAX_DEGREE) bits, so a row's sum is exact
+MAX_DEGREE = 1 << 16
 IDX16_MAX_SRC = 1 << 16
+#: COEF (scales, edge weights) is always a 16-bit unsigned container; its frac is a parameter
+COEF_BITS = 16
+#: acc_buf holds partial sums as 32-bit elements (the accumulator sign-extended)
+ACC_BUF_BITS = 32
+#: feature (and W) element widths a build may have
+FEAT_BITS_CHOICES = (8, 16)
+#: the HwConfig fields that are number formats, in HW_FORMATS field order
+FORMAT_FIELDS = ("feat_bits", "feat_frac", "wgt_frac", "coef_frac", "acc_bits")
 
 
 class Reg(IntEnum):
@@ -56,6 +66,7 @@ class Reg(IntEnum):
     HW_PARAMS = 0xDC  # [7:0] bus bytes, [15:8] lanes, [23:16] processing elements
     HW_MAX_FEAT = 0xE4
     HW_TABLE_ELEMS = 0xEC
+    HW_FORMATS = 0xF4  # number formats, fields in HwConfig.hw_formats_word
 
 
 POINTER_REGS = (Reg.ROW_PTR, Reg.COL_IDX, Reg.EDGE_W, Reg.SRC_SCALE, Reg.DST_SCALE,
@@ -125,6 +136,13 @@ class HwConfig:
     pes: int = 1                # processing elements (edges per cycle in table mode)
     max_feat: int = 256         # largest feat_dim
     table_elems: int = 1 << 17  # on-chip node table capacity in feature elements
+    # number formats (docs/CONTRACT.md, "Numeric formats"); the defaults are Q4.12 / UQ1.15 /
+    # Q4.12 / 32-bit accumulator
+    feat_bits: int = 16         # FEAT and WGT element width in memory and on chip
+    feat_frac: int = 12         # FEAT (and ACC) fractional bits
+    wgt_frac: int = 12          # WGT fractional bits
+    coef_frac: int = 15         # COEF fractional bits (16-bit unsigned container)
+    acc_bits: int = 32          # accumulator width on chip
 
     def __post_init__(self):
         if self.bus_bits not in (32, 64, 128, 256, 512):
@@ -136,16 +154,39 @@ class HwConfig:
             raise ValueError(f"max_feat {self.max_feat} is not a multiple of lanes {self.lanes}")
         if self.table_elems < self.max_feat:
             raise ValueError("the node table must hold at least one row of max_feat elements")
+        if self.feat_bits not in FEAT_BITS_CHOICES:
+            raise ValueError(f"feat_bits must be one of {FEAT_BITS_CHOICES}, got {self.feat_bits}")
+        if not 0 <= self.feat_frac < self.feat_bits:
+            raise ValueError(f"feat_frac must be 0..{self.feat_bits - 1}, got {self.feat_frac}")
+        if not 1 <= self.wgt_frac < self.feat_bits:
+            raise ValueError(f"wgt_frac must be 1..{self.feat_bits - 1}, got {self.wgt_frac}")
+        if not 1 <= self.coef_frac <= COEF_BITS:
+            raise ValueError(f"coef_frac must be 1..{COEF_BITS}, got {self.coef_frac}")
+        exact = self.feat_bits + MAX_DEGREE.bit_length() - 1
+        if not exact <= self.acc_bits <= ACC_BUF_BITS:
+            raise ValueError(f"acc_bits must be {exact}..{ACC_BUF_BITS} (exact sums of MAX_DEGREE "
+                             f"{self.feat_bits}-bit terms, stored in 32-bit acc_buf), got {self.acc_bits}")
 
     @property
     def bus_bytes(self) -> int:
         return self.bus_bits // 8
 
     @property
+    def feat_bytes(self) -> int:
+        """Bytes of one FEAT or WGT element in memory."""
+        return self.feat_bits // 8
+
+    @property
+    def formats(self) -> NumericFormats:
+        return NumericFormats(feat=FixedFormat(self.feat_bits, self.feat_frac),
+                              coef=FixedFormat(COEF_BITS, self.coef_frac, signed=False),
+                              wgt=FixedFormat(self.feat_bits, self.wgt_frac),
+                              acc=FixedFormat(self.acc_bits, self.feat_frac))
+
+    @property
     def feat_align(self) -> int:
         """feat_dim must be a multiple of this: whole lanes and whole bus words per row."""
-        import math
-        return math.lcm(self.lanes, self.bus_bits // FEAT_BITS)
+        return math.lcm(self.lanes, self.bus_bits // self.feat_bits)
 
     def table_rows(self, feat_dim: int) -> int:
         """Source rows per partition: TABLE_ELEMS / feat_dim, rounded down to a multiple of PES
@@ -160,6 +201,17 @@ class HwConfig:
     @property
     def hw_params_word(self) -> int:
         return self.bus_bytes | (self.lanes << 8) | (self.pes << 16)
+
+    @property
+    def hw_formats_word(self) -> int:
+        """HW_FORMATS: six bits each, [5:0] FEAT bits, [11:6] FEAT frac, [17:12] WGT frac,
+        [23:18] COEF frac, [29:24] ACC bits (WGT has FEAT's bits, ACC FEAT's frac, COEF 16 bits)."""
+        return sum(getattr(self, name) << (6 * i) for i, name in enumerate(FORMAT_FIELDS))
+
+    @classmethod
+    def formats_from_word(cls, word: int) -> dict:
+        """The HwConfig fields a HW_FORMATS word holds (the inverse of hw_formats_word)."""
+        return {name: word >> (6 * i) & 0x3F for i, name in enumerate(FORMAT_FIELDS)}
 
 
 #: configurations we build; the names are the BOARD values of `make bitstream`
@@ -185,22 +237,23 @@ class Problem:
         """Size in bytes of every buffer the call uses (unused buffers are absent)."""
         m = Mode(self.mode)
         idx_bytes = 2 if m & Mode.IDX16 else 4
+        coef_bytes, feat_bytes = COEF_BITS // 8, hw.feat_bytes
         sizes = {
             "row_ptr": 4 * (self.n_dst + 1),
             "col_idx": idx_bytes * self.n_edges,
-            "feat_in": 2 * self.n_src * self.feat_dim,
-            "feat_out": 2 * self.n_dst * self.feat_dim,
+            "feat_in": feat_bytes * self.n_src * self.feat_dim,
+            "feat_out": feat_bytes * self.n_dst * self.feat_dim,
         }
         if m & Mode.EDGE_WEIGHT:
-            sizes["edge_w"] = 2 * self.n_edges
+            sizes["edge_w"] = coef_bytes * self.n_edges
         if m & Mode.PRE_SCALE:
-            sizes["src_scale"] = 2 * self.n_src
+            sizes["src_scale"] = coef_bytes * self.n_src
         if m & Mode.POST_SCALE:
-            sizes["dst_scale"] = 2 * self.n_dst
+            sizes["dst_scale"] = coef_bytes * self.n_dst
         if m & Mode.APPLY_W:
-            sizes["weight"] = 2 * self.feat_dim * self.feat_dim
+            sizes["weight"] = feat_bytes * self.feat_dim * self.feat_dim
         if self.needs_acc_buf(hw):
-            sizes["acc_buf"] = 4 * self.n_dst * self.feat_dim
+            sizes["acc_buf"] = ACC_BUF_BITS // 8 * self.n_dst * self.feat_dim
         return sizes
 
     def needs_acc_buf(self, hw: HwConfig) -> bool:

@@ -90,3 +90,23 @@ FEAT = FixedFormat(16, 12)           # features in, node table, features out: Q4
 COEF = FixedFormat(16, 15, signed=False)  # src/dst scales and edge weights: UQ1.15, [0, 2)
 WGT = FixedFormat(16, 12)            # W: Q4.12
 ACC = FixedFormat(32, 12)            # accumulator: exact sum of FEAT terms
+
+
+@dataclasses.dataclass(frozen=True)
+class NumericFormats:
+    """The four formats of one build. A build other than the default gets its formats from
+    `golden.contract.HwConfig.formats`."""
+
+    feat: FixedFormat = FEAT
+    coef: FixedFormat = COEF
+    wgt: FixedFormat = WGT
+    acc: FixedFormat = ACC
+
+    def __post_init__(self):
+        if self.acc.frac != self.feat.frac:
+            raise ValueError("the accumulator must keep the feature's fractional bits (exact sum)")
+        if self.coef.signed:
+            raise ValueError("coefficients are unsigned")
+
+
+DEFAULT_FORMATS = NumericFormats()

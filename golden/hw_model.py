@@ -4,44 +4,27 @@ For destination v, feature element j, with q_F(.) = AP_RND + AP_SAT into FEAT:
 
     t_u   = PRE_SCALE   ? q_F(src_scale[u] * x_u)   : x_u        (as the row enters the table)
     m_e   = EDGE_WEIGHT ? q_F(edge_w[e] * t_u)       : t_u        (the only per-edge multiply)
-    acc_v = sum_e m_e                                             (exact, ACC = 32 bits)
+    acc_v = sum_e m_e                                             (exact in ACC)
     y_v   = POST_SCALE  ? q_F(dst_scale[v] * acc_v)  : sat_F(acc_v)
     y_v   = APPLY_W     ? q_F(sum_k W[j][k] * y_v[k]) : y_v       (exact sum, one rounding)
     y_v   = RELU        ? max(y_v, 0)                : y_v
 
-The sum is exact because a row has at most MAX_DEGREE = 2**16 terms of 16 bits, so neither the
-order of the adds nor the number of processing elements or source partitions changes a bit.
+The formats are the build's (golden.contract.HwConfig.formats; the default build is FEAT Q4.12,
+COEF UQ1.15, WGT Q4.12, ACC 32 bits). The sum is exact because a row has at most MAX_DEGREE =
+2**16 terms of FEAT bits and every build has ACC bits >= FEAT bits + 16, so neither the order of
+the adds nor the number of processing elements or source partitions changes a bit.
 """
 from __future__ import annotations
-
-import dataclasses
 
 import numpy as np
 import scipy.sparse as sp
 
 from .contract import ALL_MODE_BITS, DEFAULT_HW, IDX16_MAX_SRC, MAX_DEGREE, HwConfig, Mode
-from .fixed import ACC, COEF, FEAT, WGT, FixedFormat
+from .fixed import DEFAULT_FORMATS, FixedFormat, NumericFormats
 from .graph import validate_csr
 
 EDGE_CHUNK = 1 << 16
 SMALL_EDGES = 1 << 12  # below this, summing gathered rows beats building a sparse matrix
-
-
-@dataclasses.dataclass(frozen=True)
-class NumericFormats:
-    feat: FixedFormat = FEAT
-    coef: FixedFormat = COEF
-    wgt: FixedFormat = WGT
-    acc: FixedFormat = ACC
-
-    def __post_init__(self):
-        if self.acc.frac != self.feat.frac:
-            raise ValueError("the accumulator must keep the feature's fractional bits (exact sum)")
-        if self.coef.signed:
-            raise ValueError("coefficients are unsigned")
-
-
-DEFAULT_FORMATS = NumericFormats()
 
 
 def _check_int_array(a, name: str, shape: tuple, fmt: FixedFormat) -> np.ndarray:
@@ -73,9 +56,11 @@ def check_problem(n_dst: int, n_src: int, n_edges: int, feat_dim: int, mode: int
 
 def gnn_agg(row_ptr, col_idx, feat_in, *, n_src: int, mode: int, src_scale=None, dst_scale=None,
             edge_w=None, weight=None, hw: HwConfig = DEFAULT_HW,
-            fmt: NumericFormats = DEFAULT_FORMATS) -> np.ndarray:
-    """One kernel call on the kernel's own arguments; returns feat_out (FEAT integers)."""
+            fmt: NumericFormats | None = None) -> np.ndarray:
+    """One kernel call on the kernel's own arguments; returns feat_out (FEAT integers). The
+    formats are the build's (`hw.formats`) unless `fmt` is given."""
     mode = int(mode)
+    fmt = hw.formats if fmt is None else fmt
     validate_csr(row_ptr, col_idx, n_src)
     row_ptr = np.asarray(row_ptr, dtype=np.int64)
     col_idx = np.asarray(col_idx, dtype=np.int64)

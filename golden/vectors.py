@@ -5,12 +5,16 @@ File layout (little-endian; docs/CONTRACT.md, "Test-vector files"):
 
     off  size  field
       0     8  magic b"GNNAGGV1"
-      8    32  u32 x 8: version(=1), n_dst, n_src, n_edges, feat_dim, mode, expect_error, reserved
+      8    32  u32 x 8: version(=2), n_dst, n_src, n_edges, feat_dim, mode, expect_error, feat_bits
      40    72  u64 x 9: pointer arguments in contract order (row_ptr, col_idx, edge_w, src_scale,
                dst_scale, feat_in, weight, feat_out, acc_buf); 0 = not used
     112    48  u64 x 6: image_base, image_bytes, expect_bytes, axi_error_base, axi_error_bytes, reserved
     160     -  image: DDR bytes [image_base, image_base + image_bytes)
-     ..     -  expected feat_out bytes (n_dst * feat_dim int16), present when expect_error == 0
+     ..     -  expected feat_out bytes (n_dst * feat_dim FEAT elements of feat_bits), present when
+               expect_error == 0
+
+feat_bits is the FEAT element width of the build the file was made for (HwConfig.feat_bits);
+version 1 files had 16-bit features and 0 in its place.
 
 Inside the image every buffer starts BUFFER_ALIGN-aligned and is followed by a GUARD-byte gap
 filled with GUARD_BYTE; feat_out starts filled with OUT_FILL_BYTE. After a run, every image byte
@@ -25,10 +29,10 @@ from pathlib import Path
 
 import numpy as np
 
-from .contract import BUFFER_ALIGN, BUFFER_NAMES, DEFAULT_HW, Err, HwConfig, Mode, Problem
+from .contract import ACC_BUF_BITS, BUFFER_ALIGN, BUFFER_NAMES, DEFAULT_HW, Err, HwConfig, Mode, Problem
 
 MAGIC = b"GNNAGGV1"
-VERSION = 1
+VERSION = 2
 HEADER_BYTES = 160
 GUARD = 64
 GUARD_BYTE = 0xA5
@@ -42,8 +46,8 @@ class Vector:
 
     name: str
     problem: Problem
-    arrays: dict  # buffer name -> numpy array (uint32/uint16/int16/int32), only used buffers
-    expect: np.ndarray | None  # int16 [n_dst, feat_dim]; None when an error is expected
+    arrays: dict  # buffer name -> numpy array in the build's element types, only used buffers
+    expect: np.ndarray | None  # FEAT integers [n_dst, feat_dim]; None when an error is expected
     expect_error: int = 0
     pointer_override: dict = dataclasses.field(default_factory=dict)  # name -> raw pointer value
     axi_error: tuple = (0, 0)  # (base, bytes) of a read region that answers SLVERR
@@ -80,9 +84,10 @@ class Vector:
     def to_bytes(self, hw: HwConfig = DEFAULT_HW, image_base: int = DEFAULT_IMAGE_BASE) -> bytes:
         p = self.problem
         ptrs, img = self.image(hw, image_base)
-        expect = b"" if self.expect is None else np.ascontiguousarray(self.expect, dtype="<i2").tobytes()
+        expect = b"" if self.expect is None else \
+            np.ascontiguousarray(self.expect, dtype=feat_dtype(hw.feat_bits)).tobytes()
         head = MAGIC + struct.pack("<8I", VERSION, p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode,
-                                   self.expect_error, 0)
+                                   self.expect_error, hw.feat_bits)
         head += struct.pack("<9Q", *ptrs)
         head += struct.pack("<6Q", image_base, len(img), len(expect), *self.axi_error, 0)
         assert len(head) == HEADER_BYTES
@@ -99,6 +104,7 @@ class VectorFile:
     feat_dim: int
     mode: int
     expect_error: int
+    feat_bits: int
     pointers: dict
     image_base: int
     image: bytes
@@ -108,14 +114,15 @@ class VectorFile:
     @property
     def writable(self) -> list[tuple[int, int]]:
         """(address, bytes) ranges the kernel may write: feat_out and acc_buf."""
-        sizes = {"feat_out": 2 * self.n_dst * self.feat_dim, "acc_buf": 4 * self.n_dst * self.feat_dim}
+        sizes = {"feat_out": self.feat_bits // 8 * self.n_dst * self.feat_dim,
+                 "acc_buf": ACC_BUF_BITS // 8 * self.n_dst * self.feat_dim}
         return [(self.pointers[n], sizes[n]) for n in ("feat_out", "acc_buf") if self.pointers[n]]
 
 
 def parse(data: bytes) -> VectorFile:
     if len(data) < HEADER_BYTES or data[:8] != MAGIC:
         raise ValueError("not a gnn_agg vector file (bad magic)")
-    version, n_dst, n_src, n_edges, feat_dim, mode, expect_error, _ = struct.unpack_from("<8I", data, 8)
+    version, n_dst, n_src, n_edges, feat_dim, mode, expect_error, feat_bits = struct.unpack_from("<8I", data, 8)
     if version != VERSION:
         raise ValueError(f"vector file version {version}, this reader knows {VERSION}")
     ptrs = struct.unpack_from("<9Q", data, 40)
@@ -125,9 +132,10 @@ def parse(data: bytes) -> VectorFile:
     image = data[HEADER_BYTES:HEADER_BYTES + image_bytes]
     expect = None
     if expect_bytes:
-        expect = np.frombuffer(data, dtype="<i2", count=expect_bytes // 2,
+        dtype = feat_dtype(feat_bits)
+        expect = np.frombuffer(data, dtype=dtype, count=expect_bytes // dtype.itemsize,
                                offset=HEADER_BYTES + image_bytes).reshape(n_dst, feat_dim)
-    return VectorFile(n_dst, n_src, n_edges, feat_dim, mode, expect_error,
+    return VectorFile(n_dst, n_src, n_edges, feat_dim, mode, expect_error, feat_bits,
                       dict(zip(BUFFER_NAMES, ptrs)), image_base, image, expect, (err_base, err_bytes))
 
 
@@ -143,8 +151,13 @@ def write_dir(vectors, directory, hw: HwConfig = DEFAULT_HW) -> Path:
     return d
 
 
+def feat_dtype(feat_bits: int) -> np.dtype:
+    """Little-endian dtype of FEAT elements of `feat_bits` bits in memory."""
+    return np.dtype(f"<i{feat_bits // 8}")
+
+
 def _round_up(n: int, a: int) -> int:
     return -(-n // a) * a
 
 
-__all__ = ["Vector", "VectorFile", "parse", "write_dir", "Err", "Mode"]
+__all__ = ["Vector", "VectorFile", "feat_dtype", "parse", "write_dir", "Err", "Mode"]

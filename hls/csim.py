@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from golden.cases import standard_cases  # noqa: E402
-from golden.contract import BOARDS, HwConfig  # noqa: E402
+from golden.contract import BOARDS, FORMAT_FIELDS, HwConfig  # noqa: E402
 from golden.vectors import parse, write_dir  # noqa: E402
 
 BUILD = ROOT / "build" / "hls"
@@ -46,22 +46,26 @@ HLS_PES = 1
 @dataclasses.dataclass(frozen=True)
 class Config:
     """One C-simulation build: a board's parameters, optionally with a small node table so that
-    the random cases exercise source tiling (several partitions, acc_buf) too."""
+    the random cases exercise source tiling (several partitions, acc_buf) too, and optionally
+    other number formats ((HwConfig field, value) pairs)."""
 
     name: str
     board: str
     table_elems: int | None = None
+    formats: tuple = ()
 
     @property
     def hw(self) -> HwConfig:
         b = BOARDS[self.board]
-        return HwConfig(b.bus_bits, b.lanes, HLS_PES, b.max_feat, self.table_elems or b.table_elems)
+        return HwConfig(b.bus_bits, b.lanes, HLS_PES, b.max_feat, self.table_elems or b.table_elems,
+                        **dict(self.formats))
 
     @property
     def defines(self) -> list[str]:
         hw = self.hw
         return [f"-DGNN_AGG_BUS_BITS={hw.bus_bits}", f"-DGNN_AGG_LANES={hw.lanes}",
-                f"-DGNN_AGG_MAX_FEAT={hw.max_feat}", f"-DGNN_AGG_TABLE_ELEMS={hw.table_elems}"]
+                f"-DGNN_AGG_MAX_FEAT={hw.max_feat}", f"-DGNN_AGG_TABLE_ELEMS={hw.table_elems}",
+                *(f"-DGNN_AGG_{name.upper()}={getattr(hw, name)}" for name in FORMAT_FIELDS)]
 
 
 CONFIGS = {c.name: c for c in (
@@ -69,9 +73,12 @@ CONFIGS = {c.name: c for c in (
     Config("kv260-tiled", "kv260", 1024),
     Config("pynq-z2", "pynq-z2"),
     Config("kv260", "kv260"),
+    # 8-bit features Q4.4, W Q2.6, COEF UQ2.14 (the HLS kernel keeps a 32-bit accumulator)
+    Config("pynq-z2-feat8-tiled", "pynq-z2", 1024,
+           (("feat_bits", 8), ("feat_frac", 4), ("wgt_frac", 6), ("coef_frac", 14))),
 )}
 #: what the test suite runs (make test); make csim runs all of CONFIGS
-TEST_CONFIGS = ("pynq-z2-tiled", "kv260-tiled")
+TEST_CONFIGS = ("pynq-z2-tiled", "kv260-tiled", "pynq-z2-feat8-tiled")
 
 
 @dataclasses.dataclass

@@ -48,10 +48,10 @@ static u32 check_call(call_t &call) {
         {call.edge_w, mode & GNN_AGG_MODE_EDGE_WEIGHT ? ap_uint<64>(2 * ap_uint<64>(call.n_edges)) : ap_uint<64>(0)},
         {call.src_scale, mode & GNN_AGG_MODE_PRE_SCALE ? ap_uint<64>(2 * ap_uint<64>(call.n_src)) : ap_uint<64>(0)},
         {call.dst_scale, mode & GNN_AGG_MODE_POST_SCALE ? ap_uint<64>(2 * ap_uint<64>(call.n_dst)) : ap_uint<64>(0)},
-        {call.feat_in, 2 * f * call.n_src},
-        {call.weight, mode & GNN_AGG_MODE_APPLY_W ? ap_uint<64>(2 * f * f) : ap_uint<64>(0)},
-        {call.feat_out, 2 * f * call.n_dst},
-        {call.acc_buf, call.passes > 1 ? ap_uint<64>(4 * f * call.n_dst) : ap_uint<64>(0)},
+        {call.feat_in, FEAT_BYTES * f * call.n_src},
+        {call.weight, mode & GNN_AGG_MODE_APPLY_W ? ap_uint<64>(FEAT_BYTES * f * f) : ap_uint<64>(0)},
+        {call.feat_out, FEAT_BYTES * f * call.n_dst},
+        {call.acc_buf, call.passes > 1 ? ap_uint<64>(ACC_BUF_BYTES * f * call.n_dst) : ap_uint<64>(0)},
     };
     buffers:
     for (int b = 0; b < 9; ++b) {
@@ -110,7 +110,7 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
              u32 n_dst, u32 n_src, u32 n_edges, u32 feat_dim, u32 mode,
              u32 &stat_cycles, u32 &stat_edges, u32 &stat_stalls, u32 &stat_rd_beats,
              u32 &stat_wr_beats, u32 &stat_error, u32 &hw_magic, u32 &hw_params, u32 &hw_max_feat,
-             u32 &hw_table_elems) {
+             u32 &hw_table_elems, u32 &hw_formats) {
     // one port, seven views: the bundle's options must agree, so every view states all of them
 #pragma HLS INTERFACE mode = m_axi port = gmem_row_ptr bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
 #pragma HLS INTERFACE mode = m_axi port = gmem_col_idx bundle = gmem offset = off depth = 1048576 max_read_burst_length = 256 max_write_burst_length = 256 num_read_outstanding = 32 num_write_outstanding = 16
@@ -143,6 +143,7 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
 #pragma HLS INTERFACE mode = s_axilite port = hw_params bundle = control offset = 0xDC
 #pragma HLS INTERFACE mode = s_axilite port = hw_max_feat bundle = control offset = 0xE4
 #pragma HLS INTERFACE mode = s_axilite port = hw_table_elems bundle = control offset = 0xEC
+#pragma HLS INTERFACE mode = s_axilite port = hw_formats bundle = control offset = 0xF4
 #pragma HLS INTERFACE mode = s_axilite port = return bundle = control
 
     call_t call = {row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf,
@@ -167,4 +168,5 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
     hw_params = HW_PARAMS;
     hw_max_feat = MAX_FEAT;
     hw_table_elems = TABLE_ELEMS;
+    hw_formats = HW_FORMATS;
 }

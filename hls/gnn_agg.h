@@ -23,6 +23,6 @@ void gnn_agg(const gnn::bus_t *gmem_row_ptr, const gnn::bus_t *gmem_col_idx,
              gnn::u32 &stat_cycles, gnn::u32 &stat_edges, gnn::u32 &stat_stalls,
              gnn::u32 &stat_rd_beats, gnn::u32 &stat_wr_beats, gnn::u32 &stat_error,
              gnn::u32 &hw_magic, gnn::u32 &hw_params, gnn::u32 &hw_max_feat,
-             gnn::u32 &hw_table_elems);
+             gnn::u32 &hw_table_elems, gnn::u32 &hw_formats);
 
 #endif  // GNN_AGG_H

@@ -15,7 +15,7 @@ namespace gnn {
 constexpr int WORDS_PER_CHUNK = LANES * FEAT_BITS / BUS_BITS;   // bus words of one feature chunk
 constexpr int ACC_WORDS_PER_CHUNK = LANES * ACC_BITS / BUS_BITS;  // bus words of one acc chunk
 static_assert(LANES * FEAT_BITS % BUS_BITS == 0,
-              "a LANES-wide feature chunk must fill whole bus words (LANES a multiple of BUS_BITS/16)");
+              "a LANES-wide feature chunk must fill whole bus words (LANES a multiple of BUS_BITS/FEAT_BITS)");
 
 typedef ap_uint<33> count_t;  // element counts up to 2**32 (row_ptr has n_dst + 1 entries)
 
@@ -24,19 +24,19 @@ inline unsigned long long word_of(addr_t byte_addr) {
     return (byte_addr >> clog2(BUS_BYTES)).to_uint64();
 }
 
-// Lane `i` (of N 16-bit lanes) of a packed word, as the fixed-point type T.
+// Lane `i` (of N FEAT_BITS-wide lanes) of a packed word, as the fixed-point type T (feat_t, wgt_t).
 template <typename T, int N>
-T lane(const ap_uint<N * 16> &word, int i) {
+T lane(const ap_uint<N * FEAT_BITS> &word, int i) {
 #pragma HLS INLINE
     T v;
-    v.range(15, 0) = word(16 * i + 15, 16 * i);
+    v.range(FEAT_BITS - 1, 0) = word(FEAT_BITS * i + FEAT_BITS - 1, FEAT_BITS * i);
     return v;
 }
 
 template <typename T, int N>
-void set_lane(ap_uint<N * 16> &word, int i, const T &v) {
+void set_lane(ap_uint<N * FEAT_BITS> &word, int i, const T &v) {
 #pragma HLS INLINE
-    word(16 * i + 15, 16 * i) = v.range(15, 0);
+    word(FEAT_BITS * i + FEAT_BITS - 1, FEAT_BITS * i) = v.range(FEAT_BITS - 1, 0);
 }
 
 // One element of a buffer by index (a single-beat read): used for per-row coefficients.
@@ -84,9 +84,9 @@ void stream_elems(const bus_t *mem, addr_t base, count_t count, int elem_bits, u
 // Lane-wise coefficient multiply of N features, each product rounded once (AP_RND, AP_SAT):
 // the pre-scale t = q(s * x) on a bus word and the edge weight m = q(w * t) on a chunk.
 template <int N>
-ap_uint<N * 16> scale_lanes(const ap_uint<N * 16> &in, coef_t coef) {
+ap_uint<N * FEAT_BITS> scale_lanes(const ap_uint<N * FEAT_BITS> &in, coef_t coef) {
 #pragma HLS INLINE
-    ap_uint<N * 16> out;
+    ap_uint<N * FEAT_BITS> out;
     lanes:
     for (int i = 0; i < N; ++i) {
 #pragma HLS UNROLL

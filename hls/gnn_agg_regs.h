@@ -37,6 +37,7 @@
 #define GNN_AGG_REG_HW_PARAMS 0xDC
 #define GNN_AGG_REG_HW_MAX_FEAT 0xE4
 #define GNN_AGG_REG_HW_TABLE_ELEMS 0xEC
+#define GNN_AGG_REG_HW_FORMATS 0xF4
 
 /* mode register bits */
 #define GNN_AGG_MODE_PRE_SCALE (1u << 0)
@@ -62,5 +63,9 @@
 #define GNN_AGG_BUFFER_ALIGN 64u
 #define GNN_AGG_MAX_DEGREE 65536u
 #define GNN_AGG_IDX16_MAX_SRC 65536u
+/* scales and edge weights are unsigned 16-bit containers; acc_buf elements are 32-bit (the
+   accumulator sign-extended); the other formats are build parameters (gnn_agg_types.h) */
+#define GNN_AGG_COEF_BITS 16u
+#define GNN_AGG_ACC_BUF_BITS 32u
 
 #endif /* GNN_AGG_REGS_H */

@@ -1,10 +1,13 @@
 /*
  * gnn_agg_types.h -- number types and hardware parameters of the gnn_agg HLS kernel.
  *
- * The fixed-point types are exactly golden/fixed.py's formats (docs/CONTRACT.md, "Numeric
- * formats"): assigning a wider product to feat_t rounds half toward +inf (AP_RND) and then
- * saturates (AP_SAT), which is the golden q(.); assigning acc_t to feat_t only saturates because
- * both keep 12 fractional bits, which is the golden sat(.).
+ * The fixed-point types are exactly the build's formats in golden (HwConfig.formats,
+ * docs/CONTRACT.md "Numeric formats"): assigning a wider product to feat_t rounds half toward +inf
+ * (AP_RND) and then saturates (AP_SAT), which is the golden q(.); assigning acc_t to feat_t only
+ * saturates because both keep FEAT_FRAC fractional bits, which is the golden sat(.). The formats
+ * default to the contract's (Q4.12, UQ1.15, Q4.12, 32-bit ACC) and are overridden like the
+ * hardware parameters (-DGNN_AGG_FEAT_BITS=8 ...). The HLS kernel keeps ACC_BITS = 32, the
+ * acc_buf element width; a narrower accumulator is an RTL option only.
  *
  * The hardware parameters default to the PYNQ-Z2 build; a board build or a C-simulation
  * configuration overrides them with -DGNN_AGG_BUS_BITS=128 etc. (hls/flow/boards.tcl,
@@ -36,6 +39,21 @@
 #ifndef GNN_AGG_TABLE_ELEMS
 #define GNN_AGG_TABLE_ELEMS 131072
 #endif
+#ifndef GNN_AGG_FEAT_BITS
+#define GNN_AGG_FEAT_BITS 16
+#endif
+#ifndef GNN_AGG_FEAT_FRAC
+#define GNN_AGG_FEAT_FRAC 12
+#endif
+#ifndef GNN_AGG_WGT_FRAC
+#define GNN_AGG_WGT_FRAC 12
+#endif
+#ifndef GNN_AGG_COEF_FRAC
+#define GNN_AGG_COEF_FRAC 15
+#endif
+#ifndef GNN_AGG_ACC_BITS
+#define GNN_AGG_ACC_BITS 32
+#endif
 
 namespace gnn {
 
@@ -50,13 +68,22 @@ constexpr int PES = 1;                        // edges per cycle
 constexpr int MAX_FEAT = GNN_AGG_MAX_FEAT;    // largest feat_dim
 constexpr int TABLE_ELEMS = GNN_AGG_TABLE_ELEMS;  // node-table capacity in feature elements
 
-constexpr int FEAT_BITS = 16;
-constexpr int ACC_BITS = 32;
+constexpr int FEAT_BITS = GNN_AGG_FEAT_BITS;  // FEAT and WGT elements, in memory and on chip
+constexpr int FEAT_BYTES = FEAT_BITS / 8;
+constexpr int FEAT_FRAC = GNN_AGG_FEAT_FRAC;
+constexpr int WGT_FRAC = GNN_AGG_WGT_FRAC;
+constexpr int COEF_BITS = GNN_AGG_COEF_BITS;
+constexpr int COEF_FRAC = GNN_AGG_COEF_FRAC;
+constexpr int ACC_BITS = GNN_AGG_ACC_BITS;
+constexpr int ACC_BUF_BYTES = GNN_AGG_ACC_BUF_BITS / 8;
 constexpr int FEAT_PER_WORD = BUS_BITS / FEAT_BITS;
 constexpr int ACC_PER_WORD = BUS_BITS / ACC_BITS;
 constexpr int FEAT_ALIGN = lcm(LANES, FEAT_PER_WORD);  // feat_dim must be a multiple of this
 constexpr int MAX_CHUNKS = MAX_FEAT / LANES;            // LANES-wide chunks in the longest row
 constexpr unsigned HW_PARAMS = unsigned(BUS_BYTES) | unsigned(LANES) << 8 | unsigned(PES) << 16;
+// HW_FORMATS (golden HwConfig.hw_formats_word): six bits per field
+constexpr unsigned HW_FORMATS = unsigned(FEAT_BITS) | unsigned(FEAT_FRAC) << 6 | unsigned(WGT_FRAC) << 12 |
+                                unsigned(COEF_FRAC) << 18 | unsigned(ACC_BITS) << 24;
 
 static_assert(BUS_BITS == 64 || BUS_BITS == 128 || BUS_BITS == 256 || BUS_BITS == 512,
               "GNN_AGG_BUS_BITS must be 64..512 and a power of two");
@@ -65,14 +92,21 @@ static_assert(LANES > 0 && MAX_FEAT % LANES == 0, "GNN_AGG_MAX_FEAT must be a mu
 static_assert(MAX_FEAT % FEAT_PER_WORD == 0, "a row of MAX_FEAT elements must fill whole bus words");
 static_assert(TABLE_ELEMS >= MAX_FEAT, "the node table must hold at least one row of MAX_FEAT elements");
 static_assert(int(GNN_AGG_BUFFER_ALIGN) % BUS_BYTES == 0, "buffers must start on a bus word");
+static_assert(FEAT_BITS == 8 || FEAT_BITS == 16, "GNN_AGG_FEAT_BITS must be 8 or 16");
+static_assert(FEAT_FRAC >= 0 && FEAT_FRAC < FEAT_BITS && WGT_FRAC >= 1 && WGT_FRAC < FEAT_BITS,
+              "GNN_AGG_FEAT_FRAC must be 0..FEAT_BITS-1 and GNN_AGG_WGT_FRAC 1..FEAT_BITS-1");
+static_assert(COEF_FRAC >= 1 && COEF_FRAC <= COEF_BITS, "GNN_AGG_COEF_FRAC must be 1..16");
+static_assert(ACC_BITS == int(GNN_AGG_ACC_BUF_BITS),
+              "the HLS kernel accumulates in acc_buf's 32-bit elements (ACC_BITS < 32 is RTL only)");
 
-// Formats of golden/fixed.py: FEAT Q4.12, COEF UQ1.15, WGT Q4.12, ACC Q20.12.
-typedef ap_fixed<16, 4, AP_RND, AP_SAT> feat_t;
-typedef ap_ufixed<16, 1, AP_RND, AP_SAT> coef_t;
-typedef ap_fixed<16, 4, AP_RND, AP_SAT> wgt_t;
-typedef ap_fixed<32, 20> acc_t;
-// W @ y: a sum of MAX_FEAT exact 32-bit products (Q8.24) needs clog2(MAX_FEAT) guard bits
-typedef ap_fixed<32 + clog2(MAX_FEAT), 8 + clog2(MAX_FEAT)> dot_t;
+// The build's formats (default FEAT Q4.12, COEF UQ1.15, WGT Q4.12, ACC Q20.12).
+typedef ap_fixed<FEAT_BITS, FEAT_BITS - FEAT_FRAC, AP_RND, AP_SAT> feat_t;
+typedef ap_ufixed<COEF_BITS, COEF_BITS - COEF_FRAC, AP_RND, AP_SAT> coef_t;
+typedef ap_fixed<FEAT_BITS, FEAT_BITS - WGT_FRAC, AP_RND, AP_SAT> wgt_t;
+typedef ap_fixed<ACC_BITS, ACC_BITS - FEAT_FRAC> acc_t;
+// W @ y: a sum of MAX_FEAT exact 2*FEAT_BITS-bit products needs clog2(MAX_FEAT) guard bits
+constexpr int PRODUCT_BITS = 2 * FEAT_BITS;
+typedef ap_fixed<PRODUCT_BITS + clog2(MAX_FEAT), PRODUCT_BITS - FEAT_FRAC - WGT_FRAC + clog2(MAX_FEAT)> dot_t;
 
 typedef ap_uint<BUS_BITS> bus_t;
 typedef ap_uint<LANES * FEAT_BITS> chunk_t;  // LANES feature elements side by side

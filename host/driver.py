@@ -23,7 +23,7 @@ import dataclasses
 import numpy as np
 
 from golden.contract import (BOARDS, IDX16_MAX_SRC, MAX_DEGREE, Err, HwConfig, Mode, Problem)
-from golden.fixed import COEF, FEAT, WGT, FixedFormat
+from golden.fixed import COEF, FixedFormat
 from golden.graph import CSR, validate_csr
 from golden.hw_model import check_problem
 from golden.norm import Normalization
@@ -74,7 +74,7 @@ class GraphArrays:
 
     row_ptr: np.ndarray           # <u4 [n_dst + 1]
     col_idx: np.ndarray           # <u4 [n_edges], or <u2 with IDX16
-    edge_w: np.ndarray | None     # <u2 COEF [n_edges]   (EDGE_WEIGHT)
+    edge_w: np.ndarray | None     # <u2 COEF [n_edges]   (EDGE_WEIGHT), the build's COEF format
     src_scale: np.ndarray | None  # <u2 COEF [n_src]     (PRE_SCALE)
     dst_scale: np.ndarray | None  # <u2 COEF [n_dst]     (POST_SCALE)
     n_src: int
@@ -128,7 +128,7 @@ class FeatureHandle:
 
     def __init__(self, owner: "Accelerator", array: np.ndarray, state):
         self._owner = owner
-        self.array = array  # int16 [n_src, feat_dim], C-contiguous
+        self.array = array  # FEAT integers [n_src, feat_dim] (the build's dtype), C-contiguous
         self.state = state  # the backend's record of the uploaded buffer
         self.released = False
 
@@ -147,8 +147,8 @@ class LayerCall:
     """One validated kernel call, ready for a backend."""
 
     problem: Problem
-    feat_in: np.ndarray          # int16 [n_src, feat_dim], C-contiguous
-    weight: np.ndarray | None    # int16 [feat_dim, feat_dim] W[out][in]   (APPLY_W)
+    feat_in: np.ndarray          # FEAT integers [n_src, feat_dim], C-contiguous
+    weight: np.ndarray | None    # WGT integers [feat_dim, feat_dim] W[out][in]   (APPLY_W)
     feat_state: object = None    # FeatureHandle.state when feat_in is already on the device
 
 
@@ -156,7 +156,9 @@ class Accelerator:
     """The gnn_agg accelerator behind one of the backends in BACKENDS.
 
     `hw` is the build's HwConfig; by default the cpu and sim backends use BOARDS["pynq-z2"] and
-    the board backend reads it from the hardware. Further keyword options go to the backend
+    the board backend reads it from the hardware (sim and board check it against the hw_*
+    registers, number formats included). Features, W and the normalization are checked and
+    packed in the build's formats, `self.formats` (FEAT, WGT, COEF of `hw.formats`). Further keyword options go to the backend
     (see host/backends/*.py and docs/HOST.md), e.g. ``Accelerator("sim", read_latency=40)`` or
     ``Accelerator("board", bitfile="gnn_agg.bit")``."""
 
@@ -168,6 +170,7 @@ class Accelerator:
         self.backend_name = backend
         self.backend = _open_backend(backend, hw, options)
         self.hw: HwConfig = self.backend.hw
+        self.formats = self.hw.formats
         self.status = RunStatus()
         self._graphs: list[GraphHandle] = []
         self._features: list[FeatureHandle] = []
@@ -175,19 +178,19 @@ class Accelerator:
 
     # -- graphs ---------------------------------------------------------------------------
     def load_graph(self, csr: CSR, norm: Normalization, *, idx16: bool | None = None) -> GraphHandle:
-        """Validate `csr` and `norm`, quantize the normalization factors to COEF and upload the
+        """Validate `csr` and `norm`, quantize the normalization factors to the build's COEF and upload the
         graph buffers once. `idx16` stores col_idx as uint16 (halves the index stream); by
         default it is used whenever n_src <= 65536."""
         self._check_open()
-        arrays = prepare_graph(csr, norm, idx16=idx16)
+        arrays = prepare_graph(csr, norm, idx16=idx16, coef=self.formats.coef)
         handle = GraphHandle(self, arrays, self.backend.upload_graph(arrays))
         self._graphs.append(handle)
         return handle
 
     def load_features(self, x_q) -> FeatureHandle:
-        """Check and upload source features once (int16 [n_src, F], FEAT) for many calls."""
+        """Check and upload source features once (FEAT integers [n_src, F]) for many calls."""
         self._check_open()
-        x = fixed_array(x_q, "x_q", FEAT, ndim=2)
+        x = fixed_array(x_q, "x_q", self.formats.feat, ndim=2)
         handle = FeatureHandle(self, x, self.backend.upload_features(x))
         self._features.append(handle)
         return handle
@@ -195,10 +198,10 @@ class Accelerator:
     # -- layers ---------------------------------------------------------------------------
     def aggregate(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
                   gather: str = "table") -> np.ndarray:
-        """One Eq. 1 layer on graph `g`: returns int16 [n_dst, F] (FEAT), bit-exact with
-        golden.hw_model.gnn_agg. `x_q` is int16 [n_src, F] with F a multiple of hw.feat_align,
-        or a FeatureHandle from load_features; `weight_q` is int16 [F, F] (WGT, W[out][in]) or
-        None; `gather` is "table" or "dram"."""
+        """One Eq. 1 layer on graph `g`: returns FEAT integers [n_dst, F] (int16 in the default
+        build), bit-exact with golden.hw_model.gnn_agg. `x_q` holds FEAT integers [n_src, F] with
+        F a multiple of hw.feat_align, or is a FeatureHandle from load_features; `weight_q` holds
+        WGT integers [F, F] (W[out][in]) or is None; `gather` is "table" or "dram"."""
         self._check_open()
         call = self.prepare_call(g, x_q, weight_q, relu, gather)
         try:
@@ -226,14 +229,14 @@ class Accelerator:
                 raise ValueError("x_q is a FeatureHandle of another Accelerator, or was released")
             x, feat_state = x_q.array, x_q.state
         else:
-            x = fixed_array(x_q, "x_q", FEAT, ndim=2)
+            x = fixed_array(x_q, "x_q", self.formats.feat, ndim=2)
         if x.shape[0] != g.n_src:
             raise ValueError(f"x_q has {x.shape[0]} rows, the graph has n_src={g.n_src}")
         feat_dim = x.shape[1]
         mode = g.mode | GATHERS[gather] | (int(Mode.RELU) if relu else 0)
         w = None
         if weight_q is not None:
-            w = fixed_array(weight_q, "weight_q", WGT, ndim=2)
+            w = fixed_array(weight_q, "weight_q", self.formats.wgt, ndim=2)
             if w.shape != (feat_dim, feat_dim):
                 raise ValueError(f"weight_q must be [F, F] = ({feat_dim}, {feat_dim}), got {w.shape}")
             mode |= int(Mode.APPLY_W)
@@ -262,9 +265,10 @@ class Accelerator:
             raise ValueError("this Accelerator is closed")
 
 
-def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None) -> GraphArrays:
+def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None,
+                  coef: FixedFormat = COEF) -> GraphArrays:
     """Validate a graph and its normalization against the contract's limits and pack both in
-    the DDR dtypes (ValueError naming the first problem)."""
+    the DDR dtypes, the factors quantized to `coef` (ValueError naming the first problem)."""
     if not isinstance(csr, CSR):
         raise ValueError(f"csr must be a golden.graph.CSR, got {type(csr).__name__}")
     if not isinstance(norm, Normalization):
@@ -279,13 +283,13 @@ def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None) -> G
     if deg.size and deg.max() > MAX_DEGREE:
         v = int(np.argmax(deg))
         raise ValueError(f"destination {v} has degree {int(deg[v])} > {MAX_DEGREE} (MAX_DEGREE): "
-                         f"its sum could overflow the 32-bit accumulator; split the row")
+                         f"its sum could overflow the accumulator; split the row")
     mode = int(norm.mode)
     if mode & ~int(NORM_BITS):
         raise ValueError(f"norm.mode 0x{mode:x} has bits other than PRE_SCALE/POST_SCALE/EDGE_WEIGHT")
-    src_scale = _coef(norm.src_scale, Mode.PRE_SCALE, mode, "src_scale", n_src)
-    dst_scale = _coef(norm.dst_scale, Mode.POST_SCALE, mode, "dst_scale", n_dst)
-    edge_w = _coef(norm.edge_w, Mode.EDGE_WEIGHT, mode, "edge_w", n_edges)
+    src_scale = _coef(norm.src_scale, Mode.PRE_SCALE, mode, "src_scale", n_src, coef)
+    dst_scale = _coef(norm.dst_scale, Mode.POST_SCALE, mode, "dst_scale", n_dst, coef)
+    edge_w = _coef(norm.edge_w, Mode.EDGE_WEIGHT, mode, "edge_w", n_edges, coef)
     if idx16 is None:
         idx16 = n_src <= IDX16_MAX_SRC
     elif idx16 and n_src > IDX16_MAX_SRC:
@@ -297,8 +301,8 @@ def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None) -> G
                        dst_scale, n_src, mode)
 
 
-def _coef(values, flag: Mode, mode: int, name: str, length: int) -> np.ndarray | None:
-    """A normalization factor (float) quantized to COEF, or None when the mode does not use it."""
+def _coef(values, flag: Mode, mode: int, name: str, length: int, coef: FixedFormat) -> np.ndarray | None:
+    """A normalization factor (float) quantized to `coef`, or None when the mode does not use it."""
     if not mode & flag:
         if values is not None:
             raise ValueError(f"norm.{name} is given but norm.mode has no {flag.name}")
@@ -314,10 +318,10 @@ def _coef(values, flag: Mode, mode: int, name: str, length: int) -> np.ndarray |
     if not np.all(np.isfinite(a)):
         e = int(np.argmax(~np.isfinite(a)))
         raise ValueError(f"norm.{name}[{e}] is {a[e]}: NaN and inf have no fixed-point value")
-    if a.size and (a.min() < COEF.min or a.max() > COEF.max):
-        raise ValueError(f"norm.{name} must lie in [{COEF.min}, {COEF.max}] ({COEF.hls_type}), "
+    if a.size and (a.min() < coef.min or a.max() > coef.max):
+        raise ValueError(f"norm.{name} must lie in [{coef.min}, {coef.max}] ({coef.hls_type}), "
                          f"got [{a.min()}, {a.max()}]")
-    return COEF.quantize(a).astype("<u2")
+    return coef.quantize(a).astype("<u2")
 
 
 def fixed_array(a, name: str, fmt: FixedFormat, ndim: int) -> np.ndarray:

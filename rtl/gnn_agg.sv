@@ -20,7 +20,7 @@
 //
 // Top-level parameters (the host harness and tests set these by name):
 //   BUS_BITS          m_axi_gmem data width (64 PYNQ-Z2, 128 Zynq UltraScale+)
-//   LANES             feature elements added per cycle (power of two, LANES*16 % BUS_BITS == 0)
+//   LANES             feature elements added per cycle (power of two, LANES*FEAT_BITS % BUS_BITS == 0)
 //   PES               processing elements = node-table banks (power of two; TABLE_ELEMS >= PES*MAX_FEAT)
 //   MAX_FEAT          largest feat_dim (multiple of LANES)
 //   TABLE_ELEMS       node table capacity in elements, all banks together (TABLE_ELEMS / LANES / PES
@@ -38,6 +38,14 @@
 //   MAX_BURST         longest read burst in beats (<= 256, <= CSR_FIFO_DEPTH)
 //   MAX_OUTSTANDING   read bursts in flight on m_axi_gmem (and write bursts awaiting B)
 //   ID_BITS           m_axi_gmem ID width (>= 3: one ID per read stream)
+// Number formats (docs/CONTRACT.md, "Numeric formats"; reported in HW_FORMATS):
+//   FEAT_BITS         FEAT and WGT element width in memory, node table and datapath: 8 or 16
+//   FEAT_FRAC         FEAT fraction bits (0..FEAT_BITS-1); only the host's reading of the numbers
+//                     depends on it, the datapath is the same
+//   WGT_FRAC          W fraction bits (1..FEAT_BITS-1): the matvec drops this many bits
+//   COEF_FRAC         scale / edge-weight fraction bits (1..16, 16-bit unsigned container)
+//   ACC_BITS          accumulator width, FEAT_BITS + 16 .. 32: exact sums of MAX_DEGREE terms;
+//                     acc_buf keeps 32-bit elements (sign-extended) whatever ACC_BITS is
 module gnn_agg
 #(
     parameter int BUS_BITS = 64,
@@ -54,7 +62,12 @@ module gnn_agg
     parameter int ROW_FIFO_DEPTH = 16,
     parameter int MAX_BURST = 32,
     parameter int MAX_OUTSTANDING = 32,
-    parameter int ID_BITS = 3
+    parameter int ID_BITS = 3,
+    parameter int FEAT_BITS = 16,
+    parameter int FEAT_FRAC = 12,
+    parameter int WGT_FRAC = 12,
+    parameter int COEF_FRAC = 15,
+    parameter int ACC_BITS = 32
 ) (
     input  logic                  ap_clk,
     input  logic                  ap_rst_n,
@@ -138,7 +151,9 @@ module gnn_agg
   localparam int WAW = $clog2(W_WORDS);
   localparam int QB = $clog2(TABLE_ELEMS + 1);   // bits of R = TABLE_ELEMS / feat_dim
   localparam int BEATS_W = 40;
-  localparam int LANE_SEL_W = $clog2(BUS_BITS / 16);
+  localparam int LANE_SEL_W = $clog2(BUS_BITS / gnn_agg_pkg::COEF_BITS);  // COEF elements per bus word
+  localparam int FEAT_BYTES = FEAT_BITS / 8;
+  localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;
   localparam int N_STREAMS = 7;
   localparam int S_ROWPTR = 0, S_COLIDX = 1, S_EDGEW = 2, S_DSCALE = 3, S_ACCRD = 4, S_FEAT = 5, S_SSCALE = 6;
 
@@ -146,8 +161,20 @@ module gnn_agg
   if (PES < 1 || PES != (1 << $clog2(PES)) || TABLE_ELEMS < PES * MAX_FEAT || TABLE_WORDS % PES != 0) begin : g_bad_pes
     $fatal(1, "gnn_agg: PES must be a power of two with TABLE_ELEMS >= PES * MAX_FEAT");
   end
-  if (LANES != (1 << LOG_LANES) || (LANES * 16) % BUS_BITS != 0) begin : g_bad_lanes
-    $fatal(1, "gnn_agg: LANES must be a power of two with LANES*16 a multiple of BUS_BITS");
+  if (LANES != (1 << LOG_LANES) || (LANES * FEAT_BITS) % BUS_BITS != 0) begin : g_bad_lanes
+    $fatal(1, "gnn_agg: LANES must be a power of two with LANES*FEAT_BITS a multiple of BUS_BITS");
+  end
+  if (FEAT_BITS != 8 && FEAT_BITS != 16) begin : g_bad_feat_bits
+    $fatal(1, "gnn_agg: FEAT_BITS must be 8 or 16");
+  end
+  if (FEAT_FRAC < 0 || FEAT_FRAC >= FEAT_BITS || WGT_FRAC < 1 || WGT_FRAC >= FEAT_BITS) begin : g_bad_frac
+    $fatal(1, "gnn_agg: FEAT_FRAC must be 0..FEAT_BITS-1 and WGT_FRAC 1..FEAT_BITS-1");
+  end
+  if (COEF_FRAC < 1 || COEF_FRAC > gnn_agg_pkg::COEF_BITS) begin : g_bad_coef_frac
+    $fatal(1, "gnn_agg: COEF_FRAC must be 1..16");
+  end
+  if (ACC_BITS < FEAT_BITS + $clog2(gnn_agg_pkg::MAX_DEGREE) || ACC_BITS > ACC_BUF_BITS) begin : g_bad_acc_bits
+    $fatal(1, "gnn_agg: ACC_BITS must be FEAT_BITS + 16 .. 32 (exact sums of MAX_DEGREE terms)");
   end
   if (MAX_FEAT % LANES != 0) begin : g_bad_max_feat
     $fatal(1, "gnn_agg: MAX_FEAT must be a multiple of LANES");
@@ -169,7 +196,8 @@ module gnn_agg
   gnn_agg_control #(
       .HW_PARAMS({8'd0, 8'(PES), 8'(LANES), 8'(BUS_BYTES)}),
       .HW_MAX_FEAT_WORD(32'(MAX_FEAT)),
-      .HW_TABLE_ELEMS_WORD(32'(TABLE_ELEMS))
+      .HW_TABLE_ELEMS_WORD(32'(TABLE_ELEMS)),
+      .HW_FORMATS_WORD({2'd0, 6'(ACC_BITS), 6'(COEF_FRAC), 6'(WGT_FRAC), 6'(FEAT_FRAC), 6'(FEAT_BITS)})
   ) control (
       .clk, .rst_n,
       .awvalid(s_axi_control_AWVALID), .awready(s_axi_control_AWREADY), .awaddr(s_axi_control_AWADDR),
@@ -203,10 +231,12 @@ module gnn_agg
   assign idx16 = mode[gnn_agg_pkg::MODE_IDX16];
 
   logic [KW-1:0] wpr;
-  logic [15:0] row_bytes;        // feat_dim * 2
+  logic [15:0] row_bytes;        // feat_dim * FEAT_BYTES: a feature row in memory
+  logic [15:0] acc_row_bytes;    // feat_dim * 4: an acc_buf row
   logic [15:0] row_beats;        // row_bytes / BUS_BYTES
   assign wpr = KW'(feat_dim >> LOG_LANES);
-  assign row_bytes = {15'(feat_dim), 1'b0};
+  assign row_bytes = 16'(feat_dim) * 16'(FEAT_BYTES);
+  assign acc_row_bytes = 16'(feat_dim) * 16'(ACC_BUF_BITS / 8);
   assign row_beats = row_bytes >> LOG_BB;
 
   logic [gnn_agg_pkg::ERR_BITS-1:0] err;
@@ -239,7 +269,7 @@ module gnn_agg
     used_bytes[5] = 65'(n_src) * 65'(row_bytes);
     used_bytes[6] = 65'(feat_dim) * 65'(row_bytes);
     used_bytes[7] = 65'(n_dst) * 65'(row_bytes);
-    used_bytes[8] = used_bytes[7] << 1;
+    used_bytes[8] = 65'(n_dst) * 65'(acc_row_bytes);
     used = {!gather && {1'b0, n_src} > 33'(rows_per_part) && n_dst != 0,  // acc_buf: several partitions
             n_dst != 0, apply_w, n_src != 0, post && n_dst != 0, pre && n_src != 0,
             ew && n_edges != 0, n_edges != 0, 1'b1};
@@ -352,17 +382,17 @@ module gnn_agg
 
   // ---- upsizers: bus words -> lane words
   logic feat_valid, feat_ready, accw_valid, accw_ready, feat_in_ready, accq_valid, accq_ready;
-  logic [LANES*16-1:0] feat_word;
-  logic [LANES*32-1:0] accw_data, accq_data;
-  gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * 16)) feat_up (
+  logic [LANES*FEAT_BITS-1:0] feat_word;
+  logic [LANES*ACC_BUF_BITS-1:0] accw_data, accq_data;
+  gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * FEAT_BITS)) feat_up (
       .clk, .rst_n, .in_valid(s_out_valid[S_FEAT]), .in_ready(feat_in_ready), .in_data(s_out_data[S_FEAT]),
       .out_valid(feat_valid), .out_ready(feat_ready), .out_data(feat_word));
   assign s_out_ready[S_FEAT] = feat_in_ready;
-  gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * 32)) acc_up (
+  gnn_agg_upsize #(.BUS_BITS(BUS_BITS), .OUT_BITS(LANES * ACC_BUF_BITS)) acc_up (
       .clk, .rst_n, .in_valid(s_out_valid[S_ACCRD]), .in_ready(s_out_ready[S_ACCRD]),
       .in_data(s_out_data[S_ACCRD]), .out_valid(accw_valid), .out_ready(accw_ready), .out_data(accw_data));
   // whole lane words of acc_buf queued ahead, so the epilogue combines one per cycle
-  gnn_agg_fifo #(.WIDTH(LANES * 32), .DEPTH(ROW_FIFO_DEPTH)) acc_queue (
+  gnn_agg_fifo #(.WIDTH(LANES * ACC_BUF_BITS), .DEPTH(ROW_FIFO_DEPTH)) acc_queue (
       .clk, .rst_n, .in_valid(accw_valid), .in_ready(accw_ready), .in_data(accw_data),
       .out_valid(accq_valid), .out_ready(accq_ready), .out_data(accq_data),
       /* verilator lint_off PINCONNECTEMPTY */
@@ -378,12 +408,15 @@ module gnn_agg
   logic ld_fire, ld_scaled;
   assign ld_scaled = pre && !ld_to_w;
   assign ld_fire = ld_active && feat_valid && (!ld_scaled || ss_valid);
-  logic [LANES*16-1:0] ld_word;
+  logic [LANES*FEAT_BITS-1:0] ld_word;
   always_comb begin
-    for (int l = 0; l < LANES; l++)
-      ld_word[16*l +: 16] = ld_scaled
-          ? gnn_agg_pkg::scale_feat(ss_data32[15:0], feat_word[16*l +: 16])
-          : feat_word[16*l +: 16];
+    for (int l = 0; l < LANES; l++) begin
+      logic signed [FEAT_BITS-1:0] x;
+      x = feat_word[FEAT_BITS*l +: FEAT_BITS];
+      ld_word[FEAT_BITS*l +: FEAT_BITS] = ld_scaled
+          ? FEAT_BITS'(gnn_agg_pkg::scale_feat(ss_data32[15:0], gnn_agg_pkg::MAX_FEAT_BITS'(x), COEF_FRAC, FEAT_BITS))
+          : x;
+    end
   end
   assign ss_ready = ld_fire && ld_scaled && ld_k == wpr - 1'b1;
 
@@ -413,7 +446,7 @@ module gnn_agg
   logic epi_free, row_done, starved, accum_busy, snap_we;
   logic [$clog2(PES + 1)-1:0] edges_done;
   logic [(MAX_WPR > 1 ? $clog2(MAX_WPR) : 1)-1:0] snap_k;
-  logic [LANES*32-1:0] snap_word;
+  logic [LANES*ACC_BITS-1:0] snap_word;
   logic gs_valid, gs_ready;
   assign gs_valid = gather && s_out_valid[S_SSCALE];
   assign ss_to_unpack = !gather;
@@ -421,7 +454,8 @@ module gnn_agg
 
   gnn_agg_pe_array #(
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .BUS_BITS(BUS_BITS), .PES(PES),
-      .ENTRY_FIFO_DEPTH(ENTRY_FIFO_DEPTH), .ACC_SLOTS(ACC_SLOTS)
+      .ENTRY_FIFO_DEPTH(ENTRY_FIFO_DEPTH), .ACC_SLOTS(ACC_SLOTS), .FEAT_BITS(FEAT_BITS),
+      .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
   ) pes (
       .clk, .rst_n, .wpr, .gather, .pre_scale(pre), .edge_weight(ew), .ready_lo,
       .tw_en(ld_fire && !ld_to_w), .tw_row(ld_row), .tw_k(ld_k), .tw_data(ld_word),
@@ -434,16 +468,19 @@ module gnn_agg
   // ======================================================================= epilogue, writer
   logic wcmd_valid, wcmd_ready, wdata_valid, wdata_ready, wdata_wide, row_written;
   logic wq_valid, wq_ready, wq_wide;
-  logic [LANES*32-1:0] wq_data;
+  logic [LANES*ACC_BUF_BITS-1:0] wq_data;
   logic [63:0] wcmd_addr;
   logic [15:0] wcmd_beats;
-  logic [LANES*32-1:0] wdata;
+  logic [LANES*ACC_BUF_BITS-1:0] wdata;
   logic wr_error, w_beat, writer_idle;
 
-  gnn_agg_epilogue #(.LANES(LANES), .MAX_FEAT(MAX_FEAT)) epilogue (
+  gnn_agg_epilogue #(
+      .LANES(LANES), .MAX_FEAT(MAX_FEAT), .FEAT_BITS(FEAT_BITS), .WGT_FRAC(WGT_FRAC),
+      .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
+  ) epilogue (
       .clk, .rst_n, .start(run_issue), .wpr, .feat_dim, .first_pass, .last_pass,
       .post_scale(post), .apply_w, .relu, .feat_out(p_feat_out), .acc_buf(p_acc_buf),
-      .row_bytes, .log_bus_bytes(8'(LOG_BB)),
+      .row_bytes, .acc_row_bytes, .log_bus_bytes(8'(LOG_BB)),
       .ww_en(ld_fire && ld_to_w), .ww_addr(ld_addr[WAW-1:0]), .ww_data(ld_word),
       .free(epi_free), .row_done, .snap_we, .snap_k, .snap_word,
       .accin_valid(accq_valid), .accin_ready(accq_ready), .accin_data(accq_data),
@@ -451,7 +488,9 @@ module gnn_agg
       .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,
       .wdata_valid, .wdata_ready, .wdata, .wdata_wide, .row_written);
 
-  gnn_agg_writer #(.BUS_BITS(BUS_BITS), .LANES(LANES), .MAX_OUTSTANDING(MAX_OUTSTANDING)) writer (
+  gnn_agg_writer #(
+      .BUS_BITS(BUS_BITS), .LANES(LANES), .FEAT_BITS(FEAT_BITS), .MAX_OUTSTANDING(MAX_OUTSTANDING)
+  ) writer (
       .clk, .rst_n,
       .cmd_valid(wcmd_valid), .cmd_ready(wcmd_ready), .cmd_addr(wcmd_addr), .cmd_beats(wcmd_beats),
       .data_valid(wq_valid), .data_ready(wq_ready), .data(wq_data), .data_wide(wq_wide),
@@ -461,7 +500,7 @@ module gnn_agg
       .bresp(m_axi_gmem_BRESP), .wr_error, .w_beat, .idle(writer_idle));
 
   // finished lane words queue for the bus, so short rows do not wait for the writes of long ones
-  gnn_agg_fifo #(.WIDTH(LANES * 32 + 1), .DEPTH(ROW_FIFO_DEPTH)) write_queue (
+  gnn_agg_fifo #(.WIDTH(LANES * ACC_BUF_BITS + 1), .DEPTH(ROW_FIFO_DEPTH)) write_queue (
       .clk, .rst_n, .in_valid(wdata_valid), .in_ready(wdata_ready), .in_data({wdata_wide, wdata}),
       .out_valid(wq_valid), .out_ready(wq_ready), .out_data({wq_wide, wq_data}),
       /* verilator lint_off PINCONNECTEMPTY */
@@ -626,7 +665,7 @@ module gnn_agg
           state <= CHECK_DIM;
         end
         CHECK_DIM: begin
-          // feat_dim must be a positive multiple of LANES (= lcm(LANES, BUS_BITS/16)), <= MAX_FEAT
+          // feat_dim must be a positive multiple of LANES (= lcm(LANES, BUS_BITS/FEAT_BITS)), <= MAX_FEAT
           if (feat_dim_arg == 0 || feat_dim_arg > 32'(MAX_FEAT) || feat_dim_arg[LOG_LANES-1:0] != 0) begin
             err[gnn_agg_pkg::ERR_ARG] <= 1'b1;
             state <= DONE;

@@ -7,7 +7,7 @@
 //   I  issue: bank read address (or take the gathered word)
 //   S1 data:  t = PRE_SCALE in gather mode ? q(src_scale[u] * x) : x   (table rows are pre-scaled)
 //   S2 edge:  m = EDGE_WEIGHT ? q(edge_w[e] * t) : t
-//   S3 add:   acc[slot][k] += m   (exact 32-bit lanes)
+//   S3 add:   acc[slot][k] += m   (exact ACC_BITS lanes)
 // The row end rides on the last word of the entry's last edge (an entry without edges issues
 // one empty cycle); when it reaches S3 the slot is finished and the next one takes the next
 // row. ACC_SLOTS accumulator slots (a word is valid once written, so a slot is cleared by
@@ -24,12 +24,15 @@ module gnn_agg_accum
     parameter int ACC_SLOTS = 4,          // accumulator slots (a power of two >= 2)
     parameter int BANK = 0,               // this PE's bank: it holds table rows r = BANK mod PES
     parameter int TAW = 13,               // table row bits
+    parameter int FEAT_BITS = 16,         // number formats (gnn_agg's parameters)
+    parameter int COEF_FRAC = 15,
+    parameter int ACC_BITS = 32,
     localparam int MAX_WPR = MAX_FEAT / LANES,
     localparam int KW = $clog2(MAX_WPR + 1),
     localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
     localparam int BAW = BANK_WORDS > 1 ? $clog2(BANK_WORDS) : 1,
     localparam int SCW = $clog2(SLOTS + 1),
-    localparam int LANE_SEL_W = $clog2(BUS_BITS / 16)
+    localparam int LANE_SEL_W = $clog2(BUS_BITS / gnn_agg_pkg::COEF_BITS)
 ) (
     input  logic                       clk,
     input  logic                       rst_n,
@@ -41,7 +44,7 @@ module gnn_agg_accum
     // node table bank write port (the loader)
     input  logic                       tw_en,
     input  logic [BAW-1:0]             tw_addr,
-    input  logic [LANES*16-1:0]        tw_data,
+    input  logic [LANES*FEAT_BITS-1:0] tw_data,
     // entries
     input  logic                       ent_valid,
     output logic                       ent_ready,
@@ -53,14 +56,14 @@ module gnn_agg_accum
     // DRAM-gather data: the source row's lane words, and the bus word holding src_scale[u]
     input  logic                       gather_valid,
     output logic                       gather_ready,
-    input  logic [LANES*16-1:0]        gather_data,
+    input  logic [LANES*FEAT_BITS-1:0] gather_data,
     input  logic                       gscale_valid,
     output logic                       gscale_ready,
     input  logic [BUS_BITS-1:0]        gscale_data,
     // finished partial rows, oldest first
     output logic                       part_valid,
     input  logic [KIW-1:0]             rd_k,
-    output logic [LANES*32-1:0]        rd_word,
+    output logic [LANES*ACC_BITS-1:0]  rd_word,
     input  logic                       release_part,
     // statistics
     output logic                       edge_done,    // one cycle per accumulated edge
@@ -71,8 +74,8 @@ module gnn_agg_accum
   localparam int AAW = SLW + KIW;
   initial if (ACC_SLOTS != (1 << SLW) || ACC_SLOTS < 2) $fatal(1, "gnn_agg_accum: ACC_SLOTS must be a power of two >= 2");
 
-  logic [LANES*16-1:0] table_mem[BANK_WORDS];
-  logic [LANES*16-1:0] table_q;
+  logic [LANES*FEAT_BITS-1:0] table_mem[BANK_WORDS];
+  logic [LANES*FEAT_BITS-1:0] table_q;
 
   // ---------------- entry -> one edge (or a bare row end) at a time
   logic [SCW-1:0] j;
@@ -124,7 +127,7 @@ module gnn_agg_accum
 
   logic [KIW-1:0] s1_k, s2_k, s3_k;
   logic [15:0] s1_w, s2_w, s1_scale;
-  logic [LANES*16-1:0] s1_gdata, s2_t, s3_m;
+  logic [LANES*FEAT_BITS-1:0] s1_gdata, s2_t, s3_m;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -158,37 +161,41 @@ module gnn_agg_accum
   end
 
   // S1 -> S2: pre-scale of gathered rows
-  logic [LANES*16-1:0] s1_x;
+  logic [LANES*FEAT_BITS-1:0] s1_x;
   assign s1_x = gather ? s1_gdata : table_q;
   always_ff @(posedge clk) begin
     for (int l = 0; l < LANES; l++) begin
-      logic signed [15:0] x;
-      x = s1_x[16*l +: 16];
-      s2_t[16*l +: 16] <= (gather && pre_scale)
-          ? gnn_agg_pkg::scale_feat(s1_scale, x) : x;
+      logic signed [FEAT_BITS-1:0] x;
+      x = s1_x[FEAT_BITS*l +: FEAT_BITS];
+      s2_t[FEAT_BITS*l +: FEAT_BITS] <= (gather && pre_scale)
+          ? FEAT_BITS'(gnn_agg_pkg::scale_feat(s1_scale, gnn_agg_pkg::MAX_FEAT_BITS'(x), COEF_FRAC, FEAT_BITS))
+          : x;
     end
   end
 
   // S2 -> S3: per-edge weight
   always_ff @(posedge clk) begin
     for (int l = 0; l < LANES; l++) begin
-      logic signed [15:0] t;
-      t = s2_t[16*l +: 16];
-      s3_m[16*l +: 16] <= edge_weight ? gnn_agg_pkg::scale_feat(s2_w, t) : t;
+      logic signed [FEAT_BITS-1:0] t;
+      t = s2_t[FEAT_BITS*l +: FEAT_BITS];
+      s3_m[FEAT_BITS*l +: FEAT_BITS] <= edge_weight
+          ? FEAT_BITS'(gnn_agg_pkg::scale_feat(s2_w, gnn_agg_pkg::MAX_FEAT_BITS'(t), COEF_FRAC, FEAT_BITS))
+          : t;
     end
   end
 
   // S3: accumulate into the write slot; a word's first add overwrites (its valid bit is clear)
-  logic [LANES*32-1:0] acc_mem[ACC_SLOTS << KIW];
+  logic [LANES*ACC_BITS-1:0] acc_mem[ACC_SLOTS << KIW];
   logic [ACC_SLOTS-1:0][MAX_WPR-1:0] acc_ok;
   logic [SLW-1:0] wslot, rslot;
   logic [AAW-1:0] waddr;
   assign waddr = {wslot, s3_k};
-  logic [LANES*32-1:0] acc_old, acc_new;
+  logic [LANES*ACC_BITS-1:0] acc_old, acc_new;
   assign acc_old = acc_mem[waddr];
   always_comb
     for (int l = 0; l < LANES; l++)
-      acc_new[32*l +: 32] = (acc_ok[wslot][s3_k] ? acc_old[32*l +: 32] : 32'd0) + 32'($signed(s3_m[16*l +: 16]));
+      acc_new[ACC_BITS*l +: ACC_BITS] = (acc_ok[wslot][s3_k] ? acc_old[ACC_BITS*l +: ACC_BITS] : ACC_BITS'(0))
+          + ACC_BITS'($signed(s3_m[FEAT_BITS*l +: FEAT_BITS]));
   always_ff @(posedge clk) begin
     if (s3_v && s3_add) acc_mem[waddr] <= acc_new;
   end
@@ -209,7 +216,7 @@ module gnn_agg_accum
     end
   end
   assign part_valid = full_cnt != 0;
-  logic [LANES*32-1:0] rd_raw;
+  logic [LANES*ACC_BITS-1:0] rd_raw;
   assign rd_raw = acc_mem[{rslot, rd_k}];
   assign rd_word = acc_ok[rslot][rd_k] ? rd_raw : '0;
 

@@ -5,7 +5,8 @@ module gnn_agg_control
 #(
     parameter logic [31:0] HW_PARAMS = 32'h0,
     parameter logic [31:0] HW_MAX_FEAT_WORD = 32'd256,
-    parameter logic [31:0] HW_TABLE_ELEMS_WORD = 32'd131072
+    parameter logic [31:0] HW_TABLE_ELEMS_WORD = 32'd131072,
+    parameter logic [31:0] HW_FORMATS_WORD = 32'h203CC310
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -165,6 +166,7 @@ module gnn_agg_control
       gnn_agg_pkg::REG_HW_PARAMS: rword = HW_PARAMS;
       gnn_agg_pkg::REG_HW_MAX_FEAT: rword = HW_MAX_FEAT_WORD;
       gnn_agg_pkg::REG_HW_TABLE_ELEMS: rword = HW_TABLE_ELEMS_WORD;
+      gnn_agg_pkg::REG_HW_FORMATS: rword = HW_FORMATS_WORD;
       default: ;
     endcase
     for (int i = 0; i < 9; i++) begin

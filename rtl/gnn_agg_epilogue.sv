@@ -1,6 +1,6 @@
 // gnn_agg_epilogue: finishes one destination row per hand-off from the accumulate stage.
 //   combine  total = acc (+ acc_buf row from the previous partitions)          lane word per cycle
-//   not the last partition: write total to acc_buf (32-bit lanes)
+//   not the last partition: write total to acc_buf (ACC_BITS sign-extended to 32-bit lanes)
 //   last partition:  y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
 //                    APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle
 //                    RELU, then write the FEAT row to feat_out
@@ -10,6 +10,11 @@ module gnn_agg_epilogue
 #(
     parameter int LANES = 16,
     parameter int MAX_FEAT = 256,
+    parameter int FEAT_BITS = 16,         // number formats (gnn_agg's parameters)
+    parameter int WGT_FRAC = 12,
+    parameter int COEF_FRAC = 15,
+    parameter int ACC_BITS = 32,
+    localparam int AB = gnn_agg_pkg::ACC_BUF_BITS,   // acc_buf element width in memory
     localparam int MAX_WPR = MAX_FEAT / LANES,
     localparam int KW = $clog2(MAX_WPR + 1),
     localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
@@ -31,22 +36,23 @@ module gnn_agg_epilogue
     input  logic                        relu,
     input  logic [63:0]                 feat_out,
     input  logic [63:0]                 acc_buf,
-    input  logic [15:0]                 row_bytes,    // feat_dim * 2
+    input  logic [15:0]                 row_bytes,    // feat_dim * FEAT_BITS / 8
+    input  logic [15:0]                 acc_row_bytes,  // feat_dim * 4
     input  logic [7:0]                  log_bus_bytes,
     // W memory write port (the loader)
     input  logic                        ww_en,
     input  logic [WAW-1:0]              ww_addr,
-    input  logic [LANES*16-1:0]         ww_data,
+    input  logic [LANES*FEAT_BITS-1:0]  ww_data,
     // finished accumulations
     output logic                        free,
     input  logic                        row_done,     // one cycle: snap holds the row
     input  logic                        snap_we,      // the reducer writes the row, a lane word
     input  logic [KIW-1:0]              snap_k,       // per cycle, while free
-    input  logic [LANES*32-1:0]         snap_word,
+    input  logic [LANES*ACC_BITS-1:0]   snap_word,
     // acc_buf rows read back and dst_scale entries
     input  logic                        accin_valid,
     output logic                        accin_ready,
-    input  logic [LANES*32-1:0]         accin_data,
+    input  logic [LANES*AB-1:0]         accin_data,
     input  logic                        dscale_valid,
     output logic                        dscale_ready,
     input  logic [15:0]                 dscale_data,
@@ -57,16 +63,16 @@ module gnn_agg_epilogue
     output logic [15:0]                 wcmd_beats,
     output logic                        wdata_valid,
     input  logic                        wdata_ready,
-    output logic [LANES*32-1:0]         wdata,
+    output logic [LANES*AB-1:0]         wdata,
     output logic                        wdata_wide,
     output logic                        row_written    // one cycle per finished row
 );
   typedef enum logic [2:0] {IDLE, CMD, COMBINE, MATVEC, EMIT} state_t;
   state_t state;
 
-  logic signed [31:0] snap[MAX_WPR][LANES];
-  logic signed [15:0] yrow[MAX_WPR][LANES];
-  logic signed [15:0] zrow[MAX_WPR][LANES];
+  logic signed [ACC_BITS-1:0] snap[MAX_WPR][LANES];
+  logic signed [FEAT_BITS-1:0] yrow[MAX_WPR][LANES];
+  logic signed [FEAT_BITS-1:0] zrow[MAX_WPR][LANES];
   logic [15:0] dscale_q;
   logic [KW-1:0] k;
   logic [63:0] out_addr, acc_addr;
@@ -76,12 +82,14 @@ module gnn_agg_epilogue
   assign need_scale = last_pass && post_scale;
 
   // ---------------- combine: one lane word per cycle
-  logic signed [31:0] total[LANES];
-  logic signed [15:0] y[LANES];
+  // acc_buf holds the exact sums sign-extended, so its low ACC_BITS are the sum
+  logic signed [ACC_BITS-1:0] total[LANES];
+  logic signed [FEAT_BITS-1:0] y[LANES];
   always_comb begin
     for (int l = 0; l < LANES; l++) begin
-      total[l] = snap[KIW'(k)][l] + (first_pass ? 32'sd0 : $signed(accin_data[32*l +: 32]));
-      y[l] = post_scale ? gnn_agg_pkg::scale_acc(dscale_q, total[l]) : gnn_agg_pkg::sat16(total[l]);
+      total[l] = snap[KIW'(k)][l] + (first_pass ? ACC_BITS'(0) : accin_data[AB*l +: ACC_BITS]);
+      y[l] = FEAT_BITS'(post_scale ? gnn_agg_pkg::scale_acc(dscale_q, AB'(total[l]), COEF_FRAC, FEAT_BITS)
+                                   : gnn_agg_pkg::sat(64'(total[l]), FEAT_BITS));
       if (relu && !apply_w && y[l] < 0) y[l] = '0;
     end
   end
@@ -96,8 +104,8 @@ module gnn_agg_epilogue
   logic [FW-1:0] j_issue, j_data;
   logic [KW-1:0] k_issue, k_data;
   logic issue_v, data_v, issue_done;
-  logic [LANES*16-1:0] w_mem[W_WORDS];
-  logic [LANES*16-1:0] w_q;
+  logic [LANES*FEAT_BITS-1:0] w_mem[W_WORDS];
+  logic [LANES*FEAT_BITS-1:0] w_q;
   logic signed [47:0] dot;
 
   always_ff @(posedge clk) begin
@@ -109,16 +117,16 @@ module gnn_agg_epilogue
   always_comb begin
     word_sum = '0;
     for (int l = 0; l < LANES; l++) begin
-      logic signed [31:0] p;
-      p = $signed(w_q[16*l +: 16]) * yrow[KIW'(k_data)][l];
+      logic signed [2*FEAT_BITS-1:0] p;
+      p = $signed(w_q[FEAT_BITS*l +: FEAT_BITS]) * yrow[KIW'(k_data)][l];
       word_sum = word_sum + 48'(p);
     end
   end
   logic signed [47:0] dot_next;
   assign dot_next = dot + word_sum;
-  logic signed [15:0] z;
+  logic signed [FEAT_BITS-1:0] z;
   always_comb begin
-    z = gnn_agg_pkg::round_sat(64'(dot_next), gnn_agg_pkg::WGT_FRAC);
+    z = FEAT_BITS'(gnn_agg_pkg::round_sat(64'(dot_next), WGT_FRAC, FEAT_BITS));
     if (relu && z < 0) z = '0;
   end
 
@@ -208,10 +216,10 @@ module gnn_agg_epilogue
         default: state <= IDLE;
       endcase
       if (snap_we)
-        for (int l = 0; l < LANES; l++) snap[snap_k][l] <= $signed(snap_word[32*l +: 32]);
+        for (int l = 0; l < LANES; l++) snap[snap_k][l] <= $signed(snap_word[ACC_BITS*l +: ACC_BITS]);
       if (state == CMD && wcmd_ready && (!need_scale || dscale_valid)) begin
         if (last_pass) out_addr <= out_addr + 64'(row_bytes);
-        else acc_addr <= acc_addr + 64'({row_bytes, 1'b0});
+        else acc_addr <= acc_addr + 64'(acc_row_bytes);
       end
     end
   end
@@ -221,7 +229,7 @@ module gnn_agg_epilogue
   assign dscale_ready = state == CMD && wcmd_ready && need_scale && dscale_valid;
   assign wcmd_valid = state == CMD && (!need_scale || dscale_valid);
   assign wcmd_addr = last_pass ? out_addr : acc_addr;
-  assign wcmd_beats = (last_pass ? row_bytes : {row_bytes[14:0], 1'b0}) >> log_bus_bytes;
+  assign wcmd_beats = (last_pass ? row_bytes : acc_row_bytes) >> log_bus_bytes;
 
   always_comb begin
     wdata = '0;
@@ -230,12 +238,12 @@ module gnn_agg_epilogue
     if (state == COMBINE) begin
       wdata_valid = (first_pass || accin_valid) && !(last_pass && apply_w);
       for (int l = 0; l < LANES; l++) begin
-        if (last_pass) wdata[16*l +: 16] = y[l];
-        else wdata[32*l +: 32] = total[l];
+        if (last_pass) wdata[FEAT_BITS*l +: FEAT_BITS] = y[l];
+        else wdata[AB*l +: AB] = AB'(total[l]);
       end
     end else if (state == EMIT) begin
       wdata_valid = 1'b1;
-      for (int l = 0; l < LANES; l++) wdata[16*l +: 16] = zrow[KIW'(k)][l];
+      for (int l = 0; l < LANES; l++) wdata[FEAT_BITS*l +: FEAT_BITS] = zrow[KIW'(k)][l];
     end
   end
 endmodule

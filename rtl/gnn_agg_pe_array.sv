@@ -9,7 +9,7 @@
 //                window of rows, not within every group.
 //   PEs:         gnn_agg_accum each (its bank, its accumulator slots); one edge per F/LANES cycles.
 //   reducer:     when every PE has finished the oldest row and the epilogue is free, adds the
-//                PES partial rows lane word by lane word (exact 32-bit sums, so the order of the
+//                PES partial rows lane word by lane word (exact ACC_BITS sums, so the order of the
 //                adds changes nothing) into the epilogue's snapshot, then signals row_done.
 // With PES = 1 this is one PE, a FIFO and a reducer that copies.
 module gnn_agg_pe_array
@@ -21,6 +21,9 @@ module gnn_agg_pe_array
     parameter int PES = 1,
     parameter int ENTRY_FIFO_DEPTH = 16,
     parameter int ACC_SLOTS = 4,
+    parameter int FEAT_BITS = 16,
+    parameter int COEF_FRAC = 15,
+    parameter int ACC_BITS = 32,
     localparam int N = PES > 2 ? PES : 2,
     localparam int MAX_WPR = MAX_FEAT / LANES,
     localparam int KW = $clog2(MAX_WPR + 1),
@@ -41,7 +44,7 @@ module gnn_agg_pe_array
     input  logic                       tw_en,
     input  logic [TAW-1:0]             tw_row,
     input  logic [KW-1:0]              tw_k,
-    input  logic [LANES*16-1:0]        tw_data,
+    input  logic [LANES*FEAT_BITS-1:0] tw_data,
     // edge groups from the walker
     input  logic                       grp_valid,
     output logic                       grp_ready,
@@ -53,7 +56,7 @@ module gnn_agg_pe_array
     // DRAM-gather data (PE 0)
     input  logic                       gather_valid,
     output logic                       gather_ready,
-    input  logic [LANES*16-1:0]        gather_data,
+    input  logic [LANES*FEAT_BITS-1:0] gather_data,
     input  logic                       gscale_valid,
     output logic                       gscale_ready,
     input  logic [BUS_BITS-1:0]        gscale_data,
@@ -62,7 +65,7 @@ module gnn_agg_pe_array
     output logic                       row_done,
     output logic                       snap_we,
     output logic [KIW-1:0]             snap_k,
-    output logic [LANES*32-1:0]        snap_word,
+    output logic [LANES*ACC_BITS-1:0]  snap_word,
     // statistics
     output logic [PCW-1:0]             edges_done,   // edges accumulated this cycle
     output logic                       starved,      // no PE has work it can issue
@@ -121,7 +124,7 @@ module gnn_agg_pe_array
 
   // ---------------- PEs
   logic [PES-1:0] part_valid, pe_edge_done, pe_starved, pe_busy, pe_gather_ready, pe_gscale_ready;
-  logic [PES-1:0][LANES*32-1:0] rd_word;
+  logic [PES-1:0][LANES*ACC_BITS-1:0] rd_word;
   logic [KIW-1:0] rd_k;
   logic release_parts;
   logic [BAW-1:0] tw_addr;
@@ -144,7 +147,8 @@ module gnn_agg_pe_array
 
     gnn_agg_accum #(
         .LANES(LANES), .MAX_FEAT(MAX_FEAT), .BANK_WORDS(BANK_WORDS), .BUS_BITS(BUS_BITS),
-        .SLOTS(PES), .ACC_SLOTS(ACC_SLOTS), .BANK(b), .TAW(TAW)
+        .SLOTS(PES), .ACC_SLOTS(ACC_SLOTS), .BANK(b), .TAW(TAW), .FEAT_BITS(FEAT_BITS),
+        .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
     ) pe (
         .clk, .rst_n, .wpr, .gather(gather && b == 0), .pre_scale, .edge_weight, .ready_lo,
         .tw_en(tw_en && bank_of(tw_row) == b), .tw_addr, .tw_data,
@@ -167,13 +171,13 @@ module gnn_agg_pe_array
   assign rd_k = KIW'(r_k);
   assign release_parts = rstate == R_ISSUE && r_last;
 
-  logic [LANES*32-1:0] sum;
+  logic [LANES*ACC_BITS-1:0] sum;
   always_comb begin
     for (int l = 0; l < LANES; l++) begin
-      logic [31:0] s;
+      logic [ACC_BITS-1:0] s;
       s = '0;
-      for (int b = 0; b < PES; b++) s = s + rd_word[b][32*l +: 32];
-      sum[32*l +: 32] = s;
+      for (int b = 0; b < PES; b++) s = s + rd_word[b][ACC_BITS*l +: ACC_BITS];
+      sum[ACC_BITS*l +: ACC_BITS] = s;
     end
   end
 

@@ -35,6 +35,7 @@ package gnn_agg_pkg;
   localparam logic [7:0] REG_HW_PARAMS = 8'hDC;
   localparam logic [7:0] REG_HW_MAX_FEAT = 8'hE4;
   localparam logic [7:0] REG_HW_TABLE_ELEMS = 8'hEC;
+  localparam logic [7:0] REG_HW_FORMATS = 8'hF4;
 
   // mode register: bit indices
   localparam int MODE_PRE_SCALE = 0;
@@ -60,40 +61,48 @@ package gnn_agg_pkg;
 
   localparam int BUFFER_ALIGN = 64;   // every used buffer starts on this byte boundary
   /* verilator lint_on UNUSEDPARAM */
-  localparam int MAX_DEGREE = 65536;  // 16-bit terms in a 32-bit exact accumulator
+  localparam int MAX_DEGREE = 65536;  // edges per row; ACC_BITS >= FEAT_BITS + 16 keeps sums exact
   localparam int IDX16_MAX_SRC = 65536;
-  localparam int COEF_FRAC = 15;      // UQ1.15 scales and edge weights
-  localparam int WGT_FRAC = 12;       // Q4.12 W
+  localparam int COEF_BITS = 16;      // scales and edge weights: unsigned, COEF_FRAC fraction bits
+  localparam int ACC_BUF_BITS = 32;   // acc_buf elements in memory (the accumulator sign-extended)
+  localparam int MAX_FEAT_BITS = 16;  // widest FEAT element a build may have
 
-  // AP_RND + AP_SAT into FEAT (16 bits): floor(p / 2^shift + 1/2), clamped. `p` is an exact
-  // signed product of at most 56 bits (16 x 40); callers sign-extend into the 64-bit argument.
-  function automatic logic signed [15:0] round_sat(input logic signed [63:0] p, input int shift);
-    logic signed [63:0] r;
-    r = (p + (64'sd1 <<< (shift - 1))) >>> shift;
-    if (r > 64'sd32767) round_sat = 16'sh7FFF;
-    else if (r < -64'sd32768) round_sat = 16'sh8000;
-    else round_sat = r[15:0];
+  // The number formats are gnn_agg parameters (FEAT_BITS, FEAT_FRAC, WGT_FRAC, COEF_FRAC,
+  // ACC_BITS); the functions below take the target width `bits` and the shift as constant
+  // arguments and return FEAT values sign-extended to MAX_FEAT_BITS, which callers narrow to
+  // FEAT_BITS (lossless: the value is clamped to that range).
+
+  // AP_SAT: clamp into a signed `bits`-bit range
+  function automatic logic signed [MAX_FEAT_BITS-1:0] sat(input logic signed [63:0] v, input int bits);
+    logic signed [63:0] hi, lo;
+    hi = (64'sd1 <<< (bits - 1)) - 64'sd1;
+    lo = -(64'sd1 <<< (bits - 1));
+    if (v > hi) sat = MAX_FEAT_BITS'(hi);
+    else if (v < lo) sat = MAX_FEAT_BITS'(lo);
+    else sat = MAX_FEAT_BITS'(v);
   endfunction
 
-  // q(coef * x): a UQ1.15 coefficient times a FEAT value (17 x 16 bit product, exact)
-  function automatic logic signed [15:0] scale_feat(input logic [15:0] coef, input logic signed [15:0] x);
-    logic signed [32:0] p;
+  // AP_RND + AP_SAT into FEAT: floor(p / 2^shift + 1/2), clamped to `bits`. `p` is an exact
+  // signed product of at most 57 bits (17 x 40); callers sign-extend into the 64-bit argument.
+  function automatic logic signed [MAX_FEAT_BITS-1:0] round_sat(input logic signed [63:0] p, input int shift,
+                                                                 input int bits);
+    round_sat = sat((p + (64'sd1 <<< (shift - 1))) >>> shift, bits);
+  endfunction
+
+  // q(coef * x): a COEF coefficient times a FEAT value (17 x FEAT_BITS product, exact)
+  function automatic logic signed [MAX_FEAT_BITS-1:0] scale_feat(input logic [COEF_BITS-1:0] coef,
+      input logic signed [MAX_FEAT_BITS-1:0] x, input int coef_frac, input int bits);
+    logic signed [COEF_BITS+MAX_FEAT_BITS:0] p;
     p = $signed({1'b0, coef}) * x;
-    scale_feat = round_sat(64'(p), COEF_FRAC);
+    scale_feat = round_sat(64'(p), coef_frac, bits);
   endfunction
 
-  // q(coef * acc): a UQ1.15 coefficient times a 32-bit accumulator (17 x 32 bit product, exact)
-  function automatic logic signed [15:0] scale_acc(input logic [15:0] coef, input logic signed [31:0] a);
-    logic signed [48:0] p;
+  // q(coef * acc): a COEF coefficient times an accumulator (17 x ACC_BITS product, exact)
+  function automatic logic signed [MAX_FEAT_BITS-1:0] scale_acc(input logic [COEF_BITS-1:0] coef,
+      input logic signed [ACC_BUF_BITS-1:0] a, input int coef_frac, input int bits);
+    logic signed [COEF_BITS+ACC_BUF_BITS:0] p;
     p = $signed({1'b0, coef}) * a;
-    scale_acc = round_sat(64'(p), COEF_FRAC);
-  endfunction
-
-  // AP_SAT without rounding: a 32-bit accumulator clamped into FEAT
-  function automatic logic signed [15:0] sat16(input logic signed [31:0] v);
-    if (v > 32'sd32767) sat16 = 16'sh7FFF;
-    else if (v < -32'sd32768) sat16 = 16'sh8000;
-    else sat16 = v[15:0];
+    scale_acc = round_sat(64'(p), coef_frac, bits);
   endfunction
 
 endpackage

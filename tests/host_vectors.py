@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from golden.contract import Mode
-from golden.fixed import COEF
+from golden.fixed import COEF, FixedFormat
 from golden.graph import CSR
 from golden.norm import Normalization
 from golden.vectors import Vector
@@ -13,11 +13,11 @@ from golden.vectors import Vector
 from host.driver import NORM_BITS
 
 
-def graph_of(v: Vector) -> tuple[CSR, Normalization, bool]:
-    """(csr, norm, idx16) of a vector. The COEF integers become floats that quantize back to
-    exactly the same integers (multiples of the COEF lsb)."""
+def graph_of(v: Vector, coef_format: FixedFormat = COEF) -> tuple[CSR, Normalization, bool]:
+    """(csr, norm, idx16) of a vector. The COEF integers (of the vector's build, `coef_format`)
+    become floats that quantize back to exactly the same integers (multiples of the COEF lsb)."""
     a, mode = v.arrays, v.problem.mode
-    coef = {k: a[k].astype(np.float64) * COEF.lsb if k in a else None
+    coef = {k: a[k].astype(np.float64) * coef_format.lsb if k in a else None
             for k in ("src_scale", "dst_scale", "edge_w")}
     csr = CSR(a["row_ptr"], a["col_idx"].astype(np.uint32), v.problem.n_src)
     norm = Normalization(Mode(mode & NORM_BITS), coef["src_scale"], coef["dst_scale"], coef["edge_w"])
@@ -34,7 +34,7 @@ def call_kwargs(v: Vector) -> dict:
 
 
 def run_vector(acc, v: Vector) -> np.ndarray:
-    csr, norm, idx16 = graph_of(v)
+    csr, norm, idx16 = graph_of(v, acc.formats.coef)
     g = acc.load_graph(csr, norm, idx16=idx16)
     try:
         return acc.aggregate(g, **call_kwargs(v))

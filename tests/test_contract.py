@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from golden.contract import (BUFFER_ALIGN, HW_MAGIC, IDX16_MAX_SRC, MAX_DEGREE, POINTER_REGS,
-                             SCALAR_REGS, STATUS_REGS, Err, Mode, Reg)
+from golden.contract import (ACC_BUF_BITS, BUFFER_ALIGN, COEF_BITS, DEFAULT_HW, FORMAT_FIELDS, HW_MAGIC, IDX16_MAX_SRC,
+                             MAX_DEGREE, POINTER_REGS, SCALAR_REGS, STATUS_REGS, Err, HwConfig, Mode, Reg)
 
 ROOT = Path(__file__).resolve().parents[1]
 MODE_BITS = ("PRE_SCALE", "POST_SCALE", "EDGE_WEIGHT", "APPLY_W", "RELU", "DRAM_GATHER", "IDX16")
@@ -53,6 +53,47 @@ def test_mode_and_error_bits_agree():
     assert c["BUFFER_ALIGN"] == sv["BUFFER_ALIGN"] == BUFFER_ALIGN
     assert c["MAX_DEGREE"] == sv["MAX_DEGREE"] == MAX_DEGREE
     assert c["IDX16_MAX_SRC"] == sv["IDX16_MAX_SRC"] == IDX16_MAX_SRC
+    assert c["COEF_BITS"] == sv["COEF_BITS"] == COEF_BITS
+    assert c["ACC_BUF_BITS"] == sv["ACC_BUF_BITS"] == ACC_BUF_BITS
+
+
+def test_default_formats_agree():
+    """The default number formats are the same in HwConfig, the RTL top's parameters, the RTL
+    control's HW_FORMATS default and the HLS kernel's overridable macros."""
+    top = (ROOT / "rtl/gnn_agg.sv").read_text()
+    rtl = {name: int(v) for name, v in re.findall(r"parameter int (\w+) = (\d+)", top)}
+    types = (ROOT / "hls/gnn_agg_types.h").read_text()
+    hls = {name: int(v) for name, v in re.findall(r"#define GNN_AGG_(\w+) (\d+)", types)}
+    for field in FORMAT_FIELDS:
+        assert rtl[field.upper()] == hls[field.upper()] == getattr(DEFAULT_HW, field), field
+    control = (ROOT / "rtl/gnn_agg_control.sv").read_text()
+    word = re.search(r"HW_FORMATS_WORD = 32'h([0-9A-Fa-f]+)", control).group(1)
+    assert int(word, 16) == DEFAULT_HW.hw_formats_word
+
+
+def test_formats_word_round_trips():
+    hw = HwConfig(feat_bits=8, feat_frac=4, wgt_frac=6, coef_frac=14, acc_bits=24)
+    assert HwConfig.formats_from_word(hw.hw_formats_word) == {f: getattr(hw, f) for f in FORMAT_FIELDS}
+    assert hw.hw_formats_word == 8 | 4 << 6 | 6 << 12 | 14 << 18 | 24 << 24
+    fmt = hw.formats
+    assert (fmt.feat.bits, fmt.feat.frac, fmt.wgt.bits, fmt.wgt.frac) == (8, 4, 8, 6)
+    assert (fmt.coef.bits, fmt.coef.frac, fmt.acc.bits, fmt.acc.frac) == (16, 14, 24, 4)
+    assert hw.feat_align == 16 and HwConfig(bus_bits=128, lanes=8, feat_bits=8, feat_frac=4, wgt_frac=6,
+                                             acc_bits=24).feat_align == 16
+
+
+@pytest.mark.parametrize("fields,message", [
+    (dict(feat_bits=12), "feat_bits must be one of"),
+    (dict(feat_bits=8, feat_frac=4, wgt_frac=6, acc_bits=23), "acc_bits must be 24..32"),
+    (dict(acc_bits=40), "acc_bits must be 32..32"),
+    (dict(feat_bits=8), "feat_frac must be 0..7"),
+    (dict(coef_frac=17), "coef_frac must be 1..16"),
+    (dict(wgt_frac=0), "wgt_frac must be 1..15"),
+])
+def test_illegal_formats_are_rejected(fields, message):
+    """The rules the RTL checks at elaboration (tests/test_rtl_lint.py), as ValueErrors."""
+    with pytest.raises(ValueError, match=message):
+        HwConfig(**fields)
 
 
 def test_vitis_slot_layout():

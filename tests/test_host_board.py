@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from golden.cases import standard_cases
-from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, Irq, Reg
+from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, HwConfig, Irq, Reg
 from host.driver import Accelerator, DeviceError
 from host_fake_pynq import make_fake_pynq
 from host_vectors import call_kwargs, graph_of, run_vector
@@ -112,4 +112,48 @@ def test_board_without_pynq_or_device(monkeypatch):
     monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
     with pytest.raises(RuntimeError, match="no PYNQ device"):
         Accelerator("board", bitfile="x.bit")
+    sys.modules.pop("host.backends.board", None)
+
+
+# an 8-bit build: Q4.4 features, Q2.6 W, UQ2.14 coefficients, 24-bit accumulator
+Q8 = HwConfig(64, 16, 1, 256, 1 << 17, feat_bits=8, feat_frac=4, wgt_frac=6, coef_frac=14, acc_bits=24)
+
+
+def open_fake_board(monkeypatch, device_hw, formats_word=None, **options):
+    fake = make_fake_pynq(device_hw)
+    if formats_word is not None:
+        fake.kernel.formats_word = formats_word
+    monkeypatch.setitem(sys.modules, "pynq", fake)
+    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    return Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2, **options), fake
+
+
+def test_formats_come_from_the_device(monkeypatch):
+    """The driver takes the number formats from HW_FORMATS: an 8-bit build gets 8-bit feature
+    buffers, its own COEF quantization and FEAT range checks, bit-exact on that build's cases."""
+    acc, fake = open_fake_board(monkeypatch, Q8)
+    assert acc.hw == Q8 and acc.formats == Q8.formats
+    for v in [v for v in standard_cases(Q8, seed=5, n_random=20) if v.expect is not None]:
+        y = run_vector(acc, v)
+        assert y.dtype == np.int8
+        np.testing.assert_array_equal(y, v.expect, err_msg=v.name)
+    v = standard_cases(Q8, seed=5, n_random=0)[1]
+    csr, norm, idx16 = graph_of(v, Q8.formats.coef)
+    g = acc.load_graph(csr, norm, idx16=idx16)
+    fake.kernel.writes.clear()
+    with pytest.raises(ValueError, match=r"outside \[-128, 127\]"):
+        acc.aggregate(g, call_kwargs(v)["x_q"].astype(np.int16) * 2 + 200)
+    assert fake.kernel.writes == []
+    acc.close()
+    sys.modules.pop("host.backends.board", None)
+
+
+def test_formats_the_driver_cannot_pack_are_refused(monkeypatch):
+    """A build reporting formats outside the contract's choices (12-bit features), or other
+    formats than the caller asked for, is refused when the Accelerator opens."""
+    twelve_bit = Q8.hw_formats_word & ~0x3F | 12
+    with pytest.raises(RuntimeError, match="does not handle: feat_bits must be one of"):
+        open_fake_board(monkeypatch, Q8, formats_word=twelve_bit)
+    with pytest.raises(ValueError, match="feat_bits=8"):
+        open_fake_board(monkeypatch, Q8, hw=HW)
     sys.modules.pop("host.backends.board", None)

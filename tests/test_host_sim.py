@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from golden.cases import random_features, random_graph, random_vector, standard_cases
-from golden.contract import BOARDS, Err
+from golden.contract import BOARDS, Err, HwConfig
 from golden.graph import synthetic_bipartite
 from golden.norm import normalization
 from host.driver import Accelerator, DeviceError
@@ -286,3 +286,19 @@ def test_resident_features_serve_many_graphs(sim):
         sim.aggregate(sim.load_graph(csr, norm), resident)
     with pytest.raises(ValueError, match="rows"):
         sim.aggregate(sim.load_graph(csr, norm), sim.load_features(x[:10]))
+
+
+@pytest.mark.slow
+def test_8bit_build_through_the_driver():
+    """The RTL built with 8-bit features (Q4.4, W Q2.6, COEF UQ2.14, 24-bit accumulator): the
+    driver reads those formats from HW_FORMATS and packs 8-bit buffers; every output is bit-exact
+    with golden in the same formats, and feat_out takes half the write beats of a 16-bit build."""
+    from sim.harness.build import build
+    q8 = HwConfig(64, 16, 1, 256, 1 << 17, feat_bits=8, feat_frac=4, wgt_frac=6, coef_frac=14, acc_bits=24)
+    with Accelerator("sim", hw=q8, library=build(q8)) as acc:
+        assert acc.formats == q8.formats
+        for v in [v for v in standard_cases(q8, seed=9, n_random=40) if v.expect is not None]:
+            np.testing.assert_array_equal(run_vector(acc, v), v.expect, err_msg=v.name)
+            assert acc.status.wr_beats == v.problem.n_dst * v.problem.feat_dim // q8.bus_bytes or \
+                v.problem.needs_acc_buf(q8), v.name
+        assert acc.backend.transport.counters()["violations"] == 0

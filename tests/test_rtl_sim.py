@@ -15,7 +15,8 @@ import pytest
 
 from golden.contract import HwConfig
 from hls.csim import Config as HlsConfig
-from sim.runner import build, kernel_board, kernel_impl, run_cocotb, sources
+from sim.harness.build import format_parameters
+from sim.runner import build, hw_env, kernel_board, kernel_impl, run_cocotb, sources
 
 pytestmark = pytest.mark.sim
 rtl_only = pytest.mark.skipif(kernel_impl() == "hls", reason="needs the RTL's parameters or AXI error "
@@ -30,6 +31,11 @@ KV260_LIKE = HwConfig(128, 64, 1, 256, 4096)
 PES2 = HwConfig(64, 16, 2, 128, 1024)
 PES4 = HwConfig(128, 16, 4, 128, 2048)
 KV260_PES4_LIKE = HwConfig(128, 64, 4, 256, 4096)
+# number formats other than the default: 8-bit features (Q4.4, W Q2.6) with a 24-bit accumulator,
+# and 16-bit features with other fraction bits (Q6.10, W Q2.14, COEF UQ3.13)
+Q8 = HwConfig(64, 16, 1, 256, 1024, feat_bits=8, feat_frac=4, wgt_frac=6, acc_bits=24)
+Q8_PES2 = HwConfig(128, 16, 2, 128, 1024, feat_bits=8, feat_frac=4, wgt_frac=6, acc_bits=24)
+Q16_FRAC = HwConfig(64, 16, 1, 256, 1024, feat_frac=10, wgt_frac=14, coef_frac=13)
 # single-partition runs load the table in chunks while the PEs run: small chunks here so the
 # cases load several of them
 EXTRA_PARAMS = {NARROW_LANES: {"LOAD_CHUNK_ROWS": 8}, PES2: {"LOAD_CHUNK_ROWS": 8},
@@ -41,7 +47,7 @@ def params(hw: HwConfig) -> dict:
            "TABLE_ELEMS": hw.table_elems}
     if hw.pes != 1:  # keeps the PES = 1 build names (and caches) as they were
         out["PES"] = hw.pes
-    return {**out, **EXTRA_PARAMS.get(hw, {})}
+    return {**out, **format_parameters(hw), **EXTRA_PARAMS.get(hw, {})}
 
 
 def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0, n_random: int = 0,
@@ -51,7 +57,7 @@ def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0
     hls = kernel_impl() == "hls"
     if hls:
         hw = HlsConfig(kernel_board(), kernel_board()).hw
-    env = {"GNN_HW": f"{hw.bus_bits},{hw.lanes},{hw.pes},{hw.max_feat},{hw.table_elems}",
+    env = {"GNN_HW": hw_env(hw),
            "GNN_LATENCY": str(latency), "GNN_PAUSE": str(pause), "GNN_N_RANDOM": str(n_random),
            "GNN_SEED": str(seed), "GNN_CASES": cases, "COCOTB_TEST_FILTER": tests,
            "GNN_SKIP_AXI_ERRORS": "1" if hls else "0"}
@@ -104,6 +110,18 @@ def test_waves_fst(tmp_path, monkeypatch):
         "pes4_lat100_bp"])
 def test_parameter_sweep(tmp_path, hw, latency, pause, seed):
     run(hw, "test_shared_cases|test_write_error", tmp_path, latency, pause, n_random=60, seed=seed)
+
+
+@rtl_only
+@pytest.mark.parametrize("hw,latency,pause,seed", [
+    (Q8, 32, 0.2, 31), pytest.param(Q8_PES2, 100, 0.3, 32, marks=pytest.mark.slow),
+    pytest.param(Q16_FRAC, 32, 0.2, 33, marks=pytest.mark.slow),
+], ids=["feat8_acc24", "feat8_acc24_pes2_bus128", "feat16_frac10_wgt14_coef13"])
+def test_number_formats(tmp_path, hw, latency, pause, seed):
+    """Builds with other number formats: the shared cases (saturation at the format's own extremes,
+    hubs, tiling through acc_buf, gather, IDX16, errors, random problems) bit-exact against the
+    golden model with the same formats, and HW_FORMATS reads back the build's formats."""
+    run(hw, "test_shared_cases|test_registers_and_polling", tmp_path, latency, pause, n_random=40, seed=seed)
 
 
 @rtl_only

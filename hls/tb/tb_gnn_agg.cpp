@@ -62,7 +62,8 @@ bool load(const std::string &path, vector_file &v, std::string &why) {
     if (!f) { why = "cannot open"; return false; }
     const std::vector<std::uint8_t> d((std::istreambuf_iterator<char>(f)), std::istreambuf_iterator<char>());
     if (d.size() < HEADER_BYTES || std::memcmp(d.data(), MAGIC, 8) != 0) { why = "bad magic"; return false; }
-    if (get<std::uint32_t>(d, 8) != 1) { why = "unknown version"; return false; }
+    if (get<std::uint32_t>(d, 8) != 2) { why = "unknown version"; return false; }
+    if (get<std::uint32_t>(d, 36) != unsigned(FEAT_BITS)) { why = "made for another FEAT width"; return false; }
     v.n_dst = get<std::uint32_t>(d, 12);
     v.n_src = get<std::uint32_t>(d, 16);
     v.n_edges = get<std::uint32_t>(d, 20);
@@ -98,7 +99,8 @@ std::vector<std::uint8_t> to_bytes(const std::vector<bus_t> &words) {
 
 // Bytes feat_out and acc_buf may take, as [begin, end) clipped to the simulated memory.
 bool writable(const vector_file &v, std::uint64_t addr, std::size_t mem_bytes) {
-    const std::uint64_t sizes[2] = {2ull * v.n_dst * v.feat_dim, 4ull * v.n_dst * v.feat_dim};
+    const std::uint64_t sizes[2] = {std::uint64_t(FEAT_BYTES) * v.n_dst * v.feat_dim,
+                                    std::uint64_t(ACC_BUF_BYTES) * v.n_dst * v.feat_dim};
     const int which[2] = {FEAT_OUT, ACC_BUF};
     for (int i = 0; i < 2; ++i) {
         const std::uint64_t p = v.ptr[which[i]];
@@ -121,17 +123,18 @@ std::string check(const vector_file &v, std::size_t min_words) {
     std::copy(v.image.begin(), v.image.end(), before.begin() + v.image_base);
     std::vector<bus_t> mem = to_words(before);
 
-    u32 cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems;
+    u32 cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems, formats;
     bus_t *const base = mem.data();  // address 0 of the simulated address space
     gnn_agg(base, base, base, base, base, base, base, v.ptr[0], v.ptr[1], v.ptr[2], v.ptr[3], v.ptr[4],
             v.ptr[5], v.ptr[6], v.ptr[7], v.ptr[8], v.n_dst, v.n_src, v.n_edges, v.feat_dim, v.mode,
-            cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems);
+            cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems, formats);
     const std::vector<std::uint8_t> after = to_bytes(mem);
 
     std::ostringstream why;
     if (unsigned(error) != v.expect_error)
         why << "stat_error 0x" << std::hex << unsigned(error) << ", expected 0x" << v.expect_error << std::dec << "; ";
-    if (magic != GNN_AGG_HW_MAGIC || params != HW_PARAMS || max_feat != MAX_FEAT || table_elems != TABLE_ELEMS)
+    if (magic != GNN_AGG_HW_MAGIC || params != HW_PARAMS || max_feat != MAX_FEAT || table_elems != TABLE_ELEMS ||
+        formats != HW_FORMATS)
         why << "hw_* words differ from the build; ";
     const bool prechecked = v.expect_error & PRECHECK_ERRORS;
     if (prechecked && (rd_beats != 0 || wr_beats != 0))
@@ -148,13 +151,14 @@ std::string check(const vector_file &v, std::size_t min_words) {
         const std::uint64_t out = v.ptr[FEAT_OUT];
         std::size_t wrong = 0, first_wrong = 0;
         for (std::size_t i = 0; i < v.expect.size(); ++i) {
-            if (after[out + i] != v.expect[i] && wrong++ == 0) first_wrong = i / 2;
+            if (after[out + i] != v.expect[i] && wrong++ == 0) first_wrong = i / FEAT_BYTES;
         }
         if (wrong) why << wrong << " feat_out bytes differ from golden, first at element " << first_wrong
                        << " (row " << first_wrong / v.feat_dim << "); ";
         if (edges != v.n_edges) why << "stat_edges " << unsigned(edges) << ", expected " << v.n_edges << "; ";
-        const std::uint64_t out_beats = 2ull * v.n_dst * v.feat_dim / BUS_BYTES;
-        const std::uint64_t spill_beats = (expected_passes(v) - 1ull) * 4ull * v.n_dst * v.feat_dim / BUS_BYTES;
+        const std::uint64_t out_beats = std::uint64_t(FEAT_BYTES) * v.n_dst * v.feat_dim / BUS_BYTES;
+        const std::uint64_t spill_beats =
+            (expected_passes(v) - 1ull) * ACC_BUF_BYTES * v.n_dst * v.feat_dim / BUS_BYTES;
         if (wr_beats != out_beats + spill_beats)
             why << "stat_wr_beats " << unsigned(wr_beats) << ", expected " << out_beats + spill_beats << "; ";
     }

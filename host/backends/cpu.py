@@ -1,5 +1,5 @@
 """The cpu backend: the golden model's arithmetic (golden.hw_model.aggregate_core, vectorized
-NumPy/SciPy), bit-exact by definition. host.driver has already made every check gnn_agg would
+NumPy/SciPy) in the formats of its HwConfig, bit-exact by definition. host.driver has already made every check gnn_agg would
 make, once per graph and once per call, so the per-call cost is the arithmetic alone.
 
 It has no cycle model: RunStatus.cycles, stalls, rd_beats and wr_beats are 0, edges is n_edges
@@ -34,7 +34,7 @@ class CpuBackend:
     def run(self, state, graph: GraphArrays, call: LayerCall) -> tuple[np.ndarray, RunStatus]:
         y = aggregate_core(graph.row_ptr, graph.col_idx, call.feat_in, call.problem.mode,
                            src_scale=graph.src_scale, dst_scale=graph.dst_scale,
-                           edge_w=graph.edge_w, weight=call.weight)
+                           edge_w=graph.edge_w, weight=call.weight, fmt=self.hw.formats)
         return y, RunStatus(edges=graph.n_edges)
 
     def close(self) -> None:

@@ -25,6 +25,8 @@ import numpy as np
 from golden.contract import (BUFFER_ALIGN, BUFFER_NAMES, BUFFER_REG, HW_MAGIC, SCALAR_REGS,
                              STATUS_REGS, Ctrl, HwConfig, Irq, Problem, Reg)
 
+from golden.vectors import feat_dtype
+
 from ..driver import DeviceError, GraphArrays, LayerCall, RunStatus
 
 GRAPH_BUFFERS = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale")
@@ -87,15 +89,22 @@ def poll_done(transport: Transport, timeout_s: float, interval_s: float = 0.0) -
 
 
 def read_hw_config(transport: Transport) -> HwConfig:
-    """The build's parameters from the hw_* registers (after checking hw_magic)."""
+    """The build's parameters and number formats from the hw_* registers (after checking
+    hw_magic); a build whose formats this driver cannot pack raises RuntimeError."""
     magic = transport.read_reg(Reg.HW_MAGIC)
     if magic != HW_MAGIC:
         raise RuntimeError(f"no gnn_agg (contract v1) behind this transport: hw_magic=0x{magic:08x}, "
                            f"expected 0x{HW_MAGIC:08x}")
     params = transport.read_reg(Reg.HW_PARAMS)
-    return HwConfig(bus_bits=8 * (params & 0xFF), lanes=(params >> 8) & 0xFF, pes=(params >> 16) & 0xFF,
-                    max_feat=transport.read_reg(Reg.HW_MAX_FEAT),
-                    table_elems=transport.read_reg(Reg.HW_TABLE_ELEMS))
+    formats_word = transport.read_reg(Reg.HW_FORMATS)
+    try:
+        return HwConfig(bus_bits=8 * (params & 0xFF), lanes=(params >> 8) & 0xFF, pes=(params >> 16) & 0xFF,
+                        max_feat=transport.read_reg(Reg.HW_MAX_FEAT),
+                        table_elems=transport.read_reg(Reg.HW_TABLE_ELEMS),
+                        **HwConfig.formats_from_word(formats_word))
+    except ValueError as e:
+        raise RuntimeError(f"the gnn_agg build reports hw_params=0x{params:08x}, hw_formats=0x{formats_word:08x}, "
+                           f"which this driver does not handle: {e}") from e
 
 
 class DeviceBackend:
@@ -186,7 +195,7 @@ class DeviceBackend:
                                             f"feat_dim={p.feat_dim} mode=0x{p.mode:x}", status)
         out = buffers["feat_out"]
         out.sync_from_device()
-        y = out.view[:sizes["feat_out"]].view("<i2").reshape(p.n_dst, p.feat_dim).copy()
+        y = out.view[:sizes["feat_out"]].view(feat_dtype(self.hw.feat_bits)).reshape(p.n_dst, p.feat_dim).copy()
         return y, status
 
     def execute(self, pointers: dict[str, int], p: Problem) -> RunStatus:

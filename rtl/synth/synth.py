@@ -21,6 +21,9 @@ TABLE = ROOT / "rtl" / "synth" / "resources.md"
 # name -> (family, parameters, extra synth_xilinx options, device capacity to compare with)
 CONFIGS = {
     "pynq-z2": ("xc7", {}, "", {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM36": 140}),
+    # 8-bit features (Q4.4, W Q2.6) and a 24-bit accumulator, otherwise the PYNQ-Z2 build
+    "pynq-z2-feat8": ("xc7", {"FEAT_BITS": 8, "FEAT_FRAC": 4, "WGT_FRAC": 6, "ACC_BITS": 24}, "",
+                      {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM36": 140}),
     "kv260-pes1": ("xcup", {"BUS_BITS": 128, "LANES": 64, "TABLE_ELEMS": 1 << 20}, "-uram",
                    {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM36": 144, "URAM": 64}),
     "kv260": ("xcup", {"BUS_BITS": 128, "LANES": 64, "PES": 4, "TABLE_ELEMS": 1 << 20}, "-uram",
@@ -40,7 +43,8 @@ def sources() -> list[str]:
 
 def script(name: str) -> str:
     family, params, opts, _ = CONFIGS[name]
-    chparams = "".join(f"chparam -set {k} {v} gnn_agg\n" for k, v in params.items())
+    # one chparam for all: each chparam elaborates, and a half-changed set of formats is illegal
+    chparams = f"chparam {' '.join(f'-set {k} {v}' for k, v in params.items())} gnn_agg\n" if params else ""
     stat = BUILD.relative_to(ROOT) / f"{name}.stat"
     return (f"read_verilog -sv -defer {' '.join(sources())}\n{chparams}"
             f"synth_xilinx -family {family} -top gnn_agg -noiopad -flatten {opts}\n"

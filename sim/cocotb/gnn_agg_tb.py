@@ -2,7 +2,7 @@
 one call = program the arguments, start, wait for done, check against the golden answer.
 
 Configuration comes from the environment (sim/runner.py sets it from pytest):
-    GNN_HW        bus_bits,lanes,pes,max_feat,table_elems of the build
+    GNN_HW        the build's HwConfig fields in order, comma-separated (sim.runner.hw_env)
     GNN_LATENCY   read latency in cycles            GNN_PAUSE  stall probability per channel
     GNN_SEED      randomization seed
 """
@@ -20,15 +20,14 @@ from cocotbext.axi import AxiLiteBus, AxiLiteMaster
 
 from axi_memory import AxiMemory
 from golden.contract import BUFFER_ALIGN, BUFFER_NAMES, Ctrl, Err, HwConfig, Irq, Reg
-from golden.vectors import DEFAULT_IMAGE_BASE, Vector
+from golden.vectors import DEFAULT_IMAGE_BASE, Vector, feat_dtype
 
 CLOCK_NS = 10
 PRE_MEMORY_ERRORS = int(Err.ARG | Err.ALIGN | Err.RANGE)
 
 
 def hw_from_env() -> HwConfig:
-    bus, lanes, pes, max_feat, table = (int(v) for v in os.environ.get("GNN_HW", "64,16,1,256,1024").split(","))
-    return HwConfig(bus, lanes, pes, max_feat, table)
+    return HwConfig(*(int(v) for v in os.environ.get("GNN_HW", "64,16,1,256,1024").split(",")))
 
 
 def _round_up(n: int, a: int) -> int:
@@ -144,9 +143,13 @@ class Testbench:
         out = None
         if "feat_out" in self.layout:
             addr, nbytes = self.layout["feat_out"]
-            out = np.frombuffer(self.mem.read_bytes(addr, nbytes), dtype="<i2").reshape(
-                vec.problem.n_dst, vec.problem.feat_dim)
+            out = self.feat_out(addr, nbytes, vec)
         return Outcome(st["error"], st, out)
+
+    def feat_out(self, addr: int, nbytes: int, vec: Vector) -> np.ndarray:
+        """feat_out as the build's FEAT integers [n_dst, feat_dim]."""
+        return np.frombuffer(self.mem.read_bytes(addr, nbytes), dtype=feat_dtype(self.hw.feat_bits)).reshape(
+            vec.problem.n_dst, vec.problem.feat_dim)
 
     def check(self, vec: Vector, res: Outcome, expect_error: int | None = None):
         """Bit-exact output, exact error code, containment, and status counters."""

@@ -33,7 +33,7 @@ def shared_cases(hw):
 def small_case(hw, seed: int, n: int = 10, kind: str = "symmetric"):
     rng = np.random.default_rng(seed)
     g = random_graph(rng, n, n + 3, 3)
-    return make_vector(f"small_{seed}", g, random_features(rng, n + 3, hw.feat_align), kind, rng, hw=hw)
+    return make_vector(f"small_{seed}", g, random_features(rng, n + 3, hw.feat_align, hw=hw), kind, rng, hw=hw)
 
 
 @cocotb.test()
@@ -62,6 +62,7 @@ async def test_registers_and_polling(dut):
     assert await tb.read(Reg.HW_PARAMS) == hw.hw_params_word
     assert await tb.read(Reg.HW_MAX_FEAT) == hw.max_feat
     assert await tb.read(Reg.HW_TABLE_ELEMS) == hw.table_elems
+    assert await tb.read(Reg.HW_FORMATS) == hw.hw_formats_word
     assert await tb.read(Reg.CTRL) == int(Ctrl.AP_IDLE)
     await tb.write(Reg.FEAT_OUT + 4, 0x12345678)
     assert await tb.read(Reg.FEAT_OUT + 4) == 0x12345678
@@ -99,8 +100,7 @@ async def test_registers_and_polling(dut):
     assert await tb.read(Reg.ISR) == int(Irq.READY) and not dut.interrupt.value
     await tb.write(Reg.ISR, int(Irq.READY))
     st = await tb.status()
-    out = np.frombuffer(tb.mem.read_bytes(*tb.layout["feat_out"]), dtype="<i2").reshape(vec.expect.shape)
-    tb.check(vec, Outcome(st["error"], st, out))
+    tb.check(vec, Outcome(st["error"], st, tb.feat_out(*tb.layout["feat_out"], vec)))
 
 
 @cocotb.test()
@@ -126,8 +126,7 @@ async def test_auto_restart(dut):
     await ClockCycles(dut.ap_clk, 200)
     assert await tb.read(Reg.CTRL) & Ctrl.AP_IDLE, "kernel still restarting after auto_restart was cleared"
     st = await tb.status()
-    out = np.frombuffer(tb.mem.read_bytes(*tb.layout["feat_out"]), dtype="<i2").reshape(vec.expect.shape)
-    assert st["error"] == 0 and np.array_equal(out, vec.expect)
+    assert st["error"] == 0 and np.array_equal(tb.feat_out(*tb.layout["feat_out"], vec), vec.expect)
 
 
 @cocotb.test()
@@ -182,11 +181,11 @@ async def test_gather_reads_in_flight(dut):
     rng = np.random.default_rng(9)
     feat_dim = 4 * hw.feat_align
     g = random_graph(rng, 24, 40, 12)
-    vec = make_vector("gather_in_flight", g, random_features(rng, 40, feat_dim), "sum", rng, dram=True, hw=hw)
+    vec = make_vector("gather_in_flight", g, random_features(rng, 40, feat_dim, hw=hw), "sum", rng, dram=True, hw=hw)
     res = await tb.run(vec)
     tb.check(vec, res)
     assert tb.mem.max_reads_in_flight >= 8, f"only {tb.mem.max_reads_in_flight} reads in flight"
-    row_beats = g.n_edges * feat_dim * 2 // hw.bus_bytes
+    row_beats = g.n_edges * feat_dim * hw.feat_bytes // hw.bus_bytes
     assert res.status["rd_beats"] >= row_beats
     assert res.status["cycles"] < 1.3 * res.status["rd_beats"] + 2000, \
         f"{res.status['cycles']} cycles for {res.status['rd_beats']} read beats at latency 100"

@@ -21,7 +21,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from golden.contract import BOARDS, HwConfig
+from golden.contract import BOARDS, FORMAT_FIELDS, HwConfig
 
 HARNESS_DIR = Path(__file__).resolve().parent
 REPO = HARNESS_DIR.parents[1]
@@ -43,7 +43,15 @@ class BuildError(RuntimeError):
 def rtl_parameters(hw: HwConfig) -> dict[str, int]:
     """Top-level parameters of rtl/gnn_agg.sv for one build configuration."""
     return {"BUS_BITS": hw.bus_bits, "LANES": hw.lanes, "PES": hw.pes, "MAX_FEAT": hw.max_feat,
-            "TABLE_ELEMS": hw.table_elems}
+            "TABLE_ELEMS": hw.table_elems, **format_parameters(hw)}
+
+
+def format_parameters(hw: HwConfig) -> dict[str, int]:
+    """The number-format parameters of rtl/gnn_agg.sv where `hw` differs from the default build
+    (the RTL's defaults are the default formats, so default builds keep their names and caches)."""
+    default = HwConfig()
+    return {name.upper(): getattr(hw, name) for name in FORMAT_FIELDS
+            if getattr(hw, name) != getattr(default, name)}
 
 
 def rtl_sources(files_f: Path) -> list[Path]:
