@@ -12,6 +12,9 @@ from golden.norm import normalization
 from golden.reference import aggregate_float
 
 HW = HwConfig(bus_bits=64, lanes=4, pes=1, max_feat=64, table_elems=256)
+# the same build with 8-bit features Q4.4, W Q2.6, COEF UQ2.14 and a 24-bit accumulator
+HW_FEAT8 = HwConfig(bus_bits=64, lanes=4, pes=1, max_feat=64, table_elems=256, feat_bits=8, feat_frac=4,
+                    wgt_frac=6, coef_frac=14, acc_bits=24)
 
 
 def q_scalar(v: int, shift: int, fmt: FixedFormat) -> int:
@@ -21,8 +24,9 @@ def q_scalar(v: int, shift: int, fmt: FixedFormat) -> int:
     return max(fmt.int_min, min(fmt.int_max, v))
 
 
-def scalar_model(row_ptr, col_idx, x, mode, s_src, s_dst, w_e, w):
-    """The contract's arithmetic, one element at a time, Python ints only."""
+def scalar_model(row_ptr, col_idx, x, mode, s_src, s_dst, w_e, w, hw=HW):
+    """The contract's arithmetic, one element at a time, Python ints only, in `hw`'s formats."""
+    feat, cf, wf = hw.formats.feat, hw.coef_frac, hw.wgt_frac
     n_dst, f = len(row_ptr) - 1, x.shape[1]
     y = np.zeros((n_dst, f), dtype=np.int64)
     for v in range(n_dst):
@@ -32,16 +36,16 @@ def scalar_model(row_ptr, col_idx, x, mode, s_src, s_dst, w_e, w):
             for j in range(f):
                 t = int(x[u, j])
                 if mode & Mode.PRE_SCALE:
-                    t = q_scalar(int(s_src[u]) * t, 15, FEAT)
+                    t = q_scalar(int(s_src[u]) * t, cf, feat)
                 if mode & Mode.EDGE_WEIGHT:
-                    t = q_scalar(int(w_e[e]) * t, 15, FEAT)
+                    t = q_scalar(int(w_e[e]) * t, cf, feat)
                 acc[j] += t
         if mode & Mode.POST_SCALE:
-            out = [q_scalar(int(s_dst[v]) * a, 15, FEAT) for a in acc]
+            out = [q_scalar(int(s_dst[v]) * a, cf, feat) for a in acc]
         else:
-            out = [q_scalar(a, 0, FEAT) for a in acc]
+            out = [q_scalar(a, 0, feat) for a in acc]
         if mode & Mode.APPLY_W:
-            out = [q_scalar(sum(int(w[j, k]) * out[k] for k in range(f)), 12, FEAT) for j in range(f)]
+            out = [q_scalar(sum(int(w[j, k]) * out[k] for k in range(f)), wf, feat) for j in range(f)]
         if mode & Mode.RELU:
             out = [max(o, 0) for o in out]
         y[v] = out
@@ -61,19 +65,21 @@ def random_problem(rng, kind, n_dst=7, n_src=9, f=8, spread=1.0):
 @pytest.mark.parametrize("apply_w,relu", [(False, False), (True, True), (True, False)])
 @pytest.mark.parametrize("n_src", [9, 80])  # 80: fewer edges than rows, the gather-only path
 @pytest.mark.parametrize("small_edges", [0, 1 << 12])  # sparse-matrix sum, gathered-row sum
-def test_vectorized_model_equals_scalar_model(kind, apply_w, relu, n_src, small_edges, monkeypatch):
+@pytest.mark.parametrize("hw", [HW, HW_FEAT8], ids=["default_formats", "feat8"])
+def test_vectorized_model_equals_scalar_model(kind, apply_w, relu, n_src, small_edges, hw, monkeypatch):
     monkeypatch.setattr("golden.hw_model.SMALL_EDGES", small_edges)
     rng = np.random.default_rng(sum(map(ord, f"{kind}{apply_w}{relu}{n_src}")))
+    fmt = hw.formats
     for _ in range(4):
         csr, norm, x = random_problem(rng, kind, n_src=n_src, spread=rng.choice([0.5, 3.0, 20.0]))
-        qn = norm.quantized()
-        x_q = FEAT.quantize(x)
+        qn = norm.quantized(fmt.coef)
+        x_q = fmt.feat.quantize(x)
         mode = qn.mode | (Mode.APPLY_W if apply_w else 0) | (Mode.RELU if relu else 0)
-        w_q = WGT.quantize(rng.normal(0, 0.5, (8, 8))) if apply_w else None
+        w_q = fmt.wgt.quantize(rng.normal(0, 0.5, (8, 8))) if apply_w else None
         got = gnn_agg(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode, src_scale=qn.src_scale,
-                      dst_scale=qn.dst_scale, edge_w=qn.edge_w, weight=w_q, hw=HW)
-        want = scalar_model(csr.row_ptr, csr.col_idx, x_q, mode, qn.src_scale, qn.dst_scale, qn.edge_w, w_q)
-        assert got.dtype == np.int16
+                      dst_scale=qn.dst_scale, edge_w=qn.edge_w, weight=w_q, hw=hw)
+        want = scalar_model(csr.row_ptr, csr.col_idx, x_q, mode, qn.src_scale, qn.dst_scale, qn.edge_w, w_q, hw)
+        assert got.dtype == fmt.feat.dtype
         np.testing.assert_array_equal(got, want)
 
 
@@ -111,25 +117,28 @@ def test_max_degree_row_cannot_overflow_the_accumulator():
 
 @settings(max_examples=60, deadline=None)
 @given(seed=st.integers(0, 2**32 - 1), kind=st.sampled_from(["symmetric", "mean", "sum", "weighted"]),
-       apply_w=st.booleans(), spread=st.sampled_from([0.05, 0.5, 2.0]))
-def test_error_within_documented_bound(seed, kind, apply_w, spread):
+       apply_w=st.booleans(), spread=st.sampled_from([0.05, 0.5, 2.0]), hw=st.sampled_from([HW, HW_FEAT8]))
+def test_error_within_documented_bound(seed, kind, apply_w, spread, hw):
     rng = np.random.default_rng(seed)
+    fmt = hw.formats
     csr, norm, x = random_problem(rng, kind, n_dst=10, n_src=12, f=8, spread=spread)
-    x_q = FEAT.quantize(x)
-    qn = norm.quantized()
+    x_q = fmt.feat.quantize(x)
+    qn = norm.quantized(fmt.coef)
     w = rng.normal(0, 0.4, (8, 8)) if apply_w else None
-    w_q = WGT.quantize(w) if apply_w else None
+    w_q = fmt.wgt.quantize(w) if apply_w else None
     mode = qn.mode | (Mode.APPLY_W if apply_w else 0)
-    got = FEAT.to_float(gnn_agg(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode,
-                                src_scale=qn.src_scale, dst_scale=qn.dst_scale, edge_w=qn.edge_w,
-                                weight=w_q, hw=HW))
-    ref = aggregate_float(csr, FEAT.to_float(x_q), norm, w)
+    got = fmt.feat.to_float(gnn_agg(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode,
+                                    src_scale=qn.src_scale, dst_scale=qn.dst_scale, edge_w=qn.edge_w,
+                                    weight=w_q, hw=hw))
+    ref = aggregate_float(csr, fmt.feat.to_float(x_q), norm, w)
     bound, valid = error_bound(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode,
-                        src_scale=norm.src_scale, dst_scale=norm.dst_scale, edge_w=norm.edge_w, weight=w)
-    inside = valid & (np.abs(ref) + bound < FEAT.max)  # the bound holds where nothing saturates
+                               src_scale=norm.src_scale, dst_scale=norm.dst_scale, edge_w=norm.edge_w,
+                               weight=w, fmt=fmt)
+    inside = valid & (np.abs(ref) + bound < fmt.feat.max)  # the bound holds where nothing saturates
     err = np.abs(got - ref)
     assert np.all(err[inside] <= bound[inside] * (1 + 1e-9) + 1e-12)
-    assert np.all(bound[inside] < 0.05)  # and it is a useful bound, not a vacuous one
+    # and it is a useful bound, not a vacuous one: 0.05 in the default Q4.12 is 205 FEAT lsb
+    assert np.all(bound[inside] < 205 * fmt.feat.lsb)
 
 
 @settings(max_examples=20, deadline=None)
