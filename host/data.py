@@ -360,8 +360,13 @@ AGE_GROUPS = ["under 18", "18-24", "25-34", "35-44", "45-55", "56+"]
 ML1M_MEAN_PARAMETER = 167.5  # activity parameter: 1,000,468 ratings, 165.6 per user at seed 7
 
 
+LIGHT_USER_SHARE = 0.3       # share of recently signed-up users in the default data set
+LIGHT_USER_MEDIAN = 8.0      # their median number of ratings
+
+
 def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
-                     mean_interactions: float = 106.0) -> Dataset:
+                     mean_interactions: float = 150.0, light_user_share: float = LIGHT_USER_SHARE,
+                     light_user_median: float = LIGHT_USER_MEDIAN) -> Dataset:
     """The embedded default data set: deterministic for a seed, MovieLens-100K-like in size
     (`generate_default_1m` is the MovieLens-1M-sized variant).
 
@@ -371,7 +376,12 @@ def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
     * users have sparse latent genre tastes (shifted by age group, which the profile states),
       an era preference, and a 4-d hidden "style" taste matched by a hidden item style that no
       text describes (only collaborative signal recovers it);
-    * user activity is heavy-tailed with a minimum of 3, so there are cold-start users;
+    * user activity has the long tail of light users that live services have: a share
+      `light_user_share` of the users signed up recently and rated a handful of items (log-normal,
+      median `light_user_median`, sigma 0.6, at least 3), the others are established users with
+      heavy-tailed activity (log-normal with mean `mean_interactions`, sigma 1.0, at least 3).
+      MovieLens keeps only users with >= 20 ratings; Amazon and Yelp, and any service with
+      sign-ups, have a large share of users with a few ratings, who are the cold-start users;
     * item texts are generated from the item's genres and era only (title words, genre list and
       a synopsis drawn from genre vocabulary), so text carries the genre signal and nothing else;
     * the user profile is what a sign-up form collects: age group, occupation and an onboarding
@@ -400,6 +410,10 @@ def generate_default(seed: int = 7, n_users: int = 943, n_items: int = 1682,
     user_style = rng.normal(size=(n_users, 4))
     activity = np.clip(np.round(np.exp(rng.normal(np.log(mean_interactions) - 0.5, 1.0, n_users))),
                        3, n_items // 3).astype(np.int64)
+    if light_user_share > 0:  # no draws at share 0: generate_default_1m stays what it was
+        light = rng.random(n_users) < light_user_share
+        light_activity = np.round(np.exp(rng.normal(np.log(light_user_median), 0.6, n_users)))
+        activity = np.where(light, np.clip(light_activity, 3, n_items // 3).astype(np.int64), activity)
 
     item_era = (item_decade - 3) / 3.0
     users, items, ratings = [], [], []
@@ -459,7 +473,8 @@ def _onboarding_survey(taste: np.ndarray, era: float, rng: np.random.Generator) 
 def generate_default_1m(seed: int = 7) -> Dataset:
     """The embedded default at MovieLens-1M scale: 6,040 users, 3,706 items, about 1.0 M ratings
     (mean about 165.6 per user), for latency and throughput benchmarks."""
-    return generate_default(seed, n_users=6040, n_items=3706, mean_interactions=ML1M_MEAN_PARAMETER)
+    return generate_default(seed, n_users=6040, n_items=3706, mean_interactions=ML1M_MEAN_PARAMETER,
+                            light_user_share=0.0)
 
 
 def load(spec: str, path: str | None = None, meta: str | None = None) -> Dataset:

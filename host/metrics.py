@@ -41,9 +41,10 @@ def ranking_metrics(top: np.ndarray, relevant: np.ndarray, ks) -> dict[str, np.n
     return out
 
 
-def evaluate(score: Scorer, sp: Split, protocol: Protocol, stage: str = "test",
-             batch: int = 128, progress: str | None = None) -> dict:
-    """Metrics per slice: {slice: {metric: mean, "users": count}} (cold slices only for test)."""
+def per_user_metrics(score: Scorer, sp: Split, protocol: Protocol, stage: str = "test",
+                     batch: int = 128, progress: str | None = None) -> dict:
+    """Per-user metrics per slice: {slice: {"user": int64 ids, metric: float values}}, only the
+    users with >= 1 relevant item in the slice (cold slices only for test)."""
     if stage not in ("valid", "test"):
         raise ValueError(f"stage must be valid or test, got {stage!r}")
     known = sp.per_user("train")
@@ -76,9 +77,31 @@ def evaluate(score: Scorer, sp: Split, protocol: Protocol, stage: str = "test",
     for name, metrics in sums.items():
         if not metrics:
             continue
-        per_user = {m: np.concatenate(v) for m, v in metrics.items()}
-        counted = np.isfinite(next(iter(per_user.values())))  # users with a relevant item
-        result[name] = {m: float(v[counted].mean()) if counted.any() else float("nan")
-                        for m, v in per_user.items()}
-        result[name]["users"] = int(counted.sum())
+        values = {m: np.concatenate(v) for m, v in metrics.items()}
+        counted = np.isfinite(next(iter(values.values())))  # users with a relevant item
+        result[name] = {"user": users[counted], **{m: v[counted] for m, v in values.items()}}
     return result
+
+
+def summarize(per_user: dict) -> dict:
+    """Means of `per_user_metrics`: {slice: {metric: mean, "users": count}}."""
+    return {name: {**{m: float(v.mean()) if len(v) else float("nan")
+                      for m, v in values.items() if m != "user"}, "users": len(values["user"])}
+            for name, values in per_user.items()}
+
+
+def evaluate(score: Scorer, sp: Split, protocol: Protocol, stage: str = "test",
+             batch: int = 128, progress: str | None = None) -> dict:
+    """Metrics per slice: {slice: {metric: mean, "users": count}} (cold slices only for test)."""
+    return summarize(per_user_metrics(score, sp, protocol, stage, batch, progress))
+
+
+def paired_difference(a: dict, b: dict, slice_: str, metric: str = "NDCG@10") -> dict:
+    """Mean and standard error of the per-user difference a - b of `metric` on `slice_`, from
+    two `per_user_metrics` results of the same split (so the same users)."""
+    ua, ub = a[slice_]["user"], b[slice_]["user"]
+    if not np.array_equal(ua, ub):
+        raise ValueError(f"the two results cover different users on {slice_}")
+    diff = a[slice_][metric] - b[slice_][metric]
+    se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
+    return {"mean": float(diff.mean()) if len(diff) else float("nan"), "se": se, "users": len(diff)}

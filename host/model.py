@@ -154,7 +154,11 @@ class FusionHead(nn.Module):
     """Scores z_ui = [h_u | e_u | h_i | e_i] (Eq. 3/4): a hidden ReLU layer over the concatenation
     plus optional dot terms,
 
-        s(u, i) = w2 . relu(A [h_u|e_u] + B [h_i|e_i] + b1)  +  g <h_u, h_i>  +  <P e_u, P e_i>
+        s(u, i) = w2 . relu(A [h_u|e_u] + B [h_i|e_i] + b1)  +  g_b(u) <h_u, h_i>  +  <P e_u, P e_i>
+
+The graph weight g_b(u) depends on the user's bucket of training degree: `degree_bounds` are
+the buckets' inclusive upper bounds (all but the last bucket's), so a user with few training
+interactions can lean more on text than one the graph knows well. No bounds: one weight g.
 
     A single linear layer would rank items the same for every user (the user part is a constant
     per user); the hidden layer and the dot terms make the ranking user-dependent. `B [h_i|e_i]`,
@@ -163,15 +167,18 @@ class FusionHead(nn.Module):
     0 (text-only or graph-only heads)."""
 
     def __init__(self, gnn_dim: int, text_dim: int, hidden: int = 64, proj: int = 64,
-                 gnn_dot: bool = True):
+                 gnn_dot: bool = True, degree_bounds: tuple[int, ...] = ()):
         super().__init__()
         if gnn_dim + text_dim <= 0:
             raise ValueError("the head needs graph or text features")
+        if list(degree_bounds) != sorted(set(degree_bounds)):
+            raise ValueError(f"degree_bounds must be strictly increasing, got {degree_bounds}")
         self.gnn_dim, self.text_dim = gnn_dim, text_dim
         self.user_in = nn.Linear(gnn_dim + text_dim, hidden)
         self.item_in = nn.Linear(gnn_dim + text_dim, hidden, bias=False)
         self.out = nn.Linear(hidden, 1)
-        self.gnn_weight = nn.Parameter(torch.ones(())) if gnn_dim and gnn_dot else None
+        self.register_buffer("degree_bounds", torch.tensor(degree_bounds, dtype=torch.int64))
+        self.gnn_weight = nn.Parameter(torch.ones(len(degree_bounds) + 1)) if gnn_dim and gnn_dot else None
         self.text_proj = nn.Linear(text_dim, proj, bias=False) if text_dim else None
         # the MLP starts silent: a graph+text head starts as the GNN's own dot product ranking
         nn.init.zeros_(self.out.weight)
@@ -185,35 +192,49 @@ class FusionHead(nn.Module):
         return {"first": self.item_in(self._features(h_i, e_i)), "h": h_i,
                 "proj": self.text_proj(e_i) if self.text_proj is not None else None}
 
-    def _dots(self, h_u, e_u, side, pairwise: bool):
+    def degree_bucket(self, degree: torch.Tensor) -> torch.Tensor:
+        """Bucket b of each training degree: bounds[b - 1] < degree <= bounds[b]."""
+        return torch.bucketize(degree, self.degree_bounds)
+
+    def user_gnn_weight(self, degree: torch.Tensor | None) -> torch.Tensor:
+        """[B] graph weights of B users of the given training degrees ([1] without buckets)."""
+        if not len(self.degree_bounds):
+            return self.gnn_weight
+        if degree is None:
+            raise ValueError("this head weighs the graph by user degree: pass the users' training degrees")
+        return self.gnn_weight[self.degree_bucket(degree)]
+
+    def _dots(self, h_u, e_u, side, pairwise: bool, degree):
         total = 0.0
         mul = (lambda a, b: (a * b).sum(-1)) if pairwise else (lambda a, b: a @ b.T)  # noqa: E731
         if self.gnn_weight is not None:
-            total = total + self.gnn_weight * mul(h_u, side["h"])
+            g = self.user_gnn_weight(degree)
+            total = total + (g if pairwise else g[:, None]) * mul(h_u, side["h"])
         if self.text_proj is not None:
             total = total + mul(self.text_proj(e_u), side["proj"])
         return total
 
-    def score_all(self, h_u, e_u, side) -> torch.Tensor:
-        """[B, n_items] scores of B users against every item of `side`."""
+    def score_all(self, h_u, e_u, side, degree=None) -> torch.Tensor:
+        """[B, n_items] scores of B users (training degrees `degree` [B]) against every item of `side`."""
         hidden = torch.relu(self.user_in(self._features(h_u, e_u))[:, None, :] + side["first"][None])
-        return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, pairwise=False)
+        return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, False, degree)
 
-    def score_pairs(self, h_u, e_u, h_i, e_i) -> torch.Tensor:
+    def score_pairs(self, h_u, e_u, h_i, e_i, degree=None) -> torch.Tensor:
         """[B] scores of pairs (user b, item b)."""
         side = self.item_side(h_i, e_i)
         hidden = torch.relu(self.user_in(self._features(h_u, e_u)) + side["first"])
-        return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, pairwise=True)
+        return self.out(hidden).squeeze(-1) + self._dots(h_u, e_u, side, True, degree)
 
 
-def hybrid_from_text_head(text_head: FusionHead, gnn_dim: int, gnn_weight: float = 1.0) -> FusionHead:
-    """A graph+text head that starts as  gnn_weight * <h_u, h_i> + (the text head's score):
-    the text head's layers are copied into the text columns, the graph columns of the hidden
-    layer start at zero and are free to learn."""
+def hybrid_from_text_head(text_head: FusionHead, gnn_dim: int, gnn_weight: float = 1.0,
+                          degree_bounds: tuple[int, ...] = ()) -> FusionHead:
+    """A graph+text head that starts as  gnn_weight * <h_u, h_i> + (the text head's score) in
+    every degree bucket: the text head's layers are copied into the text columns, the graph
+    columns of the hidden layer start at zero and are free to learn."""
     if text_head.gnn_dim:
         raise ValueError("expected a text-only head")
     head = FusionHead(gnn_dim, text_head.text_dim, text_head.out.in_features,
-                      text_head.text_proj.out_features)
+                      text_head.text_proj.out_features, degree_bounds=degree_bounds)
     with torch.no_grad():
         head.text_proj.weight.copy_(text_head.text_proj.weight)
         for mine, theirs in ((head.user_in, text_head.user_in), (head.item_in, text_head.item_in)):

@@ -174,7 +174,8 @@ class HeadScorer:
             self.w_e = w[:, head.gnn_dim:].numpy().copy()            # [H, t]
             self.b1 = head.user_in.bias.detach().float().numpy().copy()
             self.w2 = head.out.weight.detach().float()[0].contiguous()  # [H]
-            self.gnn_weight = None if head.gnn_weight is None else float(head.gnn_weight)
+            self.gnn_weight = None if head.gnn_weight is None else head.gnn_weight.detach().float().numpy().copy()
+            self.degree_bounds = head.degree_bounds.numpy().copy()
             self.proj = None if head.text_proj is None else head.text_proj.weight.detach().float().numpy().copy()
             self.first = side["first"].detach().float().contiguous()   # [n_items, H]
             cols = ([side["h"].float()] if self.gnn_weight is not None else []) + \
@@ -188,15 +189,16 @@ class HeadScorer:
         self._mlp = torch.empty(n)
         self._scores = torch.empty(n)
 
-    def __call__(self, h_u: np.ndarray | None, e_u: np.ndarray) -> np.ndarray:
-        """float32 [n_items] scores of one user (h_u float [g] or None, e_u float32 [t])."""
+    def __call__(self, h_u: np.ndarray | None, e_u: np.ndarray, degree: int | None = None) -> np.ndarray:
+        """float32 [n_items] scores of one user (h_u float [g] or None, e_u float32 [t], `degree`
+        training interactions: needed when the head weighs the graph by degree)."""
         a = self.w_e @ e_u + self.b1 if self.text_dim else self.b1.copy()
         k = 0
         if self.gnn_dim:
             h = np.asarray(h_u, dtype=np.float32)
             a += self.w_h @ h
             if self.gnn_weight is not None:
-                np.multiply(h, self.gnn_weight, out=self.vec[:self.gnn_dim])
+                np.multiply(h, self._user_gnn_weight(degree), out=self.vec[:self.gnn_dim])
                 k = self.gnn_dim
         if self.proj is not None:
             np.dot(self.proj, e_u, out=self.vec[k:k + self.proj.shape[0]])
@@ -206,6 +208,14 @@ class HeadScorer:
             torch.mv(self._hidden, self.w2, out=self._mlp)
             torch.addmv(self._mlp, self.dots, self._vec_t, out=self._scores)
         return self._scores.numpy()
+
+    def _user_gnn_weight(self, degree: int | None) -> np.float32:
+        """FusionHead.user_gnn_weight for one user (the same buckets, in NumPy)."""
+        if not len(self.degree_bounds):
+            return self.gnn_weight[0]
+        if degree is None:
+            raise ValueError("this head weighs the graph by user degree: pass the user's training degree")
+        return self.gnn_weight[np.searchsorted(self.degree_bounds, degree, side="left")]
 
 
 class OnlineRecommender:
@@ -227,7 +237,7 @@ class OnlineRecommender:
         timing = timing or RequestTiming()
         h_u = self.gnn.user_embedding(user, self.neighbours[user], timing)
         t0 = time.perf_counter()
-        scores = self.scorer(h_u, self.e_user_np[user])
+        scores = self.scorer(h_u, self.e_user_np[user], len(self.neighbours[user]))
         t1 = time.perf_counter()
         top = top_k(scores, self.known[user], k, inplace=True)  # the scorer's scratch buffer
         timing.head_s += t1 - t0

@@ -10,12 +10,15 @@ Configurations (all on the same split, scored by the same full-ranking evaluatio
   GNN only            Eq. 1 LightGCN-style propagation (float), dot product
   LLM only            fusion head over [e_u | e_i] (MiniLM text embeddings)
   Hybrid (float)      fusion head over [h_u | e_u | h_i | e_i], h from the float GNN: starts as
-                      g <h_u, h_i> + (LLM-only head), g chosen on validation, then fine-tuned
-                      with BPR (early stopping keeps the start if fine-tuning does not help)
+                      g_b <h_u, h_i> + (LLM-only head), the graph weight g_b chosen on validation
+                      per bucket b of user training degree, then fine-tuned with BPR (early
+                      stopping keeps the start if fine-tuning does not help)
   Hybrid + quant.     the same head, h from the accelerator: FEAT x0 (and WGT W) through
                       host.driver.Accelerator layer by layer -- what the hardware computes
 
-The table goes to stdout and to <out>/results.md, <out>/results.json and a plot <out>/results.png;
+The table, and the paired per-user differences of NDCG@10 between the hybrid and its parts (mean
+and standard error per slice), go to stdout and to <out>/results.md, <out>/results.json and a plot
+<out>/results.png;
 the Hybrid + quant. recommender is saved as <out>/recommender.pt for `python -m host.recommend`.
 """
 from __future__ import annotations
@@ -31,7 +34,7 @@ import torch
 
 from .data import load
 from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
-from .metrics import evaluate
+from .metrics import evaluate, paired_difference, per_user_metrics, summarize
 from .model import (GNN, MF, FusionHead, export_fixed, hybrid_from_text_head, propagate_fixed,
                     sparse_adjacency, unified_graph)
 from .protocol import Protocol, item_texts, split, user_texts
@@ -39,6 +42,7 @@ from .recommend import Recommender, format_recommendations
 from .train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
                     train_head)
 
+PAIRED_COMPARISONS = [("Hybrid (float)", "GNN only"), ("Hybrid (float)", "LLM only")]
 TABLE_COLUMNS = [("overall", "P@10"), ("overall", "R@10"), ("overall", "NDCG@10"), ("overall", "NDCG@20"),
                  ("cold_items", "R@10"), ("cold_items", "NDCG@10"), ("cold_users", "R@10"),
                  ("cold_users", "NDCG@10")]
@@ -53,6 +57,26 @@ def markdown_table(results: dict) -> str:
     any_res = next(iter(results.values()))
     lines.append("")
     lines.append("Users evaluated: " + ", ".join(f"{s} {any_res[s]['users']}" for s in any_res))
+    return "\n".join(lines)
+
+
+def paired_differences(per_user: dict) -> dict:
+    """{"A - B": {slice: {mean, se, users}}}: per-user NDCG@10 differences of PAIRED_COMPARISONS."""
+    return {f"{a} - {b}": {s: paired_difference(per_user[a], per_user[b], s) for s in per_user[a]}
+            for a, b in PAIRED_COMPARISONS}
+
+
+def paired_table(paired: dict) -> str:
+    """Markdown: mean +- standard error of each paired difference per slice; '*' marks a mean
+    more than two standard errors above zero."""
+    slices = list(next(iter(paired.values())))
+    lines = ["Paired per-user difference of NDCG@10 (mean +- standard error; * = mean > 2 SE):", "",
+             "| difference | " + " | ".join(s.replace("_", " ") for s in slices) + " |",
+             "|---" * (len(slices) + 1) + "|"]
+    for name, by_slice in paired.items():
+        cells = [f"{d['mean']:+.4f} +- {d['se']:.4f}{' *' if d['mean'] > 2 * d['se'] else ''}"
+                 for d in by_slice.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 
@@ -130,10 +154,11 @@ def run(args) -> PipelineRun:
     csr, norm = unified_graph(sp.graph())
     adj = sparse_adjacency(csr, norm)
     results: dict[str, dict] = {}
+    per_user: dict[str, dict] = {}
 
     def report(name, scorer):
-        results[name] = evaluate(scorer, sp, proto, "test")
-        r = results[name]
+        per_user[name] = per_user_metrics(scorer, sp, proto, "test")
+        results[name] = r = summarize(per_user[name])
         print(f"   {name}: NDCG@10 {r['overall']['NDCG@10']:.4f}, cold items {r['cold_items']['NDCG@10']:.4f}, "
               f"cold users {r['cold_users']['NDCG@10']:.4f}")
 
@@ -163,12 +188,16 @@ def run(args) -> PipelineRun:
 
     print("== Hybrid (float): head over [h_u | e_u | h_i | e_i], started from the GNN and LLM parts")
     torch.manual_seed(cfg.seed)
-    hybrid_feats = Features(h_user, h_item, e_user, e_item)
-    hybrid = hybrid_from_text_head(llm, cfg.dim)
+    user_degree = torch.from_numpy(sp.user_train_count())
+    hybrid_feats = Features(h_user, h_item, e_user, e_item, user_degree)
+    hybrid = hybrid_from_text_head(llm, cfg.dim, degree_bounds=cfg.degree_bounds)
     balance = choose_gnn_weight(hybrid, hybrid_feats, sp, proto, cfg.gnn_weights)
-    print("   graph weight g -> valid NDCG@10: " + ", ".join(f"{w:g}: {v:.4f}" for w, v in balance.items())
-          + f"; chosen g = {hybrid.gnn_weight.item():g}")
-    start = max(balance.values())
+    buckets = degree_bucket_names(cfg.degree_bounds)
+    chosen_weights = hybrid.gnn_weight.tolist()
+    for name, scores, chosen in zip(buckets, balance, chosen_weights):
+        print(f"   users with {name} training items: graph weight g -> valid NDCG@10 "
+              + ", ".join(f"{w:g}: {v:.4f}" for w, v in scores.items()) + f"; chosen g = {chosen:g}")
+    start = evaluate(head_scorer(hybrid, hybrid_feats), sp, proto, "valid")["overall"]["NDCG@10"]
     best = train_head(hybrid, hybrid_feats, sp, proto, cfg, sp.train, "hybrid head fine-tuning",
                       epochs=cfg.hybrid_epochs)
     print(f"   fine-tuning: valid NDCG@10 {start:.4f} -> {best:.4f}"
@@ -187,20 +216,28 @@ def run(args) -> PipelineRun:
         cycles = acc.status.cycles
     print(f"   {len(fixed.weights_q)} layers x ({csr.n_dst} nodes, {csr.n_edges} edges, F={cfg.dim}) "
           f"on '{args.backend}' in {time.time() - t0:.1f} s; last layer {cycles} cycles")
-    quant_feats = Features(torch.from_numpy(hq_user).float(), torch.from_numpy(hq_item).float(), e_user, e_item)
+    quant_feats = Features(torch.from_numpy(hq_user).float(), torch.from_numpy(hq_item).float(), e_user, e_item,
+                           user_degree)
     report("Hybrid + quant.", head_scorer(hybrid, quant_feats))
 
     table = markdown_table(results)
+    paired = paired_differences(per_user)
+    weights_line = "Hybrid graph weight g per user training degree, chosen on valid: " + ", ".join(
+        f"{name}: {w:g}" for name, w in zip(buckets, chosen_weights))
     text = "\n".join([f"# {ds.name}", "", "```", proto.describe(ds), "```", "",
                       f"GNN: {args.style}, {cfg.layers} layers, F={cfg.dim}; "
-                      f"accelerator backend: {args.backend}", "", table, ""])
-    print("\n" + proto.describe(ds) + "\n\n" + table)
+                      f"accelerator backend: {args.backend}", "", table, "", paired_table(paired), "",
+                      weights_line, ""])
+    print("\n" + proto.describe(ds) + "\n\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line)
     (out / "results.md").write_text(text)
     plot_results(results, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{args.backend}')", out / "results.png")
     (out / "results.json").write_text(json.dumps({
         "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
         "train_config": dataclasses.asdict(cfg), "style": args.style, "backend": args.backend,
-        "results": results}, indent=2))
+        "results": results, "paired_ndcg10": paired,
+        "hybrid_gnn_weight": {"buckets": buckets, "chosen_on_valid": chosen_weights,
+                              "after_fine_tuning": hybrid.gnn_weight.tolist(), "valid_ndcg10": balance}},
+        indent=2))
     labels = [f"{t} [{a.split('. ')[0]}]" if a else t for t, a in zip(ds.item_titles, ds.item_attributes)]
     rec = Recommender(hybrid, quant_feats, labels,
                       [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))])
@@ -218,6 +255,13 @@ def run(args) -> PipelineRun:
         print(format_recommendations(u, rec.recommend(u, 10)))
     print(f"\nTotal {time.time() - t_start:.0f} s")
     return PipelineRun(results, ds, sp, proto, mf, gnn, fixed, llm, hybrid, e_user, e_item, rec.known)
+
+
+def degree_bucket_names(bounds) -> list[str]:
+    """'<= 5', '6-20', '> 20' for bounds (5, 20)."""
+    lows = [1] + [b + 1 for b in bounds]
+    return ([f"<= {bounds[0]}"] if bounds else ["any"]) + [
+        f"{lo}-{hi}" for lo, hi in zip(lows[1:], bounds[1:])] + ([f"> {bounds[-1]}"] if bounds else [])
 
 
 def _dot_scorer(embeddings):

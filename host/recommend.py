@@ -41,7 +41,7 @@ class Recommender:
         u = torch.tensor([user])
         with torch.no_grad():
             return self.head.score_all(rows_of(self.feats.h_user, u), rows_of(self.feats.e_user, u),
-                                       self.side)[0].numpy()
+                                       self.side, rows_of(self.feats.user_degree, u))[0].numpy()
 
     def recommend(self, user: int, k: int = 10) -> list[Recommendation]:
         if k <= 0:
@@ -55,7 +55,8 @@ class Recommender:
         torch.save({"head_config": {"gnn_dim": self.head.gnn_dim, "text_dim": self.head.text_dim,
                                     "hidden": self.head.out.in_features,
                                     "proj": self.head.text_proj.out_features if self.head.text_proj else 64,
-                                    "gnn_dot": self.head.gnn_weight is not None},
+                                    "gnn_dot": self.head.gnn_weight is not None,
+                                    "degree_bounds": tuple(self.head.degree_bounds.tolist())},
                     "head": self.head.state_dict(), "features": dataclasses.asdict(self.feats),
                     "titles": self.titles, "known": self.known}, path)
 

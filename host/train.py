@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .metrics import evaluate
+from .metrics import evaluate, per_user_metrics
 from .model import GNN, MF, FusionHead
 from .protocol import Protocol, Split
 
@@ -29,6 +29,7 @@ class TrainConfig:
     head_epochs: int = 60
     hybrid_epochs: int = 20    # fine-tuning of the hybrid head (it starts from the parts)
     gnn_weights: tuple = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # graph vs text balance, chosen on valid
+    degree_bounds: tuple = (5, 20)  # user training-degree buckets with their own balance
     eval_every: int = 5
     patience: int = 4          # evaluations without improvement before stopping
     seed: int = 0
@@ -130,6 +131,7 @@ class Features:
     h_item: torch.Tensor | None
     e_user: torch.Tensor | None
     e_item: torch.Tensor | None
+    user_degree: torch.Tensor | None = None  # int64 [n_users] training interactions per user
 
 
 def head_scorer(head: FusionHead, feats: Features, batch: int = 64):
@@ -140,7 +142,8 @@ def head_scorer(head: FusionHead, feats: Features, batch: int = 64):
             out = []
             for lo in range(0, len(users), batch):
                 u = torch.from_numpy(users[lo:lo + batch])
-                out.append(head.score_all(rows_of(feats.h_user, u), rows_of(feats.e_user, u), side).numpy())
+                out.append(head.score_all(rows_of(feats.h_user, u), rows_of(feats.e_user, u), side,
+                                          rows_of(feats.user_degree, u)).numpy())
             return np.concatenate(out)
     return score
 
@@ -152,9 +155,9 @@ def rows_of(t, idx):
 def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol, cfg: TrainConfig,
                pairs: tuple[np.ndarray, np.ndarray], desc: str, epochs: int | None = None) -> float:
     def loss(u, i, j):
-        hu, eu = rows_of(feats.h_user, u), rows_of(feats.e_user, u)
-        pos = head.score_pairs(hu, eu, rows_of(feats.h_item, i), rows_of(feats.e_item, i))
-        neg = head.score_pairs(hu, eu, rows_of(feats.h_item, j), rows_of(feats.e_item, j))
+        hu, eu, degree = rows_of(feats.h_user, u), rows_of(feats.e_user, u), rows_of(feats.user_degree, u)
+        pos = head.score_pairs(hu, eu, rows_of(feats.h_item, i), rows_of(feats.e_item, i), degree)
+        neg = head.score_pairs(hu, eu, rows_of(feats.h_item, j), rows_of(feats.e_item, j), degree)
         return bpr(pos, neg)
     return fit_bpr(list(head.parameters()), loss, head_scorer(head, feats), sp, protocol, pairs, cfg,
                    epochs=epochs or cfg.head_epochs, lr=cfg.head_lr, weight_decay=cfg.head_weight_decay,
@@ -162,14 +165,24 @@ def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
 
 
 def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
-                      weights) -> dict[float, float]:
-    """Set the head's graph dot-term weight to the value of `weights` with the best validation
-    NDCG@10; returns {weight: validation NDCG@10}."""
-    scores = {}
+                      weights) -> list[dict[float, float]]:
+    """Set the head's graph dot-term weight of every user-degree bucket to the value of `weights`
+    with the best validation NDCG@10 over that bucket's validation users (a user's ranking
+    depends on its own bucket's weight only, so the buckets are chosen independently; a bucket
+    without validation users takes the best weight over all of them). Returns, per bucket,
+    {weight: mean validation NDCG@10 of the bucket's users}."""
+    per_weight = {}
     for w in weights:
         with torch.no_grad():
             head.gnn_weight.fill_(w)
-        scores[w] = evaluate(head_scorer(head, feats), sp, protocol, "valid")["overall"]["NDCG@10"]
-    with torch.no_grad():
-        head.gnn_weight.fill_(max(scores, key=scores.get))
+        per_weight[w] = per_user_metrics(head_scorer(head, feats), sp, protocol, "valid")["overall"]
+    users = next(iter(per_weight.values()))["user"]
+    bucket = head.degree_bucket(torch.from_numpy(sp.user_train_count()[users])).numpy()
+    overall = max(weights, key=lambda w: per_weight[w]["NDCG@10"].mean())
+    scores = []
+    for b in range(len(head.gnn_weight)):
+        mine = bucket == b
+        scores.append({w: float(per_weight[w]["NDCG@10"][mine].mean()) for w in weights} if mine.any() else {})
+        with torch.no_grad():
+            head.gnn_weight[b] = max(scores[b], key=scores[b].get) if scores[b] else overall
     return scores

@@ -104,25 +104,27 @@ def test_float_online_row_matches_full_propagation(graph, style):
         np.testing.assert_allclose(h, h_user[u].double().numpy(), rtol=1e-5, atol=1e-6)
 
 
-@pytest.mark.parametrize("gnn_dim,text_dim", [(F, 8), (0, 8), (F, 0)])
-def test_head_scorer_matches_score_all(gnn_dim, text_dim):
+@pytest.mark.parametrize("gnn_dim,text_dim,degree_bounds", [(F, 8, ()), (F, 8, (2, 5)), (0, 8, ()), (F, 0, ())])
+def test_head_scorer_matches_score_all(gnn_dim, text_dim, degree_bounds):
     """The request path's head (laid-out buffers, NumPy + in-place torch) gives score_all's
-    numbers for graph+text, text-only and graph-only heads, call after call."""
+    numbers for graph+text, text-only and graph-only heads, with and without a graph weight
+    per user-degree bucket, call after call."""
     from host.online import HeadScorer
     torch.manual_seed(5)
-    head = FusionHead(gnn_dim, text_dim, hidden=16, proj=8)
+    head = FusionHead(gnn_dim, text_dim, hidden=16, proj=8, degree_bounds=degree_bounds)
     with torch.no_grad():
         for p in head.parameters():
             p.normal_(0, 0.5)
     n_items, n_users = 37, 6
     h_i, h_u = torch.randn(n_items, gnn_dim), torch.randn(n_users, gnn_dim)
     e_i, e_u = torch.randn(n_items, text_dim), torch.randn(n_users, text_dim)
+    degree = torch.tensor([1, 2, 3, 5, 6, 40])  # both sides of every bucket bound
     with torch.no_grad():
         side = head.item_side(h_i, e_i)
-        want = head.score_all(h_u, e_u, side).numpy()
+        want = head.score_all(h_u, e_u, side, degree).numpy()
     scorer = HeadScorer(head, side)
     for u in range(n_users):
-        got = scorer(h_u[u].double().numpy() if gnn_dim else None, e_u[u].numpy())
+        got = scorer(h_u[u].double().numpy() if gnn_dim else None, e_u[u].numpy(), int(degree[u]))
         np.testing.assert_allclose(got, want[u], rtol=1e-5, atol=1e-5)
 
 

@@ -1,5 +1,6 @@
 """Loaders on tiny files in each original format, their error messages, and the embedded default."""
 import gzip
+import hashlib
 import json
 
 import numpy as np
@@ -7,6 +8,7 @@ import pytest
 
 from host.data import (DataFormatError, generate_default, load, load_amazon, load_movielens_1m,
                        load_movielens_100k, load_yelp)
+from host.protocol import Protocol, split
 
 
 def write(path, text, encoding="utf-8"):
@@ -180,3 +182,36 @@ def test_embedded_default_at_movielens_1m_scale():
     assert (ds.n_users, ds.n_items) == (6040, 3706)
     assert len(ds.ratings) == 1_000_468 and round(len(ds.ratings) / ds.n_users, 1) == 165.6
     assert ds.users.max() == 6039 and ds.items.max() < 3706
+    # the benchmark's data set (docs/BENCH.md) is exactly what it was before light users existed
+    digest = hashlib.sha256()
+    for array in (ds.users, ds.items, ds.ratings, ds.timestamps):
+        digest.update(np.ascontiguousarray(array).tobytes())
+    digest.update("|".join(ds.item_titles + ds.item_attributes + ds.user_profiles).encode())
+    assert digest.hexdigest() == "4fef22ca79fd3e0f0e355ab42ada2d0f8f5bed5ea192c13ae25c742c962fad85"
+
+
+def test_embedded_default_has_a_long_tail_of_light_users():
+    """A share of recently signed-up users with a handful of ratings (log-normal around the
+    light median) on top of the established users' activity, which the light users leave as
+    it was; deterministic for a seed."""
+    kwargs = dict(seed=3, n_users=2000, n_items=400, mean_interactions=60)
+    without = np.bincount(generate_default(**kwargs, light_user_share=0.0).users)
+    with_light = np.bincount(generate_default(**kwargs, light_user_share=0.3, light_user_median=8).users)
+    assert np.array_equal(with_light, np.bincount(generate_default(**kwargs, light_user_share=0.3,
+                                                                     light_user_median=8).users))
+    assert with_light.min() >= 3 and without.min() >= 3
+    # light users' activity: P(log-normal(log 8, 0.6) <= 16) = 0.88, established users': 0.21
+    light_share = np.mean(with_light <= 16) - np.mean(without <= 16)
+    assert 0.3 * (0.88 - 0.21) - 0.04 < light_share < 0.3 * (0.88 - 0.21) + 0.04
+    assert np.median(with_light) < np.median(without)
+
+
+def test_default_data_set_size_and_cold_users():
+    """ML-100K-like size, and a cold-user slice of a few hundred users (<= 5 training positives
+    in the default split), most of them with a validation item to choose settings on."""
+    ds = load("default")
+    assert (ds.n_users, ds.n_items) == (943, 1682) and 70_000 < len(ds.ratings) < 110_000
+    sp = split(ds, Protocol())
+    cold = sp.user_train_count() <= 5
+    has_valid = np.array([len(v) > 0 for v in sp.per_user("valid")])
+    assert 200 < cold.sum() < 400 and (cold & has_valid).sum() > 150

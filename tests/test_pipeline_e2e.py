@@ -3,6 +3,7 @@ split, MiniLM embeddings (cached), every configuration, the table files and the 
 import json
 
 import numpy as np
+import pytest
 
 from host.data import generate_default
 from host.pipeline import main
@@ -39,6 +40,17 @@ def test_pipeline_end_to_end(tmp_path, capsys):
         assert 0.0 <= overall["NDCG@10"] <= 1.0 and overall["users"] > 0
     table = (out / "results.md").read_text()
     assert all(f"| {name} |" in table for name in names) and "Protocol:" in table
+    # the paired per-user differences: the same users as the table, a difference of the means
+    paired = result["paired_ndcg10"]
+    assert list(paired) == ["Hybrid (float) - GNN only", "Hybrid (float) - LLM only"]
+    for (a, b), by_slice in zip([("Hybrid (float)", "GNN only"), ("Hybrid (float)", "LLM only")], paired.values()):
+        for slice_, d in by_slice.items():
+            assert d["users"] == result["results"][a][slice_]["users"]
+            assert d["mean"] == pytest.approx(result["results"][a][slice_]["NDCG@10"]
+                                              - result["results"][b][slice_]["NDCG@10"])
+    assert "| Hybrid (float) - GNN only |" in table
+    weights = result["hybrid_gnn_weight"]
+    assert len(weights["buckets"]) == len(weights["chosen_on_valid"]) == len(weights["valid_ndcg10"])
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     rec = Recommender.load(out / "recommender.pt")
     top = rec.recommend(0, k=5)

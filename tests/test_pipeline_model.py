@@ -11,12 +11,13 @@ from golden.hw_model import gnn_agg
 from host.data import generate_default
 from host.driver import Accelerator
 from host.embed import embed_texts
-from host.metrics import evaluate
-from host.model import (GNN, FusionHead, export_fixed, propagate_fixed, sparse_adjacency,
+from host.metrics import evaluate, per_user_metrics
+from host.model import (GNN, FusionHead, export_fixed, hybrid_from_text_head, propagate_fixed, sparse_adjacency,
                         unified_graph)
 from host.protocol import Protocol, item_texts, split, user_texts
 from host.recommend import Recommender
-from host.train import Features, TrainConfig, head_scorer, train_embedding_model, train_head
+from host.train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
+                        train_head)
 
 torch.set_num_threads(1)
 
@@ -164,7 +165,6 @@ def test_recommend_excludes_known_and_round_trips(tiny, tmp_path):
 
 
 def test_hybrid_starts_as_graph_dot_plus_text_head(tiny):
-    from host.model import hybrid_from_text_head
     torch.manual_seed(3)
     text = FusionHead(0, 32, hidden=16)
     torch.nn.init.normal_(text.out.weight)
@@ -178,3 +178,58 @@ def test_hybrid_starts_as_graph_dot_plus_text_head(tiny):
     np.testing.assert_allclose(hybrid_scores, 2.5 * dot + text_scores, rtol=1e-5, atol=1e-4)
     with pytest.raises(ValueError, match="text-only"):
         hybrid_from_text_head(hybrid, 64)
+
+
+def random_text_head(seed: int) -> FusionHead:
+    torch.manual_seed(seed)
+    text = FusionHead(0, 32, hidden=16)
+    torch.nn.init.normal_(text.out.weight)
+    return text
+
+
+def test_graph_weight_per_user_degree_bucket(tiny):
+    """g_b(u) <h_u, h_i> + text score, b the bucket of u's training degree; bounds are inclusive."""
+    text = random_text_head(4)
+    with torch.no_grad():
+        hu, hi = tiny["gnn"](tiny["adj"])
+    users = np.array([0, 1, 2, 3, 4, 5])
+    degree = torch.tensor([1, 2, 3, 5, 6, 40])
+    text_scores = head_scorer(text, Features(None, None, tiny["e_user"], tiny["e_item"]))(users)
+    hybrid = hybrid_from_text_head(text, 64, degree_bounds=(2, 5))
+    with torch.no_grad():
+        hybrid.gnn_weight.copy_(torch.tensor([4.0, 2.0, 0.5]))
+        got = hybrid.score_all(hu[users], tiny["e_user"][users], hybrid.item_side(hi, tiny["e_item"]), degree)
+    weight = np.array([4.0, 4.0, 2.0, 2.0, 0.5, 0.5])[:, None]
+    np.testing.assert_allclose(got.numpy(), weight * (hu[users] @ hi.T).numpy() + text_scores, rtol=1e-5, atol=1e-4)
+    with pytest.raises(ValueError, match="training degrees"):
+        hybrid.score_all(hu[users], tiny["e_user"][users], hybrid.item_side(hi, tiny["e_item"]))
+    with pytest.raises(ValueError, match="strictly increasing"):
+        FusionHead(64, 32, degree_bounds=(5, 2))
+
+
+def test_graph_weight_per_bucket_is_chosen_on_valid_only(tiny):
+    """Each bucket gets the weight with the best mean validation NDCG@10 over its own validation
+    users; the test part of the split plays no role."""
+    sp, proto = tiny["sp"], tiny["proto"]
+    with torch.no_grad():
+        hu, hi = tiny["gnn"](tiny["adj"])
+    degree = torch.from_numpy(sp.user_train_count())
+    feats = Features(hu, hi, tiny["e_user"], tiny["e_item"], degree)
+    weights, bounds = (0.1, 1.0, 10.0), (5,)
+    hybrid = hybrid_from_text_head(random_text_head(6), 64, degree_bounds=bounds)
+    scores = choose_gnn_weight(hybrid, feats, sp, proto, weights)
+    valid = {}
+    for w in weights:
+        fixed = hybrid_from_text_head(random_text_head(6), 64, gnn_weight=w, degree_bounds=bounds)
+        valid[w] = per_user_metrics(head_scorer(fixed, feats), sp, proto, "valid")["overall"]
+    cold = sp.user_train_count()[valid[1.0]["user"]] <= 5
+    assert 5 < cold.sum() < len(cold)  # both buckets have validation users
+    for b, in_bucket in enumerate((cold, ~cold)):
+        means = {w: valid[w]["NDCG@10"][in_bucket].mean() for w in weights}
+        assert scores[b] == pytest.approx(means)
+        assert hybrid.gnn_weight[b].item() == max(means, key=means.get)
+    rng = np.random.default_rng(0)
+    other_test = dataclasses.replace(sp, test=(sp.test[0], rng.integers(sp.n_items, size=len(sp.test[1]))))
+    again = hybrid_from_text_head(random_text_head(6), 64, degree_bounds=bounds)
+    assert choose_gnn_weight(again, feats, other_test, proto, weights) == scores
+    assert torch.equal(again.gnn_weight, hybrid.gnn_weight)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from host.data import Dataset, generate_default
-from host.metrics import evaluate, ranking_metrics, top_k
+from host.metrics import evaluate, paired_difference, per_user_metrics, ranking_metrics, top_k
 from host.model import unified_graph
 from host.protocol import Protocol, Split, item_texts, split, user_texts
 
@@ -150,3 +150,27 @@ def test_embedded_default_split_has_cold_slices():
     sp = split(ds, Protocol())
     assert (sp.item_train_count() <= 5).sum() > 20
     assert (sp.user_train_count() <= 5).sum() > 5
+
+
+def test_paired_difference_hand_computed():
+    users = np.array([0, 2, 3])
+    a = {"overall": {"user": users, "NDCG@10": np.array([0.5, 0.25, 1.0])}}
+    b = {"overall": {"user": users, "NDCG@10": np.array([0.25, 0.25, 0.25])}}
+    diff = np.array([0.25, 0.0, 0.75])
+    got = paired_difference(a, b, "overall")
+    assert got["users"] == 3 and got["mean"] == pytest.approx(diff.mean())
+    assert got["se"] == pytest.approx(np.std(diff, ddof=1) / math.sqrt(3))
+    b["overall"]["user"] = np.array([0, 2, 4])
+    with pytest.raises(ValueError, match="different users"):
+        paired_difference(a, b, "overall")
+
+
+def test_per_user_metrics_average_to_evaluate():
+    ds = tiny_dataset()
+    sp = split(ds, Protocol(seed=1))
+    scores = np.random.default_rng(2).random((sp.n_users, sp.n_items))
+    per_user = per_user_metrics(lambda u: scores[u], sp, Protocol(seed=1), "test")
+    means = evaluate(lambda u: scores[u], sp, Protocol(seed=1), "test")
+    for name, values in per_user.items():
+        assert means[name]["users"] == len(values["user"])
+        assert means[name]["NDCG@10"] == pytest.approx(values["NDCG@10"].mean())
