@@ -156,9 +156,10 @@ class FusionHead(nn.Module):
 
         s(u, i) = w2 . relu(A [h_u|e_u] + B [h_i|e_i] + b1)  +  g_b(u) <h_u, h_i>  +  <P e_u, P e_i>
 
-The graph weight g_b(u) depends on the user's bucket of training degree: `degree_bounds` are
-the buckets' inclusive upper bounds (all but the last bucket's), so a user with few training
-interactions can lean more on text than one the graph knows well. No bounds: one weight g.
+    The graph weight g_b(u) depends on the bucket of the user's training degree (`degree_bounds`:
+    the buckets' inclusive upper bounds, all but the last bucket's), so users the graph knows from
+    a few interactions and users it knows well can weigh graph against text differently. No
+    bounds: one weight g.
 
     A single linear layer would rank items the same for every user (the user part is a constant
     per user); the hidden layer and the dot terms make the ranking user-dependent. `B [h_i|e_i]`,

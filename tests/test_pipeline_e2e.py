@@ -42,8 +42,9 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     assert all(f"| {name} |" in table for name in names) and "Protocol:" in table
     # the paired per-user differences: the same users as the table, a difference of the means
     paired = result["paired_ndcg10"]
-    assert list(paired) == ["Hybrid (float) - GNN only", "Hybrid (float) - LLM only"]
-    for (a, b), by_slice in zip([("Hybrid (float)", "GNN only"), ("Hybrid (float)", "LLM only")], paired.values()):
+    pairs = [("Hybrid (float)", "GNN only"), ("Hybrid (float)", "LLM only")]
+    assert list(paired) == [f"{a} - {b}" for a, b in pairs]
+    for (a, b), by_slice in zip(pairs, paired.values()):
         for slice_, d in by_slice.items():
             assert d["users"] == result["results"][a][slice_]["users"]
             assert d["mean"] == pytest.approx(result["results"][a][slice_]["NDCG@10"]
