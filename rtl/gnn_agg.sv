@@ -235,8 +235,8 @@ module gnn_agg
   logic [15:0] acc_row_bytes;    // feat_dim * 4: an acc_buf row
   logic [15:0] row_beats;        // row_bytes / BUS_BYTES
   assign wpr = KW'(feat_dim >> LOG_LANES);
-  assign row_bytes = 16'(feat_dim) * 16'(FEAT_BYTES);
-  assign acc_row_bytes = 16'(feat_dim) * 16'(ACC_BUF_BITS / 8);
+  assign row_bytes = 16'(feat_dim) << $clog2(FEAT_BYTES);
+  assign acc_row_bytes = 16'(feat_dim) << $clog2(ACC_BUF_BITS / 8);
   assign row_beats = row_bytes >> LOG_BB;
 
   logic [gnn_agg_pkg::ERR_BITS-1:0] err;
