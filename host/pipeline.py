@@ -37,7 +37,7 @@ from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
 from .metrics import evaluate, paired_difference, per_user_metrics, summarize
 from .model import (GNN, MF, FusionHead, export_fixed, hybrid_from_text_head, propagate_fixed,
                     sparse_adjacency, unified_graph)
-from .protocol import Protocol, item_texts, split, user_texts
+from .protocol import USER_TEXT_SOURCES, Protocol, item_texts, split, user_texts
 from .recommend import Recommender, format_recommendations
 from .train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
                     train_head)
@@ -134,7 +134,7 @@ def run(args) -> PipelineRun:
     cfg = TrainConfig(epochs=args.epochs, head_epochs=args.head_epochs, layers=args.layers,
                       seed=args.seed)
     ds = load(args.data, args.path, args.meta)
-    proto = Protocol(threshold=args.threshold, seed=args.split_seed)
+    proto = Protocol(threshold=args.threshold, seed=args.split_seed, user_text=args.user_text)
     sp = split(ds, proto)
     print(ds.summary())
     print(proto.describe(ds))
@@ -280,6 +280,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     ap.add_argument("--path", help="data directory (MovieLens) or review file (Amazon, Yelp)")
     ap.add_argument("--meta", help="Amazon metadata file / Yelp business.json")
     ap.add_argument("--threshold", type=float, help="implicit feedback: rating >= threshold (default: data set's)")
+    ap.add_argument("--user-text", default=Protocol.user_text, choices=tuple(USER_TEXT_SOURCES),
+                    help="what a user's text says (host.protocol.Protocol.user_text)")
     ap.add_argument("--backend", default="cpu", help="accelerator backend: cpu | sim | board")
     ap.add_argument("--style", default="lightgcn", choices=("lightgcn", "gcn"))
     ap.add_argument("--layers", type=int, default=TrainConfig.layers)

@@ -14,6 +14,12 @@ from golden.graph import BipartiteGraph
 from .data import Dataset
 
 
+USER_TEXT_SOURCES = {
+    "profile-else-history": "profile fields where the user has them, else the most recent training items",
+    "profile+history": "profile fields (where present) + the most recent training items",
+}
+
+
 @dataclasses.dataclass(frozen=True)
 class Protocol:
     threshold: float | None = None  # rating >= threshold is a positive; None: the data set's default
@@ -23,6 +29,16 @@ class Protocol:
     cold: int = 5                   # cold-start: <= this many training interactions
     ks: tuple[int, ...] = (10, 20)
     user_text_items: int = 12       # training items listed in a user's text
+    # What a user's text says. "profile-else-history": the profile alone where the user has one,
+    # the most recent training items only where not. The items are what the graph already sees;
+    # listed next to the profile they dominate the text, and the text head learns little the
+    # graph does not know (valid cold users and overall were better profile-only, docs/RESULTS.md).
+    # "profile+history": both.
+    user_text: str = "profile-else-history"
+
+    def __post_init__(self):
+        if self.user_text not in USER_TEXT_SOURCES:
+            raise ValueError(f"user_text must be one of {list(USER_TEXT_SOURCES)}, got {self.user_text!r}")
 
     def describe(self, dataset: Dataset | None = None) -> str:
         thr = self.threshold if self.threshold is not None or dataset is None else dataset.default_threshold
@@ -39,6 +55,7 @@ class Protocol:
             "ranked among all such cold items (item cold start); cold users = users with "
             f"<= {self.cold} train interactions, full ranking.",
             "  Graph, item texts (reviews), user texts and user profiles are built from train only.",
+            f"  User text: {USER_TEXT_SOURCES[self.user_text]}.",
         ])
 
 
@@ -108,8 +125,9 @@ def item_texts(dataset: Dataset, sp: Split, reviews_per_item: int = 2) -> list[s
 
 
 def user_texts(dataset: Dataset, sp: Split, protocol: Protocol) -> list[str]:
-    """Profile fields (when the data set has them) + the most recent training items, each as its
-    title and the first sentence of its attributes. Nothing from valid or test."""
+    """Per `protocol.user_text`: profile fields (when the data set has them) and/or the most
+    recent training items, each as its title and the first sentence of its attributes. Nothing
+    from valid or test."""
     times = dataset.timestamps[sp.train_rows]
     users, items = sp.train
     order = np.lexsort((-times, users))  # per user, most recent first
@@ -121,6 +139,9 @@ def user_texts(dataset: Dataset, sp: Split, protocol: Protocol) -> list[str]:
     profiles = dataset.user_profiles or [""] * dataset.n_users
     out = []
     for profile, items_ in zip(profiles, liked):
+        if profile and protocol.user_text == "profile-else-history":
+            out.append(f"User: {profile}.")
+            continue
         parts = ([f"User: {profile}."] if profile else []) + (
             [f"Liked: {'; '.join(items_)}."] if items_ else ["No ratings yet."])
         out.append(" ".join(parts))

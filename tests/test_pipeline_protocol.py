@@ -1,4 +1,5 @@
 """Split, leakage, and the ranking metrics against hand-computed cases."""
+import dataclasses
 import math
 
 import numpy as np
@@ -50,7 +51,8 @@ def test_split_sizes_and_disjointness():
 
 def test_no_leakage_into_graph_texts_or_profiles():
     ds = tiny_dataset()
-    proto = Protocol(seed=3)
+    # the richest user text; "profile-else-history" is a part of it (the next test)
+    proto = Protocol(seed=3, user_text="profile+history")
     sp = split(ds, proto)
     held_out = set(zip(*sp.test)) | set(zip(*sp.valid))
     train = set(zip(*sp.train))
@@ -81,6 +83,24 @@ def test_no_leakage_into_graph_texts_or_profiles():
     sp2 = split(altered, proto)
     assert item_texts(altered, sp2) == item_texts(ds, sp)
     assert user_texts(altered, sp2, proto) == user_texts(ds, sp, proto)
+
+
+def test_profile_else_history_lists_training_items_only_without_a_profile():
+    ds = tiny_dataset()
+    ds.user_profiles[3] = ""  # a user the data set has no profile for
+    proto = Protocol(seed=3, user_text="profile-else-history")
+    sp = split(ds, proto)
+    both = user_texts(ds, sp, dataclasses.replace(proto, user_text="profile+history"))
+    for u, text in enumerate(user_texts(ds, sp, proto)):
+        if u == 3:  # falls back to the training items, as "profile+history" lists them
+            assert text == both[u] and "TITLE" in text
+        else:
+            assert text == f"User: profile {u}." and "TITLE" not in text
+    no_profiles = dataclasses.replace(ds, user_profiles=None)
+    assert user_texts(no_profiles, sp, proto) == user_texts(
+        no_profiles, sp, dataclasses.replace(proto, user_text="profile+history"))
+    with pytest.raises(ValueError, match="user_text"):
+        Protocol(user_text="history")
 
 
 def test_top_k_ties_and_exclusion():
