@@ -269,7 +269,7 @@ module gnn_agg
     used_bytes[5] = 65'(n_src) * 65'(row_bytes);
     used_bytes[6] = 65'(feat_dim) * 65'(row_bytes);
     used_bytes[7] = 65'(n_dst) * 65'(row_bytes);
-    used_bytes[8] = 65'(n_dst) * 65'(acc_row_bytes);
+    used_bytes[8] = used_bytes[7] << $clog2(ACC_BUF_BITS / FEAT_BITS);  // acc_buf: 32-bit elements
     used = {!gather && {1'b0, n_src} > 33'(rows_per_part) && n_dst != 0,  // acc_buf: several partitions
             n_dst != 0, apply_w, n_src != 0, post && n_dst != 0, pre && n_src != 0,
             ew && n_edges != 0, n_edges != 0, 1'b1};
