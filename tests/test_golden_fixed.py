@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 from golden.contract import HwConfig, Mode
-from golden.fixed import COEF, FEAT, WGT, FixedFormat
+from golden.fixed import COEF, FEAT, FixedFormat
 from golden.graph import CSR
 from golden.hw_model import error_bound, gnn_agg
 from golden.norm import normalization
