@@ -77,7 +77,7 @@ def plot_latency(results: dict, out: Path) -> Path | None:
     labels = list(req["backends"])
     fig, ax = plt.subplots(figsize=(9, 0.5 * len(labels) + 1.5))
     data = [req["backends"][b]["latencies_ms"] for b in labels]
-    ax.boxplot(data, vert=False, showfliers=True, whis=(1, 99))
+    ax.boxplot(data, orientation="horizontal", showfliers=True, whis=(1, 99))
     ax.set_yticks(range(1, len(labels) + 1), labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xscale("log")
