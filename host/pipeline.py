@@ -34,7 +34,7 @@ import torch
 
 from .data import load
 from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
-from .metrics import evaluate, paired_difference, per_user_metrics, summarize
+from .metrics import paired_difference, per_user_metrics, summarize
 from .model import (GNN, MF, FusionHead, export_fixed, hybrid_from_text_head, propagate_fixed,
                     sparse_adjacency, unified_graph)
 from .protocol import USER_TEXT_SOURCES, Protocol, item_texts, split, user_texts
@@ -191,13 +191,12 @@ def run(args) -> PipelineRun:
     user_degree = torch.from_numpy(sp.user_train_count())
     hybrid_feats = Features(h_user, h_item, e_user, e_item, user_degree)
     hybrid = hybrid_from_text_head(llm, cfg.dim, degree_bounds=cfg.degree_bounds)
-    balance = choose_gnn_weight(hybrid, hybrid_feats, sp, proto, cfg.gnn_weights)
+    balance, start = choose_gnn_weight(hybrid, hybrid_feats, sp, proto, cfg.gnn_weights)
     buckets = degree_bucket_names(cfg.degree_bounds)
     chosen_weights = hybrid.gnn_weight.tolist()
     for name, scores, chosen in zip(buckets, balance, chosen_weights):
         print(f"   users with {name} training items: graph weight g -> valid NDCG@10 "
               + ", ".join(f"{w:g}: {v:.4f}" for w, v in scores.items()) + f"; chosen g = {chosen:g}")
-    start = evaluate(head_scorer(hybrid, hybrid_feats), sp, proto, "valid")["overall"]["NDCG@10"]
     best = train_head(hybrid, hybrid_feats, sp, proto, cfg, sp.train, "hybrid head fine-tuning",
                       epochs=cfg.hybrid_epochs)
     print(f"   fine-tuning: valid NDCG@10 {start:.4f} -> {best:.4f}"
@@ -259,9 +258,9 @@ def run(args) -> PipelineRun:
 
 def degree_bucket_names(bounds) -> list[str]:
     """'<= 5', '6-20', '> 20' for bounds (5, 20)."""
-    lows = [1] + [b + 1 for b in bounds]
-    return ([f"<= {bounds[0]}"] if bounds else ["any"]) + [
-        f"{lo}-{hi}" for lo, hi in zip(lows[1:], bounds[1:])] + ([f"> {bounds[-1]}"] if bounds else [])
+    if not bounds:
+        return ["any"]
+    return [f"<= {bounds[0]}"] + [f"{lo + 1}-{hi}" for lo, hi in zip(bounds, bounds[1:])] + [f"> {bounds[-1]}"]
 
 
 def _dot_scorer(embeddings):

@@ -165,12 +165,13 @@ def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
 
 
 def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
-                      weights) -> list[dict[float, float]]:
+                      weights) -> tuple[list[dict[float, float]], float]:
     """Set the head's graph dot-term weight of every user-degree bucket to the value of `weights`
     with the best validation NDCG@10 over that bucket's validation users (a user's ranking
     depends on its own bucket's weight only, so the buckets are chosen independently; a bucket
     without validation users takes the best weight over all of them). Returns, per bucket,
-    {weight: mean validation NDCG@10 of the bucket's users}."""
+    {weight: mean validation NDCG@10 of the bucket's users}, and the validation NDCG@10 of the
+    head with the chosen weights (from the same per-user scores: no second evaluation)."""
     per_weight = {}
     for w in weights:
         with torch.no_grad():
@@ -179,10 +180,12 @@ def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Pr
     users = next(iter(per_weight.values()))["user"]
     bucket = head.degree_bucket(torch.from_numpy(sp.user_train_count()[users])).numpy()
     overall = max(weights, key=lambda w: per_weight[w]["NDCG@10"].mean())
-    scores = []
+    scores, chosen = [], np.empty(len(users))
     for b in range(len(head.gnn_weight)):
         mine = bucket == b
         scores.append({w: float(per_weight[w]["NDCG@10"][mine].mean()) for w in weights} if mine.any() else {})
+        w_b = max(scores[b], key=scores[b].get) if scores[b] else overall
+        chosen[mine] = per_weight[w_b]["NDCG@10"][mine]
         with torch.no_grad():
-            head.gnn_weight[b] = max(scores[b], key=scores[b].get) if scores[b] else overall
-    return scores
+            head.gnn_weight[b] = w_b
+    return scores, float(chosen.mean())

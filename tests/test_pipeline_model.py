@@ -217,7 +217,7 @@ def test_graph_weight_per_bucket_is_chosen_on_valid_only(tiny):
     feats = Features(hu, hi, tiny["e_user"], tiny["e_item"], degree)
     weights, bounds = (0.1, 1.0, 10.0), (5,)
     hybrid = hybrid_from_text_head(random_text_head(6), 64, degree_bounds=bounds)
-    scores = choose_gnn_weight(hybrid, feats, sp, proto, weights)
+    scores, start = choose_gnn_weight(hybrid, feats, sp, proto, weights)
     valid = {}
     for w in weights:
         fixed = hybrid_from_text_head(random_text_head(6), 64, gnn_weight=w, degree_bounds=bounds)
@@ -228,8 +228,9 @@ def test_graph_weight_per_bucket_is_chosen_on_valid_only(tiny):
         means = {w: valid[w]["NDCG@10"][in_bucket].mean() for w in weights}
         assert scores[b] == pytest.approx(means)
         assert hybrid.gnn_weight[b].item() == max(means, key=means.get)
+    assert start == pytest.approx(evaluate(head_scorer(hybrid, feats), sp, proto, "valid")["overall"]["NDCG@10"])
     rng = np.random.default_rng(0)
     other_test = dataclasses.replace(sp, test=(sp.test[0], rng.integers(sp.n_items, size=len(sp.test[1]))))
     again = hybrid_from_text_head(random_text_head(6), 64, degree_bounds=bounds)
-    assert choose_gnn_weight(again, feats, other_test, proto, weights) == scores
+    assert choose_gnn_weight(again, feats, other_test, proto, weights) == (scores, start)
     assert torch.equal(again.gnn_weight, hybrid.gnn_weight)
