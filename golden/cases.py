@@ -13,7 +13,7 @@ from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
 from .graph import CSR
 from .hw_model import gnn_agg
 from .norm import normalization
-from .vectors import Vector
+from .vectors import Vector, feat_dtype
 
 NORMS = ("symmetric", "mean", "sum", "weighted")
 
@@ -54,17 +54,17 @@ def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.ra
         mode |= Mode.IDX16
     expect = gnn_agg(csr.row_ptr, csr.col_idx, x_q, n_src=csr.n_src, mode=mode,
                      src_scale=qn.src_scale, dst_scale=qn.dst_scale, edge_w=qn.edge_w, weight=w_q, hw=hw)
-    feat_dtype = fmt.feat.dtype.newbyteorder("<")
+    feat_type = feat_dtype(hw.feat_bits)
     arrays = {
         "row_ptr": csr.row_ptr.astype("<u4"),
         "col_idx": csr.col_idx.astype("<u2" if idx16 else "<u4"),
-        "feat_in": np.ascontiguousarray(x_q, dtype=feat_dtype),
+        "feat_in": np.ascontiguousarray(x_q, dtype=feat_type),
     }
     for key, arr in (("edge_w", qn.edge_w), ("src_scale", qn.src_scale), ("dst_scale", qn.dst_scale)):
         if arr is not None:
             arrays[key] = arr.astype("<u2")
     if w_q is not None:
-        arrays["weight"] = w_q.astype(feat_dtype)
+        arrays["weight"] = w_q.astype(feat_type)
     problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode))
     return Vector(name, problem, arrays, expect)
 

@@ -24,7 +24,6 @@ import numpy as np
 
 from golden.contract import (BUFFER_ALIGN, BUFFER_NAMES, BUFFER_REG, HW_MAGIC, SCALAR_REGS,
                              STATUS_REGS, Ctrl, HwConfig, Irq, Problem, Reg)
-
 from golden.vectors import feat_dtype
 
 from ..driver import DeviceError, GraphArrays, LayerCall, RunStatus
