@@ -32,7 +32,7 @@ test: setup ## run every test (golden, HLS csim, RTL cocotb, host, pipeline); wh
 
 sim: setup ## cycle-accurate tests (cocotb + Verilator); WAVES=1 dumps FST; IMPL=hls BOARD=... runs the HLS export
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" GNN_AGG_IMPL=$(IMPL) GNN_AGG_BOARD=$(BOARD) \
-	  $(PY) -m pytest -n $(JOBS) -q -m "sim and not slow" $(if $(filter hls,$(IMPL)),tests/test_rtl_sim.py,tests/)
+	  $(PY) -m pytest -n $(JOBS) -q -m "sim and not slow" $(if $(filter hls,$(IMPL)),tests/rtl/test_gnn_agg.py,tests/)
 
 csim: setup ## HLS C simulation with g++ against the golden vectors
 	$(PY) hls/csim.py -j $(JOBS)

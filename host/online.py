@@ -16,7 +16,7 @@ With W = I and no ReLU (LightGCN) the L layers are one call over the item tables
 side (F*L columns); with W or ReLU it is one call per layer. Because the accelerator's sum is
 exact, the kernel pre-scales a gathered row the same way whichever call gathers it, and the request
 row uses the training graph's degrees, the online h_u is bit-identical to the offline full-graph
-one (tests/test_online.py checks it).
+one (tests/rec/test_serve.py checks it).
 
 The head over all items (HeadScorer) and the top-k run on buffers laid out once: per request the
 only work proportional to the catalogue is one add + ReLU over [n_items, hidden], two

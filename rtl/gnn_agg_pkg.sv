@@ -1,9 +1,9 @@
 // gnn_agg_pkg: the interface contract (docs/CONTRACT.md, golden/contract.py) in SystemVerilog,
-// plus the fixed-point narrowing steps every datapath shares. tests/test_contract.py parses the
+// plus the fixed-point narrowing steps every datapath shares. tests/golden/test_contract.py parses the
 // localparam lines below, so keep their exact form.
 package gnn_agg_pkg;
   // The full contract is listed even where the RTL decodes a range instead of a name (the
-  // status words) so that tests/test_contract.py can compare it with golden/contract.py.
+  // status words) so that tests/golden/test_contract.py can compare it with golden/contract.py.
   /* verilator lint_off UNUSEDPARAM */
 
   // s_axi_control byte offsets (Vitis HLS layout)

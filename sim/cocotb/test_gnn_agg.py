@@ -1,4 +1,4 @@
-"""cocotb tests of the gnn_agg RTL against the golden model (run from tests/test_rtl_*.py).
+"""cocotb tests of the gnn_agg RTL against the golden model (run from tests/rtl/test_gnn_agg*.py).
 
 GNN_N_RANDOM sets how many seeded random problems test_shared_cases runs after the edge cases and
 before the error cases (golden.cases.standard_cases); GNN_CASES=name,name restricts the set;

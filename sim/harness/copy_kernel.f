@@ -1,2 +1,2 @@
-// the harness test fixture (tests/test_host_harness.py), not the accelerator
+// the harness test fixture (tests/sim/test_harness.py), not the accelerator
 sim/harness/copy_kernel.sv

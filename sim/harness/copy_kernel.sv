@@ -1,4 +1,4 @@
-// copy_kernel: a test fixture for the Verilator harness (tests/test_host_harness.py), not part of
+// copy_kernel: a test fixture for the Verilator harness (tests/sim/test_harness.py), not part of
 // the accelerator. It has gnn_agg's ports and control registers (Vitis HLS layout, docs/CONTRACT.md)
 // and one job: copy n_src * feat_dim int16 elements from feat_in to feat_out in bursts of at most
 // 16 beats that never cross 4 KiB, counting cycles and beats in the stat_* registers and

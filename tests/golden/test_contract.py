@@ -11,7 +11,7 @@ import pytest
 from golden.contract import (ACC_BUF_BITS, BUFFER_ALIGN, COEF_BITS, DEFAULT_HW, FORMAT_FIELDS, HW_MAGIC, IDX16_MAX_SRC,
                              MAX_DEGREE, POINTER_REGS, SCALAR_REGS, STATUS_REGS, Err, HwConfig, Mode, Reg)
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 MODE_BITS = ("PRE_SCALE", "POST_SCALE", "EDGE_WEIGHT", "APPLY_W", "RELU", "DRAM_GATHER", "IDX16")
 
 
@@ -91,7 +91,7 @@ def test_formats_word_round_trips():
     (dict(wgt_frac=0), "wgt_frac must be 1..15"),
 ])
 def test_illegal_formats_are_rejected(fields, message):
-    """The rules the RTL checks at elaboration (tests/test_rtl_lint.py), as ValueErrors."""
+    """The rules the RTL checks at elaboration (tests/rtl/test_lint.py), as ValueErrors."""
     with pytest.raises(ValueError, match=message):
         HwConfig(**fields)
 

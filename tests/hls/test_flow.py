@@ -15,7 +15,7 @@ import pytest
 
 from golden.contract import BOARDS, VLNV
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "hls" / "flow"
 BITSTREAM = FLOW / "bitstream.py"
 

@@ -1,4 +1,4 @@
-"""A stand-in for the `pynq` package (not installed off-board) for tests/test_host_board.py:
+"""A stand-in for the `pynq` package (not installed off-board) for tests/driver/test_board.py:
 Overlay, DefaultIP with bindto registration, allocate() buffers with device addresses, and a
 fake kernel behind the registers that computes with golden.hw_model and records every write.
 Buffers come from host.backends.device.Arena at the sim's default base, so a board run and a

@@ -1,4 +1,4 @@
-"""Shared by the tests/test_host_*.py files: turn a golden test vector (golden.cases) back into
+"""Shared by the tests/driver/*.py files: turn a golden test vector (golden.cases) back into
 driver calls, so every backend runs the shared case set."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The board backend over a stand-in `pynq` (tests/host_fake_pynq.py): the PYNQ calls, the register
+"""The board backend over a stand-in `pynq` (tests/support/fake_pynq.py): the PYNQ calls, the register
 sequence, syncs, interrupt and polling completion, error and timeout recovery."""
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import pytest
 from golden.cases import standard_cases
 from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, HwConfig, Irq, Reg
 from host.driver import Accelerator, DeviceError
-from host_fake_pynq import make_fake_pynq
-from host_vectors import call_kwargs, graph_of, run_vector
+from tests.support.fake_pynq import make_fake_pynq
+from tests.support.vectors import call_kwargs, graph_of, run_vector
 
 HW = BOARDS["pynq-z2"]
 

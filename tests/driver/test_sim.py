@@ -13,8 +13,8 @@ from golden.contract import BOARDS, Err, HwConfig
 from golden.graph import synthetic_bipartite
 from golden.norm import normalization
 from host.driver import Accelerator, DeviceError
-from host_fake_pynq import make_fake_pynq
-from host_vectors import run_vector
+from tests.support.fake_pynq import make_fake_pynq
+from tests.support.vectors import run_vector
 
 HW = BOARDS["pynq-z2"]
 

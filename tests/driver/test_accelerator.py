@@ -9,7 +9,7 @@ from golden.contract import BOARDS, MAX_DEGREE, Err, Mode
 from golden.graph import CSR
 from golden.norm import Normalization, normalization
 from host.driver import Accelerator, DeviceError, decode_error
-from host_vectors import run_vector
+from tests.support.vectors import run_vector
 
 
 @pytest.mark.parametrize("board", sorted(BOARDS))

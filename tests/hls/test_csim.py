@@ -18,7 +18,7 @@ import pytest
 from golden.contract import Err, Reg
 from golden.vectors import parse
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 EXPECT_ERROR_AT = 32  # byte offset of expect_error in a vector file header (golden/vectors.py)
 
 

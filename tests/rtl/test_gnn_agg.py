@@ -3,7 +3,7 @@ model: the shared case set under read latency and random backpressure on every A
 control features, reset, errors, and builds for other bus widths and lane counts.
 
 `make sim` runs these (pytest -m sim). Builds are cached in build/rtl/ by source content.
-`pytest -m slow tests/test_rtl_sim.py` runs the bigger sweeps (excluded from make test).
+`pytest -m slow tests/rtl/test_gnn_agg.py` runs the bigger sweeps (excluded from make test).
 `make sim IMPL=hls BOARD=...` runs the shared cases on the Vitis HLS export instead (sim/runner.py);
 the tests that need the RTL's parameters or its AXI error reporting are skipped there.
 """
