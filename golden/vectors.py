@@ -66,6 +66,21 @@ class Vector:
                 addr += _round_up(sizes[name], BUFFER_ALIGN) + GUARD
         return out, addr - image_base
 
+    def changed_outside_outputs(self, memory, hw: HwConfig = DEFAULT_HW,
+                                image_base: int = DEFAULT_IMAGE_BASE) -> np.ndarray:
+        """Addresses of the bytes of `memory` (the image as it is after a run, from image_base)
+        that differ from image() outside feat_out and acc_buf: empty when the kernel wrote only
+        its outputs. Every test that checks "nothing else was written" uses this."""
+        layout, _ = self.layout(hw, image_base)
+        before = self.image(hw, image_base)[1]
+        after = np.frombuffer(bytes(memory[:len(before)]), dtype=np.uint8)
+        keep = np.ones(len(before), bool)
+        for name in ("feat_out", "acc_buf"):
+            if name in layout:
+                addr, nbytes = layout[name]
+                keep[addr - image_base:addr - image_base + nbytes] = False
+        return image_base + np.flatnonzero(keep & (after != np.frombuffer(before, np.uint8)))
+
     def image(self, hw: HwConfig = DEFAULT_HW, image_base: int = DEFAULT_IMAGE_BASE):
         """(pointers in contract order, image bytes)."""
         layout, size = self.layout(hw, image_base)

@@ -21,11 +21,11 @@ def board(request, monkeypatch):
     """(Accelerator on the fake board, fake pynq module)."""
     fake = make_fake_pynq(HW, with_interrupt=request.param)
     monkeypatch.setitem(sys.modules, "pynq", fake)
-    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     acc = Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2)
     yield acc, fake
     acc.close()
-    sys.modules.pop("host.backends.board", None)
+    sys.modules.pop("host.driver.backends.board", None)
 
 
 def test_board_reads_hw_config_and_matches_golden(board):
@@ -99,7 +99,7 @@ def test_timeout_resets_and_next_call_works(board):
 
 def test_board_without_pynq_or_device(monkeypatch):
     monkeypatch.setitem(sys.modules, "pynq", None)  # import pynq -> ModuleNotFoundError
-    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     with pytest.raises(RuntimeError, match="needs pynq"):
         Accelerator("board", bitfile="x.bit")
     fake = make_fake_pynq(HW)
@@ -109,10 +109,10 @@ def test_board_without_pynq_or_device(monkeypatch):
 
     fake.Overlay = no_device
     monkeypatch.setitem(sys.modules, "pynq", fake)
-    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     with pytest.raises(RuntimeError, match="no PYNQ device"):
         Accelerator("board", bitfile="x.bit")
-    sys.modules.pop("host.backends.board", None)
+    sys.modules.pop("host.driver.backends.board", None)
 
 
 # an 8-bit build: Q4.4 features, Q2.6 W, UQ2.14 coefficients, 24-bit accumulator
@@ -124,7 +124,7 @@ def open_fake_board(monkeypatch, device_hw, formats_word=None, **options):
     if formats_word is not None:
         fake.kernel.formats_word = formats_word
     monkeypatch.setitem(sys.modules, "pynq", fake)
-    monkeypatch.delitem(sys.modules, "host.backends.board", raising=False)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     return Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2, **options), fake
 
 
@@ -145,7 +145,7 @@ def test_formats_come_from_the_device(monkeypatch):
         acc.aggregate(g, call_kwargs(v)["x_q"].astype(np.int16) * 2 + 200)
     assert fake.kernel.writes == []
     acc.close()
-    sys.modules.pop("host.backends.board", None)
+    sys.modules.pop("host.driver.backends.board", None)
 
 
 def test_formats_the_driver_cannot_pack_are_refused(monkeypatch):
@@ -156,4 +156,4 @@ def test_formats_the_driver_cannot_pack_are_refused(monkeypatch):
         open_fake_board(monkeypatch, Q8, formats_word=twelve_bit)
     with pytest.raises(ValueError, match="feat_bits=8"):
         open_fake_board(monkeypatch, Q8, hw=HW)
-    sys.modules.pop("host.backends.board", None)
+    sys.modules.pop("host.driver.backends.board", None)

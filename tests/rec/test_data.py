@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from host.data import (DataFormatError, generate_default, load, load_amazon, load_movielens_1m,
+from host.rec.data import (DataFormatError, generate_default, load, load_amazon, load_movielens_1m,
                        load_movielens_100k, load_yelp)
-from host.protocol import Protocol, split
+from host.rec.protocol import Protocol, split
 
 
 def write(path, text, encoding="utf-8"):

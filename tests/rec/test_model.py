@@ -8,15 +8,15 @@ import torch
 
 from golden.fixed import FEAT
 from golden.hw_model import gnn_agg
-from host.data import generate_default
+from host.rec.data import generate_default
 from host.driver import Accelerator
-from host.embed import embed_texts
-from host.metrics import evaluate, per_user_metrics
-from host.model import (GNN, FusionHead, export_fixed, hybrid_from_text_head, propagate_fixed, sparse_adjacency,
-                        unified_graph)
-from host.protocol import Protocol, item_texts, split, user_texts
-from host.recommend import Recommender
-from host.train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
+from host.rec.embed import embed_texts
+from host.rec.metrics import evaluate, per_user_metrics
+from host.rec.model import GNN, FusionHead, hybrid_from_text_head, sparse_adjacency, unified_graph
+from host.rec.quant import export_fixed, propagate_fixed
+from host.rec.protocol import Protocol, item_texts, split, user_texts
+from host.rec.serve import OnlineGNN, OnlineRecommender
+from host.rec.train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
                         train_head)
 
 torch.set_num_threads(1)
@@ -142,26 +142,33 @@ def test_quantized_hybrid_within_one_percent_of_float(tiny):
 
 
 def test_recommend_excludes_known_and_round_trips(tiny, tmp_path):
+    """The served recommender (host.rec.serve): unseen items only, best first, the same best item
+    as the offline scorer over the accelerator's embeddings, and identical after save/load."""
     sp = tiny["sp"]
-    with torch.no_grad():
-        hu, hi = tiny["gnn"](tiny["adj"])
     torch.manual_seed(0)
     head = FusionHead(64, 32, hidden=16)
     known = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))]
-    rec = Recommender(head, Features(hu, hi, tiny["e_user"], tiny["e_item"]), tiny["ds"].item_titles, known)
-    u = int(np.argmax([len(k) for k in known]))
-    top = rec.recommend(u, k=10)
-    assert len(top) == 10 and not {r.item for r in top} & set(known[u].tolist())
-    assert [r.score for r in top] == sorted((r.score for r in top), reverse=True)
-    assert top[0].title == tiny["ds"].item_titles[top[0].item]
-    full = rec.scores(u)
-    full[known[u]] = -np.inf
-    assert top[0].item == int(np.argmax(full))
-    rec.save(tmp_path / "r.pt")
-    again = Recommender.load(tmp_path / "r.pt").recommend(u, k=10)
-    assert again == top
-    with pytest.raises(ValueError, match="user must be in"):
-        rec.recommend(sp.n_users)
+    fixed = export_fixed(tiny["gnn"], tiny["adj"])
+    with Accelerator("cpu") as acc:
+        rec = OnlineRecommender(OnlineGNN(acc, fixed, sp.graph()), head, tiny["e_user"], tiny["e_item"], known,
+                                tiny["ds"].item_titles)
+        u = int(np.argmax([len(k) for k in known]))
+        top = rec.recommendations(u, k=10)
+        assert len(top) == 10 and not {r.item for r in top} & set(known[u].tolist())
+        assert [r.score for r in top] == sorted((r.score for r in top), reverse=True)
+        assert top[0].title == tiny["ds"].item_titles[top[0].item]
+        hu, hi = propagate_fixed(fixed, acc, acc.load_graph(tiny["csr"], tiny["norm"]))
+        feats = Features(torch.from_numpy(hu).float(), torch.from_numpy(hi).float(), tiny["e_user"], tiny["e_item"])
+        full = head_scorer(head, feats)(np.array([u]))[0]
+        full[known[u]] = -np.inf
+        assert top[0].item == int(np.argmax(full))
+        rec.save(tmp_path / "r.pt")
+        assert OnlineRecommender.load(tmp_path / "r.pt", acc).recommendations(u, k=10) == top
+        for bad_user in (sp.n_users, -1, True):
+            with pytest.raises(ValueError, match="user must be"):
+                rec.recommendations(bad_user)
+        with pytest.raises(ValueError, match="k must be"):
+            rec.recommendations(u, k=0)
 
 
 def test_hybrid_starts_as_graph_dot_plus_text_head(tiny):

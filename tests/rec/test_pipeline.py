@@ -5,9 +5,10 @@ import json
 import numpy as np
 import pytest
 
-from host.data import generate_default
-from host.pipeline import main
-from host.recommend import Recommender
+from host.rec.data import generate_default
+from host.rec.pipeline import main
+from host.driver import Accelerator
+from host.rec.serve import OnlineRecommender
 
 
 def write_ml100k(directory, ds):
@@ -53,8 +54,9 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     weights = result["hybrid_gnn_weight"]
     assert len(weights["buckets"]) == len(weights["chosen_on_valid"]) == len(weights["valid_ndcg10"])
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    rec = Recommender.load(out / "recommender.pt")
-    top = rec.recommend(0, k=5)
+    with Accelerator("cpu") as acc:
+        rec = OnlineRecommender.load(out / "recommender.pt", acc)
+        top = rec.recommendations(0, k=5)
     assert len(top) == 5 and not {r.item for r in top} & set(np.asarray(rec.known[0]).tolist())
     # a second run finds the embeddings in the cache
     main(["--data", "ml-100k", "--path", str(tmp_path), "--epochs", "5", "--head-epochs", "5",

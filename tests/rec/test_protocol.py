@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from host.data import Dataset, generate_default
-from host.metrics import evaluate, paired_difference, per_user_metrics, ranking_metrics, top_k
-from host.model import unified_graph
-from host.protocol import Protocol, Split, item_texts, split, user_texts
+from host.rec.data import Dataset, generate_default
+from host.rec.metrics import evaluate, paired_difference, per_user_metrics, ranking_metrics, top_k
+from host.rec.model import unified_graph
+from host.rec.protocol import Protocol, Split, item_texts, split, user_texts
 
 
 def tiny_dataset(reviews: bool = True) -> Dataset:

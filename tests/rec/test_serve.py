@@ -8,8 +8,10 @@ import torch
 from golden.contract import BOARDS
 from golden.graph import synthetic_bipartite
 from host.driver import Accelerator
-from host.model import GNN, FusionHead, export_fixed, sparse_adjacency, unified_graph
-from host.online import OnlineGNN, OnlineRecommender, RequestTiming, top_k
+from host.rec.model import GNN, FusionHead, sparse_adjacency, unified_graph
+from host.rec.quant import export_fixed
+from host.rec.metrics import top_k
+from host.rec.serve import OnlineGNN, OnlineRecommender, RequestTiming
 
 F = 16
 
@@ -92,7 +94,7 @@ def test_top_k_matches_a_full_sort_with_ties():
 
 @pytest.mark.parametrize("style", ["lightgcn", "gcn"])
 def test_float_online_row_matches_full_propagation(graph, style):
-    from host.online import FloatOnlineGNN
+    from host.rec.serve import FloatOnlineGNN
     torch.manual_seed(4)
     gnn = GNN(graph.n_users, graph.n_items, F, 2, style)
     online = FloatOnlineGNN(gnn, graph)
@@ -109,7 +111,7 @@ def test_head_scorer_matches_score_all(gnn_dim, text_dim, degree_bounds):
     """The request path's head (laid-out buffers, NumPy + in-place torch) gives score_all's
     numbers for graph+text, text-only and graph-only heads, with and without a graph weight
     per user-degree bucket, call after call."""
-    from host.online import HeadScorer
+    from host.rec.serve import HeadScorer
     torch.manual_seed(5)
     head = FusionHead(gnn_dim, text_dim, hidden=16, proj=8, degree_bounds=degree_bounds)
     with torch.no_grad():

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from golden.contract import HW_MAGIC, Ctrl, HwConfig, Irq, Reg
-from host.backends.sim import SimProtocolError, SimTransport
+from host.driver.backends.sim import SimProtocolError, SimTransport
 from sim.harness.build import HARNESS_DIR, build
 
 BURST_BEATS = 16  # the fixture's longest burst

@@ -1,7 +1,7 @@
 """A stand-in for the `pynq` package (not installed off-board) for tests/driver/test_board.py:
 Overlay, DefaultIP with bindto registration, allocate() buffers with device addresses, and a
 fake kernel behind the registers that computes with golden.hw_model and records every write.
-Buffers come from host.backends.device.Arena at the sim's default base, so a board run and a
+Buffers come from host.driver.backends.device.Arena at the sim's default base, so a board run and a
 sim run of the same calls use the same addresses."""
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from golden.contract import (BUFFER_REG, SCALAR_REGS, VLNV, Ctrl, HwConfig, Irq,
                              Mode, Reg)
 from golden.hw_model import gnn_agg
 from golden.vectors import feat_dtype
-from host.backends.device import Arena
+from host.driver.backends.device import Arena
 
 MEM_BASE = 0x1000_0000
 

@@ -10,7 +10,7 @@ from golden.graph import CSR
 from golden.norm import Normalization
 from golden.vectors import Vector
 
-from host.driver import NORM_BITS
+from host.driver.accelerator import NORM_BITS
 
 
 def graph_of(v: Vector, coef_format: FixedFormat = COEF) -> tuple[CSR, Normalization, bool]:

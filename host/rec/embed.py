@@ -7,7 +7,7 @@ this step on a GPU: `--device cuda` when one is there, else CPU.
 Cache: `<cache_dir>/<model>/<sha256>.npy`, where the hash covers the model name and every text
 in order, so a changed text, order or model never reuses a stale file.
 
-    python -m host.embed --data default --device auto     # precompute item + user embeddings
+    python -m host.rec.embed --data default --device auto     # precompute item + user embeddings
 """
 from __future__ import annotations
 

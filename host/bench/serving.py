@@ -1,8 +1,8 @@
-"""The serving half of host.bench: train every configuration once (host.pipeline), then time
+"""The serving half of host.bench: train every configuration once (host.rec.pipeline), then time
 online requests (p50/p95/p99 over many users), throughput unbatched and batched, and put each
 configuration's latency next to its accuracy.
 
-A request is what a real-time recommender does for one user (host/online.py): recompute the
+A request is what a real-time recommender does for one user (host.rec.serve): recompute the
 user's graph row from its interactions (item-side state computed once), score every item with the
 configuration's head, mask seen items, take the top 10.
 
@@ -22,9 +22,13 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from .driver import Accelerator
-from .online import (FloatOnlineGNN, HeadScorer, OnlineGNN, OnlineRecommender, RequestTiming,
-                     neighbour_lists, top_k)
+from host.driver import Accelerator
+from host.rec.metrics import top_k
+from host.rec.pipeline import PipelineConfig, PipelineRun, run as run_pipeline
+from host.rec.serve import (FloatOnlineGNN, HeadScorer, OnlineGNN, OnlineRecommender, RequestTiming,
+                            neighbour_lists)
+
+from .config import sim_options
 
 #: Costs of one PS-PL call from Python on the board's CPU, in microseconds: one MMIO register
 #: access, one cache flush/invalidate of a small buffer (pynq sync_*), the interrupt wake-up.
@@ -66,16 +70,12 @@ class _CountingTransport:
         return getattr(self._t, name)
 
 
-def train(cfg, out_dir) -> object:
-    from . import pipeline
-    argv = ["--data", cfg.dataset, "--backend", "cpu", "--out", str(out_dir), "--threads", "1"]
-    if cfg.dataset_path:
-        argv += ["--path", cfg.dataset_path]
-    if cfg.epochs is not None:
-        argv += ["--epochs", str(cfg.epochs)]
-    if cfg.head_epochs is not None:
-        argv += ["--head-epochs", str(cfg.head_epochs)]
-    return pipeline.run(pipeline.parse_args(argv))
+def train(cfg, out_dir) -> PipelineRun:
+    """Every configuration of the pipeline, trained once on the cpu backend."""
+    options = {name: value for name, value in (("epochs", cfg.epochs), ("head_epochs", cfg.head_epochs))
+               if value is not None}
+    return run_pipeline(PipelineConfig(data=cfg.dataset, path=cfg.dataset_path, backend="cpu", out=str(out_dir),
+                                       threads=1, **options))
 
 
 @dataclasses.dataclass
@@ -135,9 +135,8 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
         "Hybrid + quant. (cpu backend)": accelerated(Accelerator("cpu")),
     }
     if "sim" in cfg.backends:
-        from .bench import BOARD_MODELS, sim_options
         for board in cfg.boards:
-            acc = Accelerator("sim", hw=BOARD_MODELS[board].hw, **sim_options(cfg, board))
+            acc = Accelerator("sim", hw=cfg.board_models[board].hw, **sim_options(cfg, board))
             counting = acc.backend.transport = _CountingTransport(acc.backend.transport)
             paths[f"Hybrid + quant. ({board}, projected)"] = accelerated(acc, board, counting)
     if "board" in cfg.backends:
@@ -157,7 +156,6 @@ def request_ms(timing: RequestTiming, wall_s: float, board: str | None, clock_mh
 
 
 def bench_serving(cfg, out_dir) -> dict:
-    from .bench import BOARD_MODELS
     run = train(cfg, out_dir / "pipeline")
     paths = serving_paths(run, cfg)
     graph = run.split.graph()
@@ -169,7 +167,7 @@ def bench_serving(cfg, out_dir) -> dict:
            "backends": {}, "throughput": {}}
     for name, path in tqdm(paths.items(), desc="online requests", disable=cfg.quiet):
         request, row, board, transport = path.request, path.accuracy_row, path.board, path.transport
-        clock = BOARD_MODELS[board].clocks_mhz[0] if board else None
+        clock = cfg.board_models[board].clocks_mhz[0] if board else None
         for u in users[:50]:  # warm-up
             request(int(u), RequestTiming())
         with _GcTimer() as gc_time:

@@ -1,10 +1,10 @@
 """Cycle benchmark of the gnn_agg RTL on an ML-1M-shaped graph (a benchmark, not a test).
 
-    python sim/bench_rtl.py [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
+    python -m host.bench.rtl_cycles [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
                             [--idx16] [--modes table,gather] [--mhz 300]
                             [--format feat_bits=8 --format feat_frac=4 ...]
                             [--latency-sweep docs/img/rtl_latency_sweep.png]
-    python sim/bench_rtl.py --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
+    python -m host.bench.rtl_cycles --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
 
 `--format FIELD=VALUE` changes one number format of the board's build (golden.contract
 FORMAT_FIELDS), e.g. 8-bit features: --format feat_bits=8 --format feat_frac=4
@@ -30,19 +30,20 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import json
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from golden.cases import make_vector
+from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
+from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, degree_stats, synthetic_bipartite
+from golden.vectors import feat_dtype
+from host.driver.backends.device import execute
+from host.driver.backends.sim import SimTransport
+from sim.harness.build import build
 
-from golden.cases import make_vector  # noqa: E402
-from golden.contract import BOARDS, FORMAT_FIELDS, POINTER_REGS, Ctrl, HwConfig, Irq, Mode, Reg  # noqa: E402
-from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, degree_stats, synthetic_bipartite  # noqa: E402
-from golden.vectors import feat_dtype  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def ml1m_like(scale: float, seed: int):
@@ -69,35 +70,23 @@ def streamed_bytes(vec, hw: HwConfig, gather: bool) -> int:
 
 
 def run_mode(transport, hw: HwConfig, vec) -> dict:
+    """One call of `vec` through the driver's register sequence; its status registers and wall
+    time (AssertionError unless the result is bit-exact and only the outputs were written)."""
     ptrs, image = vec.image(hw, image_base=transport.mem_base)
     transport.memory[:len(image)] = np.frombuffer(image, dtype=np.uint8)
-    for reg, value in zip(POINTER_REGS, ptrs):
-        transport.write_reg(reg, value & 0xFFFFFFFF)
-        transport.write_reg(reg + 4, value >> 32)
-    p = vec.problem
-    for reg, value in ((Reg.N_DST, p.n_dst), (Reg.N_SRC, p.n_src), (Reg.N_EDGES, p.n_edges),
-                       (Reg.FEAT_DIM, p.feat_dim), (Reg.MODE, p.mode)):
-        transport.write_reg(reg, value)
-    transport.write_reg(Reg.GIE, 1)
-    transport.write_reg(Reg.IER, int(Irq.DONE))
-    transport.write_reg(Reg.ISR, transport.read_reg(Reg.ISR))
     t0 = time.time()
-    transport.write_reg(Reg.CTRL, int(Ctrl.AP_START))
-    if not transport.wait_done(timeout_s=3600):
-        raise TimeoutError("the kernel did not finish")
+    st = execute(transport, dict(zip(BUFFER_NAMES, ptrs)), vec.problem, timeout_s=3600)
     wall = time.time() - t0
-    status = {name: transport.read_reg(reg) for name, reg in (
-        ("cycles", Reg.STAT_CYCLES), ("edges", Reg.STAT_EDGES), ("stalls", Reg.STAT_STALLS),
-        ("rd_beats", Reg.STAT_RD_BEATS), ("wr_beats", Reg.STAT_WR_BEATS), ("error", Reg.STAT_ERROR))}
     layout, _ = vec.layout(hw, transport.mem_base)
     addr, nbytes = layout["feat_out"]
     off = addr - transport.mem_base
     out = transport.memory[off:off + nbytes].view(feat_dtype(hw.feat_bits)).reshape(vec.expect.shape)
-    if status["error"] or not np.array_equal(out, vec.expect):
-        raise AssertionError(f"wrong result: stat_error={status['error']:#x}, "
+    if st.error or not np.array_equal(out, vec.expect) or vec.changed_outside_outputs(
+            transport.memory, hw, transport.mem_base).size:
+        raise AssertionError(f"wrong result: stat_error={st.error:#x}, "
                              f"{int(np.sum(out != vec.expect))} elements differ")
-    status["wall_s"] = wall
-    return status
+    return {"cycles": st.cycles, "edges": st.edges, "stalls": st.stalls, "rd_beats": st.rd_beats,
+            "wr_beats": st.wr_beats, "error": st.error, "wall_s": wall}
 
 
 def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int) -> dict:
@@ -165,9 +154,6 @@ def main(argv=None) -> None:
     ap.add_argument("--latency-sweep", metavar="PNG",
                     help="also run read latencies 0..256 and plot cycles / bound per mode into PNG")
     args = ap.parse_args(argv)
-
-    from host.backends.sim import SimTransport
-    from sim.harness.build import build
 
     formats = dict(f.split("=") for f in args.format)
     unknown = set(formats) - set(FORMAT_FIELDS)

@@ -26,7 +26,7 @@ from golden.contract import (BUFFER_ALIGN, BUFFER_NAMES, BUFFER_REG, HW_MAGIC, S
                              STATUS_REGS, Ctrl, HwConfig, Irq, Problem, Reg)
 from golden.vectors import feat_dtype
 
-from ..driver import DeviceError, GraphArrays, LayerCall, RunStatus
+from ..types import DeviceError, GraphArrays, LayerCall, RunStatus
 
 GRAPH_BUFFERS = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale")
 CALL_BUFFERS = ("feat_in", "weight", "feat_out", "acc_buf")
@@ -104,6 +104,37 @@ def read_hw_config(transport: Transport) -> HwConfig:
     except ValueError as e:
         raise RuntimeError(f"the gnn_agg build reports hw_params=0x{params:08x}, hw_formats=0x{formats_word:08x}, "
                            f"which this driver does not handle: {e}") from e
+
+
+def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float) -> RunStatus:
+    """The register sequence of one call (module docstring) on transport `t`; pointers of unused
+    buffers (absent from `pointers`) are written as 0. Every caller that starts the kernel uses
+    this: the backends, the RTL cycle benchmark and the harness tests."""
+    ctrl = t.read_reg(Reg.CTRL)
+    if not ctrl & Ctrl.AP_IDLE:
+        raise RuntimeError(f"gnn_agg is not idle (CTRL=0x{ctrl:x}); is another process using it?")
+    if t.read_reg(Reg.ISR) & Irq.DONE:  # left over from a call that ended abnormally
+        t.write_reg(Reg.ISR, Irq.DONE)
+    for name in BUFFER_NAMES:
+        addr = pointers.get(name, 0)
+        t.write_reg(BUFFER_REG[name], addr & 0xFFFFFFFF)
+        t.write_reg(BUFFER_REG[name] + 4, addr >> 32)
+    for reg, value in zip(SCALAR_REGS, (p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode)):
+        t.write_reg(reg, value)
+    t.write_reg(Reg.GIE, 1)
+    t.write_reg(Reg.IER, Irq.DONE)
+    t.write_reg(Reg.CTRL, Ctrl.AP_START)
+    if not t.wait_done(timeout_s):
+        t.reset()
+        raise TimeoutError(f"gnn_agg did not finish within {timeout_s} s "
+                           f"(n_edges={p.n_edges}, feat_dim={p.feat_dim}); it was reset")
+    t.read_reg(Reg.CTRL)
+    # clear only the bit this driver enabled (whether ISR.ready is set without IER.ready
+    # differs between builds; it never raises the line while IER.ready is 0)
+    if t.read_reg(Reg.ISR) & Irq.DONE:
+        t.write_reg(Reg.ISR, Irq.DONE)
+    values = [t.read_reg(reg) for reg in STATUS_REGS]
+    return RunStatus(*values)
 
 
 class DeviceBackend:
@@ -198,34 +229,7 @@ class DeviceBackend:
         return y, status
 
     def execute(self, pointers: dict[str, int], p: Problem) -> RunStatus:
-        """The register sequence of one call (module docstring); pointers of unused buffers
-        are written as 0."""
-        t = self.transport
-        ctrl = t.read_reg(Reg.CTRL)
-        if not ctrl & Ctrl.AP_IDLE:
-            raise RuntimeError(f"gnn_agg is not idle (CTRL=0x{ctrl:x}); is another process using it?")
-        if t.read_reg(Reg.ISR) & Irq.DONE:  # left over from a call that ended abnormally
-            t.write_reg(Reg.ISR, Irq.DONE)
-        for name in BUFFER_NAMES:
-            addr = pointers.get(name, 0)
-            t.write_reg(BUFFER_REG[name], addr & 0xFFFFFFFF)
-            t.write_reg(BUFFER_REG[name] + 4, addr >> 32)
-        for reg, value in zip(SCALAR_REGS, (p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode)):
-            t.write_reg(reg, value)
-        t.write_reg(Reg.GIE, 1)
-        t.write_reg(Reg.IER, Irq.DONE)
-        t.write_reg(Reg.CTRL, Ctrl.AP_START)
-        if not t.wait_done(self.timeout_s):
-            t.reset()
-            raise TimeoutError(f"gnn_agg did not finish within {self.timeout_s} s "
-                               f"(n_edges={p.n_edges}, feat_dim={p.feat_dim}); it was reset")
-        t.read_reg(Reg.CTRL)
-        # clear only the bit this driver enabled (whether ISR.ready is set without IER.ready
-        # differs between builds; it never raises the line while IER.ready is 0)
-        if t.read_reg(Reg.ISR) & Irq.DONE:
-            t.write_reg(Reg.ISR, Irq.DONE)
-        values = [t.read_reg(reg) for reg in STATUS_REGS]
-        return RunStatus(*values)
+        return execute(self.transport, pointers, p, self.timeout_s)
 
     def release_call_buffers(self) -> None:
         """Free the per-call buffers (the next call allocates them again)."""

@@ -12,7 +12,7 @@ import numpy as np
 from golden.contract import HwConfig
 from golden.hw_model import aggregate_core
 
-from ..driver import GraphArrays, LayerCall, RunStatus
+from ..types import GraphArrays, LayerCall, RunStatus
 
 
 class CpuBackend:

@@ -13,80 +13,24 @@ ValueError and nothing reaches the device. The backends only move data and run t
 * ``sim``   -- the RTL compiled by Verilator with the C++ harness in sim/harness/;
 * ``board`` -- a PYNQ overlay on a Zynq board.
 
-``sim`` and ``board`` share host/backends/device.py (buffer packing and the register sequence);
+``sim`` and ``board`` share host/driver/backends/device.py (buffer packing and the register sequence);
 they differ only in the transport underneath. See docs/HOST.md.
 """
 from __future__ import annotations
 
-import dataclasses
-
 import numpy as np
 
-from golden.contract import (BOARDS, IDX16_MAX_SRC, MAX_DEGREE, Err, HwConfig, Mode, Problem)
+from golden.contract import BOARDS, IDX16_MAX_SRC, MAX_DEGREE, HwConfig, Mode, Problem
 from golden.fixed import COEF, FixedFormat
 from golden.graph import CSR, validate_csr
 from golden.hw_model import check_problem
 from golden.norm import Normalization
 
+from .types import Backend, DeviceError, GraphArrays, LayerCall, RunStatus
+
 BACKENDS = ("cpu", "sim", "board")
 GATHERS = {"table": 0, "dram": int(Mode.DRAM_GATHER)}
 NORM_BITS = Mode.PRE_SCALE | Mode.POST_SCALE | Mode.EDGE_WEIGHT
-
-
-class DeviceError(RuntimeError):
-    """The kernel finished with a non-zero stat_error; `error` holds the raw bits, `reasons`
-    their Err names. The device stays usable: the next call runs normally. Accelerator.status
-    holds the failed call's status registers."""
-
-    def __init__(self, error: int, detail: str = "", status: "RunStatus | None" = None):
-        self.error = int(error)
-        self.reasons = decode_error(self.error)
-        self.status = status  # all status registers of the failed call, when read
-        text = f"gnn_agg reported stat_error=0x{self.error:x} ({', '.join(self.reasons) or 'none'})"
-        super().__init__(f"{text}: {detail}" if detail else text)
-
-
-def decode_error(error: int) -> tuple[str, ...]:
-    """Err bit names of a stat_error word; unknown bits appear as BIT<n>."""
-    names = [e.name for e in Err if error & e]
-    known = 0
-    for e in Err:
-        known |= int(e)
-    names += [f"BIT{b}" for b in range(32) if error & ~known & (1 << b)]
-    return tuple(names)
-
-
-@dataclasses.dataclass(frozen=True)
-class RunStatus:
-    """The status registers of one call (docs/CONTRACT.md, stat_*)."""
-
-    cycles: int = 0
-    edges: int = 0
-    stalls: int = 0
-    rd_beats: int = 0
-    wr_beats: int = 0
-    error: int = 0
-
-
-@dataclasses.dataclass(frozen=True)
-class GraphArrays:
-    """A validated graph in the contract's DDR dtypes: what every backend uploads."""
-
-    row_ptr: np.ndarray           # <u4 [n_dst + 1]
-    col_idx: np.ndarray           # <u4 [n_edges], or <u2 with IDX16
-    edge_w: np.ndarray | None     # <u2 COEF [n_edges]   (EDGE_WEIGHT), the build's COEF format
-    src_scale: np.ndarray | None  # <u2 COEF [n_src]     (PRE_SCALE)
-    dst_scale: np.ndarray | None  # <u2 COEF [n_dst]     (POST_SCALE)
-    n_src: int
-    mode: int                     # the normalization bits, plus IDX16 when col_idx is 16-bit
-
-    @property
-    def n_dst(self) -> int:
-        return len(self.row_ptr) - 1
-
-    @property
-    def n_edges(self) -> int:
-        return len(self.col_idx)
 
 
 class GraphHandle:
@@ -142,16 +86,6 @@ class FeatureHandle:
             self.released = True
 
 
-@dataclasses.dataclass(frozen=True)
-class LayerCall:
-    """One validated kernel call, ready for a backend."""
-
-    problem: Problem
-    feat_in: np.ndarray          # FEAT integers [n_src, feat_dim], C-contiguous
-    weight: np.ndarray | None    # WGT integers [feat_dim, feat_dim] W[out][in]   (APPLY_W)
-    feat_state: object = None    # FeatureHandle.state when feat_in is already on the device
-
-
 class Accelerator:
     """The gnn_agg accelerator behind one of the backends in BACKENDS.
 
@@ -168,7 +102,7 @@ class Accelerator:
         if hw is not None and not isinstance(hw, HwConfig):
             raise ValueError(f"hw must be a golden.contract.HwConfig, got {type(hw).__name__}")
         self.backend_name = backend
-        self.backend = _open_backend(backend, hw, options)
+        self.backend: Backend = _open_backend(backend, hw, options)
         self.hw: HwConfig = self.backend.hw
         self.formats = self.hw.formats
         self.status = RunStatus()

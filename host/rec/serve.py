@@ -1,4 +1,5 @@
-"""Online serving: one request end to end, as a real-time recommender runs it.
+"""Serving: one request end to end, as a real-time recommender runs it -- the one serving stack
+(`python -m host.rec.serve --model results/demo/recommender.pt --user 42` prints recommendations).
 
 A request for user u recomputes u's graph embedding from u's current interactions, because that
 is what changes between requests; everything on the item side is computed once, offline:
@@ -24,6 +25,7 @@ matrix-vector products and an argpartition.
 """
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import time
 
@@ -34,8 +36,9 @@ from golden.graph import CSR, BipartiteGraph
 from golden.contract import Mode
 from golden.norm import Normalization, normalization
 
-from .model import (FixedGNN, FusionHead, combine_layers, fixed_layer_outputs, sparse_adjacency,
-                    unified_graph)
+from .metrics import top_k
+from .model import FusionHead, sparse_adjacency, unified_graph
+from .quant import FixedGNN, combine_layers, fixed_layer_outputs
 
 
 @dataclasses.dataclass
@@ -218,13 +221,22 @@ class HeadScorer:
         return self.gnn_weight[np.searchsorted(self.degree_bounds, degree, side="left")]
 
 
+@dataclasses.dataclass(frozen=True)
+class Recommendation:
+    item: int
+    title: str
+    score: float
+
+
 class OnlineRecommender:
-    """A request end to end: online user embedding, fusion head over all items, top-k."""
+    """A request end to end: online user embedding, fusion head over all items, top-k. Items in
+    `known[u]` (train + valid for a trained pipeline) are never recommended to u."""
 
     def __init__(self, gnn: OnlineGNN | FloatOnlineGNN, head: FusionHead, e_user: torch.Tensor,
-                 e_item: torch.Tensor, known: list[np.ndarray]):
-        self.gnn, self.head, self.e_user, self.known = gnn, head.eval(), e_user, known
+                 e_item: torch.Tensor, known: list[np.ndarray], titles: list[str] | None = None):
+        self.gnn, self.head, self.e_user, self.e_item, self.known = gnn, head.eval(), e_user, e_item, known
         n_users = gnn.graph.n_users
+        self.titles = titles or [f"item {i}" for i in range(gnn.graph.n_items)]
         h_item = torch.from_numpy(gnn.final[n_users:]).float()
         with torch.no_grad():
             self.side = head.item_side(h_item, e_item)
@@ -232,8 +244,24 @@ class OnlineRecommender:
         self.e_user_np = e_user.detach().float().numpy()
         self.neighbours = neighbour_lists(gnn.graph)
 
+    @property
+    def n_users(self) -> int:
+        return len(self.known)
+
     def recommend(self, user: int, k: int = 10, timing: RequestTiming | None = None) -> np.ndarray:
         """The top-k unseen items for `user` (ties broken by item id)."""
+        return self._rank(user, k, timing)[0]
+
+    def recommendations(self, user: int, k: int = 10) -> list[Recommendation]:
+        """recommend() with titles and scores, for people and services (ValueError on a bad user or k)."""
+        if isinstance(user, bool) or not isinstance(user, (int, np.integer)) or not 0 <= user < self.n_users:
+            raise ValueError(f"user must be an integer in 0..{self.n_users - 1}, got {user!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
+            raise ValueError(f"k must be a positive integer, got {k!r}")
+        top, scores = self._rank(int(user), int(k), None)
+        return [Recommendation(int(i), self.titles[i], float(scores[i])) for i in top]
+
+    def _rank(self, user: int, k: int, timing: RequestTiming | None) -> tuple[np.ndarray, np.ndarray]:
         timing = timing or RequestTiming()
         h_u = self.gnn.user_embedding(user, self.neighbours[user], timing)
         t0 = time.perf_counter()
@@ -242,23 +270,51 @@ class OnlineRecommender:
         top = top_k(scores, self.known[user], k, inplace=True)  # the scorer's scratch buffer
         timing.head_s += t1 - t0
         timing.rank_s += time.perf_counter() - t1
-        return top
+        return top, scores
+
+    # -- saved recommenders -----------------------------------------------------------------
+    def save(self, path) -> None:
+        """Everything a later process needs to serve (tensors and plain values only, so load()
+        never unpickles code): the head, the fixed-point GNN, the training graph, the text
+        embeddings, titles and the items known per user."""
+        if not isinstance(self.gnn, OnlineGNN):
+            raise ValueError("only a recommender over the accelerator (OnlineGNN) can be saved")
+        head, fixed, graph = self.head, self.gnn.fixed, self.gnn.graph
+        torch.save({
+            "head_config": {"gnn_dim": head.gnn_dim, "text_dim": head.text_dim, "hidden": head.out.in_features,
+                            "proj": head.text_proj.out_features if head.text_proj else 64,
+                            "gnn_dot": head.gnn_weight is not None,
+                            "degree_bounds": tuple(head.degree_bounds.tolist())},
+            "head": head.state_dict(),
+            "fixed": {"n_users": fixed.n_users, "scale": fixed.scale, "x0_q": torch.from_numpy(fixed.x0_q),
+                      "weights_q": [None if w is None else torch.from_numpy(w) for w in fixed.weights_q],
+                      "relu": list(fixed.relu)},
+            "graph": {"n_users": graph.n_users, "n_items": graph.n_items,
+                      "users": torch.from_numpy(np.asarray(graph.users, np.int64)),
+                      "items": torch.from_numpy(np.asarray(graph.items, np.int64))},
+            "e_user": self.e_user.detach().float(), "e_item": self.e_item.detach().float(),
+            "titles": list(self.titles), "known": [torch.from_numpy(np.asarray(k, np.int64)) for k in self.known],
+        }, path)
+
+    @classmethod
+    def load(cls, path, acc) -> "OnlineRecommender":
+        """A recommender saved by save(), serving Eq. 1 on `acc` (a host.driver.Accelerator)."""
+        blob = torch.load(path, weights_only=True)
+        head = FusionHead(**blob["head_config"])
+        head.load_state_dict(blob["head"])
+        f = blob["fixed"]
+        fixed = FixedGNN(f["n_users"], f["scale"], f["x0_q"].numpy(),
+                         tuple(None if w is None else w.numpy() for w in f["weights_q"]), tuple(f["relu"]))
+        g = blob["graph"]
+        graph = BipartiteGraph(g["n_users"], g["n_items"], g["users"].numpy(), g["items"].numpy())
+        return cls(OnlineGNN(acc, fixed, graph), head, blob["e_user"], blob["e_item"],
+                   [k.numpy() for k in blob["known"]], blob["titles"])
 
 
-def top_k(scores: np.ndarray, exclude: np.ndarray, k: int, inplace: bool = False) -> np.ndarray:
-    """Indices of the k largest scores outside `exclude`, best first, ties by index; an
-    argpartition, then a sort of the k candidates only. `inplace` lets it overwrite `scores`
-    (a float array) instead of copying it."""
-    s = scores if inplace else np.array(scores, dtype=np.result_type(scores.dtype, np.float32))
-    s[exclude] = -np.inf
-    if len(s) - len(exclude) < k:  # fewer than k candidates may be left (exclude may repeat)
-        k = min(k, len(s) - len(np.unique(exclude)))
-    if k <= 0:
-        return np.zeros(0, dtype=np.int64)
-    cand = np.argpartition(s, len(s) - k)[len(s) - k:]
-    kth = s[cand].min()
-    cand = np.flatnonzero(s >= kth)  # every item tied with the k-th, so ties break by index
-    return cand[np.lexsort((cand, -s[cand]))][:k]
+def format_recommendations(user: int, recs: list[Recommendation]) -> str:
+    lines = [f"user {user}:"]
+    lines += [f"  {r + 1:2d}. {rec.title}  (item {rec.item}, score {rec.score:.3f})" for r, rec in enumerate(recs)]
+    return "\n".join(lines)
 
 
 def neighbour_lists(graph: BipartiteGraph) -> list[np.ndarray]:
@@ -267,3 +323,22 @@ def neighbour_lists(graph: BipartiteGraph) -> list[np.ndarray]:
     items = graph.items[order].astype(np.uint32)  # the request CSR's col_idx dtype: no conversion
     return [items[bounds[u]:bounds[u + 1]] for u in range(graph.n_users)]
 
+
+def main(argv=None) -> None:
+    from host.driver import Accelerator
+    ap = argparse.ArgumentParser(prog="python -m host.rec.serve", description="Print top-k recommendations with titles.")
+    ap.add_argument("--model", default="results/demo/recommender.pt",
+                    help="file written by python -m host.rec (make demo writes results/demo/recommender.pt)")
+    ap.add_argument("--user", type=int, nargs="+", required=True)
+    ap.add_argument("--k", type=int, default=10)
+    ap.add_argument("--backend", default="cpu", help="accelerator backend of the online GNN: cpu | sim | board")
+    args = ap.parse_args(argv)
+    torch.set_num_threads(1)
+    with Accelerator(args.backend) as acc:
+        rec = OnlineRecommender.load(args.model, acc)
+        for u in args.user:
+            print(format_recommendations(u, rec.recommendations(u, args.k)))
+
+
+if __name__ == "__main__":
+    main()

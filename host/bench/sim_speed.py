@@ -26,7 +26,7 @@ from golden.contract import Reg
 from golden.graph import synthetic_bipartite
 from golden.norm import normalization
 
-from .driver import Accelerator
+from host.driver import Accelerator
 
 
 def _timed(fn, repeat: int = 1):

@@ -3,7 +3,7 @@
 Every loader returns a `Dataset`: explicit interactions (user, item, rating, time) on contiguous
 ids, item titles and attribute text (genres / categories, never derived from interactions), user
 profile text where the data set has one, and per-interaction review text where it has one.
-Review text belongs to an interaction, so `host.protocol` only ever uses the training ones.
+Review text belongs to an interaction, so `host.rec.protocol` only ever uses the training ones.
 
 Formats (none of these files is shipped; pass the path of your own copy):
 

@@ -16,11 +16,29 @@ SLICES = ("overall", "cold_items", "cold_users")
 Scorer = Callable[[np.ndarray], np.ndarray]
 
 
-def top_k(scores: np.ndarray, exclude: np.ndarray, k: int) -> np.ndarray:
-    """Indices of the k best non-excluded items per row, best first (ties: lower id first)."""
-    s = np.where(exclude, -np.inf, scores.astype(np.float64))
-    ids = np.broadcast_to(np.arange(s.shape[1]), s.shape)
-    return np.lexsort((ids, -s), axis=-1)[:, :min(k, s.shape[1])]
+def top_k(scores: np.ndarray, exclude: np.ndarray, k: int, inplace: bool = False) -> np.ndarray:
+    """The k best items, best first, ties broken by the lower item id -- the one ranking rule of
+    evaluation and serving.
+
+    2-D `scores` [B, n_items] with a boolean `exclude` mask of the same shape (evaluation): every
+    row is ranked in full, so excluded items come last; returns [B, min(k, n_items)].
+    1-D `scores` [n_items] with `exclude` item ids (a request): an argpartition, then a sort of
+    the k candidates only; returns at most k ids, none of them excluded. `inplace` lets it write
+    -inf into `scores` (a float array) instead of copying it."""
+    if scores.ndim == 2:
+        s = np.where(exclude, -np.inf, scores.astype(np.float64))
+        ids = np.broadcast_to(np.arange(s.shape[1]), s.shape)
+        return np.lexsort((ids, -s), axis=-1)[:, :min(k, s.shape[1])]
+    s = scores if inplace else np.array(scores, dtype=np.result_type(scores.dtype, np.float32))
+    s[exclude] = -np.inf
+    if len(s) - len(exclude) < k:  # fewer than k candidates may be left (exclude may repeat)
+        k = min(k, len(s) - len(np.unique(exclude)))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    cand = np.argpartition(s, len(s) - k)[len(s) - k:]
+    kth = s[cand].min()
+    cand = np.flatnonzero(s >= kth)  # every item tied with the k-th, so ties break by index
+    return cand[np.lexsort((cand, -s[cand]))][:k]
 
 
 def ranking_metrics(top: np.ndarray, relevant: np.ndarray, ks) -> dict[str, np.ndarray]:

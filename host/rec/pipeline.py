@@ -1,0 +1,318 @@
+"""The hybrid GNN+LLM recommender end to end, every configuration side by side.
+
+    python -m host.rec                            # embedded default, aggregation on the cpu backend
+    python -m host.rec --backend sim              # ... on the cycle-accurate RTL simulation
+    python -m host.rec --data ml-100k --path ../shared/data/ml-100k
+
+    from host.rec.pipeline import PipelineConfig, run
+    result = run(PipelineConfig(data="ml-100k", path="...", backend="cpu"))
+
+Configurations (all on the same split, scored by the same full-ranking evaluation):
+  Popularity          training interaction counts
+  BPR-MF              matrix factorization, BPR loss
+  GNN only            Eq. 1 LightGCN-style propagation (float), dot product
+  LLM only            fusion head over [e_u | e_i] (MiniLM text embeddings)
+  Hybrid (float)      fusion head over [h_u | e_u | h_i | e_i], h from the float GNN: starts as
+                      g_b <h_u, h_i> + (LLM-only head), the graph weight g_b chosen on validation
+                      per bucket b of user training degree, then fine-tuned with BPR (early
+                      stopping keeps the start if fine-tuning does not help)
+  Hybrid + quant.     the same head, h from the accelerator: FEAT x0 (and WGT W) through
+                      host.driver.Accelerator layer by layer -- what the hardware computes
+
+run(cfg) is a sequence of named stages (data, text, each model, report, serving); the table and
+the paired per-user differences of NDCG@10 between the hybrid and its parts go to stdout and to
+<out>/results.md, results.json and results.png (host.rec.report), and the Hybrid + quant.
+recommender is saved as <out>/recommender.pt for `python -m host.rec.serve`.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import pathlib
+import time
+
+import numpy as np
+import torch
+
+from .data import Dataset, load
+from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
+from .metrics import per_user_metrics, summarize
+from .model import GNN, MF, STYLES, FusionHead, hybrid_from_text_head, sparse_adjacency, unified_graph
+from .protocol import USER_TEXT_SOURCES, Protocol, Split, item_texts, split, user_texts
+from .quant import FixedGNN, export_fixed, propagate_fixed
+from .report import degree_bucket_names, write_report
+from .serve import OnlineGNN, OnlineRecommender, format_recommendations
+from .train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
+                    train_head)
+
+
+@dataclasses.dataclass(frozen=True)
+class PipelineConfig:
+    """One run of the pipeline; the command line (parse_args) makes one of these."""
+
+    data: str = "default"          # default | default-1m | ml-1m | ml-100k | amazon | yelp (host.rec.data.load)
+    path: str | None = None        # data directory (MovieLens) or review file (Amazon, Yelp)
+    meta: str | None = None        # Amazon metadata file / Yelp business.json
+    threshold: float | None = None  # implicit feedback: rating >= threshold (None: the data set's)
+    user_text: str = Protocol.user_text
+    split_seed: int = Protocol.seed
+    backend: str = "cpu"           # accelerator backend of Hybrid + quant.: cpu | sim | board
+    style: str = "lightgcn"        # host.rec.model.STYLES
+    layers: int = TrainConfig.layers
+    epochs: int = TrainConfig.epochs
+    head_epochs: int = TrainConfig.head_epochs
+    seed: int = TrainConfig.seed
+    device: str = "auto"           # text encoder device: auto | cpu | cuda
+    cache: str = str(DEFAULT_CACHE)
+    out: str = "results/pipeline"
+    threads: int = 1               # torch threads (1 is fastest for these small models on a shared machine)
+
+    def train_config(self) -> TrainConfig:
+        return TrainConfig(epochs=self.epochs, head_epochs=self.head_epochs, layers=self.layers, seed=self.seed)
+
+
+@dataclasses.dataclass
+class PipelineRun:
+    """Everything one run trained, for callers that serve or benchmark it (host.bench)."""
+
+    results: dict                # configuration -> metrics (the printed table)
+    per_user: dict               # configuration -> per-user metrics (the paired differences)
+    dataset: Dataset
+    split: Split
+    protocol: Protocol
+    train_config: TrainConfig
+    mf: MF
+    gnn: GNN
+    fixed: FixedGNN              # the GNN in the accelerator's formats
+    llm: FusionHead
+    hybrid: FusionHead
+    e_user: torch.Tensor
+    e_item: torch.Tensor
+    known: list                  # per user: train + valid items (never recommended)
+    chosen_weights: list         # the hybrid's graph weight per user-degree bucket, chosen on valid
+    weight_scores: list          # per bucket: {graph weight: valid NDCG@10}
+
+
+@dataclasses.dataclass
+class _Data:
+    dataset: Dataset
+    protocol: Protocol
+    split: Split
+
+
+class _Scoreboard:
+    """Evaluates each configuration on test as it is trained and prints one line for it."""
+
+    def __init__(self, data: _Data):
+        self.data = data
+        self.results: dict[str, dict] = {}
+        self.per_user: dict[str, dict] = {}
+
+    def add(self, name: str, scorer) -> None:
+        self.per_user[name] = per_user_metrics(scorer, self.data.split, self.data.protocol, "test")
+        self.results[name] = r = summarize(self.per_user[name])
+        print(f"   {name}: NDCG@10 {r['overall']['NDCG@10']:.4f}, cold items {r['cold_items']['NDCG@10']:.4f}, "
+              f"cold users {r['cold_users']['NDCG@10']:.4f}")
+
+
+def run(cfg: PipelineConfig) -> PipelineRun:
+    torch.set_num_threads(cfg.threads)
+    t_start = time.time()
+    out = pathlib.Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tc = cfg.train_config()
+    data = load_data(cfg)
+    e_user, e_item = embed_text(cfg, data)
+    sp = data.split
+    csr, norm = unified_graph(sp.graph())
+    adj = sparse_adjacency(csr, norm)
+    board = _Scoreboard(data)
+
+    print("== Popularity")
+    board.add("Popularity", popularity_scorer(sp.item_train_count()))
+    mf = train_mf(tc, data, board)
+    gnn, h_user, h_item = train_gnn(cfg, tc, data, adj, board)
+    llm = train_llm(tc, data, e_user, e_item, board)
+    user_degree = torch.from_numpy(sp.user_train_count())
+    hybrid, chosen, scores = train_hybrid(tc, data, llm, Features(h_user, h_item, e_user, e_item, user_degree),
+                                          board)
+    fixed = quantized_hybrid(cfg, tc, csr, norm, gnn, adj, hybrid, e_user, e_item, user_degree, board)
+
+    known = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))]
+    result = PipelineRun(board.results, board.per_user, data.dataset, sp, data.protocol, tc, mf, gnn, fixed, llm,
+                         hybrid, e_user, e_item, known, chosen, scores)
+    print(write_report(out, result, cfg))
+    serve_samples(out, result)
+    print(f"\nTotal {time.time() - t_start:.0f} s")
+    return result
+
+
+# -- stages ---------------------------------------------------------------------------------
+
+def load_data(cfg: PipelineConfig) -> _Data:
+    ds = load(cfg.data, cfg.path, cfg.meta)
+    proto = Protocol(threshold=cfg.threshold, seed=cfg.split_seed, user_text=cfg.user_text)
+    sp = split(ds, proto)
+    print(ds.summary())
+    print(proto.describe(ds))
+    n_cold_items = int((sp.item_train_count() <= proto.cold).sum())
+    n_cold_users = int((sp.user_train_count() <= proto.cold).sum())
+    print(f"Split: train {len(sp.train[0])}, valid {len(sp.valid[0])}, test {len(sp.test[0])} pairs; "
+          f"{n_cold_items} cold items, {n_cold_users} cold users")
+    return _Data(ds, proto, sp)
+
+
+def embed_text(cfg: PipelineConfig, data: _Data) -> tuple[torch.Tensor, torch.Tensor]:
+    """MiniLM embeddings of item and user texts (from the cache when the same texts were embedded)."""
+    device = resolve_device(cfg.device)
+    print(f"== text embeddings ({device})")
+    encoder = lambda: load_encoder(device)  # noqa: E731 -- loaded only on a cache miss
+    ds, sp = data.dataset, data.split
+    e_item = torch.from_numpy(embed_texts(item_texts(ds, sp), what="items", encoder_factory=encoder,
+                                          cache_dir=cfg.cache))
+    e_user = torch.from_numpy(embed_texts(user_texts(ds, sp, data.protocol), what="users",
+                                          encoder_factory=encoder, cache_dir=cfg.cache))
+    return e_user, e_item
+
+
+def train_mf(tc: TrainConfig, data: _Data, board: _Scoreboard) -> MF:
+    print("== BPR-MF")
+    sp = data.split
+    torch.manual_seed(tc.seed)  # every model's initialization depends on the seed only
+    mf = MF(sp.n_users, sp.n_items, tc.dim)
+    train_embedding_model(mf, None, sp, data.protocol, tc, "BPR-MF")
+    board.add("BPR-MF", _dot_scorer(mf(None)))
+    return mf
+
+
+def train_gnn(cfg: PipelineConfig, tc: TrainConfig, data: _Data, adj, board: _Scoreboard):
+    print(f"== GNN only ({cfg.style}, {tc.layers} layers, F={tc.dim}, float)")
+    sp = data.split
+    torch.manual_seed(tc.seed)
+    gnn = GNN(sp.n_users, sp.n_items, tc.dim, tc.layers, cfg.style)
+    train_embedding_model(gnn, adj, sp, data.protocol, tc, f"GNN ({cfg.style})")
+    with torch.no_grad():
+        h_user, h_item = gnn(adj)
+    board.add("GNN only", _dot_scorer((h_user, h_item)))
+    return gnn, h_user, h_item
+
+
+def train_llm(tc: TrainConfig, data: _Data, e_user, e_item, board: _Scoreboard) -> FusionHead:
+    print("== LLM only")
+    torch.manual_seed(tc.seed)
+    text_feats = Features(None, None, e_user, e_item)
+    llm = FusionHead(0, e_item.shape[1], tc.head_hidden)
+    train_head(llm, text_feats, data.split, data.protocol, tc, data.split.train, "LLM-only head")
+    board.add("LLM only", head_scorer(llm, text_feats))
+    return llm
+
+
+def train_hybrid(tc: TrainConfig, data: _Data, llm: FusionHead, feats: Features, board: _Scoreboard):
+    """The hybrid head started from the parts, its graph weights chosen on valid, then fine-tuned."""
+    print("== Hybrid (float): head over [h_u | e_u | h_i | e_i], started from the GNN and LLM parts")
+    sp, proto = data.split, data.protocol
+    torch.manual_seed(tc.seed)
+    hybrid = hybrid_from_text_head(llm, tc.dim, degree_bounds=tc.degree_bounds)
+    balance, start = choose_gnn_weight(hybrid, feats, sp, proto, tc.gnn_weights)
+    chosen = hybrid.gnn_weight.tolist()
+    for name, scores, w in zip(degree_bucket_names(tc.degree_bounds), balance, chosen):
+        print(f"   users with {name} training items: graph weight g -> valid NDCG@10 "
+              + ", ".join(f"{g:g}: {v:.4f}" for g, v in scores.items()) + f"; chosen g = {w:g}")
+    best = train_head(hybrid, feats, sp, proto, tc, sp.train, "hybrid head fine-tuning", epochs=tc.hybrid_epochs)
+    print(f"   fine-tuning: valid NDCG@10 {start:.4f} -> {best:.4f}"
+          + (" (kept the starting point)" if best <= start else ""))
+    board.add("Hybrid (float)", head_scorer(hybrid, feats))
+    return hybrid, chosen, balance
+
+
+def quantized_hybrid(cfg: PipelineConfig, tc: TrainConfig, csr, norm, gnn: GNN, adj, hybrid: FusionHead,
+                     e_user, e_item, user_degree, board: _Scoreboard) -> FixedGNN:
+    """The hybrid head over embeddings computed by the accelerator (Eq. 1 in fixed point)."""
+    from host.driver import Accelerator
+    print(f"== Hybrid + quantization: Eq. 1 on the accelerator, backend '{cfg.backend}'"
+          + (" (cycle-accurate RTL simulation)" if cfg.backend == "sim" else ""))
+    fixed = export_fixed(gnn, adj)
+    print(f"   export: x0 scaled by {fixed.scale:.3f} into FEAT Q4.12 (peak |x| = 4 of the [-8, 8) range)")
+    t0 = time.time()
+    with Accelerator(cfg.backend) as acc:
+        handle = acc.load_graph(csr, norm)
+        hq_user, hq_item = propagate_fixed(fixed, acc, handle, progress=True)
+        cycles = acc.status.cycles
+    print(f"   {len(fixed.weights_q)} layers x ({csr.n_dst} nodes, {csr.n_edges} edges, F={tc.dim}) "
+          f"on '{cfg.backend}' in {time.time() - t0:.1f} s; last layer {cycles} cycles")
+    quant_feats = Features(torch.from_numpy(hq_user).float(), torch.from_numpy(hq_item).float(), e_user, e_item,
+                           user_degree)
+    board.add("Hybrid + quant.", head_scorer(hybrid, quant_feats))
+    return fixed
+
+
+def serve_samples(out: pathlib.Path, run: PipelineRun) -> OnlineRecommender:
+    """Save the Hybrid + quant. recommender (host.rec.serve) and print two users' recommendations."""
+    from host.driver import Accelerator
+    ds, sp = run.dataset, run.split
+    labels = [f"{t} [{a.split('. ')[0]}]" if a else t for t, a in zip(ds.item_titles, ds.item_attributes)]
+    with Accelerator("cpu") as acc:  # bit-exact with every backend; the pipeline's run is over
+        rec = OnlineRecommender(OnlineGNN(acc, run.fixed, sp.graph()), run.hybrid, run.e_user, run.e_item,
+                                run.known, labels)
+        rec.save(out / "recommender.pt")
+        print(f"\nSaved {out / 'results.md'}, {out / 'results.json'}, {out / 'results.png'}, "
+              f"{out / 'recommender.pt'}")
+        counts = sp.user_train_count()
+        cold = np.flatnonzero((counts > 0) & (counts <= run.protocol.cold))
+        samples = [int(np.argmax(counts))] + ([int(cold[0])] if len(cold) else [])
+        print("\nSample recommendations (Hybrid + quant.):")
+        for u in samples:
+            liked = [labels[i] for i in sp.per_user("train")[u][:3]]
+            print(f"(user {u}: {counts[u]} training items, e.g. {'; '.join(liked)})")
+            print(format_recommendations(u, rec.recommendations(u, 10)))
+    return rec
+
+
+def popularity_scorer(counts: np.ndarray):
+    def score(users: np.ndarray) -> np.ndarray:
+        return np.broadcast_to(counts.astype(np.float64), (len(users), len(counts)))
+    return score
+
+
+def _dot_scorer(embeddings):
+    u, i = (e.detach() for e in embeddings)
+
+    def score(users: np.ndarray) -> np.ndarray:
+        return (u[torch.from_numpy(users)] @ i.T).numpy()
+    return score
+
+
+# -- command line ---------------------------------------------------------------------------
+
+def parse_args(argv=None) -> PipelineConfig:
+    d = PipelineConfig()
+    ap = argparse.ArgumentParser(prog="python -m host.rec", description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default=d.data,
+                    help="default (generated, ML-100K-sized) | default-1m (generated, ML-1M-sized) | "
+                         "ml-1m | ml-100k | amazon | yelp")
+    ap.add_argument("--path", help="data directory (MovieLens) or review file (Amazon, Yelp)")
+    ap.add_argument("--meta", help="Amazon metadata file / Yelp business.json")
+    ap.add_argument("--threshold", type=float, help="implicit feedback: rating >= threshold (default: data set's)")
+    ap.add_argument("--user-text", default=d.user_text, choices=tuple(USER_TEXT_SOURCES),
+                    help="what a user's text says (host.rec.protocol.Protocol.user_text)")
+    ap.add_argument("--backend", default=d.backend, help="accelerator backend: cpu | sim | board")
+    ap.add_argument("--style", default=d.style, choices=STYLES)
+    ap.add_argument("--layers", type=int, default=d.layers)
+    ap.add_argument("--epochs", type=int, default=d.epochs)
+    ap.add_argument("--head-epochs", type=int, default=d.head_epochs)
+    ap.add_argument("--device", default=d.device, help="text encoder device: auto | cpu | cuda")
+    ap.add_argument("--cache", default=d.cache)
+    ap.add_argument("--out", default=d.out)
+    ap.add_argument("--seed", type=int, default=d.seed)
+    ap.add_argument("--split-seed", type=int, default=d.split_seed)
+    ap.add_argument("--threads", type=int, default=d.threads,
+                    help="torch threads (1 is fastest for these small models on a shared machine)")
+    return PipelineConfig(**vars(ap.parse_args(argv)))
+
+
+def main(argv=None) -> None:
+    run(parse_args(argv))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,104 @@
+"""The pipeline's report: the results table, the paired per-user differences, the plot and the
+files written to the output directory (results.md, results.json, results.png)."""
+from __future__ import annotations
+
+import dataclasses
+import json
+import pathlib
+
+import numpy as np
+
+from .metrics import paired_difference
+
+PAIRED_COMPARISONS = [("Hybrid (float)", "GNN only"), ("Hybrid (float)", "LLM only")]
+
+TABLE_COLUMNS = [("overall", "P@10"), ("overall", "R@10"), ("overall", "NDCG@10"), ("overall", "NDCG@20"),
+                 ("cold_items", "R@10"), ("cold_items", "NDCG@10"), ("cold_users", "R@10"),
+                 ("cold_users", "NDCG@10")]
+
+
+
+def markdown_table(results: dict) -> str:
+    head = "| configuration | " + " | ".join(
+        f"{m}" if s == "overall" else f"{m} {s.replace('_', '-')}" for s, m in TABLE_COLUMNS) + " |"
+    lines = [head, "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
+    for name, res in results.items():
+        lines.append(f"| {name} | " + " | ".join(f"{res[s][m]:.4f}" for s, m in TABLE_COLUMNS) + " |")
+    any_res = next(iter(results.values()))
+    lines.append("")
+    lines.append("Users evaluated: " + ", ".join(f"{s} {any_res[s]['users']}" for s in any_res))
+    return "\n".join(lines)
+
+
+def paired_differences(per_user: dict) -> dict:
+    """{"A - B": {slice: {mean, se, users}}}: per-user NDCG@10 differences of PAIRED_COMPARISONS."""
+    return {f"{a} - {b}": {s: paired_difference(per_user[a], per_user[b], s) for s in per_user[a]}
+            for a, b in PAIRED_COMPARISONS}
+
+
+def paired_table(paired: dict) -> str:
+    """Markdown: mean +- standard error of each paired difference per slice; '*' marks a mean
+    more than two standard errors above zero."""
+    slices = list(next(iter(paired.values())))
+    lines = ["Paired per-user difference of NDCG@10 (mean +- standard error; * = mean > 2 SE):", "",
+             "| difference | " + " | ".join(s.replace("_", " ") for s in slices) + " |",
+             "|---" * (len(slices) + 1) + "|"]
+    for name, by_slice in paired.items():
+        cells = [f"{d['mean']:+.4f} +- {d['se']:.4f}{' *' if d['mean'] > 2 * d['se'] else ''}"
+                 for d in by_slice.values()]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def plot_results(results: dict, title: str, path: pathlib.Path) -> None:
+    """Grouped bars: NDCG@10 of every configuration, overall and on the cold-start slices."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    slices = [("overall", "overall"), ("cold_items", "cold items"), ("cold_users", "cold users")]
+    names = list(results)
+    width = 0.8 / len(names)
+    fig, ax = plt.subplots(figsize=(9, 4))
+    for k, name in enumerate(names):
+        xs = np.arange(len(slices)) + (k - (len(names) - 1) / 2) * width
+        ax.bar(xs, [results[name][s]["NDCG@10"] for s, _ in slices], width, label=name)
+    ax.set_xticks(np.arange(len(slices)), [label for _, label in slices])
+    ax.set_ylabel("NDCG@10")
+    ax.set_title(title, fontsize=10)
+    ax.legend(fontsize=8, ncol=2)
+    ax.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def degree_bucket_names(bounds) -> list[str]:
+    """'<= 5', '6-20', '> 20' for bounds (5, 20)."""
+    if not bounds:
+        return ["any"]
+    return [f"<= {bounds[0]}"] + [f"{lo + 1}-{hi}" for lo, hi in zip(bounds, bounds[1:])] + [f"> {bounds[-1]}"]
+
+
+def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
+    """results.md, results.json and results.png of a finished run (host.rec.pipeline.PipelineRun
+    made with PipelineConfig `cfg`); returns the text printed at the end of the run."""
+    ds, proto, hybrid = run.dataset, run.protocol, run.hybrid
+    buckets = degree_bucket_names(run.train_config.degree_bounds)
+    table = markdown_table(run.results)
+    paired = paired_differences(run.per_user)
+    weights_line = "Hybrid graph weight g per user training degree, chosen on valid: " + ", ".join(
+        f"{name}: {w:g}" for name, w in zip(buckets, run.chosen_weights))
+    text = "\n".join([f"# {ds.name}", "", "```", proto.describe(ds), "```", "",
+                      f"GNN: {cfg.style}, {run.train_config.layers} layers, F={run.train_config.dim}; "
+                      f"accelerator backend: {cfg.backend}", "", table, "", paired_table(paired), "",
+                      weights_line, ""])
+    (out / "results.md").write_text(text)
+    plot_results(run.results, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{cfg.backend}')", out / "results.png")
+    (out / "results.json").write_text(json.dumps({
+        "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
+        "train_config": dataclasses.asdict(run.train_config), "style": cfg.style, "backend": cfg.backend,
+        "results": run.results, "paired_ndcg10": paired,
+        "hybrid_gnn_weight": {"buckets": buckets, "chosen_on_valid": run.chosen_weights,
+                              "after_fine_tuning": hybrid.gnn_weight.tolist(), "valid_ndcg10": run.weight_scores}},
+        indent=2))
+    return "\n" + proto.describe(ds) + "\n\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line
