@@ -1,8 +1,8 @@
 """Simulation speed and per-call overheads of the host driver.
 
-    python -m host.bench_driver [--ml1m] [--out results/bench_driver]
+    python -m host.bench.sim_speed [--ml1m] [--out results/sim_speed]
 
-Prints a table and writes bench_driver.json and bench_driver.png to --out. For each workload
+Prints a table and writes sim_speed.json and sim_speed.png to --out. For each workload
 and gather mode: simulated cycles (stat_cycles), wall time, process CPU time, cycles per wall
 second and per CPU second (the CPU figure is what the simulator itself achieves when other jobs
 share the two cores), and a bit-exact check against the cpu backend. Per-call overheads: one
@@ -113,7 +113,7 @@ def plot(rows: list[dict], path: Path) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--ml1m", action="store_true", help="add the ML-1M-shaped layer (about 2 minutes)")
-    ap.add_argument("--out", type=Path, default=Path("results/bench_driver"))
+    ap.add_argument("--out", type=Path, default=Path("results/sim_speed"))
     args = ap.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with Accelerator("sim") as sim, Accelerator("cpu") as cpu:
@@ -134,9 +134,9 @@ def main(argv=None) -> int:
     result = {"machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
                           "load_avg_1min_at_end": os.getloadavg()[0]},
               "library": str(library), "speed": rows, "overheads": over}
-    (args.out / "bench_driver.json").write_text(json.dumps(result, indent=2))
-    plot(rows, args.out / "bench_driver.png")
-    print(f"wrote {args.out / 'bench_driver.json'} and {args.out / 'bench_driver.png'}")
+    (args.out / "sim_speed.json").write_text(json.dumps(result, indent=2))
+    plot(rows, args.out / "sim_speed.png")
+    print(f"wrote {args.out / 'sim_speed.json'} and {args.out / 'sim_speed.png'}")
     return 0 if all(r["bit_exact"] for r in rows) else 1
 
 

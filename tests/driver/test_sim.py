@@ -19,15 +19,9 @@ from tests.support.vectors import run_vector
 HW = BOARDS["pynq-z2"]
 
 
-@pytest.fixture(scope="module")
-def library():
-    from sim.harness.build import build
-    return build(HW)
-
-
 @pytest.fixture
-def sim(library):
-    acc = Accelerator("sim", library=library)
+def sim(sim_library):
+    acc = Accelerator("sim", library=sim_library)
     yield acc
     acc.close()
 
@@ -66,7 +60,7 @@ def test_memory_timing_changes_cycles_not_bits(sim):
         assert cycles["fast", gather] < cycles["default", gather] < cycles["slow", gather]
 
 
-def test_register_writes_equal_the_board_path(library, monkeypatch):
+def test_register_writes_equal_the_board_path(sim_library, monkeypatch):
     """The sim harness records every control write the RTL accepted; the board backend (over
     the stand-in pynq, same allocator base) must issue exactly the same writes."""
     vectors = [v for v in standard_cases(HW, seed=9, n_random=12) if v.expect is not None][-14:]
@@ -74,7 +68,7 @@ def test_register_writes_equal_the_board_path(library, monkeypatch):
     monkeypatch.setitem(sys.modules, "pynq", fake)
     monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     board = Accelerator("board", bitfile="gnn_agg.bit")
-    sim = Accelerator("sim", library=library)
+    sim = Accelerator("sim", library=sim_library)
     sim.backend.transport.clear_write_log()
     for v in vectors:
         np.testing.assert_array_equal(run_vector(board, v), run_vector(sim, v), err_msg=v.name)
@@ -223,10 +217,10 @@ def test_buffers_are_reused_across_calls_and_freed(sim):
     assert t.arena.free_bytes == empty
 
 
-def test_hw_config_must_match_the_simulated_build(library):
+def test_hw_config_must_match_the_simulated_build(sim_library):
     other = BOARDS["kv260"]
     with pytest.raises(ValueError, match="hardware reports"):
-        Accelerator("sim", hw=other, library=library)
+        Accelerator("sim", hw=other, library=sim_library)
 
 
 def test_shared_error_vectors_through_the_register_sequence(sim):

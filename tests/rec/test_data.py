@@ -6,8 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from host.rec.data import (DataFormatError, generate_default, load, load_amazon, load_movielens_1m,
-                       load_movielens_100k, load_yelp)
+from host.rec.data import DataFormatError, load
+from host.rec.data.files import load_amazon, load_movielens_1m, load_movielens_100k, load_yelp
+from host.rec.data.synthetic import generate_default
 from host.rec.protocol import Protocol, split
 
 

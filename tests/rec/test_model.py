@@ -8,7 +8,7 @@ import torch
 
 from golden.fixed import FEAT
 from golden.hw_model import gnn_agg
-from host.rec.data import generate_default
+from host.rec.data.synthetic import generate_default
 from host.driver import Accelerator
 from host.rec.embed import embed_texts
 from host.rec.metrics import evaluate, per_user_metrics

@@ -5,7 +5,7 @@ import json
 import numpy as np
 import pytest
 
-from host.rec.data import generate_default
+from host.rec.data.synthetic import generate_default
 from host.rec.pipeline import main
 from host.driver import Accelerator
 from host.rec.serve import OnlineRecommender

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from host.rec.data import Dataset, generate_default
+from host.rec.data import Dataset
+from host.rec.data.synthetic import generate_default
 from host.rec.metrics import evaluate, paired_difference, per_user_metrics, ranking_metrics, top_k
 from host.rec.model import unified_graph
 from host.rec.protocol import Protocol, Split, item_texts, split, user_texts

@@ -5,8 +5,6 @@ import numpy as np
 import pytest
 import torch
 
-from golden.contract import BOARDS
-from golden.graph import synthetic_bipartite
 from host.driver import Accelerator
 from host.rec.model import GNN, FusionHead, sparse_adjacency, unified_graph
 from host.rec.quant import export_fixed
@@ -17,8 +15,8 @@ F = 16
 
 
 @pytest.fixture(scope="module")
-def graph():
-    return synthetic_bipartite(50, 40, 420, seed=3)
+def graph(small_bipartite):
+    return small_bipartite
 
 
 def fixed_model(graph, style, layers=2):
@@ -26,12 +24,6 @@ def fixed_model(graph, style, layers=2):
     gnn = GNN(graph.n_users, graph.n_items, F, layers, style)
     csr, norm = unified_graph(graph)
     return export_fixed(gnn, sparse_adjacency(csr, norm))
-
-
-@pytest.fixture(scope="module")
-def sim_library():
-    from sim.harness.build import build
-    return build(BOARDS["pynq-z2"])
 
 
 @pytest.mark.parametrize("style,layers", [("lightgcn", 2), ("lightgcn", 3), ("gcn", 2)])
