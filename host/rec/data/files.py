@@ -18,7 +18,7 @@ import pathlib
 
 import numpy as np
 
-from . import DataFormatError, Dataset
+from .dataset import DataFormatError, Dataset
 
 
 class _IdMap:
