@@ -37,15 +37,8 @@ sim: setup ## cycle-accurate tests (cocotb + Verilator); WAVES=1 dumps FST; IMPL
 csim: setup ## HLS C simulation with g++ against the golden vectors
 	$(PY) hls/csim.py -j $(JOBS)
 
-lint: setup ## Verilator -Wall lint of the RTL
-	@for p in "" "-GBUS_BITS=128 -GLANES=64 -GTABLE_ELEMS=1048576" "-GBUS_BITS=64 -GLANES=8 -GMAX_FEAT=64 -GTABLE_ELEMS=512" \
-	         "-GBUS_BITS=128 -GLANES=64 -GPES=4 -GTABLE_ELEMS=1048576" "-GBUS_BITS=64 -GLANES=16 -GPES=2 -GMAX_FEAT=128 -GTABLE_ELEMS=1024" \
-	         "-GFEAT_BITS=8 -GFEAT_FRAC=4 -GWGT_FRAC=6 -GACC_BITS=24" \
-	         "-GBUS_BITS=128 -GLANES=64 -GPES=4 -GTABLE_ELEMS=1048576 -GFEAT_BITS=8 -GFEAT_FRAC=4 -GWGT_FRAC=6 -GACC_BITS=24" \
-	         "-GFEAT_FRAC=10 -GWGT_FRAC=14 -GCOEF_FRAC=13"; do \
-	  echo "verilator --lint-only -Wall $$p"; \
-	  $(VENV)/bin/verilator --lint-only -Wall $$p -f rtl/files.f --top-module gnn_agg || exit 1; \
-	done
+lint: setup ## Verilator -Wall lint of the RTL, every lint build of golden/builds.py
+	$(PY) rtl/lint.py
 
 synth: setup ## Yosys synthesis resource counts per configuration
 	$(PY) rtl/synth/synth.py
@@ -58,9 +51,9 @@ demo: setup ## the hybrid GNN+LLM recommender end to end on the embedded data se
 bench: setup ## latency / throughput / accuracy benchmark with plots (BENCH_ARGS=... for options)
 	$(PY) -m host.bench --out results/bench $(BENCH_ARGS)
 
-bitstream: ## Vivado bitstream: make bitstream BOARD=kv260|zcu104|pynq-z2 IMPL=hls|rtl
+bitstream: ## Vivado bitstream of a board's registry build: make bitstream BOARD=kv260|zcu104|pynq-z2 IMPL=hls|rtl [BUILD=name]
 	@$(MAKE) --no-print-directory setup
-	$(PY) hls/flow/bitstream.py --board $(BOARD) --impl $(IMPL) --jobs $(JOBS)
+	$(PY) hls/flow/bitstream.py $(if $(BUILD),--build $(BUILD),--board $(BOARD) --impl $(IMPL)) --jobs $(JOBS)
 
 clean: ## remove build outputs (keeps .venv)
 	rm -rf build sim_build .pytest_cache .hypothesis

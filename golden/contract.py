@@ -214,13 +214,17 @@ class HwConfig:
         return {name: word >> (6 * i) & 0x3F for i, name in enumerate(FORMAT_FIELDS)}
 
 
-#: configurations we build; the names are the BOARD values of `make bitstream`
-BOARDS = {
-    "pynq-z2": HwConfig(bus_bits=64, lanes=16, pes=1, max_feat=256, table_elems=1 << 17),
-    "kv260": HwConfig(bus_bits=128, lanes=64, pes=4, max_feat=256, table_elems=1 << 20),
-    "zcu104": HwConfig(bus_bits=128, lanes=64, pes=4, max_feat=256, table_elems=1 << 20),
-}
-DEFAULT_HW = BOARDS["pynq-z2"]
+def __getattr__(name):
+    """BOARDS (board name -> HwConfig of its RTL build, the BOARD values of `make bitstream`) and
+    DEFAULT_HW (the pynq-z2 build) come from the build registry, golden/builds.py, which imports
+    this module: resolved on first use, so neither module imports the other at load time."""
+    if name in ("BOARDS", "DEFAULT_HW"):
+        from . import builds
+
+        boards = {board: builds.board_build(board).hw for board in builds.BOARDS}
+        globals().update(BOARDS=boards, DEFAULT_HW=boards["pynq-z2"])
+        return globals()[name]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -2,9 +2,9 @@
 
     python hls/csim.py [--config NAME ...] [--n-random N] [--no-sanitize]      (what `make csim` runs)
 
-For every configuration: write the shared case set (golden.cases.standard_cases) as vector files
-for that build, compile hls/tb/tb_gnn_agg.cpp with the kernel (-O1, ASan + UBSan) and run it on
-every file. The ap_int.h / ap_fixed.h headers (Apache-2.0) come from the PyPI wheel of
+The configurations are the registry's csim builds (golden/builds.py). For every one: write the
+shared case set (golden.cases.standard_cases) as vector files for that build, compile
+hls/tb/tb_gnn_agg.cpp with the kernel (-O1, ASan + UBSan) and run it on every file. The ap_int.h / ap_fixed.h headers (Apache-2.0) come from the PyPI wheel of
 hls4ml==1.3.0, fetched once into build/hls/; its hls_stream.h is not used (hls/sim/ has ours).
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from golden.cases import standard_cases  # noqa: E402
-from golden.contract import BOARDS, FORMAT_FIELDS, HwConfig  # noqa: E402
+from golden import builds  # noqa: E402
 from golden.vectors import parse, write_dir  # noqa: E402
 
 BUILD = ROOT / "build" / "hls"
@@ -40,45 +40,15 @@ CXXFLAGS = ["-std=c++20", "-O1", "-g", "-Wall", "-Wextra", "-Werror", "-Wno-unus
             "-Wno-unknown-pragmas", "-Wno-maybe-uninitialized", "-Wno-uninitialized"]
 SANITIZE = ["-fsanitize=address,undefined", "-fno-sanitize-recover=all"]
 #: the HLS kernel has one processing element whatever the board (docs/HLS.md, "Why one PE")
-HLS_PES = 1
-
-
-@dataclasses.dataclass(frozen=True)
-class Config:
-    """One C-simulation build: a board's parameters, optionally with a small node table so that
-    the random cases exercise source tiling (several partitions, acc_buf) too, and optionally
-    other number formats ((HwConfig field, value) pairs)."""
-
-    name: str
-    board: str
-    table_elems: int | None = None
-    formats: tuple = ()
-
-    @property
-    def hw(self) -> HwConfig:
-        b = BOARDS[self.board]
-        return HwConfig(b.bus_bits, b.lanes, HLS_PES, b.max_feat, self.table_elems or b.table_elems,
-                        **dict(self.formats))
-
-    @property
-    def defines(self) -> list[str]:
-        hw = self.hw
-        return [f"-DGNN_AGG_BUS_BITS={hw.bus_bits}", f"-DGNN_AGG_LANES={hw.lanes}",
-                f"-DGNN_AGG_MAX_FEAT={hw.max_feat}", f"-DGNN_AGG_TABLE_ELEMS={hw.table_elems}",
-                *(f"-DGNN_AGG_{name.upper()}={getattr(hw, name)}" for name in FORMAT_FIELDS)]
-
-
-CONFIGS = {c.name: c for c in (
-    Config("pynq-z2-tiled", "pynq-z2", 1024),
-    Config("kv260-tiled", "kv260", 1024),
-    Config("pynq-z2", "pynq-z2"),
-    Config("kv260", "kv260"),
-    # 8-bit features Q4.4, W Q2.6, COEF UQ2.14 (the HLS kernel keeps a 32-bit accumulator)
-    Config("pynq-z2-feat8-tiled", "pynq-z2", 1024,
-           (("feat_bits", 8), ("feat_frac", 4), ("wgt_frac", 6), ("coef_frac", 14))),
-)}
-#: what the test suite runs (make test); make csim runs all of CONFIGS
-TEST_CONFIGS = ("pynq-z2-tiled", "kv260-tiled", "pynq-z2-feat8-tiled")
+HLS_PES = builds.HLS_PES
+#: a C-simulation configuration is a registry build of the HLS kernel (golden/builds.py): .name,
+#: .hw (HwConfig), .hls_defines (the -DGNN_AGG_* flags, the same the Vitis HLS flow uses)
+Config = builds.Build
+#: make csim runs these (golden.builds.select("csim")), in registry order
+CONFIGS = {b.name: b for b in builds.select("csim")}
+#: what the test suite runs (make test): select("csim-test"), builds with small node tables
+#: so that the random cases run tiled too
+TEST_CONFIGS = tuple(b.name for b in builds.select("csim-test"))
 
 
 @dataclasses.dataclass
@@ -162,7 +132,7 @@ def _write_vectors(config: Config, n_random: int, seed: int, out: Path) -> None:
 def compile_tb(config: Config, sanitize: bool = True) -> Path:
     """The testbench binary for this build; rebuilt when sources, headers or flags change."""
     ap = ensure_ap_types()
-    flags = CXXFLAGS + (SANITIZE if sanitize else []) + config.defines + [
+    flags = CXXFLAGS + (SANITIZE if sanitize else []) + config.hls_defines + [
         f"-I{ROOT / 'hls'}", f"-I{ROOT / 'hls' / 'sim'}", "-isystem", str(ap)]
     digest = hashlib.sha256(" ".join(flags).encode())
     for f in SOURCES + HEADERS:
@@ -232,7 +202,7 @@ def main(argv=None) -> int:
     results.sort(key=lambda r: list(CONFIGS).index(r.config))
     for r in results:
         hw = CONFIGS[r.config].hw
-        print(f"{r.config:14s} bus {hw.bus_bits:3d}, lanes {hw.lanes:2d}, table {hw.table_elems:7d}: "
+        print(f"{r.config:24s} bus {hw.bus_bits:3d}, lanes {hw.lanes:2d}, table {hw.table_elems:7d}: "
               f"{r.bit_exact}/{r.vectors} bit-exact, {r.failed} failed, {len(r.skipped)} skipped "
               f"({', '.join(r.skipped)}: AXI error injection needs a bus model)")
         for line in r.output.splitlines():

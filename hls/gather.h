@@ -13,7 +13,8 @@
 #include "gnn_agg_mem.h"
 
 // Node-table memory: bram (PYNQ-Z2, 2 Mbit) or uram (Zynq UltraScale+, 16 Mbit); a board build
-// sets it with -DGNN_AGG_TABLE_IMPL (hls/flow/boards/*.tcl). _Pragma lets a macro reach the pragma.
+// sets it with -DGNN_AGG_TABLE_IMPL (the board's table_impl, golden/builds.py). _Pragma lets a macro
+// reach the pragma.
 #ifndef GNN_AGG_TABLE_IMPL
 #define GNN_AGG_TABLE_IMPL bram
 #endif

@@ -10,8 +10,8 @@
  * acc_buf element width; a narrower accumulator is an RTL option only.
  *
  * The hardware parameters default to the PYNQ-Z2 build; a board build or a C-simulation
- * configuration overrides them with -DGNN_AGG_BUS_BITS=128 etc. (hls/flow/boards.tcl,
- * hls/csim.py). The kernel has one processing element (see docs/HLS.md, "Why one PE").
+ * configuration overrides them with -DGNN_AGG_BUS_BITS=128 etc. (Build.hls_defines of the build
+ * registry, golden/builds.py: used by hls/flow/ and hls/csim.py). The kernel has one processing element (see docs/HLS.md, "Why one PE").
  */
 #ifndef GNN_AGG_TYPES_H
 #define GNN_AGG_TYPES_H

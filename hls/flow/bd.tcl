@@ -1,4 +1,5 @@
-# bd.tcl -- the block design around the gnn_agg kernel, for one board's data dict.
+# bd.tcl -- the block design around the gnn_agg kernel, for one build's data dict (common.tcl,
+# load_build: the board's facts and the build's kernel parameters and clock).
 #
 #   PS master ──> SmartConnect (control) ──> gnn_agg s_axi_control
 #                                       └──> AXI INTC s_axi  (PYNQ reads interrupts through it)
@@ -44,7 +45,8 @@ proc create_ps_zynqmp {board} {
         irq ps/pl_ps_irq0]
 }
 
-# The kernel: the HLS export has its parameters compiled in; the packaged RTL takes them here.
+# The kernel: the HLS export has its parameters compiled in; the packaged RTL takes every one of
+# the build's parameters (golden.builds.rtl_parameters: PES and the number formats included) here.
 proc create_kernel {board impl} {
     set kernel [create_bd_cell -type ip -vlnv $::GNN_AGG_VLNV gnn_agg_0]
     if {$impl eq "rtl"} {

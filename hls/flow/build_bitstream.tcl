@@ -2,19 +2,22 @@
 # board, then the overlay (.bit + .hwh) copied to where the host driver looks for it.
 #
 #   vivado -mode batch -source hls/flow/build_bitstream.tcl \
-#       -tclargs BOARD IMPL IP_REPO BUILD_DIR OVERLAY_DIR JOBS
+#       -tclargs BUILD_TCL IP_REPO BUILD_DIR OVERLAY_DIR JOBS
 #
-# IMPL is hls or rtl (which kernel IP IP_REPO holds); OVERLAY_DIR receives gnn_agg.bit and
+# BUILD_TCL: the data of one registry build (golden/builds.py; common.tcl, load_build): the board,
+# the kernel (impl: which kernel IP IP_REPO holds), its parameters and clock. OVERLAY_DIR receives gnn_agg.bit and
 # gnn_agg.hwh (PYNQ wants them side by side with the same base name).
 source [file join [file dirname [info script]] common.tcl]
 source [file join $FLOW_DIR bd.tcl]
 
-if {[llength $argv] != 6} {
-    error "usage: vivado -mode batch -source build_bitstream.tcl -tclargs BOARD IMPL IP_REPO BUILD_DIR OVERLAY_DIR JOBS"
+if {[llength $argv] != 5} {
+    error "usage: vivado -mode batch -source build_bitstream.tcl -tclargs BUILD_TCL IP_REPO BUILD_DIR OVERLAY_DIR JOBS"
 }
-lassign $argv board_name impl ip_repo build_dir overlay_dir jobs
-if {$impl ni {hls rtl}} { error "IMPL must be hls or rtl, got '$impl'" }
-set board [load_board $board_name]
+lassign $argv build_tcl ip_repo build_dir overlay_dir jobs
+set board [load_build $build_tcl]
+set board_name [dict get $board name]
+set impl [dict get $board impl]
+if {$impl ni {hls rtl}} { error "impl must be hls or rtl, got '$impl'" }
 
 create_project -force gnn_agg_$board_name $build_dir -part [dict get $board part]
 set board_part [lindex [lsort -dictionary [get_board_parts -quiet [dict get $board board_part_glob]]] end]
@@ -48,5 +51,5 @@ if {$hwh eq ""} { error "no hardware handoff (.hwh) was generated for gnn_agg.bd
 file mkdir $overlay_dir
 file copy -force $bit [file join $overlay_dir gnn_agg.bit]
 file copy -force $hwh [file join $overlay_dir gnn_agg.hwh]
-puts "overlay: [file join $overlay_dir gnn_agg.bit] (+ .hwh), WNS $wns ns"
+puts "overlay: [file join $overlay_dir gnn_agg.bit] (+ .hwh), build [dict get $board build], WNS $wns ns at [dict get $board clock_mhz] MHz"
 close_project

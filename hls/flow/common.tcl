@@ -13,25 +13,33 @@ set GNN_AGG_VLNV "$GNN_AGG_VENDOR:$GNN_AGG_LIBRARY:$GNN_AGG_NAME:$GNN_AGG_VERSIO
 set FLOW_DIR [file normalize [file dirname [info script]]]
 set REPO_ROOT [file normalize [file join $FLOW_DIR .. ..]]
 
-# The board's data dict (hls/flow/boards/<name>.tcl).
-proc load_board {name} {
-    set path [file join $::FLOW_DIR boards $name.tcl]
-    if {![file exists $path]} {
-        set known [lsort [lmap f [glob -directory [file join $::FLOW_DIR boards] *.tcl] {file rootname [file tail $f]}]]
-        error "unknown board '$name' (known: [join $known {, }])"
+# The build's data dict: board facts, kernel parameters and clock of one registry build
+# (golden/builds.py), in the file hls/flow/bitstream.py writes before the tools run
+# (build/hls/flow/<dir>/build.tcl; by hand: python -m golden.builds tcl BUILD > build.tcl).
+# Keys: name (board), build, impl, part, board_part_glob, family, table_impl, clock_mhz,
+# hw (RTL parameter dict), hls_defines, control_base, intc_base, ddr_segments.
+proc load_build {path} {
+    if {![file isfile $path]} {
+        error "no build data file '$path': hls/flow/bitstream.py writes it from golden/builds.py\
+            (python -m golden.builds tcl BUILD > FILE)"
     }
     set board [dict create]
     source $path
+    foreach key {name build impl part board_part_glob family table_impl clock_mhz hw hls_defines
+                 control_base intc_base ddr_segments} {
+        if {![dict exists $board $key]} { error "$path: build data without '$key'" }
+    }
     return $board
 }
 
-# -D flags that build the HLS kernel for the board (hls/gnn_agg_types.h); PES is fixed at 1 there.
+# -D flags that build the HLS kernel for the build (hls/gnn_agg_types.h, hls/gather.h): written by
+# the registry (golden.builds.Build.hls_defines), so the same as hls/csim.py's; PES is 1 there.
 proc hls_defines {board} {
-    set flags [list "-DGNN_AGG_TABLE_IMPL=[dict get $board table_impl]"]
-    dict for {key value} [dict get $board hw] {
-        if {$key ne "PES"} { lappend flags "-DGNN_AGG_${key}=$value" }
+    if {[dict get $board impl] ne "hls"} {
+        error "build [dict get $board build] is an [dict get $board impl] build: the HLS kernel has one\
+            processing element and its own builds (golden/builds.py)"
     }
-    return [join $flags " "]
+    return [dict get $board hls_defines]
 }
 
 proc clock_period_ns {board} {

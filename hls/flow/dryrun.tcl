@@ -164,6 +164,7 @@ foreach cmd {ipx::associate_bus_interfaces ipx::infer_bus_interface ipx::create_
 stub ipx::add_bus_parameter { return "bus_parameter:[lindex $args 0]" }
 stub ipx::get_bus_interfaces { return "bus_interface:[lindex [plain_args $args] 0]" }
 stub ipx::add_memory_map { return "memory_map:[lindex $args 0]" }
+stub ipx::get_user_parameters { return "user_parameter:[lindex [plain_args $args] 0]" }
 stub ipx::add_address_block { return "address_block:[lindex $args 0]" }
 stub ipx::save_core { touch [file join $::ipx_root component.xml] "dry run: packaged IP"; return }
 

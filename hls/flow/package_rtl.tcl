@@ -1,19 +1,24 @@
 # package_rtl.tcl -- package the RTL kernel (rtl/files.f) as a Vivado IP with the same VLNV,
 # ports and register map as the HLS export, so the block design and the host driver take either.
 #
-#   vivado -mode batch -source hls/flow/package_rtl.tcl -tclargs BOARD IP_REPO
+#   vivado -mode batch -source hls/flow/package_rtl.tcl -tclargs BUILD_TCL IP_REPO
 #
-# The IP's parameters (BUS_BITS, LANES, ...) default to the RTL's; bd.tcl sets the board's.
+# BUILD_TCL: the data of an RTL build of the registry (golden/builds.py; common.tcl, load_build).
+# The RTL is elaborated with the build's parameters (every one of BUS_BITS, LANES, PES, MAX_FEAT,
+# TABLE_ELEMS and the number formats) and the IP's parameters default to them; bd.tcl sets them
+# on the instance as well.
 source [file join [file dirname [info script]] common.tcl]
 
-if {[llength $argv] != 2} { error "usage: vivado -mode batch -source package_rtl.tcl -tclargs BOARD IP_REPO" }
-lassign $argv board_name ip_repo
-set board [load_board $board_name]
+if {[llength $argv] != 2} { error "usage: vivado -mode batch -source package_rtl.tcl -tclargs BUILD_TCL IP_REPO" }
+lassign $argv build_tcl ip_repo
+set board [load_build $build_tcl]
+if {[dict get $board impl] ne "rtl"} { error "build [dict get $board build] is not an RTL build" }
 set ip_dir [file join [file normalize $ip_repo] $GNN_AGG_NAME]
 
 create_project -in_memory -part [dict get $board part]
 read_verilog -sv [read_file_list [file join $REPO_ROOT rtl files.f]]
 set_property top gnn_agg [current_fileset]
+set_property generic [lmap {key value} [dict get $board hw] {string cat $key = $value}] [current_fileset]
 update_compile_order -fileset sources_1
 
 ipx::package_project -root_dir $ip_dir -vendor $GNN_AGG_VENDOR -library $GNN_AGG_LIBRARY \
@@ -35,6 +40,11 @@ set regs [ipx::add_memory_map s_axi_control $core]
 set_property slave_memory_map_ref s_axi_control [ipx::get_bus_interfaces s_axi_control -of_objects $core]
 set block [ipx::add_address_block Reg $regs]
 set_property -dict {range 65536 width 32 usage register} $block
+
+# the build's parameters are the IP's defaults too
+dict for {key value} [dict get $board hw] {
+    set_property value $value [ipx::get_user_parameters $key -of_objects $core]
+}
 
 ipx::create_xgui_files $core
 ipx::update_checksums $core

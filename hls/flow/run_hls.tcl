@@ -1,7 +1,9 @@
 # run_hls.tcl -- Vitis HLS flow for the gnn_agg kernel: C simulation, C synthesis, C/RTL
 # co-simulation and export as a Vivado IP catalog entry with the contract's VLNV.
 #
-#   vitis_hls -f hls/flow/run_hls.tcl -tclargs BOARD OUT_DIR CSIM_VECTORS COSIM_VECTORS STEP...
+#   vitis_hls -f hls/flow/run_hls.tcl -tclargs BUILD_TCL OUT_DIR CSIM_VECTORS COSIM_VECTORS STEP...
+#
+# BUILD_TCL: the data of an HLS build of the registry (golden/builds.py; common.tcl, load_build).
 #
 # STEP: csim, csynth, cosim, export (in that order; hls/flow/bitstream.py runs csim csynth export,
 # HLS_STEPS overrides). The vector directories come from python -m golden.vectors_cli; the
@@ -10,14 +12,14 @@
 source [file join [file dirname [info script]] common.tcl]
 
 if {[llength $argv] < 5} {
-    error "usage: vitis_hls -f run_hls.tcl -tclargs BOARD OUT_DIR CSIM_VECTORS COSIM_VECTORS STEP..."
+    error "usage: vitis_hls -f run_hls.tcl -tclargs BUILD_TCL OUT_DIR CSIM_VECTORS COSIM_VECTORS STEP..."
 }
-lassign $argv board_name out_dir csim_vectors cosim_vectors
+lassign $argv build_tcl out_dir csim_vectors cosim_vectors
 set steps [lrange $argv 4 end]
 foreach step $steps {
     if {$step ni {csim csynth cosim export}} { error "unknown step '$step' (csim, csynth, cosim, export)" }
 }
-set board [load_board $board_name]
+set board [load_build $build_tcl]
 set cflags "-I$REPO_ROOT/hls [hls_defines $board]"
 
 open_project -reset [file join $out_dir gnn_agg_prj]

@@ -2,6 +2,7 @@
 
     python rtl/synth/synth.py [--config NAME ...]     (make synth)
 
+The configurations are the registry's synth builds (golden/builds.py, select("synth")).
 Writes build/rtl/synth/<config>.log (full Yosys log) and rtl/synth/resources.md (the table).
 Out-of-context numbers (no I/O buffers, no Zynq interconnect): leave room for the interconnect.
 """
@@ -18,17 +19,22 @@ ROOT = Path(__file__).resolve().parents[2]
 BUILD = ROOT / "build" / "rtl" / "synth"
 TABLE = ROOT / "rtl" / "synth" / "resources.md"
 
-# name -> (family, parameters, extra synth_xilinx options, device capacity to compare with)
-CONFIGS = {
-    "pynq-z2": ("xc7", {}, "", {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM36": 140}),
-    # 8-bit features (Q4.4, W Q2.6) and a 24-bit accumulator, otherwise the PYNQ-Z2 build
-    "pynq-z2-feat8": ("xc7", {"FEAT_BITS": 8, "FEAT_FRAC": 4, "WGT_FRAC": 6, "ACC_BITS": 24}, "",
-                      {"LUT": 53200, "FF": 106400, "DSP": 220, "BRAM36": 140}),
-    "kv260-pes1": ("xcup", {"BUS_BITS": 128, "LANES": 64, "TABLE_ELEMS": 1 << 20}, "-uram",
-                   {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM36": 144, "URAM": 64}),
-    "kv260": ("xcup", {"BUS_BITS": 128, "LANES": 64, "PES": 4, "TABLE_ELEMS": 1 << 20}, "-uram",
-              {"LUT": 117120, "FF": 234240, "DSP": 1248, "BRAM36": 144, "URAM": 64}),
-}
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from golden import builds  # noqa: E402
+
+
+def _config(b: builds.Build) -> tuple:
+    board = b.board_info
+    return (board.yosys_family, builds.rtl_parameters(b.hw, changed_only=True), board.synth_options,
+            board.capacity)
+
+
+# name -> (family, parameters, extra synth_xilinx options, device capacity to compare with), for
+# the registry's synth builds (golden.builds.select("synth")); parameters are those that differ
+# from the RTL's defaults
+CONFIGS = {b.name: _config(b) for b in builds.select("synth")}
 
 LUT_CELLS = re.compile(r"^(LUT[1-6]|INV)$")  # INV becomes a LUT1
 FF_CELLS = {"FDRE", "FDSE", "FDCE", "FDPE"}

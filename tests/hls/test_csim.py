@@ -50,7 +50,7 @@ def _with_header_word(data: bytes, offset: int, value: int) -> bytes:
 
 def test_testbench_catches_wrong_results(tmp_path):
     """A flipped output bit and a wrong expected error word must both fail, by name."""
-    config = csim.CONFIGS["pynq-z2-tiled"]
+    config = csim.CONFIGS["pynq-z2-hls-tiled"]
     vectors = csim.write_vectors(config)
     clean = (vectors / "hub_4096_symmetric.bin").read_bytes()
     v = parse(clean)
@@ -82,9 +82,9 @@ def test_interface_pragmas_give_the_contract_register_map():
 @pytest.mark.skipif(shutil.which("g++") is None, reason="needs g++")
 def test_kernel_parses_as_cxx14():
     ap = csim.ensure_ap_types()
-    for config in (csim.CONFIGS["pynq-z2"], csim.CONFIGS["kv260"]):
+    for config in (csim.CONFIGS["pynq-z2-hls"], csim.CONFIGS["kv260-hls"]):
         proc = subprocess.run(["g++", "-std=c++14", "-fsyntax-only", "-Wall", "-Werror", "-Wno-unknown-pragmas",
-                               "-Wno-unused-label", *config.defines, f"-I{ROOT / 'hls'}",
+                               "-Wno-unused-label", *config.hls_defines, f"-I{ROOT / 'hls'}",
                                f"-I{ROOT / 'hls' / 'sim'}", "-isystem", str(ap), str(ROOT / "hls" / "gnn_agg.cpp")],
                               capture_output=True, text=True)
         assert proc.returncode == 0, proc.stderr[-4000:]
@@ -130,7 +130,7 @@ def test_argument_checks_beyond_the_shared_set(tmp_path):
     """ARG / ALIGN / RANGE cases the shared set lacks: exact error word, nothing touched."""
     from golden.vectors import write_dir
 
-    config = csim.CONFIGS["pynq-z2-tiled"]
+    config = csim.CONFIGS["pynq-z2-hls-tiled"]
     vectors = _more_argument_errors(config.hw)
     write_dir(vectors, tmp_path, config.hw)
     proc = subprocess.run([str(csim.compile_tb(config, sanitize=True)), str(tmp_path)],

@@ -3,7 +3,9 @@
 `make bitstream` without Vivado must fail naming the tool and version. With `vivado` and
 `vitis_hls` on PATH being hls/flow/dryrun.tcl (plain tclsh, every tool command stubbed and
 recorded), the whole flow runs end to end for every board and kernel variant, and the recorded
-calls must show the right part, IP, connections, address map and outputs."""
+calls must show the registry's build (golden/builds.py) -- part, board files, clock, every kernel
+parameter -- and the right IP, connections, address map and outputs."""
+import dataclasses
 import json
 import os
 import re
@@ -13,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from golden.contract import BOARDS, VLNV
+from golden import builds
+from golden.contract import FORMAT_FIELDS, VLNV
 
 ROOT = Path(__file__).resolve().parents[2]
 FLOW = ROOT / "hls" / "flow"
@@ -30,14 +33,16 @@ PS = {
                    clock="/ps/pl_clk0", width_key="CONFIG.PSU__SAXIGP2__DATA_WIDTH",
                    freq_key="CONFIG.PSU__CRL_APB__PL0_REF_CTRL__FREQMHZ"),
 }
-EXPECTED = {
-    "pynq-z2": dict(part="xc7z020clg400-1", family="zynq7", board_part="tul.com.tw:pynq-z2:part0:*",
-                    mhz=100, table_impl="bram", control=0x40000000, ddr=["/ps/S_AXI_HP0/HP0_DDR_LOWOCM"]),
-    "kv260": dict(part="xck26-sfvc784-2LV-c", family="zynqmp", board_part="xilinx.com:kv260_som:part0:*",
-                  mhz=200, table_impl="uram", control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
-    "zcu104": dict(part="xczu7ev-ffvc1156-2-e", family="zynqmp", board_part="xilinx.com:zcu104:part0:*",
-                   mhz=200, table_impl="uram", control=0xA0000000, ddr=["/ps/SAXIGP2/HP0_DDR_LOW", "/ps/SAXIGP2/HP0_DDR_HIGH"]),
-}
+
+
+def expected(build):
+    """What the recorded calls must show for a registry build: its board's facts, its clock and
+    its kernel parameters, all from golden/builds.py."""
+    board = build.board_info
+    ddr_port = "/ps/S_AXI_HP0" if board.family == "zynq7" else "/ps/SAXIGP2"
+    return dict(part=board.part, family=board.family, board_part=board.board_part_glob, mhz=build.clock_mhz,
+                table_impl=board.table_impl, control=board.control_base,
+                ddr=[f"{ddr_port}/{seg}" for seg in board.ddr_segments])
 
 
 @pytest.fixture(scope="module")
@@ -71,11 +76,11 @@ def test_bitstream_without_tools_names_them(tmp_path, impl, missing):
     assert not (tmp_path / "overlays").exists() and not (tmp_path / "build").exists()
 
 
-def run_flow(tmp_path, fake_tools, board, impl):
+def run_flow(tmp_path, fake_tools, *selection):
     log = tmp_path / "calls.jsonl"
     env = {**os.environ, "PATH": f"{fake_tools}:{os.environ['PATH']}", "GNN_AGG_DRYRUN_LOG": str(log),
            "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")}
-    proc = subprocess.run([sys.executable, str(BITSTREAM), "--board", board, "--impl", impl,
+    proc = subprocess.run([sys.executable, str(BITSTREAM), *selection,
                            "--build-dir", str(tmp_path / "build"), "--overlay-dir", str(tmp_path / "overlays")],
                           capture_output=True, text=True, env=env)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
@@ -97,11 +102,45 @@ def props(call):
 
 
 @pytest.mark.parametrize("impl", ["hls", "rtl"])
-@pytest.mark.parametrize("board", sorted(EXPECTED))
+@pytest.mark.parametrize("board", list(builds.BOARDS))
 def test_flow_dry_run(tmp_path, fake_tools, board, impl):
-    log, stdout = run_flow(tmp_path, fake_tools, board, impl)
-    want, hw = EXPECTED[board], BOARDS[board]
+    build = builds.bitstream_build(board, impl)
+    log, stdout = run_flow(tmp_path, fake_tools, "--board", board, "--impl", impl)
+    check_flow(tmp_path, log, stdout, build, board)
+
+
+def test_flow_dry_run_of_a_named_build(tmp_path, fake_tools):
+    """--build makes any registry build: here the 8-bit RTL build, its formats on the IP."""
+    build = builds.build("pynq-z2-feat8")
+    log, stdout = run_flow(tmp_path, fake_tools, "--build", build.name)
+    check_flow(tmp_path, log, stdout, build, build.name)
+
+
+def test_hls_flow_says_which_build_it_makes(tmp_path, fake_tools):
+    _, stdout = run_flow(tmp_path, fake_tools, "--board", "kv260", "--impl", "hls", "--ip-only")
+    hls, rtl = builds.bitstream_build("kv260", "hls"), builds.bitstream_build("kv260", "rtl")
+    assert f"make bitstream: build {hls.describe()}" in stdout
+    assert "PES=1" in hls.describe() and f"at {hls.clock_mhz:g} MHz" in hls.describe()
+    assert f"the board's RTL build is {rtl.name} with PES={rtl.hw.pes}" in stdout
+
+
+def test_bad_build_selections_are_refused(tmp_path):
+    for args, message in ((["--build", "lanes8"], "no build 'lanes8' with a board"),
+                          (["--build", "kv260-hls", "--impl", "rtl"], "build kv260-hls is for impl hls, not rtl"),
+                          (["--board", "kv260"], "give --board and --impl, or --build")):
+        proc = subprocess.run([sys.executable, str(BITSTREAM), *args, "--build-dir", str(tmp_path / "build")],
+                              capture_output=True, text=True)
+        assert proc.returncode == 1 and message in proc.stderr, proc.stderr
+        assert not (tmp_path / "build").exists()
+
+
+def check_flow(tmp_path, log, stdout, build, overlay_name):
+    """The recorded calls of one dry run make exactly `build`."""
+    board, impl, hw = build.board, build.impl, build.hw
+    rtl_params = {f.name.upper(): getattr(hw, f.name) for f in dataclasses.fields(hw)}
+    want = expected(build)
     ps = PS[want["family"]]
+    assert f"make bitstream: build {build.describe()}" in stdout
 
     # the kernel IP: built (HLS) or packaged (RTL) for the board, under the contract's VLNV
     vendor, library, name, version = VLNV.split(":")
@@ -109,7 +148,9 @@ def test_flow_dry_run(tmp_path, fake_tools, board, impl):
         (add_src,) = [c for c in calls(log, "add_files") if "-cflags" in c and "-tb" not in c]
         defines = dict(re.findall(r"-DGNN_AGG_(\w+)=(\w+)", option(add_src, "-cflags")))
         assert defines == {"BUS_BITS": str(hw.bus_bits), "LANES": str(hw.lanes), "MAX_FEAT": str(hw.max_feat),
-                           "TABLE_ELEMS": str(hw.table_elems), "TABLE_IMPL": want["table_impl"]}
+                           "TABLE_ELEMS": str(hw.table_elems), "TABLE_IMPL": want["table_impl"],
+                           **{f.upper(): str(getattr(hw, f)) for f in FORMAT_FIELDS}}
+        assert hw.pes == 1  # the HLS kernel's
         assert calls(log, "set_part") == [[want["part"]]]
         assert calls(log, "create_clock") == [["-period", f"{1000 / want['mhz']:.3f}", "-name", "default"]]
         (export,) = calls(log, "config_export")
@@ -130,6 +171,12 @@ def test_flow_dry_run(tmp_path, fake_tools, board, impl):
         assert props(core[0])["name"] == name and props(core[0])["version"] == version
         (block,) = [c for c in calls(log, "set_property") if c[-1] == "address_block:Reg"]
         assert props(block)["range"] == "65536"
+        # elaborated with, and defaulting to, every parameter of the build
+        (generic,) = [c for c in calls(log, "set_property") if c[0] == "generic"]
+        assert generic == ["generic", " ".join(f"{k}={v}" for k, v in rtl_params.items()), "sources_1"]
+        defaults = {c[-1].removeprefix("user_parameter:"): c[1] for c in calls(log, "set_property")
+                    if c[-1].startswith("user_parameter:")}
+        assert defaults == {k: str(v) for k, v in rtl_params.items()}
 
     # Vivado project on the board's part, with the board preset
     (project,) = [c for c in calls(log, "create_project") if "-in_memory" not in c]
@@ -147,9 +194,8 @@ def test_flow_dry_run(tmp_path, fake_tools, board, impl):
     assert ps_props[ps["freq_key"]] == str(want["mhz"])
     kernel_props = [props(c) for c in calls(log, "set_property") if c[0] == "-dict" and c[-1] == "/gnn_agg_0"]
     if impl == "rtl":
-        assert kernel_props == [{"CONFIG.BUS_BITS": str(hw.bus_bits), "CONFIG.LANES": str(hw.lanes),
-                                 "CONFIG.PES": "1", "CONFIG.MAX_FEAT": str(hw.max_feat),
-                                 "CONFIG.TABLE_ELEMS": str(hw.table_elems)}]
+        # every parameter of the registry build: PES and the number formats too
+        assert kernel_props == [{f"CONFIG.{k}": str(v) for k, v in rtl_params.items()}]
     else:
         assert kernel_props == []
 
@@ -176,7 +222,7 @@ def test_flow_dry_run(tmp_path, fake_tools, board, impl):
 
     # implementation to a bitstream, then the overlay where the host looks for it
     assert calls(log, "launch_runs") == [["impl_1", "-to_step", "write_bitstream", "-jobs", "2"]]
-    overlay = tmp_path / "overlays" / board
+    overlay = tmp_path / "overlays" / overlay_name
     assert (overlay / "gnn_agg.bit").read_text() == "dry run: bitstream\n"
     assert (overlay / "gnn_agg.hwh").read_text() == "dry run: hardware handoff\n"
     assert f"{overlay}/gnn_agg.bit and gnn_agg.hwh" in stdout
@@ -192,18 +238,37 @@ def dry_run(tmp_path, tool, script_text, *tclargs):
                                "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")})
 
 
-def test_dry_run_rejects_unknown_commands_and_boards(tmp_path):
+def build_data(tmp_path, name):
+    path = tmp_path / f"{name}.tcl"
+    path.write_text(builds.tcl_data(builds.build(name)))
+    return str(path)
+
+
+def test_dry_run_rejects_unknown_commands_and_build_data(tmp_path):
     proc = dry_run(tmp_path, "vivado", "create_bd_design x\ncreate_bd_cel -type ip x\n")
     assert proc.returncode == 1 and 'invalid command name "create_bd_cel"' in proc.stderr
     proc = dry_run(tmp_path, "vitis_hls", f"source {FLOW / 'run_hls.tcl'}\n", "zedboard", "out", "v", "c", "csim")
-    assert proc.returncode == 1 and "unknown board 'zedboard' (known: kv260, pynq-z2, zcu104)" in proc.stderr
+    assert proc.returncode == 1 and "no build data file 'zedboard': hls/flow/bitstream.py writes it" in proc.stderr
+    # an RTL build's data is no HLS build, and the other way round
+    proc = dry_run(tmp_path, "vitis_hls", f"source {FLOW / 'run_hls.tcl'}\n", build_data(tmp_path, "kv260"),
+                   "out", "v", "c", "csim")
+    assert proc.returncode == 1 and "build kv260 is an rtl build: the HLS kernel has one" in proc.stderr
+    proc = dry_run(tmp_path, "vivado", f"source {FLOW / 'package_rtl.tcl'}\n", build_data(tmp_path, "kv260-hls"),
+                   str(tmp_path / "ip"))
+    assert proc.returncode == 1 and "build kv260-hls is not an RTL build" in proc.stderr
+
+
+def test_unknown_board_is_refused(tmp_path):
+    proc = subprocess.run([sys.executable, str(BITSTREAM), "--board", "zedboard", "--impl", "rtl"],
+                          capture_output=True, text=True)
+    assert proc.returncode == 2 and "invalid choice: 'zedboard'" in proc.stderr
 
 
 def test_build_stops_when_the_kernel_ip_is_missing(tmp_path):
     """An IP repository without the exported kernel must stop the build before the design."""
     proc = subprocess.run(["tclsh", str(FLOW / "dryrun.tcl"), "vivado", "-source", str(FLOW / "build_bitstream.tcl"),
-                           "-tclargs", "kv260", "hls", str(tmp_path / "empty_repo"), str(tmp_path / "prj"),
-                           str(tmp_path / "overlay"), "2"],
+                           "-tclargs", build_data(tmp_path, "kv260-hls"), str(tmp_path / "empty_repo"),
+                           str(tmp_path / "prj"), str(tmp_path / "overlay"), "2"],
                           capture_output=True, text=True,
                           env={**os.environ, "GNN_AGG_DRYRUN_LOG": str(tmp_path / "log"),
                                "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")})

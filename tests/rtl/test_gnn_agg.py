@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from golden import builds
 from golden.contract import HwConfig
-from hls.csim import Config as HlsConfig
 from sim.harness.build import format_parameters
 from sim.runner import build, hw_env, kernel_board, kernel_impl, run_cocotb, sources
 
@@ -53,10 +53,10 @@ def params(hw: HwConfig) -> dict:
 def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0, n_random: int = 0,
         seed: int = 1, cases: str = ""):
     """Run cocotb tests on the build of `hw` -- or, with IMPL=hls, on the HLS export of the board,
-    whose configuration is the HLS kernel's (hls/csim.py) and which reports no AXI errors."""
+    whose configuration is the board's HLS build (golden/builds.py) and which reports no AXI errors."""
     hls = kernel_impl() == "hls"
     if hls:
-        hw = HlsConfig(kernel_board(), kernel_board()).hw
+        hw = builds.bitstream_build(kernel_board(), "hls").hw
     env = {"GNN_HW": hw_env(hw),
            "GNN_LATENCY": str(latency), "GNN_PAUSE": str(pause), "GNN_N_RANDOM": str(n_random),
            "GNN_SEED": str(seed), "GNN_CASES": cases, "COCOTB_TEST_FILTER": tests,

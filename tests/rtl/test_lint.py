@@ -1,12 +1,16 @@
-"""Verilator -Wall lint of the RTL (what `make lint` runs): no warning for any build we sweep.
+"""Verilator -Wall lint of the RTL (what `make lint` runs, rtl/lint.py): no warning for any build of
+the registry's lint sweep (golden.builds.select("lint")).
 Waivers live next to the code as lint_off comments, each with its reason."""
 from __future__ import annotations
 
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
+
+from golden import builds
 
 ROOT = Path(__file__).resolve().parents[2]
 VERILATOR = Path(sys.executable).parent / "verilator"
@@ -14,22 +18,29 @@ VERILATOR = Path(sys.executable).parent / "verilator"
 pytestmark = pytest.mark.sim
 
 
-@pytest.mark.parametrize("params", [
-    [],
-    ["-GBUS_BITS=128", "-GLANES=64", "-GTABLE_ELEMS=1048576"],
-    ["-GBUS_BITS=64", "-GLANES=8", "-GMAX_FEAT=64", "-GTABLE_ELEMS=512"],
-    ["-GBUS_BITS=128", "-GLANES=64", "-GPES=4", "-GTABLE_ELEMS=1048576"],
-    ["-GBUS_BITS=64", "-GLANES=16", "-GPES=2", "-GMAX_FEAT=128", "-GTABLE_ELEMS=1024"],
-    ["-GFEAT_BITS=8", "-GFEAT_FRAC=4", "-GWGT_FRAC=6", "-GACC_BITS=24"],
-    ["-GBUS_BITS=128", "-GLANES=64", "-GPES=4", "-GTABLE_ELEMS=1048576", "-GFEAT_BITS=8", "-GFEAT_FRAC=4",
-     "-GWGT_FRAC=6", "-GACC_BITS=24"],
-    ["-GFEAT_FRAC=10", "-GWGT_FRAC=14", "-GCOEF_FRAC=13"],
-], ids=["pynq-z2", "bus128_lanes64", "bus64_lanes8", "kv260_pes4", "pes2", "feat8_acc24", "kv260_pes4_feat8",
-        "feat16_frac10"])
-def test_lint_clean(params):
-    res = subprocess.run([str(VERILATOR), "--lint-only", "-Wall", *params, "-f", "rtl/files.f",
-                          "--top-module", "gnn_agg"], cwd=ROOT, capture_output=True, text=True)
+def _load_lint():
+    spec = importlib.util.spec_from_file_location("rtl_lint", ROOT / "rtl" / "lint.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+lint = _load_lint()
+
+
+@pytest.mark.parametrize("build", builds.select("lint"), ids=lambda b: b.name)
+def test_lint_clean(build):
+    """Every lint build of the registry (golden/builds.py), with the command `make lint` runs."""
+    res = subprocess.run(lint.lint_command(build), cwd=ROOT, capture_output=True, text=True)
     assert res.returncode == 0 and "%Warning" not in res.stderr, res.stderr
+
+
+def test_lint_sweeps_every_rtl_build_we_make():
+    """The parameters of every synthesized or bitstream RTL build are in the lint sweep."""
+    swept = {tuple(b.rtl_params.items()) for b in builds.select("lint")}
+    made = {b.name: tuple(b.rtl_params.items()) for b in builds.select("synth") + builds.select("bitstream")
+            if b.impl == "rtl"}
+    assert [name for name, p in made.items() if p not in swept] == []
 
 
 def test_bad_parameters_are_rejected():
