@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from host.bench import main
+from host.bench.cli import main
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
