@@ -5,33 +5,33 @@ from __future__ import annotations
 
 import dataclasses
 
-from golden.contract import BOARDS, HwConfig
+from golden import builds
+from golden.contract import HwConfig
 
 
 @dataclasses.dataclass(frozen=True)
 class BoardModel:
-    """What a projection needs to know about a board: its accelerator build, the PL clocks it
-    is built for, and the memory figures that bound any design on it."""
+    """What a projection needs to know about a board: the build it is for (golden.builds), the PL
+    clocks to project at, and the memory figures that bound any design on the board."""
 
-    name: str
+    name: str                # the board (golden.builds.BOARDS)
+    build: str               # the registry build the figures are for: what `make bitstream BOARD=name` makes
     hw: HwConfig
-    clocks_mhz: tuple        # PL clocks to project at; the first is the one the design targets
+    clocks_mhz: tuple        # PL clocks to project at; the first is the one the build targets
     ddr_gbytes_s: float      # peak DDR bandwidth (data sheet)
     memory: str
+
+    @classmethod
+    def of(cls, board: str) -> "BoardModel":
+        b = builds.board_build(board)
+        return cls(board, b.name, b.hw, b.clocks_mhz, b.board_info.ddr_gbytes_s, b.board_info.memory)
 
     def port_gbytes_s(self, clock_mhz: float) -> float:
         """One AXI HP port of the bus width at the kernel clock."""
         return self.hw.bus_bytes * clock_mhz * 1e-3
 
 
-BOARD_MODELS = {
-    "pynq-z2": BoardModel("pynq-z2", BOARDS["pynq-z2"], (100.0, 150.0), 4.26,
-                          "DDR3-1066, 32-bit (PS), one 64-bit HP port"),
-    "kv260": BoardModel("kv260", BOARDS["kv260"], (300.0, 250.0), 19.2,
-                        "DDR4-2400, 64-bit, one 128-bit HP port"),
-    "zcu104": BoardModel("zcu104", BOARDS["zcu104"], (300.0, 250.0), 21.3,
-                         "DDR4-2666, 64-bit, one 128-bit HP port"),
-}
+BOARD_MODELS = {name: BoardModel.of(name) for name in builds.BOARDS}
 
 
 SECTIONS = ("layer", "scaling", "serving")

@@ -80,7 +80,7 @@ def accelerator_layer(board: BoardModel, csr: CSR, norm, x_q: np.ndarray, gather
     compute_cycles = csr.n_edges * feat_dim / (hw.lanes * (hw.pes if gather == "table" else 1))
     bound = max(st.rd_beats, st.wr_beats, compute_cycles)  # R and W are separate channels
     out = {
-        "board": board.name, "gather": gather, "bit_exact": bool(np.array_equal(y, expect)),
+        "board": board.name, "build": board.build, "gather": gather, "bit_exact": bool(np.array_equal(y, expect)),
         "cycles": st.cycles, "edges": st.edges, "stall_cycles": st.stalls,
         "rd_beats": st.rd_beats, "wr_beats": st.wr_beats, "error": st.error,
         "bytes_moved": bytes_moved, "edges_per_cycle": csr.n_edges / max(st.cycles, 1),
