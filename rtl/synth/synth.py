@@ -3,7 +3,8 @@
     python rtl/synth/synth.py [--config NAME ...]     (make synth)
 
 The configurations are the registry's synth builds (golden/builds.py, select("synth")).
-Writes build/rtl/synth/<config>.log (full Yosys log) and rtl/synth/resources.md (the table).
+Writes build/rtl/synth/<config>.log (full Yosys log) and rtl/synth/resources.md (the table; a
+--config run replaces its rows and keeps the others and the notes under the table).
 Out-of-context numbers (no I/O buffers, no Zynq interconnect): leave room for the interconnect.
 """
 from __future__ import annotations
@@ -94,7 +95,20 @@ def write_table(results: dict) -> None:
              "RAMB18 as half. Percentages are of the named device.", "",
              "| config | family | parameters | LUT | (LUTRAM) | FF | DSP | BRAM36 | URAM |",
              "|---|---|---|---|---|---|---|---|---|"]
-    for name, r in results.items():
+    # rows of configurations not in `results` (a --config run) and the notes under the table stay
+    # as they were in the existing file
+    old_rows, notes = {}, []
+    if TABLE.exists():
+        old = TABLE.read_text().splitlines()
+        rows = [i for i, ln in enumerate(old) if ln.startswith("| ")][1:]  # without the header
+        old_rows = {ln.split("|")[1].strip(): ln for ln in (old[i] for i in rows)}
+        notes = old[rows[-1] + 1:] if rows else []
+    for name in CONFIGS:
+        if name not in results:
+            if name in old_rows:
+                lines.append(old_rows[name])
+            continue
+        r = results[name]
         family, params, _, cap = CONFIGS[name]
         p = ", ".join(f"{k}={v}" for k, v in params.items()) or "defaults"
 
@@ -103,7 +117,7 @@ def write_table(results: dict) -> None:
             return f"{v:g}" + (f" ({100 * v / cap[key]:.1f}%)" if key in cap else "")
         lines.append(f"| {name} | {family} | {p} | {cell('LUT')} | {r['LUTRAM']} | {cell('FF')} | "
                      f"{cell('DSP')} | {cell('BRAM36')} | {cell('URAM') if 'URAM' in cap else r['URAM']} |")
-    TABLE.write_text("\n".join(lines) + "\n")
+    TABLE.write_text("\n".join(lines + notes) + "\n")
 
 
 def main(argv=None) -> None:
