@@ -28,11 +28,11 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 test: setup ## run every test (golden, HLS csim, RTL cocotb, host, pipeline); what CI runs
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) -q
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) -v
 
 sim: setup ## cycle-accurate tests (cocotb + Verilator); WAVES=1 dumps FST; IMPL=hls BOARD=... runs the HLS export
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" GNN_AGG_IMPL=$(IMPL) GNN_AGG_BOARD=$(BOARD) \
-	  $(PY) -m pytest -n $(JOBS) -q -m "sim and not slow" $(if $(filter hls,$(IMPL)),tests/rtl/test_gnn_agg.py,tests/)
+	  $(PY) -m pytest -n $(JOBS) -v -m "sim and not slow" $(if $(filter hls,$(IMPL)),tests/rtl/test_gnn_agg.py,tests/)
 
 csim: setup ## HLS C simulation with g++ against the golden vectors
 	$(PY) hls/csim.py -j $(JOBS)
@@ -46,7 +46,7 @@ synth: setup ## Yosys synthesis resource counts per configuration
 demo: setup ## the hybrid GNN+LLM recommender end to end on the embedded data set
 	@# Eq. 1 runs on the cycle-accurate RTL simulation (built on first use); one torch thread
 	@# is the fastest setting for these small models on a shared 2-core machine
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m host.pipeline --backend sim --out results/demo --threads 1
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m host.rec --backend sim --out results/demo --threads 1
 
 bench: setup ## latency / throughput / accuracy benchmark with plots (BENCH_ARGS=... for options)
 	$(PY) -m host.bench --out results/bench $(BENCH_ARGS)

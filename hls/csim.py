@@ -19,6 +19,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 import zipfile
 from pathlib import Path
 
@@ -145,11 +146,15 @@ def compile_tb(config: Config, sanitize: bool = True) -> Path:
             for stale in exe.parent.glob(f"{stem}-*"):
                 stale.unlink()
             tmp = exe.with_name(exe.name + ".partial")
+            print(f"compiling the HLS C testbench for {config.name} with g++ (about a minute with the "
+                  f"sanitizers; cached in {exe.parent})", file=sys.stderr, flush=True)
+            t0 = time.monotonic()
             proc = subprocess.run(["g++", *flags, *map(str, SOURCES), "-o", str(tmp)], capture_output=True,
                                   text=True)
             if proc.returncode:
                 raise RuntimeError(f"g++ failed for {config.name}:\n{proc.stderr[-6000:]}")
             tmp.rename(exe)
+            print(f"compiled {exe.name} in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
     return exe
 
 

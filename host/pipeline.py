@@ -2,4 +2,4 @@
 from host.rec.pipeline import main
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

@@ -19,6 +19,8 @@ import os
 import time
 from pathlib import Path
 
+from host.rec.cli import user_errors
+
 from .config import SECTIONS, BenchConfig, make_config
 from .layer import bench_layer, bench_scaling, build_simulations, ml1m_graph
 from .report import git_state, machine_info, markdown_report
@@ -47,7 +49,8 @@ def parse_args(argv=None):
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="tiny sizes: checks the tool, not the design")
     ap.add_argument("--out", default="results/bench")
-    ap.add_argument("--quiet", action="store_true", help="no progress bars")
+    ap.add_argument("--quiet", action="store_true", help="no progress bars; the training log goes to OUT/pipeline/pipeline.log")
+    ap.add_argument("--debug", action="store_true", help="a traceback instead of a one-line error")
     return ap.parse_args(argv)
 
 
@@ -76,9 +79,13 @@ def run(cfg: BenchConfig, out: Path) -> dict:
 
 
 def main(argv=None) -> int:
+    args = parse_args(argv)
+    return user_errors(lambda: bench(args), "python -m host.bench", args.debug)
+
+
+def bench(args) -> None:
     import torch
     from threadpoolctl import threadpool_limits
-    args = parse_args(argv)
     torch.set_num_threads(args.threads)  # an oversubscribed OpenMP pool makes sparse ops 100x slower
     threadpool_limits(args.threads)      # NumPy's BLAS too: idle pool threads spinning cost tail latency
     cfg = make_config(args)
@@ -92,5 +99,4 @@ def main(argv=None) -> int:
     (out / "report.md").write_text(report)
     print(report)
     print(f"wrote {out / 'bench.json'}, {out / 'report.md'} and {', '.join(p.name for p in plots)}")
-    return 0
 

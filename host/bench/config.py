@@ -70,14 +70,14 @@ def make_config(args) -> BenchConfig:
     boards = tuple(b for b in args.boards.split(",") if b)
     for b in boards:
         if b not in BOARD_MODELS:
-            raise SystemExit(f"unknown board {b!r}; choose from {sorted(BOARD_MODELS)}")
+            raise ValueError(f"unknown board {b!r}; choose from {sorted(BOARD_MODELS)}")
     board_models = {b: dataclasses.replace(BOARD_MODELS[b], clocks_mhz=(args.clock_mhz,)) if args.clock_mhz
                     else BOARD_MODELS[b] for b in boards}
     quick = args.quick
     sections = tuple(x for x in args.sections.split(",") if x)
     unknown = set(sections) - set(SECTIONS)
     if unknown:
-        raise SystemExit(f"unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
+        raise ValueError(f"unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
     return BenchConfig(
         backends=tuple(args.backends.split(",")), boards=boards, board_models=board_models, gathers=tuple(args.gathers.split(",")),
         feat_dim=args.feat_dim, reps=2 if quick else args.reps,

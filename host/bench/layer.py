@@ -172,8 +172,8 @@ def build_simulations(cfg) -> dict:
         except BuildError as e:
             detail = str(e).splitlines()
             fatal = [line.strip() for line in detail if "$fatal" in line or "%Error" in line or "gnn_agg:" in line]
-            raise SystemExit(
-                f"host.bench: the RTL cannot be built for board {board!r} (BUS_BITS={hw.bus_bits}, "
+            raise RuntimeError(
+                f"the RTL cannot be built for board {board!r} (BUS_BITS={hw.bus_bits}, "
                 f"LANES={hw.lanes}, PES={hw.pes}) in this tree, so its cycles cannot be simulated.\n"
                 f"  {(fatal or detail)[0][:300]}\n"
                 f"  Run without it, e.g. --boards {','.join(b for b in cfg.boards if b != board) or 'pynq-z2'} "

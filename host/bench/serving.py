@@ -13,6 +13,7 @@ sim transport) and per-access / per-sync costs stated in `PS_PL_MODEL`.
 """
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import statistics
@@ -74,8 +75,13 @@ def train(cfg, out_dir) -> PipelineRun:
     """Every configuration of the pipeline, trained once on the cpu backend."""
     options = {name: value for name, value in (("epochs", cfg.epochs), ("head_epochs", cfg.head_epochs))
                if value is not None}
-    return run_pipeline(PipelineConfig(data=cfg.dataset, path=cfg.dataset_path, backend="cpu", out=str(out_dir),
-                                       threads=1, **options))
+    pipeline = PipelineConfig(data=cfg.dataset, path=cfg.dataset_path, backend="cpu", out=str(out_dir),
+                              threads=1, **options)
+    if not cfg.quiet:
+        return run_pipeline(pipeline)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with open(out_dir / "pipeline.log", "w") as log, contextlib.redirect_stdout(log), contextlib.redirect_stderr(log):
+        return run_pipeline(pipeline)
 
 
 @dataclasses.dataclass

@@ -1,4 +1,4 @@
 """python -m host.rec: the pipeline's command line (host.rec.pipeline)."""
 from .pipeline import main
 
-main()
+raise SystemExit(main())

@@ -34,6 +34,7 @@ import time
 import numpy as np
 import torch
 
+from .cli import user_errors
 from .data import Dataset, load
 from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
 from .metrics import per_user_metrics, summarize
@@ -91,6 +92,7 @@ class PipelineRun:
     known: list                  # per user: train + valid items (never recommended)
     chosen_weights: list         # the hybrid's graph weight per user-degree bucket, chosen on valid
     weight_scores: list          # per bucket: {graph weight: valid NDCG@10}
+    accelerator: dict            # the Hybrid + quant. layers on the accelerator (accelerator_record)
 
 
 @dataclasses.dataclass
@@ -136,11 +138,11 @@ def run(cfg: PipelineConfig) -> PipelineRun:
     user_degree = torch.from_numpy(sp.user_train_count())
     hybrid, chosen, scores = train_hybrid(tc, data, llm, Features(h_user, h_item, e_user, e_item, user_degree),
                                           board)
-    fixed = quantized_hybrid(cfg, tc, csr, norm, gnn, adj, hybrid, e_user, e_item, user_degree, board)
+    fixed, accelerator = quantized_hybrid(cfg, tc, csr, norm, gnn, adj, hybrid, e_user, e_item, user_degree, board)
 
     known = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))]
     result = PipelineRun(board.results, board.per_user, data.dataset, sp, data.protocol, tc, mf, gnn, fixed, llm,
-                         hybrid, e_user, e_item, known, chosen, scores)
+                         hybrid, e_user, e_item, known, chosen, scores, accelerator)
     print(write_report(out, result, cfg))
     serve_samples(out, result)
     print(f"\nTotal {time.time() - t_start:.0f} s")
@@ -216,8 +218,9 @@ def train_hybrid(tc: TrainConfig, data: _Data, llm: FusionHead, feats: Features,
     balance, start = choose_gnn_weight(hybrid, feats, sp, proto, tc.gnn_weights)
     chosen = hybrid.gnn_weight.tolist()
     for name, scores, w in zip(degree_bucket_names(tc.degree_bounds), balance, chosen):
-        print(f"   users with {name} training items: graph weight g -> valid NDCG@10 "
-              + ", ".join(f"{g:g}: {v:.4f}" for g, v in scores.items()) + f"; chosen g = {w:g}")
+        print(f"   users with {name} training items: " + (
+            "graph weight g -> valid NDCG@10 " + ", ".join(f"{g:g}: {v:.4f}" for g, v in scores.items())
+            + f"; chosen g = {w:g}" if scores else f"no validation users; g = {w:g}, the best over all users"))
     best = train_head(hybrid, feats, sp, proto, tc, sp.train, "hybrid head fine-tuning", epochs=tc.hybrid_epochs)
     print(f"   fine-tuning: valid NDCG@10 {start:.4f} -> {best:.4f}"
           + (" (kept the starting point)" if best <= start else ""))
@@ -226,24 +229,48 @@ def train_hybrid(tc: TrainConfig, data: _Data, llm: FusionHead, feats: Features,
 
 
 def quantized_hybrid(cfg: PipelineConfig, tc: TrainConfig, csr, norm, gnn: GNN, adj, hybrid: FusionHead,
-                     e_user, e_item, user_degree, board: _Scoreboard) -> FixedGNN:
-    """The hybrid head over embeddings computed by the accelerator (Eq. 1 in fixed point)."""
+                     e_user, e_item, user_degree, board: _Scoreboard) -> tuple[FixedGNN, dict]:
+    """The hybrid head over embeddings computed by the accelerator (Eq. 1 in fixed point); also
+    what the accelerator did: its build, each layer's status registers, the projected time."""
     from host.driver import Accelerator
     print(f"== Hybrid + quantization: Eq. 1 on the accelerator, backend '{cfg.backend}'"
           + (" (cycle-accurate RTL simulation)" if cfg.backend == "sim" else ""))
     fixed = export_fixed(gnn, adj)
     print(f"   export: x0 scaled by {fixed.scale:.3f} into FEAT Q4.12 (peak |x| = 4 of the [-8, 8) range)")
     t0 = time.time()
+    statuses: list = []
     with Accelerator(cfg.backend) as acc:
         handle = acc.load_graph(csr, norm)
-        hq_user, hq_item = propagate_fixed(fixed, acc, handle, progress=True)
-        cycles = acc.status.cycles
+        hq_user, hq_item = propagate_fixed(fixed, acc, handle, progress=True, statuses=statuses)
+        accelerator = accelerator_record(cfg.backend, acc.hw, statuses, time.time() - t0)
+    cycles = accelerator["cycles"]
     print(f"   {len(fixed.weights_q)} layers x ({csr.n_dst} nodes, {csr.n_edges} edges, F={tc.dim}) "
-          f"on '{cfg.backend}' in {time.time() - t0:.1f} s; last layer {cycles} cycles")
+          f"on '{cfg.backend}' in {accelerator['wall_s']:.1f} s"
+          + (f"; {cycles:,} cycles in all, {accelerator_summary(accelerator)}" if cycles else
+             " (the cpu backend has no cycle model)"))
     quant_feats = Features(torch.from_numpy(hq_user).float(), torch.from_numpy(hq_item).float(), e_user, e_item,
                            user_degree)
     board.add("Hybrid + quant.", head_scorer(hybrid, quant_feats))
-    return fixed
+    return fixed, accelerator
+
+
+def accelerator_record(backend: str, hw, statuses: list, wall_s: float) -> dict:
+    """The accelerator's part of a run for results.json: the registry build it ran (golden.builds),
+    each layer's status registers and, where there are cycles, the time projected at the build's
+    clocks (projected: simulated cycles at an assumed clock, timing closure not checked)."""
+    from golden import builds
+    build = next((b for b in builds.BUILDS.values() if b.impl == "rtl" and b.board and b.hw == hw), None)
+    cycles = sum(st.cycles for st in statuses)
+    return {"backend": backend, "build": build.name if build else None, "hw": dataclasses.asdict(hw),
+            "layers": [dataclasses.asdict(st) for st in statuses], "cycles": cycles, "wall_s": wall_s,
+            "projected_ms": {f"{mhz:g} MHz": cycles / (mhz * 1e3) for mhz in (build.clocks_mhz if build else ())}
+            if cycles else {}}
+
+
+def accelerator_summary(accelerator: dict) -> str:
+    """'projected 3.65 ms at 100 MHz, 2.43 ms at 150 MHz (build pynq-z2)'."""
+    times = ", ".join(f"{ms:.2f} ms at {clock}" for clock, ms in accelerator["projected_ms"].items())
+    return f"projected {times} (build {accelerator['build']})" if times else "no registry build matches"
 
 
 def serve_samples(out: pathlib.Path, run: PipelineRun) -> OnlineRecommender:
@@ -253,18 +280,18 @@ def serve_samples(out: pathlib.Path, run: PipelineRun) -> OnlineRecommender:
     labels = [f"{t} [{a.split('. ')[0]}]" if a else t for t, a in zip(ds.item_titles, ds.item_attributes)]
     with Accelerator("cpu") as acc:  # bit-exact with every backend; the pipeline's run is over
         rec = OnlineRecommender(OnlineGNN(acc, run.fixed, sp.graph()), run.hybrid, run.e_user, run.e_item,
-                                run.known, labels)
+                                run.known, labels, ds.user_ids, ds.item_ids)
         rec.save(out / "recommender.pt")
         print(f"\nSaved {out / 'results.md'}, {out / 'results.json'}, {out / 'results.png'}, "
               f"{out / 'recommender.pt'}")
         counts = sp.user_train_count()
         cold = np.flatnonzero((counts > 0) & (counts <= run.protocol.cold))
-        samples = [int(np.argmax(counts))] + ([int(cold[0])] if len(cold) else [])
+        samples = list(dict.fromkeys([int(np.argmax(counts))] + ([int(cold[0])] if len(cold) else [])))
         print("\nSample recommendations (Hybrid + quant.):")
         for u in samples:
             liked = [labels[i] for i in sp.per_user("train")[u][:3]]
-            print(f"(user {u}: {counts[u]} training items, e.g. {'; '.join(liked)})")
-            print(format_recommendations(u, rec.recommendations(u, 10)))
+            print(f"(user {rec.user_ids[u]}: {counts[u]} training items, e.g. {'; '.join(liked)})")
+            print(format_recommendations(rec.user_ids[u], rec.recommendations(u, 10)))
     return rec
 
 
@@ -284,7 +311,8 @@ def _dot_scorer(embeddings):
 
 # -- command line ---------------------------------------------------------------------------
 
-def parse_args(argv=None) -> PipelineConfig:
+def parse_args(argv=None) -> tuple[PipelineConfig, bool]:
+    """The PipelineConfig of a command line, and whether --debug was given."""
     d = PipelineConfig()
     ap = argparse.ArgumentParser(prog="python -m host.rec", description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=d.data,
@@ -307,12 +335,15 @@ def parse_args(argv=None) -> PipelineConfig:
     ap.add_argument("--split-seed", type=int, default=d.split_seed)
     ap.add_argument("--threads", type=int, default=d.threads,
                     help="torch threads (1 is fastest for these small models on a shared machine)")
-    return PipelineConfig(**vars(ap.parse_args(argv)))
+    ap.add_argument("--debug", action="store_true", help="a traceback instead of a one-line error")
+    args = vars(ap.parse_args(argv))
+    return PipelineConfig(**{k: v for k, v in args.items() if k != "debug"}), args["debug"]
 
 
-def main(argv=None) -> None:
-    run(parse_args(argv))
+def main(argv=None) -> int:
+    cfg, debug = parse_args(argv)
+    return user_errors(lambda: run(cfg), "python -m host.rec", debug)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

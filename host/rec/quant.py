@@ -45,13 +45,17 @@ def export_fixed(gnn: GNN, adj: torch.Tensor, peak: float = FIXED_PEAK) -> Fixed
                     tuple(layer.relu for layer in gnn.layers))
 
 
-def fixed_layer_outputs(model: FixedGNN, acc, graph_handle, progress: bool = False) -> list[np.ndarray]:
+def fixed_layer_outputs(model: FixedGNN, acc, graph_handle, progress: bool = False,
+                        statuses: list | None = None) -> list[np.ndarray]:
     """Run every layer on the accelerator (host.driver.Accelerator, any backend), layer by layer
-    on the unified graph; returns the FEAT outputs [x^(0), x^(1), ..., x^(L)]."""
+    on the unified graph; returns the FEAT outputs [x^(0), x^(1), ..., x^(L)] and appends each
+    layer's RunStatus to `statuses` when given."""
     outs = [model.x0_q]
     layers = list(zip(model.weights_q, model.relu))
     for w, relu in tqdm(layers, desc=f"Eq. 1 layers on '{acc.backend_name}'", disable=not progress):
         outs.append(acc.aggregate(graph_handle, outs[-1], weight_q=w, relu=relu))
+        if statuses is not None:
+            statuses.append(acc.status)
     return outs
 
 
@@ -64,7 +68,8 @@ def combine_layers(outs: list[np.ndarray], model: FixedGNN) -> np.ndarray:
     return total / len(outs) / model.scale
 
 
-def propagate_fixed(model: FixedGNN, acc, graph_handle, progress: bool = False) -> tuple[np.ndarray, np.ndarray]:
+def propagate_fixed(model: FixedGNN, acc, graph_handle, progress: bool = False,
+                    statuses: list | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Dequantized (user, item) embeddings after layer combination, every layer on the accelerator."""
-    final = combine_layers(fixed_layer_outputs(model, acc, graph_handle, progress), model)
+    final = combine_layers(fixed_layer_outputs(model, acc, graph_handle, progress, statuses), model)
     return final[:model.n_users], final[model.n_users:]

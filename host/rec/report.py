@@ -50,15 +50,16 @@ def paired_table(paired: dict) -> str:
     return "\n".join(lines)
 
 
-def plot_results(results: dict, title: str, path: pathlib.Path) -> None:
-    """Grouped bars: NDCG@10 of every configuration, overall and on the cold-start slices."""
+def plot_results(results: dict, paired: dict, title: str, path: pathlib.Path) -> None:
+    """Left: grouped bars of NDCG@10 per configuration, overall and on the cold-start slices.
+    Right: the claim itself, each paired per-user difference (mean +- 2 standard errors)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     slices = [("overall", "overall"), ("cold_items", "cold items"), ("cold_users", "cold users")]
     names = list(results)
     width = 0.8 / len(names)
-    fig, ax = plt.subplots(figsize=(9, 4))
+    fig, (ax, bx) = plt.subplots(1, 2, figsize=(13, 4), gridspec_kw={"width_ratios": [3, 2]})
     for k, name in enumerate(names):
         xs = np.arange(len(slices)) + (k - (len(names) - 1) / 2) * width
         ax.bar(xs, [results[name][s]["NDCG@10"] for s, _ in slices], width, label=name)
@@ -67,6 +68,17 @@ def plot_results(results: dict, title: str, path: pathlib.Path) -> None:
     ax.set_title(title, fontsize=10)
     ax.legend(fontsize=8, ncol=2)
     ax.grid(axis="y", alpha=0.3)
+    width = 0.8 / len(paired)
+    for k, (name, by_slice) in enumerate(paired.items()):
+        xs = np.arange(len(slices)) + (k - (len(paired) - 1) / 2) * width
+        bx.errorbar(xs, [by_slice[s]["mean"] for s, _ in slices], yerr=[2 * by_slice[s]["se"] for s, _ in slices],
+                    fmt="o", capsize=4, label=name)
+    bx.axhline(0, color="grey", lw=0.8)
+    bx.set_xticks(np.arange(len(slices)), [label for _, label in slices])
+    bx.set_ylabel("paired difference of NDCG@10")
+    bx.set_title("per-user paired differences, mean +- 2 SE", fontsize=10)
+    bx.legend(fontsize=8)
+    bx.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
@@ -88,17 +100,24 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
     paired = paired_differences(run.per_user)
     weights_line = "Hybrid graph weight g per user training degree, chosen on valid: " + ", ".join(
         f"{name}: {w:g}" for name, w in zip(buckets, run.chosen_weights))
+    acc = run.accelerator
+    acc_line = (f"Accelerator: backend {acc['backend']}, build {acc['build']}, "
+                + (f"{acc['cycles']:,} cycles for the {len(acc['layers'])} layers, projected "
+                   + ", ".join(f"{ms:.2f} ms at {clock}" for clock, ms in acc["projected_ms"].items())
+                   + " (simulated cycles at the build's clocks; timing closure not checked)"
+                   if acc["cycles"] else "no cycle model (cpu backend: bit-exact arithmetic only)"))
     text = "\n".join([f"# {ds.name}", "", "```", proto.describe(ds), "```", "",
                       f"GNN: {cfg.style}, {run.train_config.layers} layers, F={run.train_config.dim}; "
                       f"accelerator backend: {cfg.backend}", "", table, "", paired_table(paired), "",
-                      weights_line, ""])
+                      weights_line, "", acc_line, ""])
     (out / "results.md").write_text(text)
-    plot_results(run.results, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{cfg.backend}')", out / "results.png")
+    plot_results(run.results, paired, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{cfg.backend}')", out / "results.png")
     (out / "results.json").write_text(json.dumps({
         "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
         "train_config": dataclasses.asdict(run.train_config), "style": cfg.style, "backend": cfg.backend,
         "results": run.results, "paired_ndcg10": paired,
         "hybrid_gnn_weight": {"buckets": buckets, "chosen_on_valid": run.chosen_weights,
-                              "after_fine_tuning": hybrid.gnn_weight.tolist(), "valid_ndcg10": run.weight_scores}},
+                              "after_fine_tuning": hybrid.gnn_weight.tolist(), "valid_ndcg10": run.weight_scores},
+        "accelerator": acc},
         indent=2))
-    return "\n" + proto.describe(ds) + "\n\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line
+    return "\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line + "\n" + acc_line

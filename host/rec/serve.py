@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import pathlib
 import time
 
 import numpy as np
@@ -221,22 +222,35 @@ class HeadScorer:
         return self.gnn_weight[np.searchsorted(self.degree_bounds, degree, side="left")]
 
 
+SAVE_FORMAT = "gnn-agg-recommender/1"  # what save() writes; load() refuses anything else
+
+
 @dataclasses.dataclass(frozen=True)
 class Recommendation:
-    item: int
+    item: int       # contiguous item index
+    item_id: str    # the data set's own item id
     title: str
     score: float
 
 
 class OnlineRecommender:
     """A request end to end: online user embedding, fusion head over all items, top-k. Items in
-    `known[u]` (train + valid for a trained pipeline) are never recommended to u."""
+    `known[u]` (train + valid for a trained pipeline) are never recommended to u. Users and items
+    are contiguous indices; `user_ids` / `item_ids` are the data set's own ids of them (default
+    "0", "1", ...), which user_index() and the recommendations accept and report."""
 
     def __init__(self, gnn: OnlineGNN | FloatOnlineGNN, head: FusionHead, e_user: torch.Tensor,
-                 e_item: torch.Tensor, known: list[np.ndarray], titles: list[str] | None = None):
+                 e_item: torch.Tensor, known: list[np.ndarray], titles: list[str] | None = None,
+                 user_ids: list[str] | None = None, item_ids: list[str] | None = None):
         self.gnn, self.head, self.e_user, self.e_item, self.known = gnn, head.eval(), e_user, e_item, known
-        n_users = gnn.graph.n_users
-        self.titles = titles or [f"item {i}" for i in range(gnn.graph.n_items)]
+        n_users, n_items = gnn.graph.n_users, gnn.graph.n_items
+        self.item_ids = list(item_ids) if item_ids is not None else [str(i) for i in range(n_items)]
+        self.user_ids = list(user_ids) if user_ids is not None else [str(u) for u in range(n_users)]
+        if len(self.item_ids) != n_items or len(self.user_ids) != n_users:
+            raise ValueError(f"{len(self.user_ids)} user ids and {len(self.item_ids)} item ids for a graph of "
+                             f"{n_users} users and {n_items} items")
+        self._user_index = {raw: u for u, raw in enumerate(self.user_ids)}
+        self.titles = titles or [f"item {raw}" for raw in self.item_ids]
         h_item = torch.from_numpy(gnn.final[n_users:]).float()
         with torch.no_grad():
             self.side = head.item_side(h_item, e_item)
@@ -248,18 +262,32 @@ class OnlineRecommender:
     def n_users(self) -> int:
         return len(self.known)
 
+    @property
+    def n_items(self) -> int:
+        return self.gnn.graph.n_items
+
+    def user_index(self, user_id: str) -> int:
+        """The index of the data set's user id `user_id` (ValueError naming it when unknown)."""
+        try:
+            return self._user_index[str(user_id)]
+        except KeyError:
+            raise ValueError(f"unknown user id {user_id!r} ({self.n_users} users, e.g. "
+                             f"{', '.join(repr(u) for u in self.user_ids[:3])})") from None
+
     def recommend(self, user: int, k: int = 10, timing: RequestTiming | None = None) -> np.ndarray:
         """The top-k unseen items for `user` (ties broken by item id)."""
         return self._rank(user, k, timing)[0]
 
     def recommendations(self, user: int, k: int = 10) -> list[Recommendation]:
-        """recommend() with titles and scores, for people and services (ValueError on a bad user or k)."""
+        """recommend() with ids, titles and scores, for people and services: `user` is an index
+        (see user_index for the data set's ids); ValueError on a bad user or k. Fewer than k come
+        back when the user has seen all but fewer than k items."""
         if isinstance(user, bool) or not isinstance(user, (int, np.integer)) or not 0 <= user < self.n_users:
             raise ValueError(f"user must be an integer in 0..{self.n_users - 1}, got {user!r}")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k <= 0:
-            raise ValueError(f"k must be a positive integer, got {k!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 < k <= self.n_items:
+            raise ValueError(f"k must be an integer in 1..{self.n_items} (the catalogue), got {k!r}")
         top, scores = self._rank(int(user), int(k), None)
-        return [Recommendation(int(i), self.titles[i], float(scores[i])) for i in top]
+        return [Recommendation(int(i), self.item_ids[i], self.titles[i], float(scores[i])) for i in top]
 
     def _rank(self, user: int, k: int, timing: RequestTiming | None) -> tuple[np.ndarray, np.ndarray]:
         timing = timing or RequestTiming()
@@ -294,12 +322,24 @@ class OnlineRecommender:
                       "items": torch.from_numpy(np.asarray(graph.items, np.int64))},
             "e_user": self.e_user.detach().float(), "e_item": self.e_item.detach().float(),
             "titles": list(self.titles), "known": [torch.from_numpy(np.asarray(k, np.int64)) for k in self.known],
+            "user_ids": self.user_ids, "item_ids": self.item_ids, "format": SAVE_FORMAT,
         }, path)
 
     @classmethod
     def load(cls, path, acc) -> "OnlineRecommender":
-        """A recommender saved by save(), serving Eq. 1 on `acc` (a host.driver.Accelerator)."""
-        blob = torch.load(path, weights_only=True)
+        """A recommender saved by save(), serving Eq. 1 on `acc` (a host.driver.Accelerator). Only
+        tensors and plain values are read (no unpickling of code); a file that is not one gives a
+        ValueError naming it."""
+        path = pathlib.Path(path)
+        if not path.is_file():
+            raise ValueError(f"{path}: no such model file (python -m host.rec, or make demo, writes one)")
+        try:
+            blob = torch.load(path, weights_only=True)
+            if not isinstance(blob, dict) or blob.get("format") != SAVE_FORMAT:
+                raise ValueError("not written by this version")
+        except Exception as e:  # torch raises several types for a file that is not a model
+            raise ValueError(f"{path}: not a recommender saved by host.rec.serve ({str(e).splitlines()[0][:120]})") \
+                from None
         head = FusionHead(**blob["head_config"])
         head.load_state_dict(blob["head"])
         f = blob["fixed"]
@@ -308,12 +348,12 @@ class OnlineRecommender:
         g = blob["graph"]
         graph = BipartiteGraph(g["n_users"], g["n_items"], g["users"].numpy(), g["items"].numpy())
         return cls(OnlineGNN(acc, fixed, graph), head, blob["e_user"], blob["e_item"],
-                   [k.numpy() for k in blob["known"]], blob["titles"])
+                   [k.numpy() for k in blob["known"]], blob["titles"], blob["user_ids"], blob["item_ids"])
 
 
-def format_recommendations(user: int, recs: list[Recommendation]) -> str:
-    lines = [f"user {user}:"]
-    lines += [f"  {r + 1:2d}. {rec.title}  (item {rec.item}, score {rec.score:.3f})" for r, rec in enumerate(recs)]
+def format_recommendations(user_id: str, recs: list[Recommendation]) -> str:
+    lines = [f"user {user_id}:"]
+    lines += [f"  {r + 1:2d}. {rec.title}  (item {rec.item_id}, score {rec.score:.3f})" for r, rec in enumerate(recs)]
     return "\n".join(lines)
 
 
@@ -324,21 +364,30 @@ def neighbour_lists(graph: BipartiteGraph) -> list[np.ndarray]:
     return [items[bounds[u]:bounds[u + 1]] for u in range(graph.n_users)]
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     from host.driver import Accelerator
+    from .cli import user_errors
     ap = argparse.ArgumentParser(prog="python -m host.rec.serve", description="Print top-k recommendations with titles.")
     ap.add_argument("--model", default="results/demo/recommender.pt",
                     help="file written by python -m host.rec (make demo writes results/demo/recommender.pt)")
-    ap.add_argument("--user", type=int, nargs="+", required=True)
+    ap.add_argument("--user", nargs="+", required=True, help="the data set's own user ids")
     ap.add_argument("--k", type=int, default=10)
     ap.add_argument("--backend", default="cpu", help="accelerator backend of the online GNN: cpu | sim | board")
+    ap.add_argument("--debug", action="store_true", help="a traceback instead of a one-line error")
     args = ap.parse_args(argv)
-    torch.set_num_threads(1)
-    with Accelerator(args.backend) as acc:
-        rec = OnlineRecommender.load(args.model, acc)
-        for u in args.user:
-            print(format_recommendations(u, rec.recommendations(u, args.k)))
+
+    def serve() -> None:
+        torch.set_num_threads(1)
+        with Accelerator(args.backend) as acc:
+            rec = OnlineRecommender.load(args.model, acc)
+            users = [rec.user_index(u) for u in args.user]  # every id checked before any output
+            for raw, u in zip(args.user, users):
+                recs = rec.recommendations(u, args.k)
+                print(format_recommendations(raw, recs))
+                if len(recs) < args.k:
+                    print(f"  (only {len(recs)} items this user has not seen)")
+    return user_errors(serve, ap.prog, args.debug)
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

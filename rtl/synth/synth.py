@@ -134,7 +134,8 @@ def main(argv=None) -> None:
             if stat.exists():
                 results[name] = parse_stat(stat.read_text())
             continue
-        print(f"synthesizing {name} ...", flush=True)
+        print(f"synthesizing {name} with Yosys (minutes per build; the first run also compiles Yosys to "
+              f"WebAssembly; log in {BUILD / (name + '.log')}) ...", flush=True)
         results[name] = run(name)
         print(f"  {results[name]}", flush=True)
     write_table(results)

@@ -88,10 +88,10 @@ def _version(verilator: Path) -> str:
 
 
 def build(hw: HwConfig = BOARDS["pynq-z2"], *, waves: bool = False,
-          files_f: Path = REPO / "rtl" / "files.f", top: str = TOP, jobs: int = 2,
-          verbose: bool = False) -> Path:
-    """Path of the simulation library for `hw`, building it if no current build exists.
-    `files_f` and `top` select the design (the harness tests use a fixture kernel)."""
+          files_f: Path = REPO / "rtl" / "files.f", top: str = TOP, jobs: int = 2) -> Path:
+    """Path of the simulation library for `hw`, building it if no current build exists (saying so
+    on stderr before and after: a first build takes minutes). `files_f` and `top` select the
+    design (the harness tests use a fixture kernel)."""
     sources = rtl_sources(files_f)
     verilator = verilator_bin()
     params = rtl_parameters(hw)
@@ -119,14 +119,16 @@ def build(hw: HwConfig = BOARDS["pynq-z2"], *, waves: bool = False,
                "-CFLAGS", " ".join(cflags), "-LDFLAGS", "-shared", "-o", LIB_NAME,
                *map(str, sources), *map(str, HARNESS_SOURCES)]
         env = dict(os.environ, MAKEFLAGS=" ".join(MAKE_VARS))
+        print(f"building the Verilator simulation of {top} ({hw.bus_bits}-bit bus, {hw.lanes} lanes, {hw.pes} PE"
+              f"{', waves' if waves else ''}); a first build takes 1-3 minutes, later runs reuse {out_dir}",
+              file=sys.stderr, flush=True)
         t0 = time.monotonic()
         proc = subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True)
         if proc.returncode != 0:
             log = work / "build.log"
             log.write_text(proc.stdout + proc.stderr)
             raise BuildError(f"Verilator build failed (log: {log}):\n{(proc.stdout + proc.stderr)[-4000:]}")
-        if verbose:
-            print(f"built {tag} in {time.monotonic() - t0:.1f} s", file=sys.stderr)
+        print(f"built {tag} in {time.monotonic() - t0:.0f} s", file=sys.stderr, flush=True)
         shutil.rmtree(out_dir, ignore_errors=True)
         work.rename(out_dir)
     return lib
@@ -148,7 +150,7 @@ def main(argv=None) -> int:
     ap.add_argument("--waves", action="store_true", help="build with VCD tracing")
     ap.add_argument("--jobs", type=int, default=2)
     args = ap.parse_args(argv)
-    print(build(BOARDS[args.board], waves=args.waves, jobs=args.jobs, verbose=True))
+    print(build(BOARDS[args.board], waves=args.waves, jobs=args.jobs))
     return 0
 
 

@@ -26,6 +26,8 @@ class Dataset:
     user_profiles: list[str] | None = None  # [n_users] profile fields as text, when the set has them
     reviews: list[str] | None = None        # [n] review text of each interaction, when the set has it
     default_threshold: float = 4.0          # rating at or above which an interaction is positive
+    user_ids: list[str] | None = None       # [n_users] the data set's own user ids (None: "0", "1", ...)
+    item_ids: list[str] | None = None       # [n_items] the data set's own item ids (None: "0", "1", ...)
 
     def __post_init__(self):
         n = len(self.users)
@@ -38,6 +40,12 @@ class Dataset:
             raise ValueError("item_titles and item_attributes differ in length")
         if self.user_profiles is not None and len(self.user_profiles) != self.n_users:
             raise ValueError(f"user_profiles has {len(self.user_profiles)} entries, expected {self.n_users}")
+        for name, count in (("user_ids", self.n_users), ("item_ids", self.n_items)):
+            ids = getattr(self, name)
+            if ids is None:
+                setattr(self, name, [str(i) for i in range(count)])
+            elif len(ids) != count or len(set(ids)) != count:
+                raise ValueError(f"{name} must hold {count} distinct ids, got {len(ids)} ({len(set(ids))} distinct)")
         if n and (self.items.max() >= self.n_items or self.items.min() < 0 or self.users.min() < 0):
             raise ValueError("interaction ids out of range")
 

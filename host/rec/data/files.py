@@ -75,7 +75,7 @@ def _number(path, no, text: str, what: str, kind=int):
 
 
 def _finish(name, users, items, ratings, times, item_map, titles: dict, attrs: dict,
-            profiles: list[str] | None, reviews, threshold) -> Dataset:
+            profiles: list[str] | None, reviews, threshold, user_map: _IdMap) -> Dataset:
     n_items = len(item_map)
     item_titles = [""] * n_items
     item_attrs = [""] * n_items
@@ -84,7 +84,8 @@ def _finish(name, users, items, ratings, times, item_map, titles: dict, attrs: d
         item_attrs[i] = attrs.get(raw, "")
     return Dataset(name, np.asarray(users, dtype=np.int64), np.asarray(items, dtype=np.int64),
                    np.asarray(ratings, dtype=np.float64), np.asarray(times, dtype=np.int64),
-                   item_titles, item_attrs, profiles, reviews, threshold)
+                   item_titles, item_attrs, profiles, reviews, threshold,
+                   [str(raw) for raw in user_map.ids], [str(raw) for raw in item_map.ids])
 
 
 # --------------------------------------------------------------------------- MovieLens
@@ -144,7 +145,7 @@ def load_movielens_1m(directory) -> Dataset:
                 f"{'male' if gender == 'M' else 'female'}, age {ML1M_AGES[age]}, {ML1M_OCCUPATIONS[occ_no]}")
         profiles = [fields.get(raw, "") for raw in user_map.ids]
     return _finish("MovieLens-1M", users, items, ratings, times, item_map, titles, attrs,
-                   profiles, None, 4.0)
+                   profiles, None, 4.0, user_map)
 
 
 def load_movielens_100k(directory) -> Dataset:
@@ -179,7 +180,7 @@ def load_movielens_100k(directory) -> Dataset:
                 f"{'male' if gender == 'M' else 'female'}, age {age}, {occ}")
         profiles = [fields.get(raw, "") for raw in user_map.ids]
     return _finish("MovieLens-100K", users, items, ratings, times, item_map, titles, attrs,
-                   profiles, None, 4.0)
+                   profiles, None, 4.0, user_map)
 
 
 # --------------------------------------------------------------------------- JSON lines
@@ -232,7 +233,7 @@ def load_amazon(reviews_path, meta_path=None) -> Dataset:
             parts = [f"Categories: {', '.join(dict.fromkeys(map(str, cats)))}"] if cats else []
             attrs[asin] = ". ".join(parts + ([_snippet(desc)] if desc else []))
     return _finish("Amazon Reviews", users, items, ratings, times, item_map, titles, attrs,
-                   None, reviews, 4.0)
+                   None, reviews, 4.0, user_map)
 
 
 def _yelp_time(path, no, text) -> int:
@@ -266,4 +267,4 @@ def load_yelp(review_path, business_path=None) -> Dataset:
             city = rec.get("city")
             attrs[bid] = ". ".join(([f"Categories: {', '.join(cats)}"] if cats else [])
                                    + ([f"City: {city}"] if city else []))
-    return _finish("Yelp", users, items, ratings, times, item_map, titles, attrs, None, reviews, 4.0)
+    return _finish("Yelp", users, items, ratings, times, item_map, titles, attrs, None, reviews, 4.0, user_map)
