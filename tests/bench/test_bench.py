@@ -17,6 +17,11 @@ def bench_out(tmp_path_factory):
     return out
 
 
+def test_quiet_keeps_the_training_log_in_a_file(bench_out):
+    log = (bench_out / "pipeline" / "pipeline.log").read_text()
+    assert "== BPR-MF" in log and "Hybrid + quant." in log
+
+
 def test_json_schema(bench_out):
     res = json.loads((bench_out / "bench.json").read_text())
     assert {"config", "machine", "git", "boards", "layers", "scaling", "requests", "tradeoff"} <= res.keys()
@@ -70,9 +75,10 @@ def test_unbuildable_board_stops_with_a_message(monkeypatch, tmp_path, capsys):
         raise build_mod.BuildError("Verilator build failed (log: x):\n%Error: rtl/gnn_agg.sv:141: "
                                    "$fatal: gnn_agg: PES must be 1")
     monkeypatch.setattr(build_mod, "build", fail)
-    with pytest.raises(SystemExit) as e:
-        main(["--quick", "--quiet", "--boards", "kv260", "--sections", "layer", "--out", str(tmp_path)])
-    msg = str(e.value)
+    capsys.readouterr()
+    assert main(["--quick", "--quiet", "--boards", "kv260", "--sections", "layer", "--out", str(tmp_path)]) == 2
+    msg = capsys.readouterr().err
+    assert msg.startswith("python -m host.bench: error: ") and msg.count("\n") == 1
     assert "cannot be built for board 'kv260'" in msg and "PES=4" in msg and "$fatal" in msg
     assert "--boards" in msg
 

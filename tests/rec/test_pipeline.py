@@ -54,6 +54,10 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     weights = result["hybrid_gnn_weight"]
     assert len(weights["buckets"]) == len(weights["chosen_on_valid"]) == len(weights["valid_ndcg10"])
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    acc = result["accelerator"]  # the cpu backend: its build, each layer's status, no cycle model
+    assert acc["backend"] == "cpu" and acc["build"] == "pynq-z2" and len(acc["layers"]) == 2
+    assert acc["cycles"] == 0 and acc["projected_ms"] == {} and "no cycle model" in table
+    assert printed.count("Protocol: implicit feedback") == 1  # printed once, not again with the table
     with Accelerator("cpu") as acc:
         rec = OnlineRecommender.load(out / "recommender.pt", acc)
         top = rec.recommendations(0, k=5)
@@ -62,3 +66,12 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     main(["--data", "ml-100k", "--path", str(tmp_path), "--epochs", "5", "--head-epochs", "5",
           "--out", str(out), "--cache", str(tmp_path / "cache"), "--device", "cpu"])
     assert printed.count("from cache") == 0 and capsys.readouterr().out.count("from cache") == 2
+
+
+def test_accelerator_record_projects_cycles_at_the_builds_clocks():
+    from golden.contract import BOARDS
+    from host.driver import RunStatus
+    from host.rec.pipeline import accelerator_record
+    rec = accelerator_record("sim", BOARDS["pynq-z2"], [RunStatus(cycles=1000, edges=9), RunStatus(cycles=500)], 2.0)
+    assert rec["build"] == "pynq-z2" and rec["cycles"] == 1500 and rec["layers"][0]["edges"] == 9
+    assert rec["projected_ms"] == {"100 MHz": 0.015, "150 MHz": 0.01}

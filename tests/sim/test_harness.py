@@ -161,3 +161,15 @@ def test_missing_rtl_is_a_clear_build_error(tmp_path):
     listing.write_text("// a comment\nrtl/no_such_module.sv\n")
     with pytest.raises(BuildError, match="no_such_module.sv not found"):
         build(files_f=listing)
+
+
+def test_a_build_says_what_it_builds_and_where_it_is_cached(tmp_path, monkeypatch, capsys):
+    import sim.harness.build as build_mod
+    monkeypatch.setattr(build_mod, "BUILD_ROOT", tmp_path)
+    hw = HwConfig(bus_bits=64, lanes=16, pes=1, max_feat=256, table_elems=1 << 17)
+    lib = build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel")
+    err = capsys.readouterr().err
+    assert "building the Verilator simulation of copy_kernel (64-bit bus, 16 lanes, 1 PE)" in err
+    assert f"later runs reuse {lib.parent}" in err and f"built {lib.parent.name} in " in err
+    assert build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel") == lib
+    assert capsys.readouterr().err == ""  # a cached build is silent
