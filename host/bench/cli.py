@@ -37,6 +37,8 @@ def parse_args(argv=None):
                     "host.rec.pipeline's; fewer make a large data set's latency run short, at some accuracy)")
     ap.add_argument("--head-epochs", type=int, help="fusion-head training epochs (default: host.rec.pipeline's)")
     ap.add_argument("--backends", default="cpu,sim", help="comma list of cpu, sim, board")
+    ap.add_argument("--bitfile", help="board: the gnn_agg.bit to load (default: host/overlays/<$BOARD>/)")
+    ap.add_argument("--overlay", help="board: a board name (pynq-z2 | kv260 | zcu104) or a folder holding gnn_agg.bit")
     ap.add_argument("--sections", default=",".join(SECTIONS), help=f"comma list of {', '.join(SECTIONS)}")
     ap.add_argument("--boards", default="pynq-z2,kv260", help="builds to simulate and project")
     ap.add_argument("--gathers", default="table,dram", help="accelerator gather modes")

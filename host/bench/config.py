@@ -64,6 +64,7 @@ class BenchConfig:
     epochs: int | None
     head_epochs: int | None
     sections: tuple
+    board_options: dict = dataclasses.field(default_factory=dict)  # Accelerator("board", **...)
 
 
 def make_config(args) -> BenchConfig:
@@ -75,6 +76,10 @@ def make_config(args) -> BenchConfig:
                     else BOARD_MODELS[b] for b in boards}
     quick = args.quick
     sections = tuple(x for x in args.sections.split(",") if x)
+    from host.driver.overlays import accelerator_options
+    backends = tuple(args.backends.split(","))
+    bitfile, overlay = getattr(args, "bitfile", None), getattr(args, "overlay", None)
+    board_options = accelerator_options("board" if "board" in backends else backends[0], bitfile, overlay)
     unknown = set(sections) - set(SECTIONS)
     if unknown:
         raise ValueError(f"unknown section(s) {sorted(unknown)}; choose from {SECTIONS}")
@@ -89,7 +94,7 @@ def make_config(args) -> BenchConfig:
         requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick,
         epochs=10 if quick and args.epochs is None else args.epochs,
         head_epochs=5 if quick and args.head_epochs is None else args.head_epochs,
-        sections=sections)
+        sections=sections, board_options=board_options)
 
 
 def sim_options(cfg, board: str) -> dict:

@@ -146,7 +146,7 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
             counting = acc.backend.transport = _CountingTransport(acc.backend.transport)
             paths[f"Hybrid + quant. ({board}, projected)"] = accelerated(acc, board, counting)
     if "board" in cfg.backends:
-        paths["Hybrid + quant. (board, measured)"] = accelerated(Accelerator("board"))
+        paths["Hybrid + quant. (board, measured)"] = accelerated(Accelerator("board", **cfg.board_options))
     return paths
 
 

@@ -58,6 +58,8 @@ class PipelineConfig:
     user_text: str = Protocol.user_text
     split_seed: int = Protocol.seed
     backend: str = "cpu"           # accelerator backend of Hybrid + quant.: cpu | sim | board
+    bitfile: str | None = None     # board: the .bit (default: host/overlays/<board>/, docs/BOARD.md)
+    overlay: str | None = None     # board: a board name or folder of host/overlays/ instead of bitfile
     style: str = "lightgcn"        # host.rec.model.STYLES
     layers: int = TrainConfig.layers
     epochs: int = TrainConfig.epochs
@@ -67,6 +69,11 @@ class PipelineConfig:
     cache: str = str(DEFAULT_CACHE)
     out: str = "results/pipeline"
     threads: int = 1               # torch threads (1 is fastest for these small models on a shared machine)
+
+    def accelerator_options(self) -> dict:
+        """Keyword options of Accelerator(self.backend) (the board's bitstream)."""
+        from host.driver.overlays import accelerator_options
+        return accelerator_options(self.backend, self.bitfile, self.overlay)
 
     def train_config(self) -> TrainConfig:
         return TrainConfig(epochs=self.epochs, head_epochs=self.head_epochs, layers=self.layers, seed=self.seed)
@@ -239,7 +246,7 @@ def quantized_hybrid(cfg: PipelineConfig, tc: TrainConfig, csr, norm, gnn: GNN, 
     print(f"   export: x0 scaled by {fixed.scale:.3f} into FEAT Q4.12 (peak |x| = 4 of the [-8, 8) range)")
     t0 = time.time()
     statuses: list = []
-    with Accelerator(cfg.backend) as acc:
+    with Accelerator(cfg.backend, **cfg.accelerator_options()) as acc:
         handle = acc.load_graph(csr, norm)
         hq_user, hq_item = propagate_fixed(fixed, acc, handle, progress=True, statuses=statuses)
         accelerator = accelerator_record(cfg.backend, acc.hw, statuses, time.time() - t0)
@@ -324,6 +331,8 @@ def parse_args(argv=None) -> tuple[PipelineConfig, bool]:
     ap.add_argument("--user-text", default=d.user_text, choices=tuple(USER_TEXT_SOURCES),
                     help="what a user's text says (host.rec.protocol.Protocol.user_text)")
     ap.add_argument("--backend", default=d.backend, help="accelerator backend: cpu | sim | board")
+    ap.add_argument("--bitfile", help="board: the gnn_agg.bit to load (default: host/overlays/<$BOARD>/)")
+    ap.add_argument("--overlay", help="board: a board name (pynq-z2 | kv260 | zcu104) or a folder holding gnn_agg.bit")
     ap.add_argument("--style", default=d.style, choices=STYLES)
     ap.add_argument("--layers", type=int, default=d.layers)
     ap.add_argument("--epochs", type=int, default=d.epochs)
@@ -337,7 +346,12 @@ def parse_args(argv=None) -> tuple[PipelineConfig, bool]:
                     help="torch threads (1 is fastest for these small models on a shared machine)")
     ap.add_argument("--debug", action="store_true", help="a traceback instead of a one-line error")
     args = vars(ap.parse_args(argv))
-    return PipelineConfig(**{k: v for k, v in args.items() if k != "debug"}), args["debug"]
+    cfg = PipelineConfig(**{k: v for k, v in args.items() if k != "debug"})
+    try:
+        cfg.accelerator_options()
+    except ValueError as e:
+        ap.error(str(e))
+    return cfg, args["debug"]
 
 
 def main(argv=None) -> int:

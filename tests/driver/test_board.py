@@ -1,7 +1,9 @@
-"""The board backend over a stand-in `pynq` (tests/support/fake_pynq.py): the PYNQ calls, the register
-sequence, syncs, interrupt and polling completion, error and timeout recovery."""
+"""The board backend over a stand-in `pynq` (tests/support/fake_pynq.py), one of PYNQ 3.1 (PYNQ-Z2)
+and one of PYNQ 4.0 (KV260, ZCU104): the PYNQ calls, the register sequence, syncs, interrupt and
+polling completion, error and timeout recovery, drivers bound whatever the import order."""
 from __future__ import annotations
 
+import importlib
 import sys
 
 import numpy as np
@@ -10,16 +12,21 @@ import pytest
 from golden.cases import standard_cases
 from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, HwConfig, Irq, Reg
 from host.driver import Accelerator, DeviceError
-from tests.support.fake_pynq import make_fake_pynq
+from tests.support.fake_pynq import PYNQ_APIS, make_fake_pynq
 from tests.support.vectors import call_kwargs, graph_of, run_vector
 
 HW = BOARDS["pynq-z2"]
 
 
+@pytest.fixture(params=PYNQ_APIS, ids=[f"pynq{a}" for a in PYNQ_APIS])
+def api(request):
+    return request.param
+
+
 @pytest.fixture(params=[False, True], ids=["polling", "interrupt"])
-def board(request, monkeypatch):
+def board(request, monkeypatch, api):
     """(Accelerator on the fake board, fake pynq module)."""
-    fake = make_fake_pynq(HW, with_interrupt=request.param)
+    fake = make_fake_pynq(HW, with_interrupt=request.param, api=api)
     monkeypatch.setitem(sys.modules, "pynq", fake)
     monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     acc = Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2)
@@ -91,18 +98,19 @@ def test_timeout_resets_and_next_call_works(board):
     csr, norm, idx16 = graph_of(v)
     g = acc.load_graph(csr, norm, idx16=idx16)
     fake.kernel.hang = True
+    downloads = fake.downloads  # one when the Overlay was made, as PYNQ does
     with pytest.raises(TimeoutError, match="reset"):
         acc.aggregate(g, **call_kwargs(v))
-    assert fake.downloads == 1
+    assert fake.downloads == downloads + 1
     np.testing.assert_array_equal(acc.aggregate(g, **call_kwargs(v)), v.expect)
 
 
-def test_board_without_pynq_or_device(monkeypatch):
+def test_board_without_pynq_or_device(monkeypatch, api):
     monkeypatch.setitem(sys.modules, "pynq", None)  # import pynq -> ModuleNotFoundError
     monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
     with pytest.raises(RuntimeError, match="needs pynq"):
         Accelerator("board", bitfile="x.bit")
-    fake = make_fake_pynq(HW)
+    fake = make_fake_pynq(HW, api=api)
 
     def no_device(bitfile):
         raise RuntimeError("No Devices Found")
@@ -119,8 +127,8 @@ def test_board_without_pynq_or_device(monkeypatch):
 Q8 = HwConfig(64, 16, 1, 256, 1 << 17, feat_bits=8, feat_frac=4, wgt_frac=6, coef_frac=14, acc_bits=24)
 
 
-def open_fake_board(monkeypatch, device_hw, formats_word=None, **options):
-    fake = make_fake_pynq(device_hw)
+def open_fake_board(monkeypatch, device_hw, formats_word=None, api="3.1", **options):
+    fake = make_fake_pynq(device_hw, api=api)
     if formats_word is not None:
         fake.kernel.formats_word = formats_word
     monkeypatch.setitem(sys.modules, "pynq", fake)
@@ -128,10 +136,10 @@ def open_fake_board(monkeypatch, device_hw, formats_word=None, **options):
     return Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2, **options), fake
 
 
-def test_formats_come_from_the_device(monkeypatch):
+def test_formats_come_from_the_device(monkeypatch, api):
     """The driver takes the number formats from HW_FORMATS: an 8-bit build gets 8-bit feature
     buffers, its own COEF quantization and FEAT range checks, bit-exact on that build's cases."""
-    acc, fake = open_fake_board(monkeypatch, Q8)
+    acc, fake = open_fake_board(monkeypatch, Q8, api=api)
     assert acc.hw == Q8 and acc.formats == Q8.formats
     for v in [v for v in standard_cases(Q8, seed=5, n_random=20) if v.expect is not None]:
         y = run_vector(acc, v)
@@ -156,4 +164,71 @@ def test_formats_the_driver_cannot_pack_are_refused(monkeypatch):
         open_fake_board(monkeypatch, Q8, formats_word=twelve_bit)
     with pytest.raises(ValueError, match="feat_bits=8"):
         open_fake_board(monkeypatch, Q8, hw=HW)
+    sys.modules.pop("host.driver.backends.board", None)
+
+
+def fresh_board_module(monkeypatch, fake):
+    monkeypatch.setitem(sys.modules, "pynq", fake)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
+
+
+@pytest.mark.parametrize("interrupt", [False, True], ids=["polling", "interrupt"])
+def test_overlay_parsed_before_the_driver_is_imported(monkeypatch, api, interrupt):
+    """A user who makes the Overlay first (as PYNQ's notebooks do) gets a DefaultIP for the kernel,
+    because PYNQ assigns drivers at parse time; overlay= still works, through GnnAggIP."""
+    fake = make_fake_pynq(HW, with_interrupt=interrupt, api=api)
+    fresh_board_module(monkeypatch, fake)
+    overlay = fake.Overlay("gnn_agg.bit")                  # no GnnAggIP registered yet
+    assert type(overlay.gnn_agg_0) is fake.DefaultIP
+    with Accelerator("board", overlay=overlay, timeout_s=0.2) as acc:
+        transport = acc.backend.transport
+        assert type(transport.ip).__name__ == "GnnAggIP" and transport.uses_interrupt == interrupt
+        assert transport.pynq_version == fake.__version__
+        for v in [v for v in standard_cases(HW, seed=6, n_random=5) if v.expect is not None]:
+            np.testing.assert_array_equal(run_vector(acc, v), v.expect, err_msg=v.name)
+    sys.modules.pop("host.driver.backends.board", None)
+
+
+def test_overlay_parsed_after_the_driver_is_imported(monkeypatch, api):
+    """Imported first, GnnAggIP is what PYNQ binds (by VLNV) and the backend uses that instance."""
+    fake = make_fake_pynq(HW, api=api)
+    fresh_board_module(monkeypatch, fake)
+    board_module = importlib.import_module("host.driver.backends.board")  # a fresh import
+    overlay = fake.Overlay("gnn_agg.bit")
+    assert isinstance(overlay.gnn_agg_0, board_module.GnnAggIP)
+    assert fake.drivers["gnnagg:hls:gnn_agg:1.0"] is board_module.GnnAggIP
+    with Accelerator("board", overlay=overlay) as acc:
+        assert acc.backend.transport.ip is overlay.gnn_agg_0
+    sys.modules.pop("host.driver.backends.board", None)
+
+
+def test_interrupt_pynq_could_not_create_means_polling(monkeypatch, api):
+    fake = make_fake_pynq(HW, with_interrupt=True, interrupt_fails=True, api=api)
+    fresh_board_module(monkeypatch, fake)
+    with Accelerator("board", bitfile="gnn_agg.bit", timeout_s=0.2) as acc:
+        assert not acc.backend.transport.uses_interrupt
+        v = [v for v in standard_cases(HW, seed=7, n_random=2) if v.expect is not None][-1]
+        np.testing.assert_array_equal(run_vector(acc, v), v.expect)
+    sys.modules.pop("host.driver.backends.board", None)
+
+
+def test_default_bitfile_is_found_in_the_overlay_folders(monkeypatch, tmp_path, api):
+    """No bitfile=: host/overlays/<board>/gnn_agg.bit ($BOARD or board=), a folder works too."""
+    from host.driver import overlays
+    for b in ("kv260", "pynq-z2"):
+        (tmp_path / b).mkdir()
+        (tmp_path / b / "gnn_agg.bit").write_text("bit")
+        (tmp_path / b / "gnn_agg.hwh").write_text("hwh")
+    monkeypatch.setattr(overlays, "overlay_dirs", lambda: [tmp_path])
+    fake = make_fake_pynq(HW, api=api)
+    fresh_board_module(monkeypatch, fake)
+    monkeypatch.setenv("BOARD", "KV260")                   # what Kria-PYNQ's image sets
+    with Accelerator("board") as acc:
+        assert acc.backend.transport.bitfile == str(tmp_path / "kv260" / "gnn_agg.bit")
+    with Accelerator("board", board="pynq-z2") as acc:
+        assert acc.backend.transport.bitfile == str(tmp_path / "pynq-z2" / "gnn_agg.bit")
+    with Accelerator("board", bitfile=str(tmp_path / "pynq-z2")) as acc:
+        assert acc.backend.transport.bitfile == str(tmp_path / "pynq-z2" / "gnn_agg.bit")
+    with pytest.raises(FileNotFoundError, match="make bitstream BOARD=zcu104 IMPL=rtl"):
+        Accelerator("board", board="zcu104")
     sys.modules.pop("host.driver.backends.board", None)

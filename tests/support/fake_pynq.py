@@ -84,15 +84,33 @@ class FakeKernel:
             self.isr |= Irq.DONE
 
 
-def make_fake_pynq(hw: HwConfig, with_interrupt: bool = False) -> types.ModuleType:
-    """A fresh fake `pynq` module; `module.kernel` is the FakeKernel behind the overlay."""
+#: Where the two PYNQ APIs the boards run differ (from the 3.1.2 and 4.0.0 sources): 4.0 (KV260,
+#: ZCU104) moved the metadata parser to the separate `pynqmetadata` package, sets PL clocks by
+#: frequency (Clocks.set_pl_clk(i, clk_mhz=)) where 3.1 (PYNQ-Z2) takes divisors, adds Versal
+#: devices (.pdi images) and no longer closes the device in Overlay.free(). The calls the board
+#: backend makes (allocate, sync_*, freebuffer, device_address, DefaultIP.read/write, ip_dict,
+#: download, Interrupt.wait) are the same in both; each stand-in has only its own version's API.
+PYNQ_APIS = ("3.1", "4.0")
+
+
+def make_fake_pynq(hw: HwConfig, with_interrupt: bool = False, api: str = "3.1",
+                   interrupt_fails: bool = False) -> types.ModuleType:
+    """A fresh fake `pynq` module of PYNQ `api` ("3.1" or "4.0"); `module.kernel` is the
+    FakeKernel behind the overlay. Drivers are assigned when an Overlay is parsed, as PYNQ does:
+    an Overlay made before a DefaultIP subclass with `bindto` exists gets a plain DefaultIP.
+    `interrupt_fails`: the IP's interrupt attribute is None, as PYNQ leaves it (with a warning)
+    when it cannot create the interrupt."""
+    if api not in PYNQ_APIS:
+        raise ValueError(f"api must be one of {PYNQ_APIS}")
     pynq = types.ModuleType("pynq")
+    pynq.__version__ = {"3.1": "3.1.2", "4.0": "4.0.0"}[api]
     arena = Arena(MEM_BASE, 64 << 20)
     buffers: dict[int, object] = {}
     kernel = FakeKernel(hw, buffers)
     drivers = {}
     pynq.kernel = kernel
     pynq.downloads = 0
+    pynq.drivers = drivers
 
     class Buffer(np.ndarray):
         """Host array plus a separate device copy: forgetting a sync is visible."""
@@ -107,23 +125,38 @@ def make_fake_pynq(hw: HwConfig, with_interrupt: bool = False) -> types.ModuleTy
             del buffers[self.device_address]
             arena.free(self.device_address, self.nbytes)
 
-    def allocate(shape, dtype):
+        @property
+        def physical_address(self):
+            return self.device_address
+
+    def allocate(shape, dtype="u4", target=None, **kwargs):
         buf = np.zeros(shape, dtype).view(Buffer)
         buf.device_address = arena.allocate(buf.nbytes)
         buf.device_copy = np.zeros(shape, dtype)
         buffers[buf.device_address] = buf
         return buf
 
+    class Device:
+        devices = [object()]
+        active_device = devices[0]
+        closed = 0
+
+        @classmethod
+        def close(cls):
+            cls.closed += 1
+
     class DefaultIP:
         def __init_subclass__(cls, **kw):
             super().__init_subclass__(**kw)
             for vlnv in getattr(cls, "bindto", []):
                 drivers[vlnv] = cls
+                drivers[vlnv.rpartition(":")[0]] = cls
 
         def __init__(self, description):
             self.description = description
-            if with_interrupt:
-                self.interrupt = Interrupt()
+            self.device = description.get("device")
+            for pin in description.get("interrupts", {}):
+                setattr(self, pin, None if interrupt_fails else Interrupt())
 
         def write(self, offset, value):
             kernel.write(offset, value)
@@ -138,15 +171,56 @@ def make_fake_pynq(hw: HwConfig, with_interrupt: bool = False) -> types.ModuleTy
                 await asyncio.sleep(0.001)
 
     class Overlay:
-        def __init__(self, bitfile):
-            self.bitfile = bitfile
-            self.ip_dict = {"gnn_agg_0": {"type": VLNV}, "axi_intc_0": {"type": "xilinx.com:ip:axi_intc:4.1"}}
-            self.gnn_agg_0 = drivers[VLNV](self.ip_dict["gnn_agg_0"])
+        """Parses its (fixed) design at construction: each IP's driver is the class registered for
+        its VLNV *now*; instances are made on first attribute access, as PYNQ's _ip_map does."""
+
+        def __init__(self, bitfile, download=True, ignore_version=False, device=None):
+            self.bitfile_name = bitfile
+            self.device = device or Device.active_device
+            gnn = {"type": VLNV, "fullpath": "gnn_agg_0", "phys_addr": 0xA000_0000, "addr_range": 0x1_0000,
+                   "interrupts": {"interrupt": {"fullpath": "gnn_agg_0/interrupt"}} if with_interrupt else {}}
+            intc = {"type": "xilinx.com:ip:axi_intc:4.1", "fullpath": "axi_intc_0", "interrupts": {}}
+            self.ip_dict = {"gnn_agg_0": gnn, "axi_intc_0": intc}
+            for details in self.ip_dict.values():
+                details["device"] = self.device
+                details["driver"] = drivers.get(details["type"], DefaultIP)
+            self._ip_map = {}
+            if download:
+                self.download()
+
+        def __getattr__(self, name):
+            ip_dict = self.__dict__.get("ip_dict", {})
+            if name not in ip_dict:
+                raise AttributeError(name)
+            if name not in self._ip_map:
+                self._ip_map[name] = ip_dict[name]["driver"](ip_dict[name])
+            return self._ip_map[name]
 
         def download(self):
             pynq.downloads += 1
             kernel.hang = False
             kernel.starts = 0
 
+        def free(self):
+            if api == "3.1":  # 4.0 no longer closes the device here
+                Device.close()
+
+    class Clocks:
+        fclk0_mhz = 100.0
+
+        @classmethod
+        def set_pl_clk(cls, clk_idx, *args, **kwargs):
+            if api == "3.1":
+                div0, div1 = (list(args) + [kwargs.get("div0"), kwargs.get("div1")])[:2]
+                if "clk_mhz" in kwargs:
+                    raise TypeError("set_pl_clk() got an unexpected keyword argument 'clk_mhz'")
+            else:
+                if args or "div0" in kwargs:
+                    raise TypeError("PYNQ 4.0 sets PL clocks by clk_mhz=")
+                cls.fclk0_mhz = float(kwargs["clk_mhz"])
+
     pynq.DefaultIP, pynq.Overlay, pynq.allocate = DefaultIP, Overlay, allocate
+    pynq.Device, pynq.Clocks = Device, Clocks
+    if api == "4.0":
+        pynq.pynqmetadata = types.ModuleType("pynqmetadata")  # separate package in 4.0
     return pynq

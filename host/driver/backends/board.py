@@ -11,18 +11,31 @@ gives the IP an `interrupt` attribute), else by polling CTRL.ap_done. A run that
 within `timeout_s` raises TimeoutError after the bitstream is downloaded again, which resets
 the kernel (buffers in the contiguous memory survive).
 
-Options: bitfile (path of the .bit), or overlay (an already loaded pynq.Overlay); ip_name (when
-the overlay holds several gnn_agg instances); timeout_s=10; poll_interval_s=0.
+Options: bitfile (path of the .bit, or a folder holding gnn_agg.bit), or overlay (an already
+loaded pynq.Overlay), or neither: host/overlays/<board>/gnn_agg.bit, then the installed
+gnn_agg_overlay package (host/driver/overlays.py; board= names the board, default $BOARD, which
+PYNQ's images set); ip_name (when the overlay holds several gnn_agg instances); timeout_s=10;
+poll_interval_s=0.
+
+Import order does not matter: PYNQ assigns drivers when an Overlay is parsed, so an Overlay made
+before this module was imported has a plain DefaultIP for the kernel. The kernel is found by its
+VLNV in `overlay.ip_dict` either way and, when PYNQ did not bind GnnAggIP, wrapped in it from its
+ip_dict entry (the same MMIO window and interrupt pins). The calls used here (allocate,
+sync_to_device/sync_from_device, freebuffer, device_address, DefaultIP.read/write, ip_dict,
+Overlay.download, Interrupt.wait) are the same in PYNQ 3.1 (PYNQ-Z2) and 4.0 (KV260, ZCU104);
+tests/driver/test_board.py runs against a stand-in of each.
 """
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import numpy as np
 import pynq
 
 from golden.contract import VLNV, HwConfig
 
+from ..overlays import find_bitfile
 from .device import DeviceBackend, DeviceBuffer, Transport, poll_done
 
 
@@ -31,6 +44,16 @@ class GnnAggIP(pynq.DefaultIP):
     call lives in host/backends/device.py)."""
 
     bindto = [VLNV]
+
+
+def bind(overlay, name: str) -> GnnAggIP:
+    """The driver of IP `name`: PYNQ's own when it bound GnnAggIP at parse time, else GnnAggIP
+    made from the IP's ip_dict entry (an Overlay parsed before this module was imported, or one
+    whose driver table another GnnAggIP class -- a re-imported module -- registered)."""
+    ip = getattr(overlay, name)
+    if isinstance(ip, GnnAggIP):
+        return ip
+    return GnnAggIP(overlay.ip_dict[name])
 
 
 class PynqBuffer(DeviceBuffer):
@@ -54,10 +77,20 @@ class PynqBuffer(DeviceBuffer):
 
 class BoardTransport(Transport):
     def __init__(self, bitfile: str | None = None, overlay=None, ip_name: str | None = None,
-                 poll_interval_s: float = 0.0):
-        if (bitfile is None) == (overlay is None):
-            raise ValueError("give exactly one of bitfile= (path of the .bit) or overlay= (a pynq.Overlay)")
-        self.overlay = overlay if overlay is not None else pynq.Overlay(str(bitfile))
+                 poll_interval_s: float = 0.0, board: str | None = None):
+        if bitfile is not None and overlay is not None:
+            raise ValueError("give one of bitfile= (path of the .bit) or overlay= (a pynq.Overlay), not both")
+        if overlay is None:
+            if bitfile is None:
+                bitfile = find_bitfile(board)
+            elif Path(bitfile).is_dir():
+                bitfile = Path(bitfile) / "gnn_agg.bit"
+            self.bitfile = str(bitfile)
+            overlay = pynq.Overlay(self.bitfile)  # GnnAggIP is registered: PYNQ binds it here
+        else:
+            self.bitfile = getattr(overlay, "bitfile_name", None)
+        self.overlay = overlay
+        self.pynq_version = getattr(pynq, "__version__", "unknown")
         names = [name for name, d in self.overlay.ip_dict.items() if d.get("type") == VLNV]
         if ip_name is not None:
             if ip_name not in names:
@@ -65,11 +98,11 @@ class BoardTransport(Transport):
             names = [ip_name]
         if len(names) != 1:
             raise ValueError(f"expected one {VLNV} instance in the overlay, found {names}; pass ip_name=")
-        self.ip = getattr(self.overlay, names[0])
-        if not isinstance(self.ip, GnnAggIP):
-            raise RuntimeError(f"{names[0]} is bound to {type(self.ip).__name__}, not GnnAggIP")
+        self.ip_name = names[0]
+        self.ip = bind(self.overlay, names[0])
         self.poll_interval_s = poll_interval_s
-        self.uses_interrupt = hasattr(self.ip, "interrupt")
+        # PYNQ sets the attribute to None when it could not create the interrupt (a warning)
+        self.uses_interrupt = getattr(self.ip, "interrupt", None) is not None
         self._loop = asyncio.new_event_loop() if self.uses_interrupt else None
 
     def allocate(self, nbytes: int) -> PynqBuffer:
