@@ -14,7 +14,9 @@ IMPL=hls: golden vectors -> Vitis HLS (csim, csynth, export; HLS_STEPS="csim csy
 adds co-simulation) -> IP. IMPL=rtl: Vivado packages rtl/files.f as the same IP. Then Vivado
 builds the block design, implements it and copies gnn_agg.bit + gnn_agg.hwh to
 host/overlays/<board>/ (a build that is not the board's bitstream build: host/overlays/<build>/),
-where the host driver's users load them from. Build files go to build/hls/flow/<board>-<impl>/
+where the host driver's users load them from; a board's bitstream build is also copied into the
+overlay package's data folder overlay/gnn_agg_overlay/<board>/ (docs/BOARD.md; --package-dir,
+default only with the default --overlay-dir). Build files go to build/hls/flow/<board>-<impl>/
 (other builds: build/hls/flow/<build>/). Without the tools this exits with status 2 and says which tool
 is missing and which versions the scripts were written for.
 """
@@ -39,6 +41,8 @@ TOOL_VERSION = "2023.2"
 BOARDS = list(builds.BOARDS)
 DEFAULT_HLS_STEPS = "csim csynth export"
 COSIM_RANDOM_CASES = 10
+DEFAULT_OVERLAY_DIR = ROOT / "host" / "overlays"
+PACKAGE_DIR = ROOT / "overlay" / "gnn_agg_overlay"  # the pip-installable overlay package (overlay/)
 
 
 def needed_tools(impl: str, ip_only: bool) -> list[str]:
@@ -97,8 +101,11 @@ def main(argv=None) -> int:
     ap.add_argument("--impl", choices=builds.IMPLS, help="rtl (rtl/files.f) or hls (the one-PE HLS kernel)")
     ap.add_argument("--build", help="a registry build by name (golden/builds.py), instead of the board's")
     ap.add_argument("--jobs", type=int, default=2, help="Vivado implementation jobs")
-    ap.add_argument("--overlay-dir", type=Path, default=ROOT / "host" / "overlays",
+    ap.add_argument("--overlay-dir", type=Path, default=DEFAULT_OVERLAY_DIR,
                     help="the overlay goes to OVERLAY_DIR/<board>/gnn_agg.{bit,hwh} (other builds: <build>/)")
+    ap.add_argument("--package-dir", type=Path,
+                    help="also copy a board's bitstream build to PACKAGE_DIR/<board>/ (default: overlay/gnn_agg_overlay "
+                         "when --overlay-dir is the default; 'none' for no copy)")
     ap.add_argument("--build-dir", type=Path, default=ROOT / "build" / "hls" / "flow",
                     help="build files go to BUILD_DIR/<board>-<impl>/ (other builds: BUILD_DIR/<build>/)")
     ap.add_argument("--ip-only", action="store_true",
@@ -152,6 +159,13 @@ def main(argv=None) -> int:
             return 1
     print(f"make bitstream: {overlay}/gnn_agg.bit and gnn_agg.hwh (build {build.name}: {build.board}, "
           f"{build.impl} kernel)")
+    package = args.package_dir or (PACKAGE_DIR if args.overlay_dir == DEFAULT_OVERLAY_DIR else None)
+    if package is not None and str(package) != "none" and is_default(build):
+        target = package.resolve() / build.board
+        target.mkdir(parents=True, exist_ok=True)
+        for name in ("gnn_agg.bit", "gnn_agg.hwh"):
+            shutil.copy2(overlay / name, target / name)
+        print(f"make bitstream: copied into the overlay package, {target}/ (pip install overlay/ to install it)")
     return 0
 
 
