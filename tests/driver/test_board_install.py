@@ -7,6 +7,7 @@ cache makes later runs quick), so it is skipped when no index can be reached."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import venv
@@ -32,11 +33,17 @@ print(json.dumps({"numpy": np.__version__, "y": y.tolist()}))
 
 
 def test_board_install_is_lean_and_the_driver_runs(tmp_path):
+    # install from a copy of the package sources, so that no build/ output of this tree goes in
+    src = tmp_path / "src"
+    src.mkdir()
+    shutil.copy(ROOT / "pyproject.toml", src / "pyproject.toml")
+    for package in ("golden", "host", "sim"):
+        shutil.copytree(ROOT / package, src / package, ignore=shutil.ignore_patterns("__pycache__"))
     env_dir = tmp_path / "board-venv"
     venv.create(env_dir, with_pip=True)
     py = env_dir / "bin" / "python"
-    pip = [str(py), "-m", "pip", "--disable-pip-version-check", "-q"]
-    install = subprocess.run(pip + ["install", "numpy<2", f"{ROOT}[board]"], capture_output=True, text=True,
+    pip = [str(py), "-m", "pip", "--disable-pip-version-check"]
+    install = subprocess.run(pip + ["install", "-q", "numpy<2", f"{src}[board]"], capture_output=True, text=True,
                              timeout=1500)
     if install.returncode and ("No matching distribution" in install.stderr
                                or "Could not find a version" in install.stderr
