@@ -15,8 +15,17 @@ ValueError and nothing reaches the device. The backends only move data and run t
 
 ``sim`` and ``board`` share host/driver/backends/device.py (buffer packing and the register sequence);
 they differ only in the transport underneath. See docs/HOST.md.
+
+Threads: one Accelerator may be shared by many threads. Every public call that touches the
+backend (load_graph, load_features, aggregate, GraphHandle/FeatureHandle.release, close) holds
+`acc.lock` (a re-entrant lock), so register sequences never interleave; `acc.status` is the last
+call's, so a thread that wants its own call's status holds `acc.lock` across both.
+The driver keeps copies of what it validated (CSR arrays, uploaded features): a caller may
+mutate its arrays afterwards. Masked arrays are refused (their mask would hide values).
 """
 from __future__ import annotations
+
+import threading
 
 import numpy as np
 
@@ -60,9 +69,10 @@ class GraphHandle:
         return self.arrays.mode
 
     def release(self) -> None:
-        if not self.released:
-            self._owner.backend.release_graph(self.state)
-            self.released = True
+        with self._owner.lock:
+            if not self.released:
+                self._owner.backend.release_graph(self.state)
+                self.released = True
 
 
 class FeatureHandle:
@@ -81,9 +91,10 @@ class FeatureHandle:
         return self.array.shape
 
     def release(self) -> None:
-        if not self.released:
-            self._owner.backend.release_features(self.state)
-            self.released = True
+        with self._owner.lock:
+            if not self.released:
+                self._owner.backend.release_features(self.state)
+                self.released = True
 
 
 class Accelerator:
@@ -94,7 +105,10 @@ class Accelerator:
     registers, number formats included). Features, W and the normalization are checked and
     packed in the build's formats, `self.formats` (FEAT, WGT, COEF of `hw.formats`). Further keyword options go to the backend
     (see host/backends/*.py and docs/HOST.md), e.g. ``Accelerator("sim", read_latency=40)`` or
-    ``Accelerator("board", bitfile="gnn_agg.bit")``."""
+    ``Accelerator("board", bitfile="gnn_agg.bit")``.
+
+    Thread-safe: every public call that touches the backend holds `self.lock` (an RLock); hold it
+    yourself to read `status` of your own call (``with acc.lock: y = acc.aggregate(...); acc.status``)."""
 
     def __init__(self, backend: str = "cpu", hw: HwConfig | None = None, **options):
         if backend not in BACKENDS:
@@ -109,24 +123,27 @@ class Accelerator:
         self._graphs: list[GraphHandle] = []
         self._features: list[FeatureHandle] = []
         self._closed = False
+        self.lock = threading.RLock()
 
     # -- graphs ---------------------------------------------------------------------------
     def load_graph(self, csr: CSR, norm: Normalization, *, idx16: bool | None = None) -> GraphHandle:
         """Validate `csr` and `norm`, quantize the normalization factors to the build's COEF and upload the
         graph buffers once. `idx16` stores col_idx as uint16 (halves the index stream); by
         default it is used whenever n_src <= 65536."""
-        self._check_open()
-        arrays = prepare_graph(csr, norm, idx16=idx16, coef=self.formats.coef)
-        handle = GraphHandle(self, arrays, self.backend.upload_graph(arrays))
-        self._graphs.append(handle)
+        arrays = prepare_graph(csr, norm, idx16=idx16, coef=self.formats.coef)  # private copies
+        with self.lock:
+            self._check_open()
+            handle = GraphHandle(self, arrays, self.backend.upload_graph(arrays))
+            self._graphs.append(handle)
         return handle
 
     def load_features(self, x_q) -> FeatureHandle:
         """Check and upload source features once (FEAT integers [n_src, F]) for many calls."""
-        self._check_open()
-        x = fixed_array(x_q, "x_q", self.formats.feat, ndim=2)
-        handle = FeatureHandle(self, x, self.backend.upload_features(x))
-        self._features.append(handle)
+        x = fixed_array(x_q, "x_q", self.formats.feat, ndim=2, copy=True)  # kept: the caller's may change
+        with self.lock:
+            self._check_open()
+            handle = FeatureHandle(self, x, self.backend.upload_features(x))
+            self._features.append(handle)
         return handle
 
     # -- layers ---------------------------------------------------------------------------
@@ -136,14 +153,15 @@ class Accelerator:
         build), bit-exact with golden.hw_model.gnn_agg. `x_q` holds FEAT integers [n_src, F] with
         F a multiple of hw.feat_align, or is a FeatureHandle from load_features; `weight_q` holds
         WGT integers [F, F] (W[out][in]) or is None; `gather` is "table" or "dram"."""
-        self._check_open()
-        call = self.prepare_call(g, x_q, weight_q, relu, gather)
-        try:
-            y, self.status = self.backend.run(g.state, g.arrays, call)
-        except DeviceError as e:
-            if e.status is not None:
-                self.status = e.status
-            raise
+        with self.lock:
+            self._check_open()
+            call = self.prepare_call(g, x_q, weight_q, relu, gather)
+            try:
+                y, self.status = self.backend.run(g.state, g.arrays, call)
+            except DeviceError as e:
+                if e.status is not None:
+                    self.status = e.status
+                raise
         return y
 
     def prepare_call(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
@@ -179,14 +197,15 @@ class Accelerator:
 
     # -- life cycle -----------------------------------------------------------------------
     def close(self) -> None:
-        if self._closed:
-            return
-        for handle in self._graphs + self._features:
-            handle.release()
-        self._graphs.clear()
-        self._features.clear()
-        self.backend.close()
-        self._closed = True
+        with self.lock:
+            if self._closed:
+                return
+            for handle in self._graphs + self._features:
+                handle.release()
+            self._graphs.clear()
+            self._features.clear()
+            self.backend.close()
+            self._closed = True
 
     def __enter__(self):
         return self
@@ -207,13 +226,15 @@ def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None,
         raise ValueError(f"csr must be a golden.graph.CSR, got {type(csr).__name__}")
     if not isinstance(norm, Normalization):
         raise ValueError(f"norm must be a golden.norm.Normalization, got {type(norm).__name__}")
-    # CSR validates at construction, but its arrays are mutable: check them again as they are now
-    validate_csr(csr.row_ptr, csr.col_idx, csr.n_src)
-    n_dst, n_src, n_edges = csr.n_dst, csr.n_src, csr.n_edges
+    # CSR validates at construction, but its arrays are mutable: copy them, then check the copies
+    # (what is validated is what the backend gets, whatever the caller does to its arrays later)
+    row_ptr, col_idx = _plain(csr.row_ptr, "csr.row_ptr"), _plain(csr.col_idx, "csr.col_idx")
+    validate_csr(row_ptr, col_idx, csr.n_src)
+    n_dst, n_src, n_edges = len(row_ptr) - 1, csr.n_src, len(col_idx)
     for name, v in (("n_dst", n_dst), ("n_src", n_src), ("n_edges", n_edges)):
         if v >= 1 << 32:
             raise ValueError(f"{name}={v} does not fit the 32-bit argument register")
-    deg = csr.in_degree
+    deg = np.diff(row_ptr.astype(np.int64))
     if deg.size and deg.max() > MAX_DEGREE:
         v = int(np.argmax(deg))
         raise ValueError(f"destination {v} has degree {int(deg[v])} > {MAX_DEGREE} (MAX_DEGREE): "
@@ -230,9 +251,16 @@ def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None,
         raise ValueError(f"idx16 needs n_src <= {IDX16_MAX_SRC}, got {n_src}")
     if idx16:
         mode |= int(Mode.IDX16)
-    col_idx = np.ascontiguousarray(csr.col_idx, dtype="<u2" if idx16 else "<u4")
-    return GraphArrays(np.ascontiguousarray(csr.row_ptr, dtype="<u4"), col_idx, edge_w, src_scale,
+    col_idx = np.ascontiguousarray(col_idx, dtype="<u2" if idx16 else "<u4")
+    return GraphArrays(np.ascontiguousarray(row_ptr, dtype="<u4"), col_idx, edge_w, src_scale,
                        dst_scale, n_src, mode)
+
+
+def _plain(a, name: str) -> np.ndarray:
+    """A private copy of `a` as a plain ndarray (masked arrays refused: the mask would be dropped)."""
+    if isinstance(a, np.ma.MaskedArray):
+        raise ValueError(f"{name} is a masked array: fill it (a.filled(...)) or drop the masked entries first")
+    return np.array(a, copy=True, subok=False)
 
 
 def _coef(values, flag: Mode, mode: int, name: str, length: int, coef: FixedFormat) -> np.ndarray | None:
@@ -243,7 +271,7 @@ def _coef(values, flag: Mode, mode: int, name: str, length: int, coef: FixedForm
         return None
     if values is None:
         raise ValueError(f"norm.mode has {flag.name} but norm.{name} is missing")
-    a = np.asarray(values)
+    a = _plain(values, f"norm.{name}")
     if a.shape != (length,):
         raise ValueError(f"norm.{name} has shape {a.shape}, the graph needs ({length},)")
     if a.size and not (np.issubdtype(a.dtype, np.floating) or np.issubdtype(a.dtype, np.integer)):
@@ -258,10 +286,16 @@ def _coef(values, flag: Mode, mode: int, name: str, length: int, coef: FixedForm
     return coef.quantize(a).astype("<u2")
 
 
-def fixed_array(a, name: str, fmt: FixedFormat, ndim: int) -> np.ndarray:
-    """An integer array already in fixed-point format `fmt`, as a C-contiguous fmt.dtype array."""
+def fixed_array(a, name: str, fmt: FixedFormat, ndim: int, copy: bool = False) -> np.ndarray:
+    """An integer array already in fixed-point format `fmt`, as a C-contiguous fmt.dtype array
+    (a private copy with `copy`). Subclasses are viewed as plain arrays; masked arrays are refused
+    (min()/max() skip masked entries, so the range check would not see them)."""
     if not isinstance(a, np.ndarray):
         raise ValueError(f"{name} must be a numpy array of {fmt.dtype} ({fmt.hls_type}), got {type(a).__name__}")
+    if isinstance(a, np.ma.MaskedArray):
+        raise ValueError(f"{name} is a masked array: fill it (a.filled(...)) or drop the masked entries first")
+    if type(a) is not np.ndarray:
+        a = a.view(np.ndarray)  # np.matrix, memmap, ...: the same numbers as a plain array
     if a.ndim != ndim:
         raise ValueError(f"{name} must be {ndim}-D, got shape {a.shape}")
     if not np.issubdtype(a.dtype, np.integer):
@@ -273,6 +307,8 @@ def fixed_array(a, name: str, fmt: FixedFormat, ndim: int) -> np.ndarray:
         raise ValueError(f"{name} must hold {fmt.dtype} fixed-point integers, got {a.dtype}{hint}")
     if a.size and (a.min() < fmt.int_min or a.max() > fmt.int_max):
         raise ValueError(f"{name} has values outside [{fmt.int_min}, {fmt.int_max}] ({fmt.hls_type})")
+    if copy:
+        return np.array(a, dtype=fmt.dtype, order="C", copy=True)
     return np.ascontiguousarray(a, dtype=fmt.dtype)
 
 

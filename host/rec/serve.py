@@ -22,12 +22,18 @@ one (tests/rec/test_serve.py checks it).
 The head over all items (HeadScorer) and the top-k run on buffers laid out once: per request the
 only work proportional to the catalogue is one add + ReLU over [n_items, hidden], two
 matrix-vector products and an argpartition.
+
+Threads: an OnlineRecommender may serve many threads at once. HeadScorer's scratch buffers are
+per thread (threading.local, made on a thread's first request), so the in-place top-k of one
+request never touches another's scores; OnlineGNN's accelerator calls hold the Accelerator's
+lock (the request graph, its calls and their status are one critical section).
 """
 from __future__ import annotations
 
 import argparse
 import dataclasses
 import pathlib
+import threading
 import time
 
 import numpy as np
@@ -102,22 +108,23 @@ class OnlineGNN:
         # graph's degrees), the user's own is the row's one POST_SCALE factor
         post = np.zeros(b)
         post[deg > 0] = deg[deg > 0] ** -0.5  # a user without interactions: empty row, scale 0
-        g = self.acc.load_graph(rows, Normalization(Mode.POST_SCALE, None, post, None))
-        t1 = time.perf_counter()
-        timing.graph_s += t1 - t0
-        f = self.fixed.x0_q.shape[1]
-        if self.stacked:
-            y = self.acc.aggregate(g, self.tables[0], gather=self.gather)
-            timing.cycles += self.acc.status.cycles
-            outs = [y[:, k * f:(k + 1) * f] for k in range(self.n_layers)]
-        else:
-            outs = []
-            for table, w, relu in zip(self.tables, self.fixed.weights_q, self.fixed.relu):
-                outs.append(self.acc.aggregate(g, table, weight_q=w, relu=relu, gather=self.gather))
+        with self.acc.lock:  # this request's graph, calls and status: one critical section
+            g = self.acc.load_graph(rows, Normalization(Mode.POST_SCALE, None, post, None))
+            t1 = time.perf_counter()
+            timing.graph_s += t1 - t0
+            f = self.fixed.x0_q.shape[1]
+            if self.stacked:
+                y = self.acc.aggregate(g, self.tables[0], gather=self.gather)
                 timing.cycles += self.acc.status.cycles
-        timing.calls += 1 if self.stacked else self.n_layers
-        timing.aggregate_s += time.perf_counter() - t1
-        g.release()
+                outs = [y[:, k * f:(k + 1) * f] for k in range(self.n_layers)]
+            else:
+                outs = []
+                for table, w, relu in zip(self.tables, self.fixed.weights_q, self.fixed.relu):
+                    outs.append(self.acc.aggregate(g, table, weight_q=w, relu=relu, gather=self.gather))
+                    timing.cycles += self.acc.status.cycles
+            timing.calls += 1 if self.stacked else self.n_layers
+            timing.aggregate_s += time.perf_counter() - t1
+            g.release()
         return outs
 
     def user_embeddings(self, users, item_lists, timing: RequestTiming | None = None) -> np.ndarray:
@@ -167,8 +174,9 @@ class HeadScorer:
     P e_u: small matrix-vector products), then over every item one add + ReLU into a scratch
     [n_items, hidden] buffer and two matrix-vector products into a scratch [n_items] buffer (the
     output bias b2 rides as a column of ones in the dot table). The same numbers as score_all up
-    to float32 summation order. The returned array is that scratch buffer: it is overwritten by the
-    next call (one scorer per serving thread)."""
+    to float32 summation order. The scratch buffers are per thread (threading.local, laid out on a
+    thread's first call), so one scorer serves any number of threads; the returned array is the
+    calling thread's scratch buffer: it is overwritten by that thread's next call."""
 
     def __init__(self, head: FusionHead, side: dict):
         with torch.no_grad():
@@ -186,32 +194,40 @@ class HeadScorer:
                 ([side["proj"].float()] if self.proj is not None else [])
             n = self.first.shape[0]
             self.dots = torch.cat(cols + [torch.ones(n, 1)], dim=1).contiguous()  # [n_items, D + 1]
-        self.vec = np.empty(self.dots.shape[1], np.float32)
-        self.vec[-1] = float(head.out.bias.detach()[0])
-        self._vec_t = torch.from_numpy(self.vec)
-        self._hidden = torch.empty_like(self.first)
-        self._mlp = torch.empty(n)
-        self._scores = torch.empty(n)
+        self._bias = float(head.out.bias.detach()[0])
+        self._local = threading.local()
+
+    def _scratch(self):
+        """This thread's buffers: (vec, vec as a tensor, hidden [n_items, H], mlp, scores)."""
+        s = getattr(self._local, "buffers", None)
+        if s is None:
+            n = self.first.shape[0]
+            vec = np.empty(self.dots.shape[1], np.float32)
+            vec[-1] = self._bias
+            s = self._local.buffers = (vec, torch.from_numpy(vec), torch.empty_like(self.first),
+                                       torch.empty(n), torch.empty(n))
+        return s
 
     def __call__(self, h_u: np.ndarray | None, e_u: np.ndarray, degree: int | None = None) -> np.ndarray:
         """float32 [n_items] scores of one user (h_u float [g] or None, e_u float32 [t], `degree`
         training interactions: needed when the head weighs the graph by degree)."""
+        vec, vec_t, hidden, mlp, scores = self._scratch()
         a = self.w_e @ e_u + self.b1 if self.text_dim else self.b1.copy()
         k = 0
         if self.gnn_dim:
             h = np.asarray(h_u, dtype=np.float32)
             a += self.w_h @ h
             if self.gnn_weight is not None:
-                np.multiply(h, self._user_gnn_weight(degree), out=self.vec[:self.gnn_dim])
+                np.multiply(h, self._user_gnn_weight(degree), out=vec[:self.gnn_dim])
                 k = self.gnn_dim
         if self.proj is not None:
-            np.dot(self.proj, e_u, out=self.vec[k:k + self.proj.shape[0]])
+            np.dot(self.proj, e_u, out=vec[k:k + self.proj.shape[0]])
         with torch.inference_mode():
-            torch.add(self.first, torch.from_numpy(a), out=self._hidden)
-            self._hidden.relu_()
-            torch.mv(self._hidden, self.w2, out=self._mlp)
-            torch.addmv(self._mlp, self.dots, self._vec_t, out=self._scores)
-        return self._scores.numpy()
+            torch.add(self.first, torch.from_numpy(a), out=hidden)
+            hidden.relu_()
+            torch.mv(hidden, self.w2, out=mlp)
+            torch.addmv(mlp, self.dots, vec_t, out=scores)
+        return scores.numpy()
 
     def _user_gnn_weight(self, degree: int | None) -> np.float32:
         """FusionHead.user_gnn_weight for one user (the same buckets, in NumPy)."""
@@ -275,17 +291,23 @@ class OnlineRecommender:
                              f"{', '.join(repr(u) for u in self.user_ids[:3])})") from None
 
     def recommend(self, user: int, k: int = 10, timing: RequestTiming | None = None) -> np.ndarray:
-        """The top-k unseen items for `user` (ties broken by item id)."""
-        return self._rank(user, k, timing)[0]
+        """The top-k unseen items for `user` (ties broken by item id); ValueError on a bad user
+        or k, exactly as recommendations(). Safe to call from many threads."""
+        self._check_request(user, k)
+        return self._rank(int(user), int(k), timing)[0]
+
+    def _check_request(self, user, k) -> None:
+        """The one validation of a request (recommend and recommendations)."""
+        if isinstance(user, bool) or not isinstance(user, (int, np.integer)) or not 0 <= user < self.n_users:
+            raise ValueError(f"user must be an integer in 0..{self.n_users - 1}, got {user!r}")
+        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 < k <= self.n_items:
+            raise ValueError(f"k must be an integer in 1..{self.n_items} (the catalogue), got {k!r}")
 
     def recommendations(self, user: int, k: int = 10) -> list[Recommendation]:
         """recommend() with ids, titles and scores, for people and services: `user` is an index
         (see user_index for the data set's ids); ValueError on a bad user or k. Fewer than k come
         back when the user has seen all but fewer than k items."""
-        if isinstance(user, bool) or not isinstance(user, (int, np.integer)) or not 0 <= user < self.n_users:
-            raise ValueError(f"user must be an integer in 0..{self.n_users - 1}, got {user!r}")
-        if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 < k <= self.n_items:
-            raise ValueError(f"k must be an integer in 1..{self.n_items} (the catalogue), got {k!r}")
+        self._check_request(user, k)
         top, scores = self._rank(int(user), int(k), None)
         return [Recommendation(int(i), self.item_ids[i], self.titles[i], float(scores[i])) for i in top]
 
@@ -295,7 +317,7 @@ class OnlineRecommender:
         t0 = time.perf_counter()
         scores = self.scorer(h_u, self.e_user_np[user], len(self.neighbours[user]))
         t1 = time.perf_counter()
-        top = top_k(scores, self.known[user], k, inplace=True)  # the scorer's scratch buffer
+        top = top_k(scores, self.known[user], k, inplace=True)  # this thread's scratch buffer
         timing.head_s += t1 - t0
         timing.rank_s += time.perf_counter() - t1
         return top, scores

@@ -142,3 +142,90 @@ def test_device_error_decodes_bits():
     assert e.reasons == ("INDEX", "AXI_RD", "BIT12")
     assert "INDEX" in str(e) and e.error == 0x1030
     assert decode_error(0) == ()
+
+
+# -- issue 19, item 1: the driver keeps what it validated; odd array types; threads -------------
+
+def test_driver_copies_what_it_validated():
+    """A caller mutating its uint32 CSR arrays or int16 features after load_graph/load_features
+    changes nothing the cpu backend computes later (the sim copies them into DDR anyway)."""
+    rng = np.random.default_rng(21)
+    csr = random_graph(rng, 12, 10, 4)
+    csr = CSR(csr.row_ptr.astype(np.uint32), csr.col_idx.astype(np.uint32), csr.n_src)
+    x = random_features(rng, 10, 16)
+    with Accelerator("cpu") as acc:
+        g = acc.load_graph(csr, normalization(csr, "sum"), idx16=False)
+        fx = acc.load_features(x)
+        want = acc.aggregate(g, x.copy())
+        csr.col_idx[:] = csr.n_src + 5   # would raise IndexError inside golden if aliased
+        csr.row_ptr[1:] = 0
+        x[:] = 7
+        np.testing.assert_array_equal(acc.aggregate(g, fx), want)
+
+
+@pytest.mark.parametrize("where", ["x_q", "weight_q", "load_features"])
+def test_masked_arrays_are_refused(where):
+    rng = np.random.default_rng(22)
+    csr = _graph(rng)
+    x = random_features(rng, 9, 16).astype(np.int32)
+    x[0, 0] = 40000  # outside FEAT, hidden by the mask from min()/max()
+    masked = np.ma.array(x, mask=x == 40000)
+    with Accelerator("cpu") as acc:
+        g = acc.load_graph(csr, normalization(csr, "sum"))
+        with pytest.raises(ValueError, match="masked"):
+            if where == "x_q":
+                acc.aggregate(g, masked)
+            elif where == "weight_q":
+                w = np.ma.array(np.zeros((16, 16), np.int32), mask=np.eye(16, dtype=bool))
+                acc.aggregate(g, x.clip(-100, 100).astype(np.int16), weight_q=w)
+            else:
+                acc.load_features(masked)
+
+
+def test_masked_graph_arrays_are_refused():
+    csr = CSR(np.array([0, 1, 2]), np.array([0, 1]), 2)
+    with Accelerator("cpu") as acc:
+        bad = CSR(csr.row_ptr, csr.col_idx, 2)
+        object.__setattr__(bad, "col_idx", np.ma.array(bad.col_idx, mask=[False, True]))  # mutable in effect
+        with pytest.raises(ValueError, match="masked"):
+            acc.load_graph(bad, normalization(csr, "sum"))
+
+
+def _solo_results(backend, jobs, **opts):
+    with Accelerator(backend, **opts) as acc:
+        return [acc.aggregate(acc.load_graph(c, n), x, relu=r) for c, n, x, r in jobs]
+
+
+def _jobs(seed, count):
+    rng = np.random.default_rng(seed)
+    jobs = []
+    for _ in range(count):
+        n_dst, n_src = int(rng.integers(1, 30)), int(rng.integers(1, 30))
+        csr = random_graph(rng, n_dst, n_src, int(rng.integers(1, 6)))
+        jobs.append((csr, normalization(csr, "symmetric"), random_features(rng, n_src, 16), bool(rng.integers(2))))
+    return jobs
+
+
+@pytest.mark.parametrize("backend", ["cpu", "sim"])
+def test_accelerator_is_safe_from_many_threads(backend, sim_library):
+    """One Accelerator shared by 6 threads: every concurrent answer (and its status) equals the
+    same call made alone, and the device stays usable."""
+    import concurrent.futures
+    opts = {"library": sim_library} if backend == "sim" else {}
+    jobs = _jobs(23, 36)
+    want = _solo_results(backend, jobs, **opts)
+    with Accelerator(backend, **opts) as acc:
+        def one(j):
+            c, n, x, r = jobs[j]
+            g = acc.load_graph(c, n)
+            with acc.lock:  # the status of this call, not another thread's
+                y = acc.aggregate(g, x, relu=r)
+                edges = acc.status.edges
+            g.release()
+            return j, y, edges
+        with concurrent.futures.ThreadPoolExecutor(6) as pool:
+            for j, y, edges in pool.map(one, list(range(len(jobs))) * 2):
+                np.testing.assert_array_equal(y, want[j], err_msg=f"job {j}")
+                assert edges == jobs[j][0].n_edges
+        c, n, x, r = jobs[0]
+        np.testing.assert_array_equal(acc.aggregate(acc.load_graph(c, n), x, relu=r), want[0])

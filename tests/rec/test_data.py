@@ -2,6 +2,7 @@
 import gzip
 import hashlib
 import json
+import re
 
 import numpy as np
 import pytest
@@ -113,7 +114,7 @@ def test_amazon_errors(tmp_path):
         load_amazon(path)
     path = tmp_path / "t.json.gz"
     path.write_bytes(gzip.compress(("\n".join(lines) + "\n").encode())[:-20])  # truncated gzip stream
-    with pytest.raises(DataFormatError, match=r"t\.json\.gz: cannot read"):
+    with pytest.raises(DataFormatError, match=r"t\.json\.gz:\d+: cannot read"):
         load_amazon(path)
 
 
@@ -216,3 +217,65 @@ def test_default_data_set_size_and_cold_users():
     cold = sp.user_train_count() <= 5
     has_valid = np.array([len(v) > 0 for v in sp.per_user("valid")])
     assert 200 < cold.sum() < 400 and (cold & has_valid).sum() > 150
+
+
+# -- issue 19, item 1: every damaged file is a DataFormatError naming file and line -------------
+
+def _ml1m_with(tmp_path, ratings=None, movies=None):
+    write(tmp_path / "ratings.dat", "1::10::5::978300760\n2::10::4::978301968\n" if ratings is None else ratings)
+    write(tmp_path / "movies.dat", "10::Heat (1995)::Action\n" if movies is None else movies)
+    return tmp_path
+
+
+@pytest.mark.parametrize("ratings,movies,where", [
+    ("1::10::nan::978300760\n", None, "ratings.dat:1"),
+    ("1::10::inf::978300760\n", None, "ratings.dat:1"),
+    ("1::10::-2::978300760\n", None, "ratings.dat:1"),
+    ("1::10::5::978300760\n2::10::4::97830", None, "ratings.dat:2"),    # last line cut in its last field
+    ("1::10::5::99999999999999999999999999\n", None, "ratings.dat:1"),  # beyond int64
+    (None, "", "movies.dat"),                                           # empty required file
+])
+def test_movielens_damage_is_a_data_format_error(tmp_path, ratings, movies, where):
+    d = _ml1m_with(tmp_path, ratings, movies)
+    with pytest.raises(DataFormatError, match=re.escape(where)):
+        load_movielens_1m(d)
+
+
+def _amazon_file(tmp_path, payload: bytes, name="r.json"):
+    path = tmp_path / name
+    path.write_bytes(payload)
+    return path
+
+
+GOOD = json.dumps({"reviewerID": "A1", "asin": "B01", "overall": 5.0, "unixReviewTime": 1400000000}) + "\n"
+
+
+@pytest.mark.parametrize("payload,where", [
+    (GOOD.encode() + b'{"reviewerID": "A\xff\xfe", "asin": "B", "overall": 1, "unixReviewTime": 1}\n', "r.json:2"),
+    (GOOD.encode() + b"[" * 100000 + b"\n", "r.json:2"),                                   # deep JSON
+    (GOOD.replace("1400000000", "9" * 40).encode(), "r.json:1"),                           # huge int
+    (GOOD.replace("5.0", "true").encode(), "r.json:1"),                                    # bool as a number
+    (GOOD.replace("5.0", "NaN").encode(), "r.json:1"),
+    (GOOD.replace("5.0", '"5"').replace('"A1"', '["A", 1]').encode(), "r.json:1"),          # a list as an id
+    (b"", "r.json"),
+])
+def test_amazon_damage_is_a_data_format_error(tmp_path, payload, where):
+    with pytest.raises(DataFormatError, match=re.escape(where)):
+        load_amazon(_amazon_file(tmp_path, payload))
+
+
+def test_corrupt_gzip_and_bad_categories_are_data_format_errors(tmp_path):
+    raw = bytearray(gzip.compress((GOOD * 2000).encode()))
+    raw[len(raw) // 2] ^= 0xFF  # a bit flip inside the deflate stream
+    with pytest.raises(DataFormatError, match=r"r\.json\.gz"):
+        load_amazon(_amazon_file(tmp_path, bytes(raw), "r.json.gz"))
+    good = _amazon_file(tmp_path, GOOD.encode())
+    for cats in (5, "Books", [1, None], {"a": 1}):
+        meta = write(tmp_path / "meta.json", json.dumps({"asin": "B01", "categories": cats}) + "\n")
+        with pytest.raises(DataFormatError, match=r"meta\.json:1: categor"):
+            load_amazon(good, meta)
+    reviews = write(tmp_path / "review.json", json.dumps(
+        {"user_id": "u", "business_id": "b", "stars": 4, "date": "2016-03-09"}) + "\n")
+    business = write(tmp_path / "business.json", json.dumps({"business_id": "b", "categories": 7}) + "\n")
+    with pytest.raises(DataFormatError, match=r"business\.json:1: categor"):
+        load_yelp(reviews, business)

@@ -130,3 +130,48 @@ def test_top_k_in_place_on_float32():
     buf = scores.copy()
     np.testing.assert_array_equal(top_k(buf, exclude, 10, inplace=True), want)
     assert np.isneginf(buf[[3, 7]]).all()
+
+
+# -- issue 19, item 1: serving validates like the offline path and is safe from many threads ----
+
+def _recommender(graph, acc):
+    fixed = fixed_model(graph, "lightgcn")
+    torch.manual_seed(2)
+    e_user, e_item = torch.randn(graph.n_users, 8), torch.randn(graph.n_items, 8)
+    head = FusionHead(F, 8, hidden=16, proj=8)
+    known = [graph.items[graph.users == u] for u in range(graph.n_users)]
+    return OnlineRecommender(OnlineGNN(acc, fixed, graph), head, e_user, e_item, known)
+
+
+@pytest.mark.parametrize("user,k", [(-1, 10), ("n_users", 10), (True, 10), (1.0, 10), (None, 10),
+                                    (0, 0), (0, -3), (0, True), (0, 2.0), (0, "n_items+1")])
+def test_recommend_validates_like_recommendations(graph, user, k):
+    with Accelerator("cpu") as acc:
+        rec = _recommender(graph, acc)
+        user = rec.n_users if user == "n_users" else user
+        k = rec.n_items + 1 if k == "n_items+1" else k
+        with pytest.raises(ValueError) as offline:
+            rec.recommendations(user, k)
+        with pytest.raises(ValueError) as online:
+            rec.recommend(user, k)
+        assert str(online.value) == str(offline.value)
+
+
+def test_concurrent_requests_equal_the_same_request_alone(graph):
+    """24 threads x 400 requests on one recommender (one HeadScorer, one Accelerator): every
+    answer equals the same request made alone."""
+    import concurrent.futures
+    torch.set_num_threads(1)
+    with Accelerator("cpu") as acc:
+        rec = _recommender(graph, acc)
+        rng = np.random.default_rng(7)
+        reqs = [(int(rng.integers(rec.n_users)), int(rng.integers(1, 15))) for _ in range(400)]
+        alone = {r: rec.recommend(*r).copy() for r in set(reqs)}
+        scores_alone = {r: [x.score for x in rec.recommendations(*r)] for r in set(reqs)}
+
+        def one(r):
+            return r, rec.recommend(*r).copy(), [x.score for x in rec.recommendations(*r)]
+        with concurrent.futures.ThreadPoolExecutor(24) as pool:
+            bad = [r for r, top, scores in pool.map(one, reqs)
+                   if not np.array_equal(top, alone[r]) or scores != scores_alone[r]]
+        assert not bad, f"{len(bad)} of {len(reqs)} concurrent answers differ from the same request alone"

@@ -7,14 +7,23 @@
 * Yelp academic review.json (`user_id, business_id, stars, date[, text]`) plus optional
   business.json (`business_id, name, categories`)
 
-A malformed or truncated line raises `DataFormatError` naming the file and the line number.
+A malformed or truncated line raises `DataFormatError` naming the file and the line number; so
+does everything else a damaged file can do (tests/fuzz/loaders.py damages files on purpose):
+bytes that are not UTF-8 (JSON files), a corrupt or cut gzip stream, JSON nested too deep to
+parse, a last line without its line end (a file cut inside its last field; a JSON line that is a
+complete record is accepted), an empty file (required or given), ratings that are NaN/inf or
+outside [0, 5] (every format here is a 1-5 star scale), numbers beyond int64, JSON true/false
+where a number belongs, ids that are not strings or integers, categories that are not a list
+(Amazon) or a string/list (Yelp) of strings.
 """
 from __future__ import annotations
 
 import datetime
 import gzip
 import json
+import math
 import pathlib
+import zlib
 
 import numpy as np
 
@@ -40,24 +49,34 @@ def _require_file(path: pathlib.Path) -> pathlib.Path:
     return path
 
 
-def _open_text(path: pathlib.Path, encoding: str = "utf-8"):
-    if path.suffix == ".gz":
-        return gzip.open(path, "rt", encoding=encoding)
-    return open(path, encoding=encoding, newline="")
+def _open_binary(path: pathlib.Path):
+    return gzip.open(path, "rb") if path.suffix == ".gz" else open(path, "rb")
 
 
-def _lines(path: pathlib.Path, encoding: str):
-    """(line number, line without newline) for every non-empty line; the caller parses each
-    line, so a truncated last line fails there with its line number."""
+def _lines(path: pathlib.Path, encoding: str, complete=None):
+    """(line number, line without newline) for every non-empty line, each line decoded on its
+    own (so a decoding error names its line); the caller parses each line. A last line without
+    its line end is a file cut short: refused, unless `complete(line)` says it is a whole
+    record. A file with no non-empty line is refused."""
     _require_file(path)
+    no, seen = 0, False
     try:
-        with _open_text(path, encoding) as f:
-            for no, line in enumerate(f, 1):
-                line = line.rstrip("\r\n")
-                if line.strip():
-                    yield no, line
-    except (EOFError, OSError) as e:  # truncated gzip stream
-        raise DataFormatError(path, None, f"cannot read: {e}") from e
+        with _open_binary(path) as f:
+            for no, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode(encoding).rstrip("\r\n")
+                except UnicodeDecodeError as e:
+                    raise DataFormatError(path, no, f"not {encoding} text ({e.reason} at byte {e.start})") from None
+                if not line.strip():
+                    continue
+                if not raw.endswith(b"\n") and not (complete and complete(line)):
+                    raise DataFormatError(path, no, "the last line has no line end: the file was cut short")
+                seen = True
+                yield no, line
+    except (EOFError, OSError, zlib.error) as e:  # truncated or corrupt gzip stream
+        raise DataFormatError(path, no + 1, f"cannot read: {e}") from None
+    if not seen:
+        raise DataFormatError(path, None, "the file is empty")
 
 
 def _fields(path, no, line: str, sep: str, n: int, at_least: bool = False) -> list[str]:
@@ -67,11 +86,48 @@ def _fields(path, no, line: str, sep: str, n: int, at_least: bool = False) -> li
     return parts
 
 
-def _number(path, no, text: str, what: str, kind=int):
+INT64 = (-(1 << 63), (1 << 63) - 1)
+RATING_RANGE = (0.0, 5.0)  # every format here is a 1-5 star scale
+
+
+def _number(path, no, text, what: str, kind=int):
+    """`text` (a string, or a JSON number) as an int within int64 or a finite float; JSON
+    true/false and non-integral floats for an int are refused."""
+    name = f"a{'n integer' if kind is int else ' number'}"
+    if isinstance(text, bool) or not isinstance(text, (str, int, float)):
+        raise DataFormatError(path, no, f"{what} is not {name}: {text!r}")
     try:
-        return kind(text)
-    except (ValueError, TypeError):
-        raise DataFormatError(path, no, f"{what} is not a{'n integer' if kind is int else ' number'}: {text!r}") from None
+        if kind is int and isinstance(text, float):
+            if not text.is_integer():
+                raise ValueError
+            text = int(text)
+        v = kind(text)
+    except (ValueError, TypeError, OverflowError):
+        raise DataFormatError(path, no, f"{what} is not {name}: {_short(text)}") from None
+    if kind is int and not INT64[0] <= v <= INT64[1]:
+        raise DataFormatError(path, no, f"{what} {_short(text)} does not fit 64 bits")
+    if kind is float and not math.isfinite(v):
+        raise DataFormatError(path, no, f"{what} is {v}: not a finite number")
+    return v
+
+
+def _rating(path, no, text, what: str) -> float:
+    r = _number(path, no, text, what, float)
+    if not RATING_RANGE[0] <= r <= RATING_RANGE[1]:
+        raise DataFormatError(path, no, f"{what} {r:g} is outside {RATING_RANGE[0]:g}..{RATING_RANGE[1]:g}")
+    return r
+
+
+def _short(v, limit: int = 40) -> str:
+    r = repr(v)
+    return r if len(r) <= limit else r[:limit] + "..."
+
+
+def _ident(path, no, v, what: str) -> str:
+    """A JSON id: a string or an integer (not a bool, list, object or null)."""
+    if isinstance(v, bool) or not isinstance(v, (str, int)):
+        raise DataFormatError(path, no, f"{what} must be a string or an integer, got {_short(v)}")
+    return str(v)
 
 
 def _finish(name, users, items, ratings, times, item_map, titles: dict, attrs: dict,
@@ -108,7 +164,7 @@ def _ratings_table(path, sep, encoding):
     for no, line in _lines(path, encoding):
         u, i, r, t = _fields(path, no, line, sep, 4)
         rows.append((_number(path, no, u, "user id"), _number(path, no, i, "item id"),
-                     _number(path, no, r, "rating", float), _number(path, no, t, "timestamp")))
+                     _rating(path, no, r, "rating"), _number(path, no, t, "timestamp")))
     if not rows:
         raise DataFormatError(path, None, "no ratings")
     return rows
@@ -185,12 +241,23 @@ def load_movielens_100k(directory) -> Dataset:
 
 # --------------------------------------------------------------------------- JSON lines
 
+def _complete_json(line: str) -> bool:
+    try:
+        return isinstance(json.loads(line), dict)
+    except (ValueError, RecursionError):
+        return False
+
+
 def _json_records(path: pathlib.Path, required: tuple[str, ...]):
-    for no, line in _lines(path, "utf-8"):
+    for no, line in _lines(path, "utf-8", complete=_complete_json):
         try:
             rec = json.loads(line)
         except json.JSONDecodeError as e:
             raise DataFormatError(path, no, f"not valid JSON ({e.msg} at column {e.colno})") from None
+        except RecursionError:
+            raise DataFormatError(path, no, "JSON nested too deeply") from None
+        except ValueError as e:  # e.g. an integer of more digits than Python converts
+            raise DataFormatError(path, no, f"not valid JSON ({str(e)[:80]})") from None
         if not isinstance(rec, dict):
             raise DataFormatError(path, no, "expected one JSON object per line")
         missing = [k for k in required if k not in rec]
@@ -209,9 +276,9 @@ def load_amazon(reviews_path, meta_path=None) -> Dataset:
     user_map, item_map = _IdMap(), _IdMap()
     users, items, ratings, times, reviews = [], [], [], [], []
     for no, rec in _json_records(path, ("reviewerID", "asin", "overall", "unixReviewTime")):
-        users.append(user_map(str(rec["reviewerID"])))
-        items.append(item_map(str(rec["asin"])))
-        ratings.append(_number(path, no, rec["overall"], "overall", float))
+        users.append(user_map(_ident(path, no, rec["reviewerID"], "reviewerID")))
+        items.append(item_map(_ident(path, no, rec["asin"], "asin")))
+        ratings.append(_rating(path, no, rec["overall"], "overall"))
         times.append(_number(path, no, rec["unixReviewTime"], "unixReviewTime"))
         reviews.append(_snippet(rec.get("reviewText", "")))
     if not users:
@@ -220,16 +287,22 @@ def load_amazon(reviews_path, meta_path=None) -> Dataset:
     if meta_path is not None:
         mpath = pathlib.Path(meta_path)
         for no, rec in _json_records(mpath, ("asin",)):
-            asin = str(rec["asin"])
+            asin = _ident(mpath, no, rec["asin"], "asin")
             if "title" in rec:
                 titles[asin] = str(rec["title"])
             cats = rec.get("categories", rec.get("category", []))
-            if cats and isinstance(cats[0], list):  # 2014 format: a list of category paths
-                cats = [c for path_ in cats for c in path_]
+            if cats is None:
+                cats = []
             if not isinstance(cats, list):
-                raise DataFormatError(mpath, no, "categories must be a list")
+                raise DataFormatError(mpath, no, f"categories must be a list, got {_short(cats)}")
+            if cats and isinstance(cats[0], list):  # 2014 format: a list of category paths
+                if not all(isinstance(p, list) for p in cats):
+                    raise DataFormatError(mpath, no, "categories mixes category paths and names")
+                cats = [c for path_ in cats for c in path_]
+            if not all(isinstance(c, str) for c in cats):
+                raise DataFormatError(mpath, no, f"categories must hold strings, got {_short(cats)}")
             desc = rec.get("description", "")
-            desc = " ".join(desc) if isinstance(desc, list) else str(desc)
+            desc = " ".join(map(str, desc)) if isinstance(desc, list) else str(desc)
             parts = [f"Categories: {', '.join(dict.fromkeys(map(str, cats)))}"] if cats else []
             attrs[asin] = ". ".join(parts + ([_snippet(desc)] if desc else []))
     return _finish("Amazon Reviews", users, items, ratings, times, item_map, titles, attrs,
@@ -237,10 +310,12 @@ def load_amazon(reviews_path, meta_path=None) -> Dataset:
 
 
 def _yelp_time(path, no, text) -> int:
+    if not isinstance(text, str):
+        raise DataFormatError(path, no, f"date is not ISO formatted: {_short(text)}")
     try:
-        return int(datetime.datetime.fromisoformat(str(text)).replace(
+        return int(datetime.datetime.fromisoformat(text).replace(
             tzinfo=datetime.timezone.utc).timestamp())
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         raise DataFormatError(path, no, f"date is not ISO formatted: {text!r}") from None
 
 
@@ -249,9 +324,9 @@ def load_yelp(review_path, business_path=None) -> Dataset:
     user_map, item_map = _IdMap(), _IdMap()
     users, items, ratings, times, reviews = [], [], [], [], []
     for no, rec in _json_records(path, ("user_id", "business_id", "stars", "date")):
-        users.append(user_map(str(rec["user_id"])))
-        items.append(item_map(str(rec["business_id"])))
-        ratings.append(_number(path, no, rec["stars"], "stars", float))
+        users.append(user_map(_ident(path, no, rec["user_id"], "user_id")))
+        items.append(item_map(_ident(path, no, rec["business_id"], "business_id")))
+        ratings.append(_rating(path, no, rec["stars"], "stars"))
         times.append(_yelp_time(path, no, rec["date"]))
         reviews.append(_snippet(rec.get("text", "")))
     if not users:
@@ -260,10 +335,13 @@ def load_yelp(review_path, business_path=None) -> Dataset:
     if business_path is not None:
         bpath = pathlib.Path(business_path)
         for no, rec in _json_records(bpath, ("business_id",)):
-            bid = str(rec["business_id"])
+            bid = _ident(bpath, no, rec["business_id"], "business_id")
             titles[bid] = str(rec.get("name", bid))
             cats = rec.get("categories") or []
-            cats = [c.strip() for c in cats.split(",")] if isinstance(cats, str) else list(cats)
+            if isinstance(cats, str):
+                cats = [c.strip() for c in cats.split(",")]
+            elif not isinstance(cats, list) or not all(isinstance(c, str) for c in cats):
+                raise DataFormatError(bpath, no, f"categories must be a string or a list of strings, got {_short(cats)}")
             city = rec.get("city")
             attrs[bid] = ". ".join(([f"Categories: {', '.join(cats)}"] if cats else [])
                                    + ([f"City: {city}"] if city else []))
