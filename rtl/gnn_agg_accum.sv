@@ -14,6 +14,8 @@
 // dropping its valid bits) form this PE's queue of finished partial rows; the reducer reads the
 // oldest one word by word (rd_*) and releases it. A row end issues only if a free slot will be
 // there for the row after it, so no pipeline register ever needs a hold path.
+`default_nettype none
+
 module gnn_agg_accum
 #(
     parameter int LANES = 16,
@@ -222,3 +224,5 @@ module gnn_agg_accum
 
   assign busy = s1_v || s2_v || s3_v || full_cnt != 0;
 endmodule
+
+`default_nettype wire

@@ -3,6 +3,8 @@
 // boundary. A burst is issued when the channel register is free and the owner allows it
 // (`allow`, decided from `burst`: the read streams check FIFO credits, the writer its B count).
 // Shared by gnn_agg_rd_stream (AR) and gnn_agg_writer (AW).
+`default_nettype none
+
 module gnn_agg_burst_split #(
     parameter int BUS_BITS = 64,
     parameter int BEATS_W = 40,
@@ -64,3 +66,5 @@ module gnn_agg_burst_split #(
     end
   end
 endmodule
+
+`default_nettype wire

@@ -1,6 +1,8 @@
 // gnn_agg_control: the s_axi_control slave with the register map Vitis HLS generates
 // (docs/CONTRACT.md "Register map"): CTRL (ap_start/done/idle/ready, auto_restart, interrupt),
 // GIE/IER/ISR, 64-bit pointer and 32-bit scalar arguments, read-only status and hardware words.
+`default_nettype none
+
 module gnn_agg_control
 #(
     parameter logic [31:0] HW_PARAMS = 32'h0,
@@ -197,3 +199,5 @@ module gnn_agg_control
     end
   end
 endmodule
+
+`default_nettype wire

@@ -6,6 +6,8 @@
 //                    RELU, then write the FEAT row to feat_out
 // The reducer writes the row's sum over the processing elements into the snapshot register while
 // the epilogue is free, so the PEs accumulate the next rows meanwhile.
+`default_nettype none
+
 module gnn_agg_epilogue
 #(
     parameter int LANES = 16,
@@ -247,3 +249,5 @@ module gnn_agg_epilogue
     end
   end
 endmodule
+
+`default_nettype wire

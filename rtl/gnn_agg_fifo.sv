@@ -1,6 +1,8 @@
 // gnn_agg_fifo: synchronous first-word-fall-through FIFO, ready/valid on both sides.
 // DEPTH must be a power of two. The storage has an asynchronous read port (LUT RAM); `count`
 // lets producers reserve space ahead (the read streams issue a burst only when it fits).
+`default_nettype none
+
 module gnn_agg_fifo #(
     parameter int WIDTH = 32,
     parameter int DEPTH = 16
@@ -40,3 +42,5 @@ module gnn_agg_fifo #(
     end
   end
 endmodule
+
+`default_nettype wire

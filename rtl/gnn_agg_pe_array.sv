@@ -12,6 +12,8 @@
 //                PES partial rows lane word by lane word (exact ACC_BITS sums, so the order of the
 //                adds changes nothing) into the epilogue's snapshot, then signals row_done.
 // With PES = 1 this is one PE, a FIFO and a reducer that copies.
+`default_nettype none
+
 module gnn_agg_pe_array
 #(
     parameter int LANES = 16,
@@ -215,3 +217,5 @@ module gnn_agg_pe_array
   assign starved = &pe_starved;
   assign busy = |pe_busy || rstate != R_IDLE;
 endmodule
+
+`default_nettype wire

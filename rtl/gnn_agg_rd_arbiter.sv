@@ -1,6 +1,8 @@
 // gnn_agg_rd_arbiter: shares the m_axi AR channel among N read streams (round robin) and routes
 // R beats back by ARID = stream index. At most MAX_OUTSTANDING bursts are in flight. RREADY is
 // always high: every stream reserved FIFO room before it asked for its burst.
+`default_nettype none
+
 module gnn_agg_rd_arbiter #(
     parameter int N = 7,
     parameter int ID_BITS = 3,
@@ -85,3 +87,5 @@ module gnn_agg_rd_arbiter #(
   end
   assign r_beat = rvalid;
 endmodule
+
+`default_nettype wire

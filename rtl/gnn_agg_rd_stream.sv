@@ -4,6 +4,8 @@
 // is requested only when the FIFO has room for all of it (credits), so read data is always
 // accepted (RREADY stays high) and one slow consumer cannot block the other streams on the bus.
 // Beats that arrive while nothing is outstanding (left over from before a reset) are dropped.
+`default_nettype none
+
 module gnn_agg_rd_stream #(
     parameter int BUS_BITS = 64,
     parameter int DEPTH = 64,        // FIFO words; power of two
@@ -72,3 +74,5 @@ module gnn_agg_rd_stream #(
   wire unused_fifo_in_ready = fifo_in_ready;
   /* verilator lint_on UNUSEDSIGNAL */
 endmodule
+
+`default_nettype wire

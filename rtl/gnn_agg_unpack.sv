@@ -3,6 +3,8 @@
 // element pops its word, so exactly ceil((skip*2 + count*elem bytes) / bus bytes) words are used.
 // The following element of the same word is offered too (out_valid2 / out_data2); with out_take2
 // the consumer takes both in one cycle (the walker skips non-contributing edges two at a time).
+`default_nettype none
+
 module gnn_agg_unpack #(
     parameter int BUS_BITS = 64
 ) (
@@ -63,3 +65,5 @@ module gnn_agg_unpack #(
     end
   end
 endmodule
+
+`default_nettype wire

@@ -1,5 +1,7 @@
 // gnn_agg_upsize: gathers `ratio` consecutive bus words into one wide word (first word in the
 // low bits): OUT_BITS / BUS_BITS words in, one word out, at full rate when the consumer keeps up.
+`default_nettype none
+
 module gnn_agg_upsize #(
     parameter int BUS_BITS = 64,
     parameter int OUT_BITS = 256
@@ -45,3 +47,5 @@ module gnn_agg_upsize #(
     end
   end
 endmodule
+
+`default_nettype wire

@@ -12,6 +12,8 @@
 // do not contribute (another partition, a bad index, a drained tail) cost no processing
 // element anything. The group that takes a row's last index carries the row end; a row with
 // nothing left to take (no edges) is a group with no edges and the row end.
+`default_nettype none
+
 module gnn_agg_walker
 #(
     parameter int BUS_BITS = 64,
@@ -224,3 +226,5 @@ module gnn_agg_walker
   assign done = rstate == R_DONE && !desc_valid;
   wire unused_ew = &{1'b0, ew_data};
 endmodule
+
+`default_nettype wire

@@ -5,6 +5,8 @@
 // consumer), which sustains N elements per cycle when a word holds at least N of them.
 // Exactly ceil(count * elem bytes / bus bytes) words are consumed; elements of the last word
 // beyond `count` are dropped. The walker reads col_idx and edge_w through this.
+`default_nettype none
+
 module gnn_agg_window #(
     parameter int BUS_BITS = 64,
     parameter int N = 2,
@@ -76,3 +78,5 @@ module gnn_agg_window #(
     end
   end
 endmodule
+
+`default_nettype wire

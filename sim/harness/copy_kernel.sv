@@ -5,6 +5,8 @@
 // reporting SLVERR/DECERR responses as stat_error AXI_RD / AXI_WR. That is enough to exercise
 // every part of the harness (AXI-Lite master, DDR model timing, error injection, interrupt, reset)
 // independently of the real kernel.
+`default_nettype none
+
 module copy_kernel #(
     parameter int BUS_BITS = 64,
     parameter int LANES = 16,
@@ -249,3 +251,5 @@ module copy_kernel #(
     end
   end
 endmodule
+
+`default_nettype wire
