@@ -145,9 +145,9 @@ module gnn_agg
     input  logic [0:0]            m_axi_gmem_RUSER,
     input  logic [1:0]            m_axi_gmem_RRESP
 );
-  localparam int BUS_BYTES = BUS_BITS / 8;
-  localparam int LOG_BB = $clog2(BUS_BYTES);
-  localparam int LOG_LANES = $clog2(LANES);
+  localparam int BUS_BYTES = BUS_BITS / 8;   // bus width in bytes
+  localparam int LOG_BB = $clog2(BUS_BYTES);   // log2 of the bus width in bytes
+  localparam int LOG_LANES = $clog2(LANES);   // log2(LANES)
   localparam int MAX_WPR = MAX_FEAT / LANES;              // most lane words per row
   localparam int KW = $clog2(MAX_WPR + 1);                // bits of wpr (lane words per row)
   localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1; // bits of a lane-word index in a row

@@ -11,10 +11,10 @@
 
 module gnn_agg_argcheck #(
     parameter int LANES = 16,            // gnn_agg's parameters of the same names
-    parameter int MAX_FEAT = 256,
-    parameter int TABLE_ELEMS = 131072,
-    parameter int FEAT_BITS = 16,
-    localparam int LOG_LANES = $clog2(LANES),
+    parameter int MAX_FEAT = 256,   // largest feat_dim
+    parameter int TABLE_ELEMS = 131072,   // node table capacity in elements
+    parameter int FEAT_BITS = 16,   // FEAT element width: 8 or 16
+    localparam int LOG_LANES = $clog2(LANES),   // log2(LANES)
     localparam int FW = $clog2(MAX_FEAT + 1),       // bits of feat_dim
     localparam int QB = $clog2(TABLE_ELEMS + 1),    // bits of R = TABLE_ELEMS / feat_dim
     localparam int N_PTRS = 9                       // pointer arguments (row_ptr .. acc_buf)
@@ -35,7 +35,7 @@ module gnn_agg_argcheck #(
     output logic [gnn_agg_pkg::ERR_BITS-1:0] ptr_err,
     output logic [N_PTRS-1:0][64:0] bytes           // bytes of each buffer the run touches
 );
-  localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;
+  localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;   // acc_buf element width in memory
 
   logic pre, post, ew, apply_w, gather, idx16;
   assign pre = mode[gnn_agg_pkg::MODE_PRE_SCALE];

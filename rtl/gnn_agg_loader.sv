@@ -13,16 +13,16 @@
 
 module gnn_agg_loader #(
     parameter int BUS_BITS = 64,          // gnn_agg's parameters of the same names
-    parameter int LANES = 16,
-    parameter int MAX_FEAT = 256,
-    parameter int TABLE_ELEMS = 131072,
-    parameter int FEAT_BITS = 16,
-    parameter int COEF_FRAC = 15,
+    parameter int LANES = 16,   // feature elements per lane word
+    parameter int MAX_FEAT = 256,   // largest feat_dim
+    parameter int TABLE_ELEMS = 131072,   // node table capacity in elements
+    parameter int FEAT_BITS = 16,   // FEAT element width: 8 or 16
+    parameter int COEF_FRAC = 15,   // src_scale fraction bits
     parameter int BEATS_W = 40,           // width of a read command's beat count
-    localparam int BUS_BYTES = BUS_BITS / 8,
+    localparam int BUS_BYTES = BUS_BITS / 8,   // bus width in bytes
     localparam int MAX_WPR = MAX_FEAT / LANES,      // most lane words per row
     localparam int KW = $clog2(MAX_WPR + 1),        // bits of a lane-word count (wpr)
-    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,
+    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,   // lane words of the table
     localparam int TAW = $clog2(TABLE_WORDS),       // bits of a table row number
     localparam int W_WORDS = MAX_FEAT * MAX_WPR,     // lane words of W
     localparam int WAW = $clog2(W_WORDS),           // bits of a W word address
@@ -75,7 +75,7 @@ module gnn_agg_loader #(
     output logic                       busy,         // a load is in progress
     output logic                       last          // one cycle: the load's last word is written
 );
-  localparam int LOG_BB = $clog2(BUS_BYTES);
+  localparam int LOG_BB = $clog2(BUS_BYTES);   // log2 of the bus width in bytes
   localparam int LDW = (TAW > WAW ? TAW : WAW) + 1;  // counts lane words of the table or of W
 
   // ---- command: both read commands go out in the cycle it is taken

@@ -4,9 +4,9 @@
 `default_nettype none
 
 module gnn_agg_rd_arbiter #(
-    parameter int N = 7,
-    parameter int ID_BITS = 3,
-    parameter int MAX_OUTSTANDING = 16
+    parameter int N = 7,   // read streams (ARID = stream index)
+    parameter int ID_BITS = 3,   // ARID / RID width
+    parameter int MAX_OUTSTANDING = 16   // bursts in flight on AR/R
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -29,8 +29,8 @@ module gnn_agg_rd_arbiter #(
     output logic                 r_beat   // a beat was accepted (for stat_rd_beats)
 );
   initial if (N > (1 << ID_BITS)) $fatal(1, "gnn_agg_rd_arbiter: ID_BITS too small for N streams");
-  localparam int OW = $clog2(MAX_OUTSTANDING + 1);
-  localparam int SW = $clog2(N);
+  localparam int OW = $clog2(MAX_OUTSTANDING + 1);   // bits of the in-flight count
+  localparam int SW = $clog2(N);   // bits of a stream index
 
   logic [OW-1:0] in_flight;
   logic [SW-1:0] last_grant, pick;

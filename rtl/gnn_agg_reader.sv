@@ -16,16 +16,16 @@
 
 module gnn_agg_reader #(
     parameter int BUS_BITS = 64,          // gnn_agg's parameters of the same names
-    parameter int LANES = 16,
-    parameter int PES = 1,
-    parameter int FEAT_BITS = 16,
-    parameter int CSR_FIFO_DEPTH = 128,
-    parameter int COLIDX_FIFO_DEPTH = 256,
-    parameter int DATA_FIFO_DEPTH = 256,
-    parameter int ROW_FIFO_DEPTH = 16,
-    parameter int MAX_BURST = 32,
-    parameter int MAX_OUTSTANDING = 32,
-    parameter int ID_BITS = 3,
+    parameter int LANES = 16,   // feature elements per lane word
+    parameter int PES = 1,   // processing elements = node-table banks
+    parameter int FEAT_BITS = 16,   // FEAT element width: 8 or 16
+    parameter int CSR_FIFO_DEPTH = 128,   // prefetch words per CSR / scale stream
+    parameter int COLIDX_FIFO_DEPTH = 256,   // prefetch words for col_idx
+    parameter int DATA_FIFO_DEPTH = 256,   // prefetch words for feature rows and acc_buf
+    parameter int ROW_FIFO_DEPTH = 16,   // lane words queued for the epilogue (acc_buf)
+    parameter int MAX_BURST = 32,   // longest CSR / scale burst in beats
+    parameter int MAX_OUTSTANDING = 32,   // read bursts in flight
+    parameter int ID_BITS = 3,   // ARID / RID width (>= 3)
     parameter int BEATS_W = 40,           // width of a command's beat count
     localparam int NS = gnn_agg_pkg::RD_STREAMS,    // number of read streams
     localparam int GN = PES > 2 ? PES : 2,          // indices the walker looks at per cycle
@@ -109,7 +109,7 @@ module gnn_agg_reader #(
     output logic                        rd_error,     // a beat answered SLVERR / DECERR (one cycle)
     output logic                        r_beat        // a read beat arrived (one cycle)
 );
-  localparam int LOG_BB = $clog2(BUS_BITS / 8);
+  localparam int LOG_BB = $clog2(BUS_BITS / 8);   // log2 of the bus width in bytes
 
   // ---- streams and arbiter; s_* are per stream, indexed by gnn_agg_pkg::RD_*
   logic [NS-1:0] s_ar_valid, s_ar_ready, s_r_valid, s_out_valid, s_out_ready, s_rd_error, s_idle;

@@ -23,19 +23,19 @@
 
 module gnn_agg_seq #(
     parameter int BUS_BITS = 64,          // gnn_agg's parameters of the same names
-    parameter int LANES = 16,
-    parameter int PES = 1,
-    parameter int MAX_FEAT = 256,
-    parameter int TABLE_ELEMS = 131072,
-    parameter int LOAD_CHUNK_ROWS = 256,
-    parameter int FEAT_BITS = 16,
+    parameter int LANES = 16,   // feature elements per lane word
+    parameter int PES = 1,   // processing elements = node-table banks
+    parameter int MAX_FEAT = 256,   // largest feat_dim
+    parameter int TABLE_ELEMS = 131072,   // node table capacity in elements
+    parameter int LOAD_CHUNK_ROWS = 256,   // rows per chunk of an early-start load
+    parameter int FEAT_BITS = 16,   // FEAT element width: 8 or 16
     parameter int BEATS_W = 40,           // width of a read command's beat count
     localparam int NS = gnn_agg_pkg::RD_STREAMS,    // read streams (gnn_agg_pkg::RD_*)
     localparam int N_PTRS = 9,                      // pointer arguments (row_ptr .. acc_buf)
     localparam int MAX_WPR = MAX_FEAT / LANES,      // most lane words per row
     localparam int KW = $clog2(MAX_WPR + 1),        // bits of wpr
     localparam int FW = $clog2(MAX_FEAT + 1),       // bits of feat_dim
-    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,
+    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,   // lane words of the table
     localparam int TAW = $clog2(TABLE_WORDS),       // bits of a table row number
     localparam int QB = $clog2(TABLE_ELEMS + 1),    // bits of R = TABLE_ELEMS / feat_dim
     localparam int PCW = $clog2(PES + 1)            // bits of an edge count per cycle (0..PES)
@@ -138,11 +138,11 @@ module gnn_agg_seq #(
     input  logic                       wr_error,
     input  logic                       w_beat
 );
-  localparam int BUS_BYTES = BUS_BITS / 8;
-  localparam int LOG_BB = $clog2(BUS_BYTES);
-  localparam int LOG_LANES = $clog2(LANES);
-  localparam int FEAT_BYTES = FEAT_BITS / 8;
-  localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;
+  localparam int BUS_BYTES = BUS_BITS / 8;   // bus width in bytes
+  localparam int LOG_BB = $clog2(BUS_BYTES);   // log2 of the bus width in bytes
+  localparam int LOG_LANES = $clog2(LANES);   // log2(LANES)
+  localparam int FEAT_BYTES = FEAT_BITS / 8;   // bytes per FEAT element
+  localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;   // acc_buf element width in memory
 
   typedef enum logic [3:0] {
     IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, LOAD_W, FIND_LAST, PASS, LOAD_ISSUE, LOAD_WAIT, RUN_ISSUE,

@@ -3,8 +3,8 @@
 `default_nettype none
 
 module gnn_agg_upsize #(
-    parameter int BUS_BITS = 64,
-    parameter int OUT_BITS = 256
+    parameter int BUS_BITS = 64,   // input word width
+    parameter int OUT_BITS = 256   // output word width, a multiple of BUS_BITS
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -15,8 +15,8 @@ module gnn_agg_upsize #(
     input  logic                out_ready,
     output logic [OUT_BITS-1:0] out_data
 );
-  localparam int MAXR = OUT_BITS / BUS_BITS;
-  localparam int CW = $clog2(MAXR + 1);
+  localparam int MAXR = OUT_BITS / BUS_BITS;   // input words per output word
+  localparam int CW = $clog2(MAXR + 1);   // bits of the fill count (0..MAXR)
   initial if (OUT_BITS % BUS_BITS != 0) $fatal(1, "gnn_agg_upsize: OUT_BITS must be a multiple of BUS_BITS");
 
   logic [CW-1:0] filled;

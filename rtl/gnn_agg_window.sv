@@ -8,9 +8,9 @@
 `default_nettype none
 
 module gnn_agg_window #(
-    parameter int BUS_BITS = 64,
-    parameter int N = 2,
-    localparam int NW = $clog2(N + 1)
+    parameter int BUS_BITS = 64,   // bus word width (a multiple of 32)
+    parameter int N = 2,   // elements offered per cycle
+    localparam int NW = $clog2(N + 1)   // bits of an element count (0..N)
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -24,11 +24,11 @@ module gnn_agg_window #(
     output logic [N-1:0][31:0]  out_data,
     input  logic [NW-1:0]       out_take     // <= out_count
 );
-  localparam int HALVES = BUS_BITS / 16;
+  localparam int HALVES = BUS_BITS / 16;   // 16-bit halves per bus word
   // buffer: two windows plus one word of 16-bit elements, so a word is accepted whenever fewer
   // than 2N elements are held and the next cycle still offers N after any take
   localparam int C = 2 * N + HALVES;
-  localparam int CW = $clog2(C + 1);
+  localparam int CW = $clog2(C + 1);   // bits of the fill count (0..C)
 
   logic [C-1:0][31:0] buf_q;
   logic [CW-1:0] cnt;

@@ -5,11 +5,11 @@
 `default_nettype none
 
 module gnn_agg_writer #(
-    parameter int BUS_BITS = 64,
-    parameter int LANES = 16,
-    parameter int FEAT_BITS = 16,
-    parameter int MAX_OUTSTANDING = 16,
-    parameter int ID_BITS = 3
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width
+    parameter int LANES = 16,   // elements per lane word
+    parameter int FEAT_BITS = 16,   // FEAT element width (narrow lane words)
+    parameter int MAX_OUTSTANDING = 16,   // write bursts awaiting B
+    parameter int ID_BITS = 3   // AWID / WID / BID width
 ) (
     input  logic                  clk,
     input  logic                  rst_n,
@@ -52,10 +52,10 @@ module gnn_agg_writer #(
     output logic                  w_beat,     // a W beat was sent (one cycle)
     output logic                  idle
 );
-  localparam int SLICES_WIDE = LANES * gnn_agg_pkg::ACC_BUF_BITS / BUS_BITS;
-  localparam int SLICES_NARROW = LANES * FEAT_BITS / BUS_BITS;
-  localparam int SW = $clog2(SLICES_WIDE + 1);
-  localparam int OW = $clog2(MAX_OUTSTANDING + 1);
+  localparam int SLICES_WIDE = LANES * gnn_agg_pkg::ACC_BUF_BITS / BUS_BITS;   // bus beats per lane word of 32-bit elements (acc_buf)
+  localparam int SLICES_NARROW = LANES * FEAT_BITS / BUS_BITS;   // bus beats per lane word of FEAT elements (feat_out)
+  localparam int SW = $clog2(SLICES_WIDE + 1);   // bits of a beat index in a lane word
+  localparam int OW = $clog2(MAX_OUTSTANDING + 1);   // bits of the B count
   initial if (LANES * FEAT_BITS % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*FEAT_BITS must be a multiple of BUS_BITS");
 
   // ---- AW: split the command into bursts (gnn_agg_burst_split)
