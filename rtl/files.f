@@ -6,7 +6,12 @@ rtl/gnn_agg_rd_arbiter.sv
 rtl/gnn_agg_unpack.sv
 rtl/gnn_agg_window.sv
 rtl/gnn_agg_upsize.sv
+rtl/gnn_agg_reader.sv
 rtl/gnn_agg_control.sv
+rtl/gnn_agg_argcheck.sv
+rtl/gnn_agg_div.sv
+rtl/gnn_agg_loader.sv
+rtl/gnn_agg_seq.sv
 rtl/gnn_agg_walker.sv
 rtl/gnn_agg_accum.sv
 rtl/gnn_agg_pe_array.sv

@@ -14,25 +14,27 @@
 // dropping its valid bits) form this PE's queue of finished partial rows; the reducer reads the
 // oldest one word by word (rd_*) and releases it. A row end issues only if a free slot will be
 // there for the row after it, so no pipeline register ever needs a hold path.
+`default_nettype none
+
 module gnn_agg_accum
 #(
-    parameter int LANES = 16,
-    parameter int MAX_FEAT = 256,
+    parameter int LANES = 16,   // feature elements added per cycle
+    parameter int MAX_FEAT = 256,   // largest feat_dim
     parameter int BANK_WORDS = 8192,      // lane words of this PE's table bank (a power of two)
-    parameter int BUS_BITS = 64,
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width (gather: src_scale words)
     parameter int SLOTS = 1,              // edges per entry
     parameter int ACC_SLOTS = 4,          // accumulator slots (a power of two >= 2)
     parameter int BANK = 0,               // this PE's bank: it holds table rows r = BANK mod PES
     parameter int TAW = 13,               // table row bits
     parameter int FEAT_BITS = 16,         // number formats (gnn_agg's parameters)
-    parameter int COEF_FRAC = 15,
-    parameter int ACC_BITS = 32,
-    localparam int MAX_WPR = MAX_FEAT / LANES,
-    localparam int KW = $clog2(MAX_WPR + 1),
+    parameter int COEF_FRAC = 15,   // scale / edge-weight fraction bits
+    parameter int ACC_BITS = 32,   // accumulator width
+    localparam int MAX_WPR = MAX_FEAT / LANES,   // most lane words per row
+    localparam int KW = $clog2(MAX_WPR + 1),   // bits of wpr (0..MAX_WPR)
     localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
-    localparam int BAW = BANK_WORDS > 1 ? $clog2(BANK_WORDS) : 1,
-    localparam int SCW = $clog2(SLOTS + 1),
-    localparam int LANE_SEL_W = $clog2(BUS_BITS / gnn_agg_pkg::COEF_BITS)
+    localparam int BAW = BANK_WORDS > 1 ? $clog2(BANK_WORDS) : 1,   // bits of a bank word address
+    localparam int SCW = $clog2(SLOTS + 1),   // bits of an entry's edge count (0..SLOTS)
+    localparam int LANE_SEL_W = $clog2(BUS_BITS / gnn_agg_pkg::COEF_BITS)   // bits selecting a COEF element in a bus word
 ) (
     input  logic                       clk,
     input  logic                       rst_n,
@@ -70,8 +72,8 @@ module gnn_agg_accum
     output logic                       starved,      // the issue stage waits for data
     output logic                       busy
 );
-  localparam int SLW = $clog2(ACC_SLOTS);
-  localparam int AAW = SLW + KIW;
+  localparam int SLW = $clog2(ACC_SLOTS);   // bits of an accumulator slot number
+  localparam int AAW = SLW + KIW;   // bits of an accumulator memory address (slot, lane word)
   initial if (ACC_SLOTS != (1 << SLW) || ACC_SLOTS < 2) $fatal(1, "gnn_agg_accum: ACC_SLOTS must be a power of two >= 2");
 
   logic [LANES*FEAT_BITS-1:0] table_mem[BANK_WORDS];
@@ -222,3 +224,5 @@ module gnn_agg_accum
 
   assign busy = s1_v || s2_v || s3_v || full_cnt != 0;
 endmodule
+
+`default_nettype wire

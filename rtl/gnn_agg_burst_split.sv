@@ -3,9 +3,11 @@
 // boundary. A burst is issued when the channel register is free and the owner allows it
 // (`allow`, decided from `burst`: the read streams check FIFO credits, the writer its B count).
 // Shared by gnn_agg_rd_stream (AR) and gnn_agg_writer (AW).
+`default_nettype none
+
 module gnn_agg_burst_split #(
-    parameter int BUS_BITS = 64,
-    parameter int BEATS_W = 40,
+    parameter int BUS_BITS = 64,   // data width of the channel's bursts
+    parameter int BEATS_W = 40,   // bits of a command's beat count
     parameter int MAX_BURST = 256    // 1..256
 ) (
     input  logic               clk,
@@ -23,7 +25,7 @@ module gnn_agg_burst_split #(
     output logic [7:0]         ax_len,
     output logic               busy         // beats of the command not issued yet
 );
-  localparam int LOG_BB = $clog2(BUS_BITS / 8);
+  localparam int LOG_BB = $clog2(BUS_BITS / 8);   // log2 of the bus width in bytes
   initial if (MAX_BURST > 256 || MAX_BURST < 1) $fatal(1, "gnn_agg_burst_split: MAX_BURST must be 1..256");
 
   logic [63:0] cur_addr;
@@ -64,3 +66,5 @@ module gnn_agg_burst_split #(
     end
   end
 endmodule
+
+`default_nettype wire

@@ -1,12 +1,14 @@
 // gnn_agg_control: the s_axi_control slave with the register map Vitis HLS generates
 // (docs/CONTRACT.md "Register map"): CTRL (ap_start/done/idle/ready, auto_restart, interrupt),
 // GIE/IER/ISR, 64-bit pointer and 32-bit scalar arguments, read-only status and hardware words.
+`default_nettype none
+
 module gnn_agg_control
 #(
-    parameter logic [31:0] HW_PARAMS = 32'h0,
-    parameter logic [31:0] HW_MAX_FEAT_WORD = 32'd256,
-    parameter logic [31:0] HW_TABLE_ELEMS_WORD = 32'd131072,
-    parameter logic [31:0] HW_FORMATS_WORD = 32'h203CC310
+    parameter logic [31:0] HW_PARAMS = 32'h0,   // HW_PARAMS register: {0, PES, LANES, bus bytes}
+    parameter logic [31:0] HW_MAX_FEAT_WORD = 32'd256,   // HW_MAX_FEAT register: MAX_FEAT
+    parameter logic [31:0] HW_TABLE_ELEMS_WORD = 32'd131072,   // HW_TABLE_ELEMS register: TABLE_ELEMS
+    parameter logic [31:0] HW_FORMATS_WORD = 32'h203CC310   // HW_FORMATS register: {0, ACC_BITS, COEF_FRAC, WGT_FRAC, FEAT_FRAC, FEAT_BITS}, 6 bits each
 ) (
     input  logic        clk,
     input  logic        rst_n,
@@ -197,3 +199,5 @@ module gnn_agg_control
     end
   end
 endmodule
+
+`default_nettype wire

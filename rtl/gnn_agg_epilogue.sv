@@ -6,22 +6,24 @@
 //                    RELU, then write the FEAT row to feat_out
 // The reducer writes the row's sum over the processing elements into the snapshot register while
 // the epilogue is free, so the PEs accumulate the next rows meanwhile.
+`default_nettype none
+
 module gnn_agg_epilogue
 #(
-    parameter int LANES = 16,
-    parameter int MAX_FEAT = 256,
+    parameter int LANES = 16,   // elements per lane word
+    parameter int MAX_FEAT = 256,   // largest feat_dim (W is MAX_FEAT x MAX_FEAT)
     parameter int FEAT_BITS = 16,         // number formats (gnn_agg's parameters)
-    parameter int WGT_FRAC = 12,
-    parameter int COEF_FRAC = 15,
-    parameter int ACC_BITS = 32,
+    parameter int WGT_FRAC = 12,   // W fraction bits: the matvec drops this many bits
+    parameter int COEF_FRAC = 15,   // dst_scale fraction bits
+    parameter int ACC_BITS = 32,   // accumulator width
     localparam int AB = gnn_agg_pkg::ACC_BUF_BITS,   // acc_buf element width in memory
-    localparam int MAX_WPR = MAX_FEAT / LANES,
-    localparam int KW = $clog2(MAX_WPR + 1),
+    localparam int MAX_WPR = MAX_FEAT / LANES,   // most lane words per row
+    localparam int KW = $clog2(MAX_WPR + 1),   // bits of wpr (0..MAX_WPR)
     localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // index into a row's lane words
-    localparam int W_WORDS = MAX_FEAT * MAX_WPR,
-    localparam int WAW = $clog2(W_WORDS),
-    localparam int FW = $clog2(MAX_FEAT + 1),
-    localparam int LOG_LANES = $clog2(LANES)
+    localparam int W_WORDS = MAX_FEAT * MAX_WPR,   // lane words of W
+    localparam int WAW = $clog2(W_WORDS),   // bits of a W word address
+    localparam int FW = $clog2(MAX_FEAT + 1),   // bits of feat_dim
+    localparam int LOG_LANES = $clog2(LANES)   // log2(LANES)
 ) (
     input  logic                        clk,
     input  logic                        rst_n,
@@ -247,3 +249,5 @@ module gnn_agg_epilogue
     end
   end
 endmodule
+
+`default_nettype wire

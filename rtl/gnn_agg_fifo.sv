@@ -1,9 +1,11 @@
 // gnn_agg_fifo: synchronous first-word-fall-through FIFO, ready/valid on both sides.
 // DEPTH must be a power of two. The storage has an asynchronous read port (LUT RAM); `count`
 // lets producers reserve space ahead (the read streams issue a burst only when it fits).
+`default_nettype none
+
 module gnn_agg_fifo #(
-    parameter int WIDTH = 32,
-    parameter int DEPTH = 16
+    parameter int WIDTH = 32,   // bits per entry
+    parameter int DEPTH = 16   // entries; a power of two >= 2
 ) (
     input  logic             clk,
     input  logic             rst_n,
@@ -15,7 +17,7 @@ module gnn_agg_fifo #(
     output logic [WIDTH-1:0] out_data,
     output logic [$clog2(DEPTH):0] count
 );
-  localparam int AW = $clog2(DEPTH);
+  localparam int AW = $clog2(DEPTH);   // bits of an entry address
   initial if (DEPTH != (1 << AW) || DEPTH < 2) $fatal(1, "gnn_agg_fifo: DEPTH must be a power of two >= 2");
 
   logic [WIDTH-1:0] mem[DEPTH];
@@ -40,3 +42,5 @@ module gnn_agg_fifo #(
     end
   end
 endmodule
+
+`default_nettype wire

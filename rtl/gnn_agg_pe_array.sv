@@ -12,26 +12,28 @@
 //                PES partial rows lane word by lane word (exact ACC_BITS sums, so the order of the
 //                adds changes nothing) into the epilogue's snapshot, then signals row_done.
 // With PES = 1 this is one PE, a FIFO and a reducer that copies.
+`default_nettype none
+
 module gnn_agg_pe_array
 #(
-    parameter int LANES = 16,
-    parameter int MAX_FEAT = 256,
-    parameter int TABLE_ELEMS = 131072,
-    parameter int BUS_BITS = 64,
-    parameter int PES = 1,
-    parameter int ENTRY_FIFO_DEPTH = 16,
-    parameter int ACC_SLOTS = 4,
-    parameter int FEAT_BITS = 16,
-    parameter int COEF_FRAC = 15,
-    parameter int ACC_BITS = 32,
-    localparam int N = PES > 2 ? PES : 2,
-    localparam int MAX_WPR = MAX_FEAT / LANES,
-    localparam int KW = $clog2(MAX_WPR + 1),
-    localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,
-    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,
-    localparam int TAW = $clog2(TABLE_WORDS),
-    localparam int LANE_SEL_W = $clog2(BUS_BITS / 16),
-    localparam int PCW = $clog2(PES + 1)
+    parameter int LANES = 16,   // feature elements each PE adds per cycle
+    parameter int MAX_FEAT = 256,   // largest feat_dim
+    parameter int TABLE_ELEMS = 131072,   // node table capacity in elements, all banks together
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width (gather: src_scale words)
+    parameter int PES = 1,   // processing elements = table banks (a power of two)
+    parameter int ENTRY_FIFO_DEPTH = 16,   // entries queued per PE
+    parameter int ACC_SLOTS = 4,   // accumulator slots per PE
+    parameter int FEAT_BITS = 16,   // number formats (gnn_agg's parameters)
+    parameter int COEF_FRAC = 15,   // scale / edge-weight fraction bits
+    parameter int ACC_BITS = 32,   // accumulator width
+    localparam int N = PES > 2 ? PES : 2,   // indices the walker offers per cycle
+    localparam int MAX_WPR = MAX_FEAT / LANES,   // most lane words per row
+    localparam int KW = $clog2(MAX_WPR + 1),   // bits of wpr (0..MAX_WPR)
+    localparam int KIW = MAX_WPR > 1 ? $clog2(MAX_WPR) : 1,   // bits of a lane-word index in a row
+    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,   // lane words of the table
+    localparam int TAW = $clog2(TABLE_WORDS),   // bits of a table row number
+    localparam int LANE_SEL_W = $clog2(BUS_BITS / 16),   // bits selecting a COEF element in a bus word
+    localparam int PCW = $clog2(PES + 1)   // bits of an edge count per cycle (0..PES)
 ) (
     input  logic                       clk,
     input  logic                       rst_n,
@@ -71,11 +73,11 @@ module gnn_agg_pe_array
     output logic                       starved,      // no PE has work it can issue
     output logic                       busy
 );
-  localparam int LOG_PES = $clog2(PES);
-  localparam int BANK_WORDS = TABLE_WORDS / PES;
-  localparam int BAW = BANK_WORDS > 1 ? $clog2(BANK_WORDS) : 1;
-  localparam int SCW = $clog2(PES + 1);
-  localparam int EW = 1 + SCW + PES * (BAW + 16) + LANE_SEL_W;
+  localparam int LOG_PES = $clog2(PES);   // log2(PES): table row r is in bank r % PES
+  localparam int BANK_WORDS = TABLE_WORDS / PES;   // lane words per bank
+  localparam int BAW = BANK_WORDS > 1 ? $clog2(BANK_WORDS) : 1;   // bits of a bank word address
+  localparam int SCW = $clog2(PES + 1);   // bits of an entry's edge count (0..PES)
+  localparam int EW = 1 + SCW + PES * (BAW + 16) + LANE_SEL_W;   // bits of an entry: end, count, PES x (bank row, weight), scale lane
   if (PES != (1 << LOG_PES)) begin : g_bad_pes
     $fatal(1, "gnn_agg_pe_array: PES must be a power of two");
   end
@@ -215,3 +217,5 @@ module gnn_agg_pe_array
   assign starved = &pe_starved;
   assign busy = |pe_busy || rstate != R_IDLE;
 endmodule
+
+`default_nettype wire

@@ -1,6 +1,8 @@
 // gnn_agg_pkg: the interface contract (docs/CONTRACT.md, golden/contract.py) in SystemVerilog,
 // plus the fixed-point narrowing steps every datapath shares. tests/golden/test_contract.py parses the
 // localparam lines below, so keep their exact form.
+`default_nettype none
+
 package gnn_agg_pkg;
   // The full contract is listed even where the RTL decodes a range instead of a name (the
   // status words) so that tests/golden/test_contract.py can compare it with golden/contract.py.
@@ -67,6 +69,17 @@ package gnn_agg_pkg;
   localparam int ACC_BUF_BITS = 32;   // acc_buf elements in memory (the accumulator sign-extended)
   localparam int MAX_FEAT_BITS = 16;  // widest FEAT element a build may have
 
+  // Read streams of gnn_agg_reader (an internal numbering, not part of the contract): the index
+  // of each stream in the reader's command arrays, which is also its ARID.
+  localparam int RD_STREAMS = 7;
+  localparam int RD_ROW_PTR = 0;      // row_ptr, one command per pass
+  localparam int RD_COL_IDX = 1;      // col_idx, one command per pass
+  localparam int RD_EDGE_W = 2;       // edge_w (EDGE_WEIGHT), one command per pass
+  localparam int RD_DST_SCALE = 3;    // dst_scale (POST_SCALE), the last pass
+  localparam int RD_ACC_BUF = 4;      // acc_buf partial sums, every pass but the first
+  localparam int RD_FEAT = 5;         // feat_in rows (a table load or, gather, one per edge) or W
+  localparam int RD_SRC_SCALE = 6;    // src_scale (PRE_SCALE) of those rows
+
   // The number formats are gnn_agg parameters (FEAT_BITS, FEAT_FRAC, WGT_FRAC, COEF_FRAC,
   // ACC_BITS); the functions below take the target width `bits` and the shift as constant
   // arguments and return FEAT values sign-extended to MAX_FEAT_BITS, which callers narrow to
@@ -106,3 +119,5 @@ package gnn_agg_pkg;
   endfunction
 
 endpackage
+
+`default_nettype wire

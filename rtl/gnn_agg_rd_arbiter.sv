@@ -1,10 +1,12 @@
 // gnn_agg_rd_arbiter: shares the m_axi AR channel among N read streams (round robin) and routes
 // R beats back by ARID = stream index. At most MAX_OUTSTANDING bursts are in flight. RREADY is
 // always high: every stream reserved FIFO room before it asked for its burst.
+`default_nettype none
+
 module gnn_agg_rd_arbiter #(
-    parameter int N = 7,
-    parameter int ID_BITS = 3,
-    parameter int MAX_OUTSTANDING = 16
+    parameter int N = 7,   // read streams (ARID = stream index)
+    parameter int ID_BITS = 3,   // ARID / RID width
+    parameter int MAX_OUTSTANDING = 16   // bursts in flight on AR/R
 ) (
     input  logic                 clk,
     input  logic                 rst_n,
@@ -27,8 +29,8 @@ module gnn_agg_rd_arbiter #(
     output logic                 r_beat   // a beat was accepted (for stat_rd_beats)
 );
   initial if (N > (1 << ID_BITS)) $fatal(1, "gnn_agg_rd_arbiter: ID_BITS too small for N streams");
-  localparam int OW = $clog2(MAX_OUTSTANDING + 1);
-  localparam int SW = $clog2(N);
+  localparam int OW = $clog2(MAX_OUTSTANDING + 1);   // bits of the in-flight count
+  localparam int SW = $clog2(N);   // bits of a stream index
 
   logic [OW-1:0] in_flight;
   logic [SW-1:0] last_grant, pick;
@@ -85,3 +87,5 @@ module gnn_agg_rd_arbiter #(
   end
   assign r_beat = rvalid;
 endmodule
+
+`default_nettype wire

@@ -4,11 +4,13 @@
 // is requested only when the FIFO has room for all of it (credits), so read data is always
 // accepted (RREADY stays high) and one slow consumer cannot block the other streams on the bus.
 // Beats that arrive while nothing is outstanding (left over from before a reset) are dropped.
+`default_nettype none
+
 module gnn_agg_rd_stream #(
-    parameter int BUS_BITS = 64,
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width
     parameter int DEPTH = 64,        // FIFO words; power of two
     parameter int MAX_BURST = 32,    // beats per burst, <= DEPTH and <= 256
-    parameter int BEATS_W = 40
+    parameter int BEATS_W = 40   // bits of a command's beat count
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -35,7 +37,7 @@ module gnn_agg_rd_stream #(
     output logic                rd_error,    // a beat answered SLVERR / DECERR (one cycle)
     output logic                idle         // nothing requested, outstanding or queued
 );
-  localparam int CW = $clog2(DEPTH) + 1;
+  localparam int CW = $clog2(DEPTH) + 1;   // bits of a FIFO or credit count (0..DEPTH)
   initial if (MAX_BURST > DEPTH || MAX_BURST > 256 || MAX_BURST < 1)
     $fatal(1, "gnn_agg_rd_stream: MAX_BURST must be 1..min(DEPTH, 256)");
 
@@ -72,3 +74,5 @@ module gnn_agg_rd_stream #(
   wire unused_fifo_in_ready = fifo_in_ready;
   /* verilator lint_on UNUSEDSIGNAL */
 endmodule
+
+`default_nettype wire

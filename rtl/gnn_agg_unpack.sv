@@ -3,8 +3,10 @@
 // element pops its word, so exactly ceil((skip*2 + count*elem bytes) / bus bytes) words are used.
 // The following element of the same word is offered too (out_valid2 / out_data2); with out_take2
 // the consumer takes both in one cycle (the walker skips non-contributing edges two at a time).
+`default_nettype none
+
 module gnn_agg_unpack #(
-    parameter int BUS_BITS = 64
+    parameter int BUS_BITS = 64   // bus word width (a multiple of 32)
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -22,8 +24,8 @@ module gnn_agg_unpack #(
     output logic [31:0]         out_data2,
     input  logic                out_take2    // with out_ready: consume both elements
 );
-  localparam int HALVES = BUS_BITS / 16;
-  localparam int HW = $clog2(HALVES) + 1;
+  localparam int HALVES = BUS_BITS / 16;   // 16-bit halves per bus word
+  localparam int HW = $clog2(HALVES) + 1;   // bits of a half position (0..HALVES)
 
   logic [HW-1:0] pos;  // current element's first half
   logic [32:0] remaining;
@@ -63,3 +65,5 @@ module gnn_agg_unpack #(
     end
   end
 endmodule
+
+`default_nettype wire

@@ -1,8 +1,10 @@
 // gnn_agg_upsize: gathers `ratio` consecutive bus words into one wide word (first word in the
 // low bits): OUT_BITS / BUS_BITS words in, one word out, at full rate when the consumer keeps up.
+`default_nettype none
+
 module gnn_agg_upsize #(
-    parameter int BUS_BITS = 64,
-    parameter int OUT_BITS = 256
+    parameter int BUS_BITS = 64,   // input word width
+    parameter int OUT_BITS = 256   // output word width, a multiple of BUS_BITS
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -13,8 +15,8 @@ module gnn_agg_upsize #(
     input  logic                out_ready,
     output logic [OUT_BITS-1:0] out_data
 );
-  localparam int MAXR = OUT_BITS / BUS_BITS;
-  localparam int CW = $clog2(MAXR + 1);
+  localparam int MAXR = OUT_BITS / BUS_BITS;   // input words per output word
+  localparam int CW = $clog2(MAXR + 1);   // bits of the fill count (0..MAXR)
   initial if (OUT_BITS % BUS_BITS != 0) $fatal(1, "gnn_agg_upsize: OUT_BITS must be a multiple of BUS_BITS");
 
   logic [CW-1:0] filled;
@@ -45,3 +47,5 @@ module gnn_agg_upsize #(
     end
   end
 endmodule
+
+`default_nettype wire

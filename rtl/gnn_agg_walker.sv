@@ -12,14 +12,16 @@
 // do not contribute (another partition, a bad index, a drained tail) cost no processing
 // element anything. The group that takes a row's last index carries the row end; a row with
 // nothing left to take (no edges) is a group with no edges and the row end.
+`default_nettype none
+
 module gnn_agg_walker
 #(
-    parameter int BUS_BITS = 64,
-    parameter int TAW = 13,
-    parameter int PES = 1,
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width
+    parameter int TAW = 13,   // bits of a table row number
+    parameter int PES = 1,   // processing elements (groups carry up to max(PES, 2) edges)
     localparam int N = PES > 2 ? PES : 2,    // indices looked at per cycle
-    localparam int NW = $clog2(N + 1),
-    localparam int LANE_SEL_W = $clog2(BUS_BITS / 16)
+    localparam int NW = $clog2(N + 1),   // bits of an index count (0..N)
+    localparam int LANE_SEL_W = $clog2(BUS_BITS / 16)   // bits selecting a 16-bit element in a bus word
 ) (
     input  logic                  clk,
     input  logic                  rst_n,
@@ -224,3 +226,5 @@ module gnn_agg_walker
   assign done = rstate == R_DONE && !desc_valid;
   wire unused_ew = &{1'b0, ew_data};
 endmodule
+
+`default_nettype wire

@@ -5,10 +5,12 @@
 // consumer), which sustains N elements per cycle when a word holds at least N of them.
 // Exactly ceil(count * elem bytes / bus bytes) words are consumed; elements of the last word
 // beyond `count` are dropped. The walker reads col_idx and edge_w through this.
+`default_nettype none
+
 module gnn_agg_window #(
-    parameter int BUS_BITS = 64,
-    parameter int N = 2,
-    localparam int NW = $clog2(N + 1)
+    parameter int BUS_BITS = 64,   // bus word width (a multiple of 32)
+    parameter int N = 2,   // elements offered per cycle
+    localparam int NW = $clog2(N + 1)   // bits of an element count (0..N)
 ) (
     input  logic                clk,
     input  logic                rst_n,
@@ -22,11 +24,11 @@ module gnn_agg_window #(
     output logic [N-1:0][31:0]  out_data,
     input  logic [NW-1:0]       out_take     // <= out_count
 );
-  localparam int HALVES = BUS_BITS / 16;
+  localparam int HALVES = BUS_BITS / 16;   // 16-bit halves per bus word
   // buffer: two windows plus one word of 16-bit elements, so a word is accepted whenever fewer
   // than 2N elements are held and the next cycle still offers N after any take
   localparam int C = 2 * N + HALVES;
-  localparam int CW = $clog2(C + 1);
+  localparam int CW = $clog2(C + 1);   // bits of the fill count (0..C)
 
   logic [C-1:0][31:0] buf_q;
   logic [CW-1:0] cnt;
@@ -76,3 +78,5 @@ module gnn_agg_window #(
     end
   end
 endmodule
+
+`default_nettype wire

@@ -2,11 +2,14 @@
 // of at most 256 beats that never cross 4 KiB; data comes as lane words (LANES elements of
 // FEAT_BITS, or of 32 bits with `data_wide`) cut into bus beats. B responses are counted; `idle` means every write of
 // every command has been answered, which the controller waits for before reading acc_buf back.
+`default_nettype none
+
 module gnn_agg_writer #(
-    parameter int BUS_BITS = 64,
-    parameter int LANES = 16,
-    parameter int FEAT_BITS = 16,
-    parameter int MAX_OUTSTANDING = 16
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width
+    parameter int LANES = 16,   // elements per lane word
+    parameter int FEAT_BITS = 16,   // FEAT element width (narrow lane words)
+    parameter int MAX_OUTSTANDING = 16,   // write bursts awaiting B
+    parameter int ID_BITS = 3   // AWID / WID / BID width
 ) (
     input  logic                  clk,
     input  logic                  rst_n,
@@ -22,11 +25,26 @@ module gnn_agg_writer #(
     input  logic                  awready,
     output logic [63:0]           awaddr,
     output logic [7:0]            awlen,
+    output logic [ID_BITS-1:0]    awid,
+    output logic [2:0]            awsize,
+    output logic [1:0]            awburst,
+    output logic [1:0]            awlock,
+    output logic [3:0]            awcache,
+    output logic [2:0]            awprot,
+    output logic [3:0]            awqos,
+    output logic [3:0]            awregion,
+    output logic [0:0]            awuser,
     output logic                  wvalid,
     input  logic                  wready,
     output logic [BUS_BITS-1:0]   wdata,
     output logic                  wlast,
+    output logic [BUS_BITS/8-1:0] wstrb,
+    output logic [ID_BITS-1:0]    wid,
+    output logic [0:0]            wuser,
     input  logic                  bvalid,
+    output logic                  bready,
+    input  logic [ID_BITS-1:0]    bid,
+    input  logic [0:0]            buser,
     /* verilator lint_off UNUSEDSIGNAL */  // bit 0 separates SLVERR from DECERR: both are errors
     input  logic [1:0]            bresp,
     /* verilator lint_on UNUSEDSIGNAL */
@@ -34,10 +52,10 @@ module gnn_agg_writer #(
     output logic                  w_beat,     // a W beat was sent (one cycle)
     output logic                  idle
 );
-  localparam int SLICES_WIDE = LANES * gnn_agg_pkg::ACC_BUF_BITS / BUS_BITS;
-  localparam int SLICES_NARROW = LANES * FEAT_BITS / BUS_BITS;
-  localparam int SW = $clog2(SLICES_WIDE + 1);
-  localparam int OW = $clog2(MAX_OUTSTANDING + 1);
+  localparam int SLICES_WIDE = LANES * gnn_agg_pkg::ACC_BUF_BITS / BUS_BITS;   // bus beats per lane word of 32-bit elements (acc_buf)
+  localparam int SLICES_NARROW = LANES * FEAT_BITS / BUS_BITS;   // bus beats per lane word of FEAT elements (feat_out)
+  localparam int SW = $clog2(SLICES_WIDE + 1);   // bits of a beat index in a lane word
+  localparam int OW = $clog2(MAX_OUTSTANDING + 1);   // bits of the B count
   initial if (LANES * FEAT_BITS % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*FEAT_BITS must be a multiple of BUS_BITS");
 
   // ---- AW: split the command into bursts (gnn_agg_burst_split)
@@ -105,4 +123,22 @@ module gnn_agg_writer #(
   end
 
   assign idle = !aw_busy && !awvalid && !len_valid && !have_word && b_pending == 0;
+
+  // AXI fields the writer does not vary: ID 0, INCR bursts of full bus words, B always taken
+  assign awid = '0;
+  assign awsize = 3'($clog2(BUS_BITS / 8));
+  assign awburst = 2'b01;
+  assign awlock = 2'b00;
+  assign awcache = 4'b0011;
+  assign awprot = 3'b000;
+  assign awqos = 4'b0000;
+  assign awregion = 4'b0000;
+  assign awuser = 1'b0;
+  assign wstrb = '1;
+  assign wid = '0;
+  assign wuser = 1'b0;
+  assign bready = 1'b1;
+  wire unused = &{1'b0, bid, buser};
 endmodule
+
+`default_nettype wire

@@ -1,10 +1,16 @@
-"""Build and run the gnn_agg RTL under Verilator through cocotb's Python runner.
+"""Build and run RTL under Verilator through cocotb's Python runner: the gnn_agg kernel, or any
+module of rtl/ on its own (the leaf tests).
 
     from sim.runner import build, run_cocotb
     build_dir = build({"BUS_BITS": 64, "LANES": 16, "TABLE_ELEMS": 1024})
     run_cocotb(build_dir, "test_gnn_agg", extra_env={...})
 
-One build directory per parameter set (build/rtl/<name>), reused while the sources are unchanged.
+    # a leaf module: its top and its source list (leaf_sources: the package plus the files named)
+    build_dir = build({"WIDTH": 8}, top="gnn_agg_div", sources=leaf_sources("gnn_agg_div"))
+    run_cocotb(build_dir, "test_gnn_agg_div", top="gnn_agg_div")
+
+One build directory per top, parameter set and source list (build/rtl/<name>), reused while the
+sources are unchanged.
 WAVES=1 in the environment builds with FST tracing (needs Debian's liblz4-dev) and makes each
 test write dump.fst in its test directory.
 
@@ -63,9 +69,23 @@ def hls_files_f() -> Path:
     return files_f
 
 
-def sources() -> list[Path]:
+def kernel_sources() -> list[Path]:
     """The kernel's sources in compile order: rtl/files.f, or the HLS export's list."""
     return rtl_sources(hls_files_f() if kernel_impl() == "hls" else RTL_FILES)
+
+
+sources = kernel_sources  # the name the kernel tests import
+
+
+def leaf_sources(*modules: str) -> list[Path]:
+    """Sources of a leaf test: rtl/gnn_agg_pkg.sv, then rtl/<module>.sv for each module named
+    (list the ones a module instantiates before it)."""
+    return [ROOT / "rtl" / "gnn_agg_pkg.sv"] + [ROOT / "rtl" / f"{m}.sv" for m in modules]
+
+
+def _is_kernel(top: str, srcs: list[Path] | None) -> bool:
+    """The kernel build (gnn_agg from rtl/files.f or the HLS export), as opposed to a leaf build."""
+    return top == TOP and srcs is None
 
 
 def waves_requested() -> bool:
@@ -99,48 +119,57 @@ HLS_BUILD_ARGS = ["-Wno-fatal"]
 WAVE_ARGS = ["--trace-fst", "--trace-structs"]
 
 
-def build_args(waves: bool) -> list[str]:
-    return BUILD_ARGS + (HLS_BUILD_ARGS if kernel_impl() == "hls" else []) + (WAVE_ARGS if waves else [])
+def build_args(waves: bool, kernel: bool = True) -> list[str]:
+    hls = kernel and kernel_impl() == "hls"
+    return BUILD_ARGS + (HLS_BUILD_ARGS if hls else []) + (WAVE_ARGS if waves else [])
 
 
-def build_name(parameters: dict, waves: bool) -> str:
-    srcs = sources()
-    text = ",".join(f"{k}={v}" for k, v in sorted(parameters.items())) + ",".join(build_args(waves)) \
-        + ",".join(map(str, srcs))
+def build_name(parameters: dict, waves: bool, top: str = TOP, srcs: list[Path] | None = None) -> str:
+    kernel = _is_kernel(top, srcs)
+    srcs = kernel_sources() if srcs is None else [Path(p) for p in srcs]
+    text = ",".join(f"{k}={v}" for k, v in sorted(parameters.items())) + ",".join(build_args(waves, kernel)) \
+        + ",".join(map(str, srcs)) + ("" if top == TOP else f",top={top}")
     digest = hashlib.sha1("".join(p.read_text() for p in srcs).encode() + text.encode()).hexdigest()[:10]
-    prefix = f"hls-{kernel_board()}" if kernel_impl() == "hls" else \
+    prefix = f"hls-{kernel_board()}" if kernel and kernel_impl() == "hls" else \
         "_".join(f"{k.lower()}{v}" for k, v in sorted(parameters.items()))
+    if top != TOP:  # leaf builds: named by their top first
+        prefix = f"{top}_{prefix}" if prefix else top
     return f"{prefix}_{digest}"
 
 
-def build(parameters: dict, waves: bool | None = None) -> Path:
-    """Verilate gnn_agg with `parameters` (ignored for the HLS export, whose parameters csynth
-    compiled in); returns the build directory (cached by content)."""
+def build(parameters: dict, waves: bool | None = None, top: str = TOP,
+          sources: list[Path] | None = None) -> Path:
+    """Verilate `top` (default gnn_agg) from `sources` (default: the kernel's, rtl/files.f or the
+    HLS export) with `parameters`; returns the build directory (cached by content). The kernel's
+    parameters are ignored for the HLS export, whose parameters csynth compiled in; a leaf build
+    (another top or an explicit source list) is always the RTL."""
     from cocotb_tools.runner import get_runner
 
+    kernel = _is_kernel(top, sources)
     waves = waves_requested() if waves is None else waves
     if waves:
         check_fst_support()
     _env_for_build()
-    if kernel_impl() == "hls":
+    if kernel and kernel_impl() == "hls":
         parameters = {}
-    build_dir = BUILD_ROOT / build_name(parameters, waves)
+    srcs = kernel_sources() if sources is None else [Path(p) for p in sources]
+    build_dir = BUILD_ROOT / build_name(parameters, waves, top, None if kernel else srcs)
     build_dir.mkdir(parents=True, exist_ok=True)
     with open(build_dir / ".lock", "w") as lock:  # pytest-xdist workers may want the same build
         fcntl.flock(lock, fcntl.LOCK_EX)
-        if not (build_dir / TOP).exists():
+        if not (build_dir / top).exists():
             runner = get_runner("verilator")
             runner.build(
-                sources=sources(), hdl_toplevel=TOP, parameters=parameters, build_dir=build_dir,
-                build_args=build_args(waves),
+                sources=srcs, hdl_toplevel=top, parameters=parameters, build_dir=build_dir,
+                build_args=build_args(waves, kernel),
                 waves=waves, always=True, log_file=build_dir / "build.log")
     return build_dir
 
 
 def run_cocotb(build_dir: Path, test_module: str, extra_env: dict | None = None,
-               test_dir: Path | None = None, waves: bool | None = None) -> Path:
-    """Run the cocotb tests of sim/cocotb/<test_module>.py on a build; returns the results file.
-    Under pytest a failing cocotb test fails the calling test."""
+               test_dir: Path | None = None, waves: bool | None = None, top: str = TOP) -> Path:
+    """Run the cocotb tests of sim/cocotb/<test_module>.py on a build of `top`; returns the
+    results file. Under pytest a failing cocotb test fails the calling test."""
     from cocotb_tools.runner import get_runner
 
     waves = waves_requested() if waves is None else waves
@@ -153,6 +182,6 @@ def run_cocotb(build_dir: Path, test_module: str, extra_env: dict | None = None,
     env = dict(extra_env or {})
     test_dir = Path(test_dir or build_dir / "run")
     test_dir.mkdir(parents=True, exist_ok=True)
-    return runner.test(test_module=test_module, hdl_toplevel=TOP, hdl_toplevel_lang="verilog",
+    return runner.test(test_module=test_module, hdl_toplevel=top, hdl_toplevel_lang="verilog",
                        build_dir=build_dir,
                        test_dir=test_dir, extra_env=env, waves=waves)

@@ -5,12 +5,14 @@
 // reporting SLVERR/DECERR responses as stat_error AXI_RD / AXI_WR. That is enough to exercise
 // every part of the harness (AXI-Lite master, DDR model timing, error injection, interrupt, reset)
 // independently of the real kernel.
+`default_nettype none
+
 module copy_kernel #(
-    parameter int BUS_BITS = 64,
-    parameter int LANES = 16,
-    parameter int PES = 1,
-    parameter int MAX_FEAT = 256,
-    parameter int TABLE_ELEMS = 131072
+    parameter int BUS_BITS = 64,   // m_axi_gmem data width
+    parameter int LANES = 16,   // reported in HW_PARAMS only (gnn_agg's parameters, so the harness can build either)
+    parameter int PES = 1,   // reported in HW_PARAMS only
+    parameter int MAX_FEAT = 256,   // reported in HW_MAX_FEAT only
+    parameter int TABLE_ELEMS = 131072   // reported in HW_TABLE_ELEMS only
 ) (
     input  logic                  ap_clk,
     input  logic                  ap_rst_n,
@@ -77,8 +79,8 @@ module copy_kernel #(
     input  logic [0:0]            m_axi_gmem_RUSER,
     input  logic [1:0]            m_axi_gmem_RRESP
 );
-  localparam int BB = BUS_BITS / 8;
-  localparam int MAX_BEATS = 16;
+  localparam int BB = BUS_BITS / 8;   // bus bytes
+  localparam int MAX_BEATS = 16;   // longest burst
 
   // ---- control registers ---------------------------------------------------------------------
   logic [31:0] regs [64];  // argument words by address[7:2]
@@ -249,3 +251,5 @@ module copy_kernel #(
     end
   end
 endmodule
+
+`default_nettype wire

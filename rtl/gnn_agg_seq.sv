@@ -1,0 +1,425 @@
+// gnn_agg_seq: the sequencer of a run. It latches the arguments at start, checks them
+// (gnn_agg_argcheck, the partition size R = TABLE_ELEMS / feat_dim from gnn_agg_div), loads W,
+// and runs the passes: table mode splits the sources into partitions of R rows, the last
+// (remainder) partition first, down to partition 0; each pass loads its partition into the node
+// table (gnn_agg_loader) and streams the whole CSR through the walker and the PEs. It issues
+// the read commands of every pass, counts finished and written rows, keeps the statistics and
+// the error bits, and reports idle / done to gnn_agg_control.
+//
+// States: IDLE -> CHECK_DIM (feat_dim, mode) -> DIVIDE (R, one bit per cycle) -> CHECK_PTRS
+// (buffers) -> [LOAD_W] -> FIND_LAST (the last partition) -> per pass: PASS (set the pass and its
+// load up) -> LOAD_ISSUE -> [LOAD_WAIT] -> RUN_ISSUE (start the pass) -> RUN_WAIT (the pass runs;
+// further loads issue from here) -> PASS ... -> FINISH (writes drained) -> DONE -> IDLE.
+// Errors in the checks go straight to DONE.
+//
+// Two loads overlap a pass instead of preceding it:
+//   preload   the first pass (the remainder partition, rem rows) leaves table rows [rem, R)
+//             unused: the rows the next partition keeps there load during that pass, so the
+//             next partition's own load is only rem rows;
+//   early     a pass over the only partition does not wait for its table load: the load runs in
+//             chunks of LOAD_CHUNK_ROWS from the top rows down, table rows >= ready_lo are
+//             loaded, and a PE issues an edge only when its row is (other passes: ready_lo = 0).
+`default_nettype none
+
+module gnn_agg_seq #(
+    parameter int BUS_BITS = 64,          // gnn_agg's parameters of the same names
+    parameter int LANES = 16,   // feature elements per lane word
+    parameter int PES = 1,   // processing elements = node-table banks
+    parameter int MAX_FEAT = 256,   // largest feat_dim
+    parameter int TABLE_ELEMS = 131072,   // node table capacity in elements
+    parameter int LOAD_CHUNK_ROWS = 256,   // rows per chunk of an early-start load
+    parameter int FEAT_BITS = 16,   // FEAT element width: 8 or 16
+    parameter int BEATS_W = 40,           // width of a read command's beat count
+    localparam int NS = gnn_agg_pkg::RD_STREAMS,    // read streams (gnn_agg_pkg::RD_*)
+    localparam int N_PTRS = 9,                      // pointer arguments (row_ptr .. acc_buf)
+    localparam int MAX_WPR = MAX_FEAT / LANES,      // most lane words per row
+    localparam int KW = $clog2(MAX_WPR + 1),        // bits of wpr
+    localparam int FW = $clog2(MAX_FEAT + 1),       // bits of feat_dim
+    localparam int TABLE_WORDS = TABLE_ELEMS / LANES,   // lane words of the table
+    localparam int TAW = $clog2(TABLE_WORDS),       // bits of a table row number
+    localparam int QB = $clog2(TABLE_ELEMS + 1),    // bits of R = TABLE_ELEMS / feat_dim
+    localparam int PCW = $clog2(PES + 1)            // bits of an edge count per cycle (0..PES)
+) (
+    input  logic                       clk,
+    input  logic                       rst_n,
+    // gnn_agg_control
+    input  logic                       start,        // one cycle: take the arguments
+    input  logic [N_PTRS-1:0][63:0]    arg_ptr,
+    input  logic [31:0]                arg_n_dst,
+    input  logic [31:0]                arg_n_src,
+    input  logic [31:0]                arg_n_edges,
+    input  logic [31:0]                arg_feat_dim,
+    input  logic [31:0]                arg_mode,
+    output logic                       kernel_idle,
+    output logic                       kernel_done,  // one cycle
+    output logic [5:0][31:0]           status,       // cycles, edges, stalls, rd_beats, wr_beats, error
+    // the run's arguments (latched at start) and what follows from them
+    output logic [N_PTRS-1:0][63:0]    ptr,          // contract order: row_ptr .. acc_buf
+    output logic [31:0]                n_dst,
+    output logic [31:0]                n_src,
+    output logic [31:0]                n_edges,
+    output logic [31:0]                feat_dim_arg, // feat_dim as written (checked)
+    output logic [31:0]                mode,
+    output logic [FW-1:0]              feat_dim,     // valid from DIVIDE on
+    output logic [KW-1:0]              wpr,          // lane words per row: feat_dim / LANES
+    output logic [15:0]                row_bytes,    // feat_dim * FEAT_BITS / 8: a feature row in memory
+    output logic [15:0]                acc_row_bytes,  // feat_dim * 4: an acc_buf row
+    output logic [15:0]                row_beats,    // row_bytes / BUS_BYTES
+    output logic                       pre_scale,    // mode bits
+    output logic                       post_scale,
+    output logic                       edge_weight,
+    output logic                       apply_w,
+    output logic                       relu,
+    output logic                       gather,
+    output logic                       idx16,
+    // gnn_agg_argcheck
+    input  logic                       dim_err,
+    input  logic                       mode_err,
+    input  logic [gnn_agg_pkg::ERR_BITS-1:0] ptr_err,
+    input  logic [N_PTRS-1:0][64:0]    bytes,
+    output logic [QB-1:0]              rows_per_part,  // R, whole rows in every bank
+    // gnn_agg_div: R = TABLE_ELEMS / feat_dim
+    output logic                       div_start,
+    output logic [QB-1:0]              div_divisor,
+    input  logic                       div_busy,
+    input  logic [QB-1:0]              div_quotient,
+    // the pass
+    output logic                       run_issue,    // one cycle: a pass starts
+    output logic                       gather_run,   // a DRAM-gather pass is running
+    output logic [32:0]                part_lo,      // sources [part_lo, part_hi) are in the table
+    output logic [32:0]                part_hi,
+    output logic                       first_pass,   // no acc_buf to add
+    output logic                       last_pass,    // finish rows into feat_out
+    output logic [TAW:0]               ready_lo,     // table rows >= ready_lo are loaded
+    // read commands (gnn_agg_reader)
+    output logic [NS-1:0]              rd_cmd_valid,
+    input  logic [NS-1:0]              rd_cmd_ready,
+    output logic [NS-1:0][63:0]        rd_cmd_addr,
+    output logic [NS-1:0][BEATS_W-1:0] rd_cmd_beats,
+    // gnn_agg_loader: the command and the read commands it makes of it
+    output logic                       ld_cmd_valid,
+    input  logic                       ld_cmd_ready,
+    output logic                       ld_cmd_to_w,
+    output logic [32:0]                ld_cmd_src0,
+    output logic [32:0]                ld_cmd_nrows,
+    output logic [TAW-1:0]             ld_cmd_row0,
+    input  logic                       ld_busy,
+    input  logic                       ld_last,
+    input  logic                       ld_feat_cmd_valid,
+    output logic                       ld_feat_cmd_ready,
+    input  logic [63:0]                ld_feat_cmd_addr,
+    input  logic [BEATS_W-1:0]         ld_feat_cmd_beats,
+    input  logic                       ld_scale_cmd_valid,
+    output logic                       ld_scale_cmd_ready,
+    input  logic [63:0]                ld_scale_cmd_addr,
+    input  logic [BEATS_W-1:0]         ld_scale_cmd_beats,
+    // gnn_agg_walker's DRAM-gather requests (one feature row, one src_scale word)
+    input  logic                       gfeat_valid,
+    output logic                       gfeat_ready,
+    input  logic [63:0]                gfeat_addr,
+    input  logic                       gscale_valid,
+    output logic                       gscale_ready,
+    input  logic [63:0]                gscale_addr,
+    // progress and errors of the other blocks
+    input  logic                       walker_done,
+    input  logic                       err_row_ptr,
+    input  logic                       err_index,
+    input  logic                       rd_idle,      // every read stream idle
+    input  logic                       rd_error,
+    input  logic                       r_beat,
+    input  logic                       ss_valid,     // a src_scale entry is waiting for the loader
+    input  logic [PCW-1:0]             edges_done,
+    input  logic                       starved,
+    input  logic                       accum_busy,
+    input  logic                       row_done,     // a row left the PEs
+    input  logic                       row_written,  // a row was written
+    input  logic                       writer_idle,
+    input  logic                       wq_valid,     // the write queue holds a lane word
+    input  logic                       wr_error,
+    input  logic                       w_beat
+);
+  localparam int BUS_BYTES = BUS_BITS / 8;   // bus width in bytes
+  localparam int LOG_BB = $clog2(BUS_BYTES);   // log2 of the bus width in bytes
+  localparam int LOG_LANES = $clog2(LANES);   // log2(LANES)
+  localparam int FEAT_BYTES = FEAT_BITS / 8;   // bytes per FEAT element
+  localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;   // acc_buf element width in memory
+
+  typedef enum logic [3:0] {
+    IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, LOAD_W, FIND_LAST, PASS, LOAD_ISSUE, LOAD_WAIT, RUN_ISSUE,
+    RUN_WAIT, FINISH, DONE
+  } state_t;
+  state_t state;
+
+  // ---- arguments and what follows from them
+  assign pre_scale = mode[gnn_agg_pkg::MODE_PRE_SCALE];
+  assign post_scale = mode[gnn_agg_pkg::MODE_POST_SCALE];
+  assign edge_weight = mode[gnn_agg_pkg::MODE_EDGE_WEIGHT];
+  assign apply_w = mode[gnn_agg_pkg::MODE_APPLY_W];
+  assign relu = mode[gnn_agg_pkg::MODE_RELU];
+  assign gather = mode[gnn_agg_pkg::MODE_DRAM_GATHER];
+  assign idx16 = mode[gnn_agg_pkg::MODE_IDX16];
+
+  assign wpr = KW'(feat_dim >> LOG_LANES);
+  assign row_bytes = 16'(feat_dim) << $clog2(FEAT_BYTES);
+  assign acc_row_bytes = 16'(feat_dim) << $clog2(ACC_BUF_BITS / 8);
+  assign row_beats = row_bytes >> LOG_BB;
+
+  assign rows_per_part = div_quotient & ~QB'(PES - 1);  // whole rows in every bank
+  assign div_start = state == CHECK_DIM && !dim_err;
+  assign div_divisor = QB'(feat_dim);
+
+  logic [gnn_agg_pkg::ERR_BITS-1:0] err;
+
+  // ---- passes and their loads
+  logic preload_pending, preloaded;   // the preload is set up / this pass has one
+  logic [32:0] preload_src0, preload_nrows;
+  logic early, chunk_busy;            // early start / chunks still to load
+  logic [TAW:0] chunk_lo;             // first table row of the chunk being loaded
+  // the next table load: source rows [nxt_src0, nxt_src0 + nxt_nrows) into table rows from nxt_row0
+  logic [32:0] nxt_src0, nxt_nrows;
+  logic [TAW-1:0] nxt_row0;
+  logic [32:0] rows_ended, rows_written;
+
+  logic load_issue, preload_issue, load_cmd;
+  assign run_issue = state == RUN_ISSUE;
+  assign gather_run = gather && state == RUN_WAIT;
+  assign load_issue = state == LOAD_ISSUE;
+  assign preload_issue = state == RUN_WAIT && preload_pending && ld_cmd_ready;
+  assign load_cmd = load_issue || preload_issue;
+
+  // the W load goes out in LOAD_W; table loads in LOAD_ISSUE or, overlapping a pass, from RUN_WAIT
+  assign ld_cmd_valid = (state == LOAD_W && !ld_busy) || load_issue || (state == RUN_WAIT && preload_pending);
+  assign ld_cmd_to_w = state == LOAD_W;
+  assign ld_cmd_src0 = nxt_src0;
+  assign ld_cmd_nrows = state == LOAD_W ? 33'(feat_dim) : nxt_nrows;
+  assign ld_cmd_row0 = nxt_row0;
+
+  // ---- read commands
+  function automatic logic [BEATS_W-1:0] beats_of(input logic [64:0] nbytes);
+    beats_of = BEATS_W'((nbytes + 65'(BUS_BYTES - 1)) >> LOG_BB);
+  endfunction
+
+  always_comb begin
+    rd_cmd_valid = '0;
+    rd_cmd_addr = '0;
+    rd_cmd_beats = '0;
+    // CSR, dst_scale and acc_buf streams: one command per pass
+    rd_cmd_valid[gnn_agg_pkg::RD_ROW_PTR] = run_issue;
+    rd_cmd_addr[gnn_agg_pkg::RD_ROW_PTR] = ptr[0];
+    rd_cmd_beats[gnn_agg_pkg::RD_ROW_PTR] = beats_of(bytes[0]);
+    rd_cmd_valid[gnn_agg_pkg::RD_COL_IDX] = run_issue && n_edges != 0;
+    rd_cmd_addr[gnn_agg_pkg::RD_COL_IDX] = ptr[1];
+    rd_cmd_beats[gnn_agg_pkg::RD_COL_IDX] = beats_of(bytes[1]);
+    rd_cmd_valid[gnn_agg_pkg::RD_EDGE_W] = run_issue && edge_weight && n_edges != 0;
+    rd_cmd_addr[gnn_agg_pkg::RD_EDGE_W] = ptr[2];
+    rd_cmd_beats[gnn_agg_pkg::RD_EDGE_W] = beats_of(bytes[2]);
+    rd_cmd_valid[gnn_agg_pkg::RD_DST_SCALE] = run_issue && last_pass && post_scale && n_dst != 0;
+    rd_cmd_addr[gnn_agg_pkg::RD_DST_SCALE] = ptr[4];
+    rd_cmd_beats[gnn_agg_pkg::RD_DST_SCALE] = beats_of(bytes[4]);
+    rd_cmd_valid[gnn_agg_pkg::RD_ACC_BUF] = run_issue && !first_pass && n_dst != 0;
+    rd_cmd_addr[gnn_agg_pkg::RD_ACC_BUF] = ptr[8];
+    rd_cmd_beats[gnn_agg_pkg::RD_ACC_BUF] = beats_of(bytes[8]);
+    // feature rows and src_scale: the loader's (W, a table load) or, gather, one row per edge
+    if (state == LOAD_W || load_cmd) begin
+      rd_cmd_valid[gnn_agg_pkg::RD_FEAT] = ld_feat_cmd_valid;
+      rd_cmd_addr[gnn_agg_pkg::RD_FEAT] = ld_feat_cmd_addr;
+      rd_cmd_beats[gnn_agg_pkg::RD_FEAT] = ld_feat_cmd_beats;
+      rd_cmd_valid[gnn_agg_pkg::RD_SRC_SCALE] = ld_scale_cmd_valid;
+      rd_cmd_addr[gnn_agg_pkg::RD_SRC_SCALE] = ld_scale_cmd_addr;
+      rd_cmd_beats[gnn_agg_pkg::RD_SRC_SCALE] = ld_scale_cmd_beats;
+    end else if (gather) begin
+      rd_cmd_valid[gnn_agg_pkg::RD_FEAT] = gfeat_valid;
+      rd_cmd_addr[gnn_agg_pkg::RD_FEAT] = gfeat_addr;
+      rd_cmd_beats[gnn_agg_pkg::RD_FEAT] = BEATS_W'(row_beats);
+      rd_cmd_valid[gnn_agg_pkg::RD_SRC_SCALE] = gscale_valid;
+      rd_cmd_addr[gnn_agg_pkg::RD_SRC_SCALE] = gscale_addr;
+      rd_cmd_beats[gnn_agg_pkg::RD_SRC_SCALE] = BEATS_W'(1);
+    end
+  end
+  assign ld_feat_cmd_ready = rd_cmd_ready[gnn_agg_pkg::RD_FEAT];
+  assign ld_scale_cmd_ready = rd_cmd_ready[gnn_agg_pkg::RD_SRC_SCALE];
+  assign gfeat_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_FEAT];
+  assign gscale_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_SRC_SCALE];
+
+  // ---- status
+  assign kernel_idle = state == IDLE;
+  assign kernel_done = state == DONE;
+
+  logic [31:0] stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats;
+  assign status = {32'(err), stat_wr_beats, stat_rd_beats, stat_stalls, stat_edges, stat_cycles};
+
+  logic pass_finished;
+  assign pass_finished = !ld_busy && !preload_pending && !chunk_busy && walker_done &&
+                         rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
+                         !accum_busy && writer_idle && !wq_valid && rd_idle;
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      state <= IDLE;
+      ptr <= '0;
+      {n_dst, n_src, n_edges, feat_dim_arg, mode} <= '0;
+      feat_dim <= '0;
+      err <= '0;
+      part_lo <= '0;
+      part_hi <= '0;
+      nxt_src0 <= '0;
+      nxt_nrows <= '0;
+      nxt_row0 <= '0;
+      preload_pending <= 1'b0;
+      preloaded <= 1'b0;
+      early <= 1'b0;
+      chunk_busy <= 1'b0;
+      ready_lo <= '0;
+      chunk_lo <= '0;
+      preload_src0 <= '0;
+      preload_nrows <= '0;
+      first_pass <= 1'b0;
+      last_pass <= 1'b0;
+      rows_ended <= '0;
+      rows_written <= '0;
+      {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
+    end else begin
+      // ---- statistics: cleared at start, frozen after done
+      if (start) begin
+        {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
+      end else if (state != IDLE) begin
+        if (stat_cycles != '1) stat_cycles <= stat_cycles + 1'b1;
+        stat_edges <= stat_edges + 32'(edges_done);
+        if (state == RUN_WAIT && starved && rows_ended != {1'b0, n_dst}) stat_stalls <= stat_stalls + 1'b1;
+        if (r_beat) stat_rd_beats <= stat_rd_beats + 1'b1;
+        if (w_beat) stat_wr_beats <= stat_wr_beats + 1'b1;
+      end
+      // ---- run-time errors
+      if (state != IDLE) begin
+        if (err_row_ptr) err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
+        if (err_index) err[gnn_agg_pkg::ERR_INDEX] <= 1'b1;
+        if (rd_error) err[gnn_agg_pkg::ERR_AXI_RD] <= 1'b1;
+        if (wr_error) err[gnn_agg_pkg::ERR_AXI_WR] <= 1'b1;
+      end
+      if (row_done) rows_ended <= rows_ended + 1'b1;
+      if (row_written) rows_written <= rows_written + 1'b1;
+
+      case (state)
+        IDLE: if (start) begin
+          ptr <= arg_ptr;
+          n_dst <= arg_n_dst;
+          n_src <= arg_n_src;
+          n_edges <= arg_n_edges;
+          feat_dim_arg <= arg_feat_dim;
+          mode <= arg_mode;
+          err <= '0;
+          state <= CHECK_DIM;
+        end
+        CHECK_DIM: begin
+          if (dim_err) begin
+            err[gnn_agg_pkg::ERR_ARG] <= 1'b1;
+            state <= DONE;
+          end else begin
+            if (mode_err) err[gnn_agg_pkg::ERR_ARG] <= 1'b1;
+            feat_dim <= FW'(feat_dim_arg);
+            state <= DIVIDE;   // the divider starts now (div_start)
+          end
+        end
+        DIVIDE: if (!div_busy) state <= CHECK_PTRS;
+        CHECK_PTRS: begin
+          err <= err | ptr_err;
+          if (err != 0 || ptr_err != 0) state <= DONE;
+          else if (apply_w) state <= LOAD_W;
+          else state <= FIND_LAST;
+          part_lo <= '0;
+          part_hi <= {1'b0, n_src};
+          preloaded <= 1'b0;
+        end
+        LOAD_W: if (ld_last) state <= FIND_LAST;
+        // Partitions run from the last (the remainder, usually the smallest) down to partition 0,
+        // so the acc_buf read-back of the final pass overlaps the compute of a full partition.
+        FIND_LAST: begin
+          if (!gather && part_lo + 33'(rows_per_part) < {1'b0, n_src}) part_lo <= part_lo + 33'(rows_per_part);
+          else state <= PASS;
+        end
+        PASS: begin
+          logic [32:0] rows, load_rows;
+          rows = part_hi - part_lo;
+          load_rows = preloaded ? rows - preload_nrows : rows;
+          first_pass <= part_hi == {1'b0, n_src};
+          last_pass <= part_lo == 0;
+          nxt_src0 <= part_lo;
+          nxt_nrows <= load_rows;
+          nxt_row0 <= '0;
+          preloaded <= 1'b0;
+          preload_pending <= 1'b0;
+          early <= 1'b0;
+          chunk_busy <= 1'b0;
+          ready_lo <= '0;
+          if (!gather && part_lo == 0 && part_hi == {1'b0, n_src} && load_rows != 0) begin
+            // the only partition: top chunk first, the run starts at once
+            logic [32:0] lo;
+            lo = load_rows > 33'(LOAD_CHUNK_ROWS) ? load_rows - 33'(LOAD_CHUNK_ROWS) : 33'd0;
+            early <= 1'b1;
+            chunk_busy <= 1'b1;
+            ready_lo <= (TAW + 1)'(load_rows);
+            chunk_lo <= (TAW + 1)'(lo);
+            nxt_src0 <= lo;
+            nxt_nrows <= load_rows - lo;
+            nxt_row0 <= TAW'(lo);
+          end
+          if (!gather && part_hi == {1'b0, n_src} && part_lo != 0 && rows < 33'(rows_per_part)) begin
+            preload_src0 <= part_lo - 33'(rows_per_part) + rows;
+            preload_nrows <= 33'(rows_per_part) - rows;
+            preload_pending <= 1'b1;
+            preloaded <= 1'b1;
+          end
+          state <= !gather && load_rows != 0 ? LOAD_ISSUE : RUN_ISSUE;
+        end
+        LOAD_ISSUE: state <= early ? RUN_ISSUE : LOAD_WAIT;   // the loader took the command
+        LOAD_WAIT: if (!ld_busy && rd_idle && !ss_valid) begin
+          // set the preload up (issued once the pass runs)
+          if (preload_pending) begin
+            nxt_src0 <= preload_src0;
+            nxt_nrows <= preload_nrows;
+            nxt_row0 <= TAW'(part_hi - part_lo);
+          end
+          state <= RUN_ISSUE;
+        end
+        RUN_ISSUE: begin
+          rows_ended <= '0;
+          rows_written <= '0;
+          state <= RUN_WAIT;
+        end
+        RUN_WAIT: if (preload_issue) begin
+          preload_pending <= 1'b0;
+        end else if (chunk_busy && !ld_busy && !preload_pending) begin
+          // a chunk is in the table; set up the next one down
+          logic [TAW:0] lo;
+          lo = chunk_lo > (TAW + 1)'(LOAD_CHUNK_ROWS) ? chunk_lo - (TAW + 1)'(LOAD_CHUNK_ROWS) : '0;
+          ready_lo <= chunk_lo;
+          if (chunk_lo == 0) begin
+            chunk_busy <= 1'b0;
+          end else begin
+            chunk_lo <= lo;
+            nxt_src0 <= 33'(lo);
+            nxt_nrows <= 33'(chunk_lo - lo);
+            nxt_row0 <= TAW'(lo);
+            preload_pending <= 1'b1;
+          end
+        end else if (pass_finished && !run_issue) begin
+          if (last_pass) begin
+            state <= FINISH;
+          end else begin
+            part_hi <= part_lo;
+            part_lo <= part_lo - 33'(rows_per_part);
+            state <= PASS;
+          end
+        end
+        FINISH: if (writer_idle && !wq_valid && rd_idle) state <= DONE;
+        DONE: state <= IDLE;
+        default: state <= IDLE;
+      endcase
+    end
+  end
+
+  // src_scale, feat_in, weight and feat_out are read or written by the loader, walker and epilogue
+  wire unused = &{1'b0, bytes[3], bytes[7:5]};
+endmodule
+
+`default_nettype wire
