@@ -1,7 +1,7 @@
 """Cycle benchmark of the gnn_agg RTL on an ML-1M-shaped graph (a benchmark, not a test).
 
     python -m host.bench.rtl_cycles [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
-                            [--idx16] [--modes table,gather] [--mhz 300]
+                            [--idx16] [--modes table,gather] [--mhz MHZ]
                             [--format feat_bits=8 --format feat_frac=4 ...]
                             [--latency-sweep docs/img/rtl_latency_sweep.png]
     python -m host.bench.rtl_cycles --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
@@ -21,7 +21,8 @@ result bit for bit against golden.hw_model, and reports per mode:
   source partition plus the acc_buf partial sums written and read back between partitions (the
   contract's tiling), and for DRAM-gather mode one feat_in row per edge (+ its src_scale word with
   PRE_SCALE) plus row_ptr, col_idx, dst_scale; and cycles / bound;
-* the projected time of the layer at `--mhz`.
+* the projected time of the layer at `--mhz` (default: the target clock of the board's registry
+  build, golden.builds.board_build; projected: simulated cycles, timing closure not checked).
 
 Writes build/rtl/bench_rtl.json and prints a Markdown table (docs/RTL.md quotes it).
 """
@@ -35,6 +36,7 @@ from pathlib import Path
 
 import numpy as np
 
+from golden import builds
 from golden.cases import make_vector
 from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
 from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, degree_stats, synthetic_bipartite
@@ -147,13 +149,15 @@ def main(argv=None) -> None:
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--idx16", action="store_true", help="16-bit col_idx (needs <= 65536 nodes)")
     ap.add_argument("--modes", default="table,gather", help="comma list of table, gather")
-    ap.add_argument("--mhz", type=float, default=300.0, help="clock for the projected time")
+    ap.add_argument("--mhz", type=float, help="clock for the projected time (default: the board build's target clock)")
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
     ap.add_argument("--format", action="append", default=[], metavar="FIELD=VALUE",
                     help=f"number format of the build, FIELD one of {', '.join(FORMAT_FIELDS)} (repeatable)")
     ap.add_argument("--latency-sweep", metavar="PNG",
                     help="also run read latencies 0..256 and plot cycles / bound per mode into PNG")
     args = ap.parse_args(argv)
+    if args.mhz is None:
+        args.mhz = float(builds.board_build(args.board).clock_mhz)
 
     formats = dict(f.split("=") for f in args.format)
     unknown = set(formats) - set(FORMAT_FIELDS)
