@@ -1,0 +1,341 @@
+"""The HTTP service: FastAPI routes over the micro-batcher, the interaction store and Prometheus
+metrics (docs/SERVING.md is the user's guide).
+
+    GET  /recommend?user=U&k=K   top-k for the data set's user id U (new ids get cold-start ones)
+    POST /interactions           {"user", "item", "rating", "time"?}: stored durably, then in U's row
+    GET  /health                 liveness + what is served
+    GET  /metrics                Prometheus text format
+
+Every error is JSON {"error": "..."} with a status that says whose fault it is: 400 malformed
+JSON, 404 unknown path, 413 body too large, 422 a bad value (named), 503 overloaded / past the
+deadline / database unavailable (with Retry-After where trying again helps), 500 a bug.
+"""
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import pathlib
+import time
+
+import numpy as np
+from fastapi import FastAPI, Request
+from fastapi.responses import Response
+from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+
+from ..serve import SAVE_FORMAT, OnlineRecommender
+from .batcher import DeadlineExceeded, MicroBatcher, Overloaded, Worker
+from .engine import Engine, Query
+from .store import Interaction, InteractionStore, StoreError, open_store
+
+MAX_ID_CHARS = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class ServiceConfig:
+    model: str = "results/demo/recommender.pt"
+    db: str = "interactions.db"
+    backends: tuple[str, ...] = ("cpu",)   # one Accelerator per worker: cpu | sim | board
+    max_batch: int = 32                    # 1 = unbatched
+    max_wait_ms: float = 2.0               # how long the oldest request waits for a batch to fill
+    max_queue: int = 256                   # waiting requests beyond this are refused (503)
+    timeout_ms: float = 1000.0             # per-request deadline
+    max_body: int = 16384                  # bytes of a POST body
+    accelerator_options: tuple = ()        # (key, value) pairs for Accelerator(...), e.g. bitfile
+
+    @property
+    def workers(self) -> int:
+        return len(self.backends)
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
+        super().__init__(message)
+        self.status, self.message, self.headers = status, message, headers or {}
+
+
+class Metrics:
+    def __init__(self):
+        r = self.registry = CollectorRegistry()
+        self.requests = Counter("gnn_serve_requests", "HTTP requests", ["endpoint", "code"], registry=r)
+        self.latency = Histogram("gnn_serve_request_seconds", "request latency in the server", ["endpoint"],
+                                 buckets=(.0005, .001, .002, .003, .005, .0075, .01, .015, .02, .03, .05, .1,
+                                          .25, .5, 1, 2.5), registry=r)
+        self.queue = Gauge("gnn_serve_queue_depth", "requests waiting for a batch", registry=r)
+        self.inflight = Gauge("gnn_serve_batches_in_flight", "batches on the workers", registry=r)
+        self.batch = Histogram("gnn_serve_batch_size", "requests per accelerator batch",
+                               buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256), registry=r)
+        self.batch_s = Histogram("gnn_serve_batch_seconds", "worker time per batch", ["stage"],
+                                 buckets=(.0001, .0003, .001, .002, .005, .01, .02, .05, .1, .5, 1), registry=r)
+        self.calls = Counter("gnn_serve_accelerator_calls", "accelerator calls", ["worker", "backend"], registry=r)
+        self.cycles = Counter("gnn_serve_kernel_cycles", "kernel cycles (sim, board; 0 on cpu)",
+                              ["worker", "backend"], registry=r)
+        self.refused = Counter("gnn_serve_refused", "requests refused with 503", ["reason"], registry=r)
+        self.stored = Counter("gnn_serve_interactions_stored", "interactions stored", registry=r)
+
+
+class Service:
+    """Models (one per worker), the interaction overlay, the store and the batcher."""
+
+    def __init__(self, cfg: ServiceConfig, store: InteractionStore | None = None):
+        import torch
+        from host.driver import Accelerator
+        torch.set_num_threads(1)  # one thread per worker: the workers are the parallelism
+        self.cfg = cfg
+        if cfg.workers < 1:
+            raise ValueError("at least one worker (backend)")
+        path = pathlib.Path(cfg.model)
+        self.accs, self.workers = [], []
+        try:
+            for w, backend in enumerate(cfg.backends):
+                acc = Accelerator(backend, **dict(cfg.accelerator_options))
+                self.accs.append(acc)
+                rec = OnlineRecommender.load(path, acc)
+                self.workers.append(Worker(w, Engine(rec, cfg.max_batch), backend, acc))
+            self.store = store if store is not None else open_store(cfg.db)
+        except BaseException:
+            self.close_accelerators()
+            raise
+        rec = self.rec = self.workers[0].engine.rec
+        self.item_index = {raw: i for i, raw in enumerate(rec.item_ids)}
+        self.extra: dict[str, list[int]] = {}          # user id -> stored item indices, first-seen order
+        self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # user id -> (row items, excluded)
+        self.metrics = Metrics()
+        self.model_info = {
+            "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16], "format": SAVE_FORMAT,
+            "users": rec.n_users, "items": rec.n_items, "layers": rec.gnn.n_layers,
+            "features": int(rec.gnn.fixed.x0_q.shape[1]), "workers": list(cfg.backends),
+            "max_batch": cfg.max_batch, "max_wait_ms": cfg.max_wait_ms, "max_queue": cfg.max_queue,
+            "timeout_ms": cfg.timeout_ms, "store": type(self.store).__name__,
+        }
+        self.replayed = 0
+        for it in self.store.all():
+            if it.item in self.item_index:
+                self._remember(it.user, self.item_index[it.item])
+                self.replayed += 1
+        self.batcher: MicroBatcher | None = None
+        self.db_executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store")
+
+    # -- state -------------------------------------------------------------------------------
+    def _remember(self, user: str, item: int) -> bool:
+        items = self.extra.setdefault(user, [])
+        if item in items:
+            return False
+        items.append(item)
+        extra = np.asarray(items, np.uint32)
+        u = self.rec._user_index.get(user)
+        if u is None:
+            self.rows[user] = (extra, extra.astype(np.int64))
+        else:
+            base = self.rec.neighbours[u]
+            row = np.concatenate([base, extra[~np.isin(extra, base)]])
+            self.rows[user] = (row, np.union1d(self.rec.known[u], extra))
+        return True
+
+    def query(self, user: str, k: int) -> Query:
+        u = self.rec._user_index.get(user)
+        row = self.rows.get(user)
+        if row is not None:
+            return Query(k, u, row[0], row[1])
+        if u is not None:
+            return Query(k, u, self.rec.neighbours[u], self.rec.known[u])
+        return Query(k, None, np.zeros(0, np.uint32), np.zeros(0, np.int64))
+
+    def on_batch(self, worker: Worker, timing) -> None:
+        m, labels = self.metrics, (str(worker.index), worker.backend)
+        m.batch.observe(timing.size)
+        m.calls.labels(*labels).inc(timing.calls)
+        if timing.cycles:
+            m.cycles.labels(*labels).inc(timing.cycles)
+        m.batch_s.labels("aggregate").observe(timing.aggregate_s)
+        m.batch_s.labels("head").observe(timing.head_s)
+        m.batch_s.labels("total").observe(timing.total_s)
+
+    async def start(self) -> None:
+        c = self.cfg
+        self.batcher = MicroBatcher(self.workers, c.max_batch, c.max_wait_ms / 1e3, c.max_queue, c.timeout_ms / 1e3,
+                                    on_batch=self.on_batch)
+        self.metrics.queue.set_function(lambda: self.batcher.queue_depth)
+        self.metrics.inflight.set_function(lambda: self.batcher.inflight)
+        self.batcher.start()
+
+    async def stop(self) -> None:
+        if self.batcher is not None:
+            await self.batcher.close()
+        self.db_executor.shutdown(wait=True)
+        with contextlib.suppress(Exception):
+            self.store.close()
+        self.close_accelerators()
+
+    def close_accelerators(self) -> None:
+        for acc in self.accs:
+            with contextlib.suppress(Exception):
+                acc.close()
+
+    # -- requests ----------------------------------------------------------------------------
+    async def recommend(self, params) -> dict:
+        t0 = time.perf_counter()
+        user = check_id(params.get("user"), "user", required=True)
+        k = parse_int(params.get("k", "10"), "k", 1, self.rec.n_items, "(the catalogue)")
+        known = user in self.rec._user_index
+        try:
+            result, info = await self.batcher.submit(self.query(user, k))
+        except Overloaded as e:
+            self.metrics.refused.labels("queue_full").inc()
+            raise ApiError(503, str(e), {"Retry-After": str(e.retry_after)}) from None
+        except DeadlineExceeded as e:
+            self.metrics.refused.labels("deadline").inc()
+            raise ApiError(503, f"deadline exceeded: {e}", {"Retry-After": "1"}) from None
+        bt = info["batch"]
+        ids, titles = self.rec.item_ids, self.rec.titles
+        return {
+            "user": user, "known_user": known, "strategy": result.strategy, "k": k,
+            "items": [ids[i] for i in result.items], "titles": [titles[i] for i in result.items],
+            "scores": [float(s) for s in result.scores],
+            "interactions": len(self.extra.get(user, ())),
+            "model": self.model_info,
+            "timing": {"total_ms": (time.perf_counter() - t0) * 1e3, "queue_ms": info["queue_s"] * 1e3,
+                       "batch_size": bt.size, "worker": info["worker"], "batch_ms": bt.total_s * 1e3,
+                       "accelerator_ms": bt.aggregate_s * 1e3, "head_ms": bt.head_s * 1e3,
+                       "rank_ms": bt.rank_s * 1e3, "accelerator_calls": bt.calls, "kernel_cycles": bt.cycles},
+        }
+
+    async def add_interaction(self, body: bytes) -> dict:
+        try:
+            doc = json.loads(body)
+        except (ValueError, RecursionError) as e:
+            raise ApiError(400, f"malformed JSON: {str(e)[:200]}") from None
+        if not isinstance(doc, dict):
+            raise ApiError(422, f"the body must be a JSON object, got {type(doc).__name__}")
+        extra = sorted(set(doc) - {"user", "item", "rating", "time"})
+        if extra:
+            raise ApiError(422, f"unknown field(s) {', '.join(map(repr, extra))}: expected user, item, rating, time")
+        for field in ("user", "item", "rating"):
+            if field not in doc:
+                raise ApiError(422, f"missing field {field!r}")
+        user = check_id(doc["user"], "user")
+        item = check_id(doc["item"], "item")
+        if item not in self.item_index:
+            raise ApiError(422, f"unknown item id {item!r} ({self.rec.n_items} items, e.g. "
+                                f"{', '.join(repr(i) for i in self.rec.item_ids[:3])})")
+        rating = doc["rating"]
+        if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not math.isfinite(rating) \
+                or abs(rating) > 1e9:
+            raise ApiError(422, f"rating must be a finite number, got {rating!r}")
+        t = doc.get("time", int(time.time()))
+        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < 2 ** 63:
+            raise ApiError(422, f"time must be an integer number of seconds since the epoch, got {t!r}")
+        it = Interaction(user, item, float(rating), t)
+        try:
+            seq = await asyncio.get_running_loop().run_in_executor(self.db_executor, self.store.add, it)
+        except StoreError as e:
+            self.metrics.refused.labels("database").inc()
+            raise ApiError(503, f"database unavailable: {e}", {"Retry-After": "5"}) from None
+        new = self._remember(user, self.item_index[item])  # after the commit: acknowledged = durable
+        self.metrics.stored.inc()
+        return {"stored": seq, "user": user, "item": item, "rating": float(rating), "time": t,
+                "known_user": user in self.rec._user_index, "new_item_for_user": new,
+                "interactions": len(self.extra[user])}
+
+    def health(self) -> dict:
+        b = self.batcher
+        return {"status": "ok" if b is not None and not b._closing else "draining",
+                "queue_depth": b.queue_depth if b else 0, "batches_in_flight": b.inflight if b else 0,
+                "replayed_interactions": self.replayed, "users_with_interactions": len(self.extra),
+                "model": self.model_info}
+
+
+def check_id(value, name: str, required: bool = False) -> str:
+    """A data set id: a non-empty string (or an integer, as JSON may carry it) without control characters."""
+    if value is None and required:
+        raise ApiError(422, f"missing query parameter {name!r}")
+    if isinstance(value, bool) or not isinstance(value, (str, int)):
+        raise ApiError(422, f"{name} must be a string or integer id, got {type(value).__name__} {value!r}"[:300])
+    value = str(value)
+    if not value or len(value) > MAX_ID_CHARS or not value.isprintable():
+        raise ApiError(422, f"{name} must be 1..{MAX_ID_CHARS} printable characters, got {value[:40]!r}")
+    return value
+
+
+def parse_int(text: str, name: str, lo: int, hi: int, what: str = "") -> int:
+    s = text.strip()
+    if not (s.isdigit() or (s[:1] in "+-" and s[1:].isdigit())) or len(s) > 20:
+        raise ApiError(422, f"{name} must be an integer in {lo}..{hi} {what}, got {text[:40]!r}".replace("  ", " "))
+    v = int(s)
+    if not lo <= v <= hi:
+        raise ApiError(422, f"{name} must be an integer in {lo}..{hi} {what}, got {v}".replace("  ", " "))
+    return v
+
+
+def _json(doc: dict, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(doc, separators=(",", ":"), allow_nan=False), status, headers,
+                    media_type="application/json")
+
+
+def create_app(service: Service | None = None, cfg: ServiceConfig | None = None) -> FastAPI:
+    """The FastAPI app over `service` (or a Service made from `cfg` when the app starts)."""
+    holder = {"svc": service}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app):
+        svc = holder["svc"] = holder["svc"] or Service(cfg)
+        app.state.service = svc
+        await svc.start()
+        try:
+            yield
+        finally:
+            await svc.stop()
+
+    app = FastAPI(title="gnn_agg recommender", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def handle(endpoint: str, work, request_metrics=True):
+        svc = holder["svc"]
+        t0 = time.perf_counter()
+        try:
+            status, headers, doc = 200, None, await work(svc)
+        except ApiError as e:
+            status, headers, doc = e.status, e.headers, {"error": e.message}
+        except Exception as e:  # a bug: say what, keep serving
+            status, headers, doc = 500, None, {"error": f"internal error: {type(e).__name__}: {str(e)[:300]}"}
+        if endpoint == "interactions" and status == 200:
+            status = 201
+        m = svc.metrics
+        m.requests.labels(endpoint, str(status)).inc()
+        m.latency.labels(endpoint).observe(time.perf_counter() - t0)
+        return _json(doc, status, headers)
+
+    @app.get("/recommend")
+    async def recommend(request: Request):
+        return await handle("recommend", lambda svc: svc.recommend(request.query_params))
+
+    @app.post("/interactions")
+    async def interactions(request: Request):
+        async def work(svc):
+            limit = svc.cfg.max_body
+            length = request.headers.get("content-length")
+            if length is not None and (not length.isdigit() or int(length) > limit):
+                raise ApiError(413, f"body larger than {limit} bytes")
+            body = bytearray()
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > limit:
+                    raise ApiError(413, f"body larger than {limit} bytes")
+            return await svc.add_interaction(bytes(body))
+        return await handle("interactions", work)
+
+    @app.get("/health")
+    async def health():
+        async def work(svc):
+            return svc.health()
+        return await handle("health", work)
+
+    @app.get("/metrics")
+    async def metrics():
+        svc = holder["svc"]
+        return Response(generate_latest(svc.metrics.registry), media_type=CONTENT_TYPE_LATEST)
+
+    return app

@@ -1,0 +1,157 @@
+"""One accelerator worker's model: a batch of requests scored as one accelerator call and one head
+evaluation (host.rec.serve's OnlineRecommender underneath, unchanged).
+
+A request is a `Query`: the user's training index (None for a user the model has not seen), the
+user's current item row (training neighbours + interactions stored since, uint32 item indices),
+the items never to recommend (train + valid + stored) and k. `Engine.run(queries)` serves B of
+them:
+
+    accelerator  one B-row request graph, one call per layer group (OnlineGNN.user_layers): the
+                 same integer rows as B single calls, because the kernel's sums are exact
+    head         one [B, n_items, H + D + 1] buffer: relu(first + A [h|e] + b1) next to the
+                 elementwise dot terms (h_i * g h_u, P e_i * P e_u, the bias), then one product
+                 of that [B * n_items, H + D + 1] matrix with [w2 | 1]
+    rank         top_k per row (host.rec.metrics.top_k, the one ranking rule)
+
+The user-side terms (A [h|e], P e, the degree weight) are computed per row with the same NumPy
+calls whatever B is, and every score is the dot product of its own row of the batch matrix (an addmm of [B, D+1] x
+[D+1, n_items] was not: its rounding changed with B); tests/rec/
+test_service_engine.py checks that a user's scores in a batch are bit-identical to the same user
+served alone (B = 1), for every B up to the batch limit, and that the graph rows are the offline
+ones. Cold start: a user the model has not seen gets x^(0) = 0, the mean training user text
+embedding and a row from their stored items on the accelerator; with no items at all, the most
+popular training items (by training degree).
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+import time
+
+import numpy as np
+import torch
+
+from ..metrics import top_k
+from ..quant import combine_layers
+from ..serve import OnlineRecommender, RequestTiming
+
+
+@dataclasses.dataclass
+class Query:
+    k: int
+    index: int | None          # the model's user index; None: a user the model has not seen
+    items: np.ndarray          # uint32 item indices of the user's row (train + stored)
+    exclude: np.ndarray        # item indices never recommended to this user
+
+
+@dataclasses.dataclass
+class Result:
+    items: np.ndarray          # item indices, best first
+    scores: np.ndarray         # float scores of those items
+    strategy: str              # "graph" (accelerator row + head) | "popularity" (cold start, no items)
+
+
+@dataclasses.dataclass
+class BatchTiming:
+    size: int = 0
+    graph_s: float = 0.0
+    aggregate_s: float = 0.0
+    head_s: float = 0.0
+    rank_s: float = 0.0
+    cycles: int = 0
+    calls: int = 0
+    total_s: float = 0.0
+
+
+class Engine:
+    """Batch scoring over one OnlineRecommender (one Accelerator). One batch at a time (a lock):
+    a worker owns its engine."""
+
+    def __init__(self, rec: OnlineRecommender, max_batch: int = 64):
+        self.rec, self.max_batch = rec, max_batch
+        sc = rec.scorer
+        self.scorer = sc
+        self.e_mean = rec.e_user_np.mean(axis=0).astype(np.float32) if rec.e_user_np.size else \
+            np.zeros(sc.text_dim, np.float32)
+        self.x0_zero = np.zeros_like(rec.gnn.fixed.x0_q[0])
+        degree = np.asarray(rec.gnn.item_degree, np.float64)
+        self.popular = np.lexsort((np.arange(rec.n_items), -degree))  # most interactions first, ties by id
+        self.popularity = degree
+        self.w_out = torch.cat([sc.w2, torch.ones(sc.dots.shape[1])])   # [H + D + 1]
+        self._ext = None
+        self._lock = threading.Lock()
+
+    @property
+    def n_items(self) -> int:
+        return self.rec.n_items
+
+    def run(self, queries: list[Query]) -> tuple[list[Result], BatchTiming]:
+        with self._lock, torch.inference_mode():
+            return self._run(queries)
+
+    def _run(self, queries):
+        t_start = time.perf_counter()
+        bt = BatchTiming(size=len(queries))
+        results: list[Result | None] = [None] * len(queries)
+        graph = [j for j, q in enumerate(queries) if q.index is not None or len(q.items)]
+        for j, q in enumerate(queries):
+            if j not in graph:
+                results[j] = self._popular(q)
+        if graph:
+            qs = [queries[j] for j in graph]
+            timing = RequestTiming()
+            h = self.user_rows(qs, timing)
+            bt.graph_s, bt.aggregate_s, bt.cycles, bt.calls = timing.graph_s, timing.aggregate_s, timing.cycles, timing.calls
+            t0 = time.perf_counter()
+            scores = self.score(h, qs)
+            t1 = time.perf_counter()
+            for j, q, row in zip(graph, qs, scores):
+                top = top_k(row, q.exclude, q.k, inplace=True)
+                results[j] = Result(top, row[top].astype(np.float64), "graph")
+            bt.head_s, bt.rank_s = t1 - t0, time.perf_counter() - t1
+        bt.total_s = time.perf_counter() - t_start
+        return results, bt
+
+    def user_rows(self, queries: list[Query], timing: RequestTiming | None = None) -> np.ndarray:
+        """float [B, F] graph embeddings: x^(0) of known users (0 for new ones), x^(1..L) of all B
+        from one B-row request graph on the accelerator."""
+        x0 = np.stack([self.rec.gnn.fixed.x0_q[q.index] if q.index is not None else self.x0_zero for q in queries])
+        layers = [x0] + self.rec.gnn.user_layers([q.items for q in queries], timing)
+        return combine_layers(layers, self.rec.gnn.fixed)
+
+    def score(self, h: np.ndarray, queries: list[Query]) -> np.ndarray:
+        """float32 [B, n_items] head scores of B users (the head over every item as one batch)."""
+        sc, b = self.scorer, len(queries)
+        n, hid = sc.first.shape
+        d = sc.dots.shape[1]
+        a = np.empty((b, hid), np.float32)
+        vec = np.empty((b, d), np.float32)
+        vec[:, -1] = sc._bias
+        for r, q in enumerate(queries):  # user side: small matrix-vector products, per row
+            e_u = self.rec.e_user_np[q.index] if q.index is not None else self.e_mean
+            a[r] = sc.w_e @ e_u + sc.b1 if sc.text_dim else sc.b1
+            k = 0
+            if sc.gnn_dim:
+                h_u = np.asarray(h[r], dtype=np.float32)
+                a[r] += sc.w_h @ h_u
+                if sc.gnn_weight is not None:
+                    vec[r, :sc.gnn_dim] = h_u * sc._user_gnn_weight(len(q.items))
+                    k = sc.gnn_dim
+            if sc.proj is not None:
+                vec[r, k:k + sc.proj.shape[0]] = sc.proj @ e_u
+        if self._ext is None or self._ext.shape[0] < b:
+            self._ext = torch.empty(max(b, min(self.max_batch, 64)), n, hid + d)
+        ext = self._ext[:b]                                   # [B, n_items, H + D + 1]
+        torch.add(sc.first.unsqueeze(0), torch.from_numpy(a).unsqueeze(1), out=ext[:, :, :hid])
+        ext[:, :, :hid].relu_()
+        torch.mul(sc.dots.unsqueeze(0), torch.from_numpy(vec).unsqueeze(1), out=ext[:, :, hid:])
+        # one product of the batch's [B * n_items, H + D + 1] features with [w2 | 1]: each score is
+        # the dot of its own row, so a user's scores do not depend on who else is in the batch
+        return torch.matmul(ext, self.w_out).numpy()
+
+    def _popular(self, q: Query) -> Result:
+        order = self.popular
+        if len(q.exclude):
+            order = order[~np.isin(order, q.exclude)]
+        top = order[:q.k]
+        return Result(top, self.popularity[top], "popularity")
