@@ -266,6 +266,13 @@ def bitstream_build(board: str, impl: str = "rtl") -> Build:
     raise KeyError(f"board {board} has no {impl} bitstream build in golden/builds.py")
 
 
+def build_of(hw: HwConfig) -> Build | None:
+    """The registry build a device configuration is: the board RTL bitstream build with this
+    HwConfig, else any board build with it and a clock; None when the registry has none."""
+    return next((b for b in BUILDS.values() if b.impl == "rtl" and b.board and b.hw == hw and "bitstream" in b.uses),
+                None) or next((b for b in BUILDS.values() if b.board and b.hw == hw and b.clock_mhz), None)
+
+
 def board_build(board: str) -> Build:
     """A board's main build: its RTL bitstream build (golden.contract.BOARDS, the benchmark)."""
     return bitstream_build(board, "rtl")

@@ -220,3 +220,10 @@ def synthetic_bipartite(n_users: int = ML1M_USERS, n_items: int = ML1M_ITEMS,
         keys = np.unique(np.concatenate([keys, new]))
     keys = rng.choice(keys, n_interactions, replace=False)
     return BipartiteGraph(n_users, n_items, keys // n_items, keys % n_items)
+
+
+def ml1m_shaped(scale: float = 1.0, seed: int = 0) -> BipartiteGraph:
+    """synthetic_bipartite at `scale` x ML-1M's users and items and `scale`^2 x its ratings (the
+    benchmarks' graph; scale 1 is ML-1M-sized, 2,000,418 directed edges in the unified graph)."""
+    return synthetic_bipartite(max(2, int(ML1M_USERS * scale)), max(2, int(ML1M_ITEMS * scale)),
+                               max(1, int(ML1M_RATINGS * scale * scale)), seed=seed)

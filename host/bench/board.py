@@ -30,7 +30,6 @@ import dataclasses
 import json
 import os
 import platform
-import statistics
 import time
 from pathlib import Path
 
@@ -38,31 +37,14 @@ import numpy as np
 
 from golden import builds
 from golden.contract import Reg
-from golden.graph import CSR, ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, synthetic_bipartite
+from golden.graph import CSR
 from golden.norm import normalization
 from host.driver import Accelerator
 from host.driver.overlays import accelerator_options, pynq_board
 
+from .workloads import ml1m_graph, time_ms
+
 SCHEMA = "gnn_agg.board/1"
-
-
-def time_ms(fn, reps: int, warmup: int = 1) -> dict:
-    """Wall time of `fn()` in ms: warm-ups discarded, then `reps` runs (host.bench.layer's fields)."""
-    for _ in range(warmup):
-        fn()
-    runs = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1e3)
-    return {"min_ms": min(runs), "median_ms": statistics.median(runs), "runs_ms": runs}
-
-
-def registry_build(hw) -> builds.Build | None:
-    """The board's RTL bitstream build whose parameters the device reports (golden.builds)."""
-    return next((b for b in builds.BUILDS.values() if b.impl == "rtl" and b.board and b.hw == hw
-                 and "bitstream" in b.uses), None) or \
-        next((b for b in builds.BUILDS.values() if b.board and b.hw == hw and b.clock_mhz), None)
 
 
 def pl_clock_mhz(acc, build) -> tuple[float | None, str]:
@@ -77,17 +59,10 @@ def pl_clock_mhz(acc, build) -> tuple[float | None, str]:
     return None, "unknown"
 
 
-def layer_graph(scale: float, seed: int):
-    bg = synthetic_bipartite(max(2, int(ML1M_USERS * scale)), max(2, int(ML1M_ITEMS * scale)),
-                             max(1, int(ML1M_RATINGS * scale * scale)), seed=seed)
-    csr = bg.unified()
-    return csr, normalization(csr, "symmetric")
-
-
 def measure_layer(acc, build, clock_mhz, *, graph_scale: float, feat_dim: int, gathers, reps: int,
                   seed: int = 0) -> dict:
     """One layer's wall time per gather mode, bit-exact against the golden model (cpu backend)."""
-    csr, norm = layer_graph(graph_scale, seed)
+    csr, norm = ml1m_graph(graph_scale, seed)
     rng = np.random.default_rng(seed)
     x_q = acc.formats.feat.quantize(rng.normal(0, 0.5, (csr.n_src, feat_dim)))
     with Accelerator("cpu", hw=acc.hw) as golden:
@@ -178,7 +153,7 @@ def run(args) -> dict:
     n_requests = 30 if quick else args.requests
     t_start = time.perf_counter()
     with Accelerator(args.backend, **options) as acc:
-        build = registry_build(acc.hw)
+        build = builds.build_of(acc.hw)
         clock, clock_source = pl_clock_mhz(acc, build)
         transport = getattr(acc.backend, "transport", None)
         result = {

@@ -22,7 +22,8 @@ from pathlib import Path
 from host.rec.cli import user_errors
 
 from .config import SECTIONS, BenchConfig, make_config
-from .layer import bench_layer, bench_scaling, build_simulations, ml1m_graph
+from .layer import bench_layer, bench_scaling, build_simulations
+from .workloads import ml1m_graph
 from .report import git_state, machine_info, markdown_report
 
 

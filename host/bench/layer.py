@@ -3,7 +3,6 @@ accelerator (measured here), and the accelerator's exact cycles from the RTL sim
 projected to each board's clock."""
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 
@@ -12,23 +11,11 @@ from tqdm import tqdm
 
 from golden.contract import BOARDS
 from golden.fixed import FEAT
-from golden.graph import CSR, ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, synthetic_bipartite
-from golden.norm import normalization
+from golden.graph import CSR
 from host.driver import Accelerator
 
 from .config import BoardModel, sim_options
-
-
-def time_ms(fn, reps: int, warmup: int = 1) -> dict:
-    """Wall time of `fn()` in ms: warm-ups discarded, then `reps` runs; min and median."""
-    for _ in range(warmup):
-        fn()
-    runs = []
-    for _ in range(reps):
-        t0 = time.perf_counter()
-        fn()
-        runs.append((time.perf_counter() - t0) * 1e3)
-    return {"min_ms": min(runs), "median_ms": statistics.median(runs), "runs_ms": runs}
+from .workloads import ml1m_graph, time_ms
 
 
 def cpu_layer_impls(csr: CSR, norm, x: np.ndarray) -> dict:
@@ -98,13 +85,6 @@ def accelerator_layer(board: BoardModel, csr: CSR, norm, x_q: np.ndarray, gather
                                       bytes_moved / (board.ddr_gbytes_s * 1e6)),
         }
     return out
-
-
-def ml1m_graph(scale: float, seed: int):
-    bg = synthetic_bipartite(max(2, int(ML1M_USERS * scale)), max(2, int(ML1M_ITEMS * scale)),
-                             max(1, int(ML1M_RATINGS * scale * scale)), seed=seed)
-    csr = bg.unified()
-    return csr, normalization(csr, "symmetric")
 
 
 def bench_layer(cfg, csr: CSR, norm, label: str) -> dict:

@@ -39,19 +39,13 @@ import numpy as np
 from golden import builds
 from golden.cases import make_vector
 from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
-from golden.graph import ML1M_ITEMS, ML1M_RATINGS, ML1M_USERS, degree_stats, synthetic_bipartite
+from golden.graph import degree_stats, ml1m_shaped
 from golden.vectors import feat_dtype
 from host.driver.backends.device import execute
 from host.driver.backends.sim import SimTransport
 from sim.harness.build import build
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def ml1m_like(scale: float, seed: int):
-    bg = synthetic_bipartite(int(ML1M_USERS * scale), int(ML1M_ITEMS * scale),
-                             int(ML1M_RATINGS * scale * scale), seed=seed)
-    return bg.unified()
 
 
 def streamed_bytes(vec, hw: HwConfig, gather: bool) -> int:
@@ -164,7 +158,7 @@ def main(argv=None) -> None:
     if unknown:
         ap.error(f"--format: unknown field(s) {sorted(unknown)}, expected {FORMAT_FIELDS}")
     hw = dataclasses.replace(BOARDS[args.board], **{k: int(v) for k, v in formats.items()})
-    csr = ml1m_like(args.scale, args.seed)
+    csr = ml1m_shaped(args.scale, args.seed).unified()
     rng = np.random.default_rng(args.seed)
     x_q = hw.formats.feat.quantize(rng.normal(0, 0.5, (csr.n_src, args.feat_dim)))
     deg = degree_stats(csr.in_degree)

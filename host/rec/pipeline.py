@@ -266,7 +266,7 @@ def accelerator_record(backend: str, hw, statuses: list, wall_s: float) -> dict:
     each layer's status registers and, where there are cycles, the time projected at the build's
     clocks (projected: simulated cycles at an assumed clock, timing closure not checked)."""
     from golden import builds
-    build = next((b for b in builds.BUILDS.values() if b.impl == "rtl" and b.board and b.hw == hw), None)
+    build = builds.build_of(hw)
     cycles = sum(st.cycles for st in statuses)
     return {"backend": backend, "build": build.name if build else None, "hw": dataclasses.asdict(hw),
             "layers": [dataclasses.asdict(st) for st in statuses], "cycles": cycles, "wall_s": wall_s,

@@ -298,3 +298,27 @@ def test_ip_only_gives_the_generated_verilog_for_simulation(tmp_path, fake_tools
     listed = (vitis / "files.f").read_text().split()
     assert listed == sorted(str(p) for p in (vitis / "gnn_agg_prj" / "sol" / "syn" / "verilog").glob("*.v"))
     assert any(p.endswith("/gnn_agg.v") for p in listed)
+
+
+def run_into_package(tmp_path, fake_tools, *args):
+    """The flow with the overlay package folder under tmp_path (the repo's overlay/ stays untouched)."""
+    env = {**os.environ, "PATH": f"{fake_tools}:{os.environ['PATH']}", "GNN_AGG_DRYRUN_LOG": str(tmp_path / "log"),
+           "GNN_AGG_DRYRUN_DIR": str(tmp_path / "dry")}
+    proc = subprocess.run([sys.executable, str(FLOW / "bitstream.py"), *args, "--build-dir", str(tmp_path / "build"),
+                           "--overlay-dir", str(tmp_path / "overlays"), "--package-dir", str(tmp_path / "package")],
+                          capture_output=True, text=True, env=env)
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def test_board_build_is_copied_into_the_overlay_package(tmp_path, fake_tools):
+    out = run_into_package(tmp_path, fake_tools, "--board", "kv260", "--impl", "rtl")
+    for name in ("gnn_agg.bit", "gnn_agg.hwh"):
+        assert (tmp_path / "package" / "kv260" / name).read_bytes() == (tmp_path / "overlays" / "kv260" / name).read_bytes()
+    assert f"copied into the overlay package, {tmp_path / 'package' / 'kv260'}/" in out
+
+
+def test_other_builds_are_not_copied(tmp_path, fake_tools):
+    run_into_package(tmp_path, fake_tools, "--build", "pynq-z2-feat8")
+    assert (tmp_path / "overlays" / "pynq-z2-feat8" / "gnn_agg.bit").is_file()
+    assert not (tmp_path / "package").exists()
