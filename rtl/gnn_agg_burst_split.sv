@@ -1,7 +1,9 @@
-// gnn_agg_burst_split: one AXI address channel (AR or AW) fed by commands. A command (bus-aligned
-// address, beat count) becomes bursts of at most MAX_BURST beats that never cross a 4 KiB
-// boundary. A burst is issued when the channel register is free and the owner allows it
-// (`allow`, decided from `burst`: the read streams check FIFO credits, the writer its B count).
+// gnn_agg_burst_split: one AXI address channel (AR or AW) fed by commands. A command (address,
+// normally bus-aligned, and beat count) becomes bursts of at most MAX_BURST beats that never cross
+// a 4 KiB boundary, for any address: an unaligned start is cut from the bus word that holds it,
+// and the bursts after the first start bus-aligned. A burst is issued when the channel register
+// is free and the owner allows it (`allow`, decided from `burst`: the read streams check FIFO
+// credits, the writer its B count).
 // Shared by gnn_agg_rd_stream (AR) and gnn_agg_writer (AW).
 `default_nettype none
 
@@ -31,13 +33,20 @@ module gnn_agg_burst_split #(
   logic [63:0] cur_addr;
   logic [BEATS_W-1:0] cur_beats;
 
-  // beats until the next 4 KiB boundary (1 .. 4096 / BUS_BYTES)
+  // Beats until the next 4 KiB boundary (1 .. 4096 / BUS_BYTES), counted from the bus word that
+  // holds cur_addr: an unaligned start (the low LOG_BB bits set) still occupies that whole word,
+  // so a burst never crosses 4 KiB whatever the command (defence in depth: the top's ALIGN check
+  // makes commands bus-aligned, this module does not rely on it). The comparisons run in CW >= 13
+  // bits so that neither MAX_BURST nor to_4k is truncated to a narrow BEATS_W.
+  localparam int CW = BEATS_W > 13 ? BEATS_W : 13;
   logic [12:0] to_4k;
-  assign to_4k = (13'h1000 - {1'b0, cur_addr[11:0]}) >> LOG_BB;
+  logic [CW-1:0] cut;
+  assign to_4k = 13'(4096 >> LOG_BB) - 13'(cur_addr[11:LOG_BB]);
   always_comb begin
-    burst = cur_beats;
-    if (burst > BEATS_W'(MAX_BURST)) burst = BEATS_W'(MAX_BURST);
-    if (burst > BEATS_W'(to_4k)) burst = BEATS_W'(to_4k);
+    cut = CW'(cur_beats);
+    if (cut > CW'(MAX_BURST)) cut = CW'(MAX_BURST);
+    if (cut > CW'(to_4k)) cut = CW'(to_4k);
+    burst = BEATS_W'(cut);   // <= cur_beats: fits
   end
 
   assign busy = cur_beats != 0;
@@ -60,7 +69,8 @@ module gnn_agg_burst_split #(
         ax_valid <= 1'b1;
         ax_addr <= cur_addr;
         ax_len <= 8'(burst - 1'b1);
-        cur_addr <= cur_addr + (64'(burst) << LOG_BB);
+        // the next burst starts on the bus word after this one (aligned, all lanes valid)
+        cur_addr <= (cur_addr & ~64'((1 << LOG_BB) - 1)) + (64'(burst) << LOG_BB);
         cur_beats <= cur_beats - burst;
       end
     end

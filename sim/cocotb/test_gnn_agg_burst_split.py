@@ -1,8 +1,11 @@
 """cocotb tests of gnn_agg_burst_split against a Python model (run from
 tests/rtl/test_gnn_agg_burst_split.py).
 
-The model cuts a command (bus-aligned address, beats) greedily into bursts of
-min(beats left, MAX_BURST, beats to the next 4 KiB boundary). The test checks the address
+The model cuts a command (address, beats) greedily into bursts of
+min(beats left, MAX_BURST, beats to the next 4 KiB boundary), the beats counted from the bus word
+that holds the address; the bursts after the first start bus-aligned. Commands are mostly
+bus-aligned (what the top gives the splitter); unaligned ones a few bytes below 4 KiB boundaries
+check that no burst crosses 4 KiB whatever the command (issue 19, defence in depth). The test checks the address
 channel carries exactly those bursts in order, that `burst` announces the next one while
 `busy`, that `issue` = busy && (channel register free) && allow, that cmd_ready is !busy, and
 that AX stays stable while AX_VALID waits for AX_READY. allow and AX_READY are random
@@ -17,12 +20,17 @@ from leaf_tb import n_cases, next_cycle, rng, settle, start
 def bursts(addr: int, beats: int, bus_bytes: int, max_burst: int) -> list[tuple[int, int]]:
     out = []
     while beats:
-        to_4k = (4096 - addr % 4096) // bus_bytes
+        to_4k = 4096 // bus_bytes - addr % 4096 // bus_bytes
         n = min(beats, max_burst, to_4k)
         out.append((addr, n))
-        addr += n * bus_bytes
+        addr = (addr // bus_bytes * bus_bytes + n * bus_bytes) % (1 << 64)
         beats -= n
     return out
+
+
+def crosses_4k(addr: int, beats: int, bus_bytes: int) -> bool:
+    first = addr // bus_bytes * bus_bytes   # the bus word of an unaligned start
+    return first // 4096 != (first + beats * bus_bytes - 1) // 4096
 
 
 @cocotb.test()
@@ -39,6 +47,15 @@ async def test_commands(dut):
         addr = r.choice((r.getrandbits(40), r.getrandbits(12), 4096 * r.randrange(1 << 20) - bus_bytes * r.randrange(1, 8)))
         beats = r.choice((r.randrange(1, 2 * max_burst + 2), r.randrange(0, 4), r.randrange(1, 1200)))
         cmds.append(((addr % (1 << 64)) & ~(bus_bytes - 1), beats))
+    # unaligned starts just below (and just above) 4 KiB boundaries, and the top of the address space
+    cmds += [(4096 - 3, 1), (4096 - 3, 2), (4096 - 3, max_burst + 300), (4096 - bus_bytes + 1, 600),
+             (4096 - 2 * bus_bytes - 1, 3), (4096 + 1, max_burst), ((1 << 64) - 5, 1),
+             ((1 << 64) - 4096 - 7, 4096 // bus_bytes)]
+    for _ in range(n_cases(40)):
+        addr = 4096 * r.randrange(1, 1 << 20) - r.randrange(1, 4 * bus_bytes)
+        if r.random() < 0.5 and addr % bus_bytes == 0:
+            addr += r.randrange(1, bus_bytes)
+        cmds.append((addr, r.choice((r.randrange(1, 2 * max_burst + 2), r.randrange(1, 6), r.randrange(1, 1200)))))
     expect = [b for a, n in cmds for b in bursts(a, n, bus_bytes, max_burst)]
 
     p_allow, p_ready = 1.0, 1.0
@@ -76,6 +93,7 @@ async def test_commands(dut):
             if ready:
                 want = pending.pop(0)
                 assert beat == want, f"burst {beat}, expected {want}"
+                assert 1 <= beat[1] <= max_burst and not crosses_4k(*beat, bus_bytes), f"burst {beat} crosses 4 KiB"
                 got.append(beat)
         if issue:
             cur.pop(0)

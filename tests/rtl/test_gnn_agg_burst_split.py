@@ -1,7 +1,8 @@
 """gnn_agg_burst_split (rtl/gnn_agg_burst_split.sv) on its own in Verilator, driven by cocotb
 (sim/cocotb/test_gnn_agg_burst_split.py) against a Python model of the burst cutting: seeded
 random commands, zero- and one-beat commands, commands that cross 4 KiB boundaries or end at
-the top of the address space, back-to-back commands, and random `allow` and AX_READY
+the top of the address space, unaligned commands a few bytes below 4 KiB boundaries (no burst
+may cross one, issue 19), back-to-back commands, and random `allow` and AX_READY
 backpressure. Builds: a read stream's (64-bit bus, MAX_BURST 32) and the writer's (128-bit bus,
 MAX_BURST 256)."""
 from __future__ import annotations
