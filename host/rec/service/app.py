@@ -105,6 +105,9 @@ class Service:
         self.extra: dict[str, list[int]] = {}          # user id -> stored item indices, first-seen order
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # user id -> (row items, excluded)
         self.metrics = Metrics()
+        for w in self.workers:  # every worker's series from the start (0 until it serves)
+            self.metrics.calls.labels(str(w.index), w.backend)
+            self.metrics.cycles.labels(str(w.index), w.backend)
         self.model_info = {
             "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16], "format": SAVE_FORMAT,
             "users": rec.n_users, "items": rec.n_items, "layers": rec.gnn.n_layers,
