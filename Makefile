@@ -11,7 +11,7 @@ BOARD ?= pynq-z2
 IMPL ?= rtl
 
 .DEFAULT_GOAL := help
-.PHONY: help setup test sim csim lint synth demo bench bitstream clean
+.PHONY: help setup test sim csim lint synth demo serve bench bitstream clean
 
 help: ## list the targets
 	@grep -E '^[a-z]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,6 +47,9 @@ demo: setup ## the hybrid GNN+LLM recommender end to end on the embedded data se
 	@# Eq. 1 runs on the cycle-accurate RTL simulation (built on first use); one torch thread
 	@# is the fastest setting for these small models on a shared 2-core machine
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m host.rec --backend sim --out results/demo --threads 1
+
+serve: setup ## HTTP recommendation service on what make demo saved (SERVE_ARGS=... e.g. --port 8080 --workers 2)
+	$(PY) -m host.serve --model results/demo/recommender.pt --port 8000 --db results/demo/interactions.db $(SERVE_ARGS)
 
 bench: setup ## latency / throughput / accuracy benchmark with plots (BENCH_ARGS=... for options)
 	$(PY) -m host.bench --out results/bench $(BENCH_ARGS)

@@ -129,24 +129,15 @@ class Service:
         if item in items:
             return False
         items.append(item)
-        extra = np.asarray(items, np.uint32)
-        u = self.rec._user_index.get(user)
-        if u is None:
-            self.rows[user] = (extra, extra.astype(np.int64))
-        else:
-            base = self.rec.neighbours[u]
-            row = np.concatenate([base, extra[~np.isin(extra, base)]])
-            self.rows[user] = (row, np.union1d(self.rec.known[u], extra))
+        q = make_query(self.rec, user, items, 0)
+        self.rows[user] = (q.items, q.exclude)
         return True
 
     def query(self, user: str, k: int) -> Query:
-        u = self.rec._user_index.get(user)
         row = self.rows.get(user)
         if row is not None:
-            return Query(k, u, row[0], row[1])
-        if u is not None:
-            return Query(k, u, self.rec.neighbours[u], self.rec.known[u])
-        return Query(k, None, np.zeros(0, np.uint32), np.zeros(0, np.int64))
+            return Query(k, self.rec._user_index.get(user), row[0], row[1])
+        return make_query(self.rec, user, (), k)
 
     def on_batch(self, worker: Worker, timing) -> None:
         m, labels = self.metrics, (str(worker.index), worker.backend)
@@ -208,31 +199,8 @@ class Service:
         }
 
     async def add_interaction(self, body: bytes) -> dict:
-        try:
-            doc = json.loads(body)
-        except (ValueError, RecursionError) as e:
-            raise ApiError(400, f"malformed JSON: {str(e)[:200]}") from None
-        if not isinstance(doc, dict):
-            raise ApiError(422, f"the body must be a JSON object, got {type(doc).__name__}")
-        extra = sorted(set(doc) - {"user", "item", "rating", "time"})
-        if extra:
-            raise ApiError(422, f"unknown field(s) {', '.join(map(repr, extra))}: expected user, item, rating, time")
-        for field in ("user", "item", "rating"):
-            if field not in doc:
-                raise ApiError(422, f"missing field {field!r}")
-        user = check_id(doc["user"], "user")
-        item = check_id(doc["item"], "item")
-        if item not in self.item_index:
-            raise ApiError(422, f"unknown item id {item!r} ({self.rec.n_items} items, e.g. "
-                                f"{', '.join(repr(i) for i in self.rec.item_ids[:3])})")
-        rating = doc["rating"]
-        if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not math.isfinite(rating) \
-                or abs(rating) > 1e9:
-            raise ApiError(422, f"rating must be a finite number, got {rating!r}")
-        t = doc.get("time", int(time.time()))
-        if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < 2 ** 63:
-            raise ApiError(422, f"time must be an integer number of seconds since the epoch, got {t!r}")
-        it = Interaction(user, item, float(rating), t)
+        it = parse_interaction(body, self.item_index, self.rec.item_ids)
+        user, item, rating, t = it.user, it.item, it.rating, it.time
         try:
             seq = await asyncio.get_running_loop().run_in_executor(self.db_executor, self.store.add, it)
         except StoreError as e:
@@ -250,6 +218,49 @@ class Service:
                 "queue_depth": b.queue_depth if b else 0, "batches_in_flight": b.inflight if b else 0,
                 "replayed_interactions": self.replayed, "users_with_interactions": len(self.extra),
                 "model": self.model_info}
+
+
+def make_query(rec: OnlineRecommender, user: str, extra, k: int) -> Query:
+    """The query of `user` (a data set id) with stored item indices `extra`: the row is the
+    training neighbours followed by the stored items not among them; excluded are train + valid +
+    stored. A user the model has not seen: the stored items only (none: popularity)."""
+    u = rec._user_index.get(user)
+    extra = np.asarray(list(dict.fromkeys(extra)), np.uint32)
+    if u is None:
+        return Query(k, None, extra, extra.astype(np.int64))
+    if not len(extra):
+        return Query(k, u, rec.neighbours[u], rec.known[u])
+    base = rec.neighbours[u]
+    return Query(k, u, np.concatenate([base, extra[~np.isin(extra, base)]]), np.union1d(rec.known[u], extra))
+
+
+def parse_interaction(body: bytes, item_index: dict, item_ids: list[str]) -> Interaction:
+    """The Interaction of a POST body, or an ApiError (400 malformed JSON, 422 a bad value, named)."""
+    try:
+        doc = json.loads(body)
+    except (ValueError, RecursionError) as e:
+        raise ApiError(400, f"malformed JSON: {str(e)[:200]}") from None
+    if not isinstance(doc, dict):
+        raise ApiError(422, f"the body must be a JSON object, got {type(doc).__name__}")
+    extra = sorted(set(doc) - {"user", "item", "rating", "time"})
+    if extra:
+        raise ApiError(422, f"unknown field(s) {', '.join(map(repr, extra))}: expected user, item, rating, time")
+    for field in ("user", "item", "rating"):
+        if field not in doc:
+            raise ApiError(422, f"missing field {field!r}")
+    user = check_id(doc["user"], "user")
+    item = check_id(doc["item"], "item")
+    if item not in item_index:
+        raise ApiError(422, f"unknown item id {item!r} ({len(item_ids)} items, e.g. "
+                            f"{', '.join(repr(i) for i in item_ids[:3])})")
+    rating = doc["rating"]
+    if isinstance(rating, bool) or not isinstance(rating, (int, float)) or not math.isfinite(rating) \
+            or abs(rating) > 1e9:
+        raise ApiError(422, f"rating must be a finite number, got {rating!r}")
+    t = doc.get("time", int(time.time()))
+    if isinstance(t, bool) or not isinstance(t, int) or not 0 <= t < 2 ** 63:
+        raise ApiError(422, f"time must be an integer number of seconds since the epoch, got {t!r}")
+    return Interaction(user, item, float(rating), t)
 
 
 def check_id(value, name: str, required: bool = False) -> str:

@@ -43,6 +43,10 @@ class InteractionStore(Protocol):
     def all(self) -> Iterator[Interaction]:
         """Every stored interaction, in the order they were added."""
 
+    def for_user(self, user: str) -> list[Interaction]:
+        """The interactions of one user, in the order they were added (the Ray deployment reads
+        them per request, so every replica sees every acknowledged write)."""
+
     def count(self) -> int: ...
 
     def close(self) -> None: ...
@@ -98,6 +102,15 @@ class SQLiteStore:
                 raise StoreError(f"{self.path}: read failed ({e})") from None
         return iter([Interaction(u, i, r, t) for u, i, r, t in rows])
 
+    def for_user(self, user: str) -> list[Interaction]:
+        with self._lock:
+            try:
+                rows = self._db.execute("SELECT user_id, item_id, rating, time FROM interactions WHERE user_id = ? "
+                                        "ORDER BY id", (user,)).fetchall()
+            except sqlite3.Error as e:
+                raise StoreError(f"{self.path}: read failed ({e})") from None
+        return [Interaction(u, i, r, t) for u, i, r, t in rows]
+
     def count(self) -> int:
         with self._lock:
             try:
@@ -146,6 +159,12 @@ class PostgresStore:
         with self._lock:
             rows = self._db.execute("SELECT user_id, item_id, rating, time FROM interactions ORDER BY id").fetchall()
         return iter([Interaction(u, i, r, t) for u, i, r, t in rows])
+
+    def for_user(self, user: str) -> list[Interaction]:
+        with self._lock:
+            rows = self._db.execute("SELECT user_id, item_id, rating, time FROM interactions WHERE user_id = %s "
+                                    "ORDER BY id", (user,)).fetchall()
+        return [Interaction(u, i, r, t) for u, i, r, t in rows]
 
     def count(self) -> int:
         with self._lock:
