@@ -8,17 +8,16 @@ them:
 
     accelerator  one B-row request graph, one call per layer group (OnlineGNN.user_layers): the
                  same integer rows as B single calls, because the kernel's sums are exact
-    head         one [B, n_items, H + D + 1] buffer: relu(first + A [h|e] + b1) next to the
-                 elementwise dot terms (h_i * g h_u, P e_i * P e_u, the bias), then one product
-                 of that [B * n_items, H + D + 1] matrix with [w2 | 1]
+    head         the dot terms (g h_u . h_i, P e_u . P e_i, the bias) of the whole batch as one
+                 [B, D+1] x [D+1, n_items] matrix product; the hidden layer relu(first + A [h|e]
+                 + b1) . w2 one user at a time over an [n_items, H] buffer that stays in cache
     rank         top_k per row (host.rec.metrics.top_k, the one ranking rule)
 
-The user-side terms (A [h|e], P e, the degree weight) are computed per row with the same NumPy
-calls whatever B is, and every score is the dot product of its own row of the batch matrix (an addmm of [B, D+1] x
-[D+1, n_items] was not: its rounding changed with B); tests/rec/
-test_service_engine.py checks that a user's scores in a batch are bit-identical to the same user
-served alone (B = 1), for every B up to the batch limit, and that the graph rows are the offline
-ones. Cold start: a user the model has not seen gets x^(0) = 0, the mean training user text
+The user-side terms (A [h|e], P e, the degree weight) and the hidden layer are computed per row
+with the same calls whatever B is, and the matrix product has at least MIN_GEMM_ROWS rows, so a
+user's scores in a batch are bit-identical to the same user served alone (B = 1), for every B up
+to the batch limit; tests/rec/test_service_engine.py checks it, and that the graph rows are the
+offline ones. Cold start: a user the model has not seen gets x^(0) = 0, the mean training user text
 embedding and a row from their stored items on the accelerator; with no items at all, the most
 popular training items (by training degree).
 """
@@ -34,6 +33,12 @@ import torch
 from ..metrics import top_k
 from ..quant import combine_layers
 from ..serve import OnlineRecommender, RequestTiming
+
+#: the dot terms' matrix product always has at least this many rows (zeros padded): with oneDNN /
+#: MKL on one thread, products of 1-3 rows take a matrix-vector path that rounds differently,
+#: while from 4 rows on every row's result is the same whatever the number of rows (checked for
+#: every B by tests/rec/test_service_engine.py)
+MIN_GEMM_ROWS = 4
 
 
 @dataclasses.dataclass
@@ -77,8 +82,8 @@ class Engine:
         degree = np.asarray(rec.gnn.item_degree, np.float64)
         self.popular = np.lexsort((np.arange(rec.n_items), -degree))  # most interactions first, ties by id
         self.popularity = degree
-        self.w_out = torch.cat([sc.w2, torch.ones(sc.dots.shape[1])])   # [H + D + 1]
-        self._ext = None
+        self.dots_t = sc.dots.t().contiguous()   # [D + 1, n_items]
+        self._vec = self._hidden = None
         self._lock = threading.Lock()
 
     @property
@@ -139,15 +144,25 @@ class Engine:
                     k = sc.gnn_dim
             if sc.proj is not None:
                 vec[r, k:k + sc.proj.shape[0]] = sc.proj @ e_u
-        if self._ext is None or self._ext.shape[0] < b:
-            self._ext = torch.empty(max(b, min(self.max_batch, 64)), n, hid + d)
-        ext = self._ext[:b]                                   # [B, n_items, H + D + 1]
-        torch.add(sc.first.unsqueeze(0), torch.from_numpy(a).unsqueeze(1), out=ext[:, :, :hid])
-        ext[:, :, :hid].relu_()
-        torch.mul(sc.dots.unsqueeze(0), torch.from_numpy(vec).unsqueeze(1), out=ext[:, :, hid:])
-        # one product of the batch's [B * n_items, H + D + 1] features with [w2 | 1]: each score is
-        # the dot of its own row, so a user's scores do not depend on who else is in the batch
-        return torch.matmul(ext, self.w_out).numpy()
+        m = max(b, MIN_GEMM_ROWS)
+        if self._vec is None or self._vec.shape[0] < m:
+            self._vec = torch.zeros(max(m, min(self.max_batch, 256)), d)
+            self._hidden = torch.empty(n, hid)
+        v = self._vec[:m]
+        v[:b] = torch.from_numpy(vec)
+        v[b:] = 0
+        # the dot terms of the whole batch: one [m, D+1] x [D+1, n_items] matrix product
+        scores = torch.mm(v, self.dots_t)[:b]
+        # the hidden layer, one user at a time over one [n_items, H] buffer that stays in cache
+        # (a [B, n_items, H] buffer would not: it was slower per user than B = 1)
+        hidden, a_t = self._hidden, torch.from_numpy(a)
+        mlp = torch.empty(n)
+        for r in range(b):
+            torch.add(sc.first, a_t[r], out=hidden)
+            hidden.relu_()
+            torch.mv(hidden, sc.w2, out=mlp)
+            scores[r] += mlp
+        return scores.numpy()
 
     def _popular(self, q: Query) -> Result:
         order = self.popular
