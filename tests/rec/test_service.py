@@ -21,6 +21,7 @@ def model(tmp_path_factory):
 
 
 def client(model, db, **kw):
+    kw.setdefault("worker_mode", "thread")  # in-process workers: fast to start, patchable
     return TestClient(create_app(cfg=ServiceConfig(model, str(db), **kw)))
 
 
@@ -225,7 +226,7 @@ def test_closed_or_read_only_database(model, tmp_path):
     ro = SQLiteStore.__new__(SQLiteStore)  # the same class over a read-only connection
     ro.path, ro._lock = db, threading.Lock()
     ro._db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, check_same_thread=False, isolation_level=None)
-    with TestClient(create_app(Service(ServiceConfig(model, str(db)), store=ro))) as c:
+    with TestClient(create_app(Service(ServiceConfig(model, str(db), worker_mode="thread"), store=ro))) as c:
         r = c.post("/interactions", json=body)
         assert r.status_code == 503 and "readonly" in r.json()["error"] and r.headers["Retry-After"]
         assert rec(c, "101")["items"]
@@ -240,7 +241,25 @@ def test_closed_or_read_only_database(model, tmp_path):
 def test_unusable_database_path_is_a_clear_error(model, tmp_path, db):
     (tmp_path / "a-directory").mkdir()
     with pytest.raises(ValueError, match="directory"):
-        Service(ServiceConfig(model, str(tmp_path / db)))
+        Service(ServiceConfig(model, str(tmp_path / db)))  # before any worker starts
+
+
+def test_process_workers_serve_the_same_bits(model, tmp_path):
+    with client(model, tmp_path / "a.db") as c:
+        ref = [rec(c, u, 12) for u in USER_IDS[:6]]
+    with client(model, tmp_path / "b.db", worker_mode="process", backends=("cpu", "cpu")) as c:
+        got = [rec(c, u, 12) for u in USER_IDS[:6]]
+        assert c.get("/health").json()["model"]["worker_mode"] == "process"
+    for a, b in zip(ref, got):
+        assert (a["items"], a["scores"]) == (b["items"], b["scores"])
+
+
+def test_bad_model_file_is_a_clear_error(tmp_path):
+    bad = tmp_path / "bad.pt"
+    bad.write_bytes(b"not a model")
+    for mode in ("process", "thread"):
+        with pytest.raises(ValueError, match="not a recommender saved by host.rec.serve"):
+            Service(ServiceConfig(str(bad), str(tmp_path / "i.db"), worker_mode=mode))
 
 
 def test_metrics(api):

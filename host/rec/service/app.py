@@ -29,8 +29,10 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 
 from ..serve import SAVE_FORMAT, OnlineRecommender
 from .batcher import DeadlineExceeded, MicroBatcher, Overloaded, Worker
+from .catalogue import Catalogue
 from .engine import Engine, Query
 from .store import Interaction, InteractionStore, StoreError, open_store
+from .workers import ProcessEngine
 
 MAX_ID_CHARS = 256
 
@@ -46,6 +48,7 @@ class ServiceConfig:
     timeout_ms: float = 1000.0             # per-request deadline
     max_body: int = 16384                  # bytes of a POST body
     accelerator_options: tuple = ()        # (key, value) pairs for Accelerator(...), e.g. bitfile
+    worker_mode: str = "process"           # process: one child process per worker | thread: in the server
 
     @property
     def workers(self) -> int:
@@ -89,18 +92,30 @@ class Service:
         if cfg.workers < 1:
             raise ValueError("at least one worker (backend)")
         path = pathlib.Path(cfg.model)
-        self.accs, self.workers = [], []
+        if cfg.worker_mode not in ("process", "thread"):
+            raise ValueError(f"worker_mode must be process or thread, got {cfg.worker_mode!r}")
+        self.accs, self.workers, self.engines = [], [], []
+        self.store = store if store is not None else open_store(cfg.db)  # a bad --db fails first
         try:
-            for w, backend in enumerate(cfg.backends):
-                acc = Accelerator(backend, **dict(cfg.accelerator_options))
-                self.accs.append(acc)
-                rec = OnlineRecommender.load(path, acc)
-                self.workers.append(Worker(w, Engine(rec, cfg.max_batch), backend, acc))
-            self.store = store if store is not None else open_store(cfg.db)
+            if cfg.worker_mode == "thread":
+                for w, backend in enumerate(cfg.backends):
+                    acc = Accelerator(backend, **dict(cfg.accelerator_options))
+                    self.accs.append(acc)
+                    self.workers.append(Worker(w, Engine(OnlineRecommender.load(path, acc), cfg.max_batch), backend, acc))
+                self.rec = Catalogue.of(self.workers[0].engine.rec)
+            else:
+                self.rec = Catalogue.load(path)  # a bad model file fails before any worker starts
+                self.engines = [ProcessEngine(path, b, dict(cfg.accelerator_options), cfg.max_batch)
+                                for b in cfg.backends]
+                for e in self.engines:
+                    e.wait_ready()
+                self.workers = [Worker(w, e, b) for w, (e, b) in enumerate(zip(self.engines, cfg.backends))]
         except BaseException:
             self.close_accelerators()
+            with contextlib.suppress(Exception):
+                self.store.close()
             raise
-        rec = self.rec = self.workers[0].engine.rec
+        rec = self.rec
         self.item_index = {raw: i for i, raw in enumerate(rec.item_ids)}
         self.extra: dict[str, list[int]] = {}          # user id -> stored item indices, first-seen order
         self.rows: dict[str, tuple[np.ndarray, np.ndarray]] = {}   # user id -> (row items, excluded)
@@ -110,8 +125,8 @@ class Service:
             self.metrics.cycles.labels(str(w.index), w.backend)
         self.model_info = {
             "path": str(path), "sha256": hashlib.sha256(path.read_bytes()).hexdigest()[:16], "format": SAVE_FORMAT,
-            "users": rec.n_users, "items": rec.n_items, "layers": rec.gnn.n_layers,
-            "features": int(rec.gnn.fixed.x0_q.shape[1]), "workers": list(cfg.backends),
+            "users": rec.n_users, "items": rec.n_items, "layers": rec.n_layers,
+            "features": rec.features, "workers": list(cfg.backends), "worker_mode": cfg.worker_mode,
             "max_batch": cfg.max_batch, "max_wait_ms": cfg.max_wait_ms, "max_queue": cfg.max_queue,
             "timeout_ms": cfg.timeout_ms, "store": type(self.store).__name__,
         }
@@ -166,6 +181,9 @@ class Service:
         self.close_accelerators()
 
     def close_accelerators(self) -> None:
+        for e in self.engines:
+            with contextlib.suppress(Exception):
+                e.close()
         for acc in self.accs:
             with contextlib.suppress(Exception):
                 acc.close()
@@ -220,7 +238,7 @@ class Service:
                 "model": self.model_info}
 
 
-def make_query(rec: OnlineRecommender, user: str, extra, k: int) -> Query:
+def make_query(rec: Catalogue, user: str, extra, k: int) -> Query:
     """The query of `user` (a data set id) with stored item indices `extra`: the row is the
     training neighbours followed by the stored items not among them; excluded are train + valid +
     stored. A user the model has not seen: the stored items only (none: popularity)."""

@@ -24,6 +24,8 @@ def parse_args(argv=None):
     ap.add_argument("--max-wait-ms", type=float, default=2.0, help="longest wait for a batch to fill")
     ap.add_argument("--max-queue", type=int, default=256, help="waiting requests beyond this get 503")
     ap.add_argument("--timeout-ms", type=float, default=1000.0, help="per-request deadline")
+    ap.add_argument("--worker-mode", default="process", choices=("process", "thread"),
+                    help="process: each worker a child process (its own core, no shared GIL); thread: in the server")
     ap.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"), help="uvicorn's HTTP parser")
     ap.add_argument("--loop", default="auto", choices=("auto", "asyncio", "uvloop"), help="uvicorn's event loop")
     ap.add_argument("--log-level", default="warning")
@@ -43,7 +45,7 @@ def config(args):
             raise ValueError(f"--workers {args.workers} but {len(backends)} backends ({args.backend})")
     opts = (("bitfile", args.bitfile),) if args.bitfile else ()
     return ServiceConfig(args.model, args.db, backends, args.max_batch, args.max_wait_ms, args.max_queue,
-                         args.timeout_ms, accelerator_options=opts)
+                         args.timeout_ms, accelerator_options=opts, worker_mode=args.worker_mode)
 
 
 def main(argv=None) -> int:
