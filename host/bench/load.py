@@ -122,7 +122,7 @@ def start_server(model: str, max_batch: int, workers: int, args, db: str):
     cmd = [sys.executable, "-m", "host.serve", "--model", model, "--port", str(port), "--db", db,
            "--max-batch", str(max_batch), "--workers", str(workers), "--max-wait-ms", str(args.max_wait_ms),
            "--max-queue", str(args.max_queue), "--timeout-ms", str(args.timeout_ms), "--http", args.http,
-           "--loop", args.loop]
+           "--loop", args.loop, "--worker-mode", args.worker_mode]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     import httpx
     deadline = time.monotonic() + 300
@@ -139,9 +139,17 @@ def start_server(model: str, max_batch: int, workers: int, args, db: str):
 
 
 def cpu_seconds(pid: int) -> float:
+    """CPU seconds of the server and its worker processes."""
     import psutil
-    t = psutil.Process(pid).cpu_times()
-    return t.user + t.system
+    total = 0.0
+    p = psutil.Process(pid)
+    for q in [p] + p.children(recursive=True):
+        try:
+            t = q.cpu_times()
+            total += t.user + t.system
+        except psutil.Error:
+            pass
+    return total
 
 
 async def run_config(name, max_batch, workers, args, users, rng) -> dict:
@@ -231,7 +239,7 @@ def main(argv=None) -> int:
     ap.add_argument("--model", default="results/serve-1m/recommender.pt",
                     help="saved recommender (python -m host.rec --data default-1m --epochs 5 --head-epochs 3 "
                          "--out results/serve-1m writes the default)")
-    ap.add_argument("--rates", default="100,200,400,700,1000,1400,2000,2800",
+    ap.add_argument("--rates", default="100,200,300,400,600,800,1100,1500,2000,2800",
                     help="offered request rates per second, in increasing order")
     ap.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated, of: " + ", ".join(f"{k} (max batch {b}, {w} worker(s))" for k, (b, w) in CONFIGS.items()))
     ap.add_argument("--duration", type=float, default=4.0, help="seconds per rate")
@@ -243,6 +251,7 @@ def main(argv=None) -> int:
     ap.add_argument("--max-wait-ms", type=float, default=2.0)
     ap.add_argument("--max-queue", type=int, default=512)
     ap.add_argument("--timeout-ms", type=float, default=2000.0)
+    ap.add_argument("--worker-mode", default="process", choices=("process", "thread"))
     ap.add_argument("--http", default="auto")
     ap.add_argument("--loop", default="auto")
     ap.add_argument("--seed", type=int, default=0)
@@ -263,7 +272,7 @@ def main(argv=None) -> int:
                "cpus": os.cpu_count(), "load_before": os.getloadavg(), "k": args.k, "duration": args.duration,
                "max_requests": args.max_requests, "p99_ms": args.p99_ms, "rates": args.rates,
                "server_settings": {"max_wait_ms": args.max_wait_ms, "max_queue": args.max_queue,
-                                   "timeout_ms": args.timeout_ms, "http": args.http, "loop": args.loop},
+                                   "timeout_ms": args.timeout_ms, "worker_mode": args.worker_mode, "http": args.http, "loop": args.loop},
                "configs": []}
     del blob
     for name in names:
