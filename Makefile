@@ -43,6 +43,9 @@ lint: setup ## Verilator -Wall lint of the RTL, every lint build of golden/build
 synth: setup ## Yosys synthesis resource counts per configuration
 	$(PY) rtl/synth/synth.py
 
+formal: setup ## bounded proofs (yowasp-sby + boolector, depth 20) of the AXI-Lite slave and burst splitter, with mutants
+	$(PY) rtl/formal/formal.py
+
 demo: setup ## the hybrid GNN+LLM recommender end to end on the embedded data set
 	@# Eq. 1 runs on the cycle-accurate RTL simulation (built on first use); one torch thread
 	@# is the fastest setting for these small models on a shared 2-core machine
