@@ -38,7 +38,9 @@ CONFIGS = {  # name -> (max batch, workers)
     "batched-1w": (32, 1),
     "unbatched-2w": (1, 2),
     "batched-2w": (32, 2),
+    "ray": (32, 2),            # Ray Serve: @serve.batch, autoscaling 1..2 replicas (not in the default list)
 }
+DEFAULT_CONFIGS = ("unbatched-1w", "batched-1w", "unbatched-2w", "batched-2w")
 
 
 class Client:
@@ -79,17 +81,21 @@ async def run_rate(client: Client, users: list[str], rate: float, duration: floa
     sched = np.cumsum(gaps) - gaps[0]
     picks = rng.integers(len(users), size=n)
     lat, status = np.full(n, np.nan), np.zeros(n, np.int32)
-    batch = []
+    batch, failures = [], {}
     loop = asyncio.get_running_loop()
 
     async def one(j: int, t_sched: float):
         try:
             code, body = await client.get(f"/recommend?user={users[picks[j]]}&k={k}")
-        except (OSError, asyncio.IncompleteReadError, ValueError):
+        except (OSError, asyncio.IncompleteReadError, ValueError) as e:
             status[j] = -1
+            failures[type(e).__name__] = failures.get(type(e).__name__, 0) + 1
             return
         lat[j] = loop.time() - t_sched
         status[j] = code
+        if code not in (200, 503):
+            key = f"{code}: {body[:120].decode(errors='replace')}"
+            failures[key] = failures.get(key, 0) + 1
         if code == 200 and j % 20 == 0:
             batch.append(json.loads(body)["timing"]["batch_size"])
 
@@ -108,7 +114,8 @@ async def run_rate(client: Client, users: list[str], rate: float, duration: floa
     return {"offered": rate, "requests": n, "ok": int(ok.sum()), "refused": int((status == 503).sum()),
             "errors": int(((status != 200) & (status != 503)).sum()), "achieved": float(ok.sum() / window),
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": float(ms.max()) if ok.any() else None,
-            "mean_batch": float(np.mean(batch)) if batch else None, "connections": client.opened}
+            "mean_batch": float(np.mean(batch)) if batch else None, "connections": client.opened,
+            "failures": failures}
 
 
 def free_port() -> int:
@@ -117,12 +124,17 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def start_server(model: str, max_batch: int, workers: int, args, db: str):
+def start_server(model: str, max_batch: int, workers: int, args, db: str, ray: bool = False):
     port = free_port()
-    cmd = [sys.executable, "-m", "host.serve", "--model", model, "--port", str(port), "--db", db,
-           "--max-batch", str(max_batch), "--workers", str(workers), "--max-wait-ms", str(args.max_wait_ms),
-           "--max-queue", str(args.max_queue), "--timeout-ms", str(args.timeout_ms), "--http", args.http,
-           "--loop", args.loop, "--worker-mode", args.worker_mode]
+    if ray:
+        cmd = [sys.executable, "-m", "host.rec.service.ray_serve", "--model", model, "--port", str(port), "--db", db,
+               "--max-batch", str(max_batch), "--max-wait-ms", str(args.max_wait_ms), "--min-replicas", "1",
+               "--max-replicas", str(workers), "--num-cpus", str(os.cpu_count())]
+    else:
+        cmd = [sys.executable, "-m", "host.serve", "--model", model, "--port", str(port), "--db", db,
+               "--max-batch", str(max_batch), "--workers", str(workers), "--max-wait-ms", str(args.max_wait_ms),
+               "--max-queue", str(args.max_queue), "--timeout-ms", str(args.timeout_ms), "--http", args.http,
+               "--loop", args.loop, "--worker-mode", args.worker_mode]
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     import httpx
     deadline = time.monotonic() + 300
@@ -154,7 +166,7 @@ def cpu_seconds(pid: int) -> float:
 
 async def run_config(name, max_batch, workers, args, users, rng) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, cmd = start_server(args.model, max_batch, workers, args, os.path.join(tmp, "i.db"))
+        proc, port, cmd = start_server(args.model, max_batch, workers, args, os.path.join(tmp, "i.db"), name == "ray")
         try:
             client = Client("127.0.0.1", port)
             await run_rate(client, users, 200, 1.0, args.warmup, args.k, rng)  # warm-up, not reported
@@ -178,7 +190,7 @@ async def run_config(name, max_batch, workers, args, users, rng) -> dict:
         finally:
             proc.send_signal(signal.SIGTERM)
             try:
-                proc.wait(30)
+                proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
     return {"name": name, "max_batch": max_batch, "workers": workers, "server": cmd, "rows": rows,
@@ -198,13 +210,15 @@ def markdown(results: dict) -> str:
              f"{results['git'].get('commit')}{' (dirty)' if results['git'].get('dirty') else ''}, "
              f"{results['cpus']} CPUs, load average before {results['load_before'][0]:.1f}; "
              f"k = {results['k']}, {results['duration']} s per rate (at most {results['max_requests']} requests).", "",
-             "| configuration | offered /s | achieved /s | p50 ms | p95 ms | p99 ms | refused | errors | mean batch | server CPUs | client CPUs |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| configuration | offered /s | achieved /s | p50 ms | p95 ms | p99 ms | refused | errors | mean batch | server CPUs | server CPU ms / request | client CPUs | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in results["configs"]:
         for r in c["rows"]:
             lines.append(f"| {c['name']} | {r['offered']:.0f} | {r['achieved']:.0f} | {r['p50_ms']:.2f} | "
                          f"{r['p95_ms']:.2f} | {r['p99_ms']:.2f} | {r['refused']} | {r['errors']} | "
-                         f"{(r['mean_batch'] or 0):.1f} | {r['server_cpu']:.2f} | {r['client_cpu']:.2f} |")
+                         f"{(r['mean_batch'] or 0):.1f} | {r['server_cpu']:.2f} | "
+                         f"{r['server_cpu'] / max(r['achieved'], 1e-9) * 1e3:.2f} | {r['client_cpu']:.2f} | "
+                         f"{r['load_avg_1m']:.1f} |")
     lines += ["", f"Highest offered rate held at p99 <= {results['p99_ms']:g} ms (no refusals, >= 95 % achieved):", ""]
     lines += [f"- {c['name']}: {c['best_rate_at_p99'] or 'none of the rates tried'}"
               + ("" if c["best_rate_at_p99"] is None else " req/s") for c in results["configs"]]
@@ -241,7 +255,7 @@ def main(argv=None) -> int:
                          "--out results/serve-1m writes the default)")
     ap.add_argument("--rates", default="100,200,300,400,600,800,1100,1500,2000,2800",
                     help="offered request rates per second, in increasing order")
-    ap.add_argument("--configs", default=",".join(CONFIGS), help="comma-separated, of: " + ", ".join(f"{k} (max batch {b}, {w} worker(s))" for k, (b, w) in CONFIGS.items()))
+    ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated, of: " + ", ".join(f"{k} (max batch {b}, {w} worker(s))" for k, (b, w) in CONFIGS.items()))
     ap.add_argument("--duration", type=float, default=4.0, help="seconds per rate")
     ap.add_argument("--max-requests", type=int, default=8000, help="requests per rate at most")
     ap.add_argument("--warmup", type=int, default=200)

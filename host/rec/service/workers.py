@@ -11,6 +11,11 @@ import threading
 
 
 def _child(conn, model: str, backend: str, options: dict, max_batch: int) -> None:
+    import signal
+    # Ctrl-C reaches the whole process group: the server drains first, then ends its workers
+    # (None down the pipe, or EOF when the server itself is gone)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
     import torch
     torch.set_num_threads(1)
     from host.driver import Accelerator
