@@ -48,11 +48,17 @@ class Client:
 
     def __init__(self, host: str, port: int, max_connections: int = 256):
         self.host, self.port, self.max_connections = host, port, max_connections
-        self.idle: list = []
+        self.idle: list = []   # (connection, last used)
         self.opened = 0
+        self.max_idle_s = 3.0  # below uvicorn's 5 s keep-alive timeout
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        conn = self.idle.pop() if self.idle else None
+        conn = None
+        while self.idle and conn is None:
+            conn, last = self.idle.pop()
+            if time.monotonic() - last > self.max_idle_s:  # the server may have closed it (keep-alive timeout)
+                conn[1].close()
+                conn = None
         if conn is None:
             conn = await asyncio.open_connection(self.host, self.port)
             self.opened += 1
@@ -65,11 +71,11 @@ class Client:
             if line[:15].lower() == b"content-length:":
                 length = int(line[15:])
         body = await reader.readexactly(length)
-        self.idle.append(conn)
+        self.idle.append((conn, time.monotonic()))
         return status, body
 
     def close(self):
-        for _, w in self.idle:
+        for (_, w), _ in self.idle:
             w.close()
         self.idle.clear()
 
