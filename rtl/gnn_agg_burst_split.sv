@@ -75,6 +75,17 @@ module gnn_agg_burst_split #(
       end
     end
   end
+
+`ifndef SYNTHESIS
+  // invariant (Verilator --assert builds; synthesis skips it): every burst issued has 1 ..
+  // MAX_BURST beats and ends in the 4 KiB page of its first bus word
+  always_ff @(posedge clk) begin
+    if (rst_n && issue) begin
+      assert (cut != 0 && cut <= CW'(MAX_BURST));
+      assert (14'(cur_addr[11:LOG_BB]) + 14'(cut) <= 14'(4096 >> LOG_BB));
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

@@ -198,6 +198,19 @@ module gnn_agg_control
       end
     end
   end
+
+`ifndef SYNTHESIS
+  // invariants (Verilator --assert builds; synthesis skips them): one outstanding transaction per
+  // channel: a write holds its address or its response, never both, and takes no AW meanwhile;
+  // a read takes no AR while its response waits
+  always_ff @(posedge clk) begin
+    if (rst_n) begin
+      assert (!(aw_held && bvalid));
+      assert (!(awvalid && awready) || !(aw_held || bvalid));
+      assert (!(arvalid && arready) || !rvalid);
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

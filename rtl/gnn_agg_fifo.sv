@@ -41,6 +41,18 @@ module gnn_agg_fifo #(
       if (out_valid && out_ready) rd_ptr <= rd_ptr + 1'b1;
     end
   end
+
+`ifndef SYNTHESIS
+  // invariants (Verilator --assert builds; Yosys synthesis defines SYNTHESIS and skips them):
+  // never more than DEPTH entries (no overflow), no pop of an empty FIFO (no underflow)
+  always_ff @(posedge clk) begin
+    if (rst_n) begin
+      assert (count <= (AW + 1)'(DEPTH));
+      assert (!(in_valid && in_ready) || count < (AW + 1)'(DEPTH));
+      assert (!(out_valid && out_ready) || count != 0);
+    end
+  end
+`endif
 endmodule
 
 `default_nettype wire

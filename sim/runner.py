@@ -113,7 +113,8 @@ def _env_for_build() -> None:
         os.environ["OBJCACHE"] = "ccache"
 
 
-BUILD_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast"]
+# --assert: the RTL's own invariants (`ifndef SYNTHESIS blocks) are checked in every build
+BUILD_ARGS = ["-O3", "--x-assign", "fast", "--x-initial", "fast", "--assert"]
 # generated Verilog is not written for Verilator's lint: its warnings must not stop the build
 HLS_BUILD_ARGS = ["-Wno-fatal"]
 WAVE_ARGS = ["--trace-fst", "--trace-structs"]

