@@ -42,6 +42,15 @@ def test_batched_results_are_bit_identical_to_single_ones(engine):
             np.testing.assert_array_equal(r.scores, single[u].scores)  # bits, not closeness
 
 
+def test_gemm_option_agrees_to_rounding(engine):
+    fast = Engine(engine.rec, max_batch=64, gemm=True)
+    qs = queries(engine, range(N_USERS))
+    exact, _ = engine.run(qs)
+    quick, _ = fast.run(qs)
+    for a, b in zip(exact, quick):
+        np.testing.assert_allclose(a.scores, b.scores, rtol=0, atol=1e-5)
+
+
 def test_same_ranking_as_the_serving_stack(engine):
     for u in range(0, N_USERS, 5):
         ref = engine.rec.recommendations(u, 10)

@@ -8,18 +8,22 @@ them:
 
     accelerator  one B-row request graph, one call per layer group (OnlineGNN.user_layers): the
                  same integer rows as B single calls, because the kernel's sums are exact
-    head         the dot terms (g h_u . h_i, P e_u . P e_i, the bias) of the whole batch as one
-                 [B, D+1] x [D+1, n_items] matrix product; the hidden layer relu(first + A [h|e]
-                 + b1) . w2 one user at a time over an [n_items, H] buffer that stays in cache
+    head         the hidden layer relu(first + A [h|e] + b1) . w2 one user at a time over an
+                 [n_items, H] buffer that stays in cache (a [B, n_items, H] buffer was slower per
+                 user than B = 1), the dot terms (g h_u . h_i, P e_u . P e_i, the bias) as one
+                 matrix-vector product per user; gemm=True makes the batch's dot terms one
+                 [B, D+1] x [D+1, n_items] matrix product (35 instead of 90 us per user at ML-1M
+                 scale) at the price of bit-identity
     rank         top_k per row (host.rec.metrics.top_k, the one ranking rule)
 
-The user-side terms (A [h|e], P e, the degree weight) and the hidden layer are computed per row
-with the same calls whatever B is, and the matrix product has at least MIN_GEMM_ROWS rows, so a
-user's scores in a batch are bit-identical to the same user served alone (B = 1), for every B up
-to the batch limit; tests/rec/test_service_engine.py checks it, and that the graph rows are the
-offline ones. Cold start: a user the model has not seen gets x^(0) = 0, the mean training user text
-embedding and a row from their stored items on the accelerator; with no items at all, the most
-popular training items (by training degree).
+Every per-user number is made by the same calls on the same data whatever B is (the batch only
+shares the accelerator call, whose integer sums are exact), so a user's scores in a batch are
+bit-identical to the same user served alone (B = 1); tests/rec/test_service_engine.py checks it
+for every B up to the batch limit, and that the graph rows are the offline ones.
+
+Cold start: a user the model has not seen gets x^(0) = 0, the mean training user text embedding
+and a row from their stored items on the accelerator; with no items at all, the most popular
+training items (by training degree).
 """
 from __future__ import annotations
 
@@ -34,10 +38,10 @@ from ..metrics import top_k
 from ..quant import combine_layers
 from ..serve import OnlineRecommender, RequestTiming
 
-#: the dot terms' matrix product always has at least this many rows (zeros padded): with oneDNN /
-#: MKL on one thread, products of 1-3 rows take a matrix-vector path that rounds differently,
-#: while from 4 rows on every row's result is the same whatever the number of rows (checked for
-#: every B by tests/rec/test_service_engine.py)
+#: gemm=True: the dot terms' matrix product always has at least this many rows (zeros padded):
+#: products of 1-3 rows take a matrix-vector path that rounds differently; from 4 rows on the rows
+#: agreed in isolated tests, but inside the service a row still came out 2 ulp off now and then
+#: (the BLAS's blocking / threading is not ours to fix), so gemm=False is the default
 MIN_GEMM_ROWS = 4
 
 
@@ -72,8 +76,8 @@ class Engine:
     """Batch scoring over one OnlineRecommender (one Accelerator). One batch at a time (a lock):
     a worker owns its engine."""
 
-    def __init__(self, rec: OnlineRecommender, max_batch: int = 64):
-        self.rec, self.max_batch = rec, max_batch
+    def __init__(self, rec: OnlineRecommender, max_batch: int = 64, gemm: bool = False):
+        self.rec, self.max_batch, self.gemm = rec, max_batch, gemm
         sc = rec.scorer
         self.scorer = sc
         self.e_mean = rec.e_user_np.mean(axis=0).astype(np.float32) if rec.e_user_np.size else \
@@ -144,15 +148,21 @@ class Engine:
                     k = sc.gnn_dim
             if sc.proj is not None:
                 vec[r, k:k + sc.proj.shape[0]] = sc.proj @ e_u
-        m = max(b, MIN_GEMM_ROWS)
-        if self._vec is None or self._vec.shape[0] < m:
-            self._vec = torch.zeros(max(m, min(self.max_batch, 256)), d)
+        if self.gemm:  # the dot terms of the whole batch: one [m, D+1] x [D+1, n_items] matrix product
+            m = max(b, MIN_GEMM_ROWS)
+            if self._vec is None or self._vec.shape[0] < m:
+                self._vec = torch.zeros(max(m, min(self.max_batch, 256)), d)
+            v = self._vec[:m]
+            v[:b] = torch.from_numpy(vec)
+            v[b:] = 0
+            scores = torch.mm(v, self.dots_t)[:b]
+        else:  # the same matrix-vector product per row as B = 1: the same bits whatever the batch
+            scores = torch.empty(b, n)
+            vec_t = torch.from_numpy(vec)
+            for r in range(b):
+                torch.mv(sc.dots, vec_t[r], out=scores[r])
+        if self._hidden is None:
             self._hidden = torch.empty(n, hid)
-        v = self._vec[:m]
-        v[:b] = torch.from_numpy(vec)
-        v[b:] = 0
-        # the dot terms of the whole batch: one [m, D+1] x [D+1, n_items] matrix product
-        scores = torch.mm(v, self.dots_t)[:b]
         # the hidden layer, one user at a time over one [n_items, H] buffer that stays in cache
         # (a [B, n_items, H] buffer would not: it was slower per user than B = 1)
         hidden, a_t = self._hidden, torch.from_numpy(a)
