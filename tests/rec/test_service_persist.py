@@ -1,7 +1,6 @@
 """The server as a real process: N acknowledged POSTs survive a kill -9 (SQLite WAL,
 synchronous=FULL), and SIGTERM drains the requests in flight before the process exits."""
 import concurrent.futures
-import os
 import signal
 import socket
 import subprocess
