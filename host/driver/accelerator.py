@@ -104,7 +104,7 @@ class Accelerator:
     the board backend reads it from the hardware (sim and board check it against the hw_*
     registers, number formats included). Features, W and the normalization are checked and
     packed in the build's formats, `self.formats` (FEAT, WGT, COEF of `hw.formats`). Further keyword options go to the backend
-    (see host/backends/*.py and docs/HOST.md), e.g. ``Accelerator("sim", read_latency=40)`` or
+    (see host/driver/backends/*.py and docs/HOST.md), e.g. ``Accelerator("sim", read_latency=40)`` or
     ``Accelerator("board", bitfile="gnn_agg.bit")``.
 
     Thread-safe: every public call that touches the backend holds `self.lock` (an RLock); hold it

@@ -5,7 +5,7 @@
 `pynq` is imported here and nowhere else (install the `board` extra on the board; PYNQ 4.0 pins
 numpy<2). The kernel is found through its VLNV (golden.contract.VLNV): GnnAggIP below is the
 DefaultIP subclass the overlay binds to it. PYNQ >= 3.1 has no DefaultIP.call/start, so the
-registers are written by host/backends/device.py, the same sequence the sim backend runs.
+registers are written by host/driver/backends/device.py, the same sequence the sim backend runs.
 Completion comes by interrupt when the overlay routes the kernel's `interrupt` pin (PYNQ then
 gives the IP an `interrupt` attribute), else by polling CTRL.ap_done. A run that does not finish
 within `timeout_s` raises TimeoutError after the bitstream is downloaded again, which resets
@@ -41,7 +41,7 @@ from .device import DeviceBackend, DeviceBuffer, Transport, poll_done
 
 class GnnAggIP(pynq.DefaultIP):
     """PYNQ driver binding for the gnn_agg kernel (register access only; the sequence of a
-    call lives in host/backends/device.py)."""
+    call lives in host/driver/backends/device.py)."""
 
     bindto = [VLNV]
 
