@@ -1,7 +1,7 @@
 """Build hook of the overlay package: says which boards' bitstreams the wheel holds and how to
 build the missing ones (`make bitstream` copies them into gnn_agg_overlay/<board>/). A wheel
 without any is valid -- the driver and notebooks, for a board whose bitstream is copied by hand --
-but it says so; it never contains placeholder files."""
+but it says so; it holds only bitstreams `make bitstream` really built."""
 import sys
 from pathlib import Path
 

@@ -352,16 +352,7 @@ class OnlineRecommender:
         """A recommender saved by save(), serving Eq. 1 on `acc` (a host.driver.Accelerator). Only
         tensors and plain values are read (no unpickling of code); a file that is not one gives a
         ValueError naming it."""
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise ValueError(f"{path}: no such model file (python -m host.rec, or make demo, writes one)")
-        try:
-            blob = torch.load(path, weights_only=True)
-            if not isinstance(blob, dict) or blob.get("format") != SAVE_FORMAT:
-                raise ValueError("not written by this version")
-        except Exception as e:  # torch raises several types for a file that is not a model
-            raise ValueError(f"{path}: not a recommender saved by host.rec.serve ({str(e).splitlines()[0][:120]})") \
-                from None
+        blob = read_saved(path)
         head = FusionHead(**blob["head_config"])
         head.load_state_dict(blob["head"])
         f = blob["fixed"]
@@ -371,6 +362,22 @@ class OnlineRecommender:
         graph = BipartiteGraph(g["n_users"], g["n_items"], g["users"].numpy(), g["items"].numpy())
         return cls(OnlineGNN(acc, fixed, graph), head, blob["e_user"], blob["e_item"],
                    [k.numpy() for k in blob["known"]], blob["titles"], blob["user_ids"], blob["item_ids"])
+
+
+def read_saved(path) -> dict:
+    """The contents of a file written by OnlineRecommender.save: tensors and plain values only (no
+    unpickling of code); a missing file or one that is not such a file is a ValueError naming it."""
+    path = pathlib.Path(path)
+    if not path.is_file():
+        raise ValueError(f"{path}: no such model file (python -m host.rec, or make demo, writes one)")
+    try:
+        blob = torch.load(path, weights_only=True)
+        if not isinstance(blob, dict) or blob.get("format") != SAVE_FORMAT:
+            raise ValueError("not written by this version")
+    except Exception as e:  # torch raises several types for a file that is not a model
+        raise ValueError(f"{path}: not a recommender saved by host.rec.serve ({str(e).splitlines()[0][:120]})") \
+            from None
+    return blob
 
 
 def format_recommendations(user_id: str, recs: list[Recommendation]) -> str:

@@ -2,13 +2,12 @@
 set's ids, titles, each user's training row and the items known per user."""
 from __future__ import annotations
 
-import pathlib
 
 import numpy as np
 
 from golden.graph import BipartiteGraph
 
-from ..serve import SAVE_FORMAT, OnlineRecommender, neighbour_lists
+from ..serve import OnlineRecommender, neighbour_lists, read_saved
 
 
 class Catalogue:
@@ -34,17 +33,7 @@ class Catalogue:
     @classmethod
     def load(cls, path) -> "Catalogue":
         """From a file saved by OnlineRecommender.save (the same checks and messages as its load)."""
-        import torch
-        path = pathlib.Path(path)
-        if not path.is_file():
-            raise ValueError(f"{path}: no such model file (python -m host.rec, or make demo, writes one)")
-        try:
-            blob = torch.load(path, weights_only=True)
-            if not isinstance(blob, dict) or blob.get("format") != SAVE_FORMAT:
-                raise ValueError("not written by this version")
-        except Exception as e:
-            raise ValueError(f"{path}: not a recommender saved by host.rec.serve ({str(e).splitlines()[0][:120]})") \
-                from None
+        blob = read_saved(path)
         g = blob["graph"]
         graph = BipartiteGraph(g["n_users"], g["n_items"], g["users"].numpy(), g["items"].numpy())
         known = [np.asarray(k.numpy()) for k in blob["known"]]

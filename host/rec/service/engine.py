@@ -61,14 +61,10 @@ class Result:
 
 
 @dataclasses.dataclass
-class BatchTiming:
+class BatchTiming(RequestTiming):
+    """RequestTiming of one batch (its parts summed over the batch), with its size and total time."""
+
     size: int = 0
-    graph_s: float = 0.0
-    aggregate_s: float = 0.0
-    head_s: float = 0.0
-    rank_s: float = 0.0
-    cycles: int = 0
-    calls: int = 0
     total_s: float = 0.0
 
 
@@ -108,9 +104,7 @@ class Engine:
                 results[j] = self._popular(q)
         if graph:
             qs = [queries[j] for j in graph]
-            timing = RequestTiming()
-            h = self.user_rows(qs, timing)
-            bt.graph_s, bt.aggregate_s, bt.cycles, bt.calls = timing.graph_s, timing.aggregate_s, timing.cycles, timing.calls
+            h = self.user_rows(qs, bt)
             t0 = time.perf_counter()
             scores = self.score(h, qs)
             t1 = time.perf_counter()
