@@ -132,7 +132,7 @@ def build_name(parameters: dict, waves: bool, top: str = TOP, srcs: list[Path] |
         + ",".join(map(str, srcs)) + ("" if top == TOP else f",top={top}")
     digest = hashlib.sha1("".join(p.read_text() for p in srcs).encode() + text.encode()).hexdigest()[:10]
     prefix = f"hls-{kernel_board()}" if kernel and kernel_impl() == "hls" else \
-        "_".join(f"{k.lower()}{v}" for k, v in sorted(parameters.items()))
+        "_".join(f"{k.lower()}{v}" for k, v in sorted(parameters.items())) or "defaults"
     if top != TOP:  # leaf builds: named by their top first
         prefix = f"{top}_{prefix}" if prefix else top
     return f"{prefix}_{digest}"

@@ -21,7 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from golden.contract import BOARDS, FORMAT_FIELDS, HwConfig
+from golden.builds import rtl_parameters
+from golden.contract import BOARDS, HwConfig
 
 HARNESS_DIR = Path(__file__).resolve().parent
 REPO = HARNESS_DIR.parents[1]
@@ -39,20 +40,6 @@ VERILATOR_FLAGS = ("--cc", "--exe", "--build", "-O3", "--x-assign", "fast", "--x
 
 class BuildError(RuntimeError):
     pass
-
-
-def rtl_parameters(hw: HwConfig) -> dict[str, int]:
-    """Top-level parameters of rtl/gnn_agg.sv for one build configuration."""
-    return {"BUS_BITS": hw.bus_bits, "LANES": hw.lanes, "PES": hw.pes, "MAX_FEAT": hw.max_feat,
-            "TABLE_ELEMS": hw.table_elems, **format_parameters(hw)}
-
-
-def format_parameters(hw: HwConfig) -> dict[str, int]:
-    """The number-format parameters of rtl/gnn_agg.sv where `hw` differs from the default build
-    (the RTL's defaults are the default formats, so default builds keep their names and caches)."""
-    default = HwConfig()
-    return {name.upper(): getattr(hw, name) for name in FORMAT_FIELDS
-            if getattr(hw, name) != getattr(default, name)}
 
 
 def rtl_sources(files_f: Path) -> list[Path]:
@@ -95,7 +82,7 @@ def build(hw: HwConfig = BOARDS["pynq-z2"], *, waves: bool = False,
     design (the harness tests use a fixture kernel)."""
     sources = rtl_sources(files_f)
     verilator = verilator_bin()
-    params = rtl_parameters(hw)
+    params = rtl_parameters(hw, changed_only=True)  # the RTL's defaults are HwConfig()'s
     flags = list(VERILATOR_FLAGS) + [f"-G{k}={v}" for k, v in params.items()]
     cflags = ["-fPIC", "-O2", f"-DGS_BUS_BYTES={hw.bus_bytes}"]
     if waves:

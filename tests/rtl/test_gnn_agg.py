@@ -15,7 +15,6 @@ import pytest
 
 from golden import builds
 from golden.contract import HwConfig
-from sim.harness.build import format_parameters
 from sim.runner import build, hw_env, kernel_board, kernel_impl, run_cocotb, sources
 
 pytestmark = pytest.mark.sim
@@ -43,11 +42,8 @@ EXTRA_PARAMS = {NARROW_LANES: {"LOAD_CHUNK_ROWS": 8}, PES2: {"LOAD_CHUNK_ROWS": 
 
 
 def params(hw: HwConfig) -> dict:
-    out = {"BUS_BITS": hw.bus_bits, "LANES": hw.lanes, "MAX_FEAT": hw.max_feat,
-           "TABLE_ELEMS": hw.table_elems}
-    if hw.pes != 1:  # keeps the PES = 1 build names (and caches) as they were
-        out["PES"] = hw.pes
-    return {**out, **format_parameters(hw), **EXTRA_PARAMS.get(hw, {})}
+    """The -G parameters of `hw`'s cocotb build: those differing from the RTL's defaults."""
+    return {**builds.rtl_parameters(hw, changed_only=True), **EXTRA_PARAMS.get(hw, {})}
 
 
 def run(hw: HwConfig, tests: str, tmp_path, latency: int = 0, pause: float = 0.0, n_random: int = 0,

@@ -2,7 +2,6 @@
 set's ids, titles, each user's training row and the items known per user."""
 from __future__ import annotations
 
-
 import numpy as np
 
 from golden.graph import BipartiteGraph
