@@ -42,7 +42,7 @@ from golden.norm import normalization
 from host.driver import Accelerator
 from host.driver.overlays import accelerator_options, pynq_board
 
-from .workloads import ml1m_graph, time_ms
+from .workloads import ml1m_graph, percentiles, time_ms
 
 SCHEMA = "gnn_agg.board/1"
 
@@ -133,11 +133,9 @@ def measure_requests(acc, model: str, n_requests: int, seed: int = 0) -> dict:
         parts.append([timing.graph_s * 1e3, timing.aggregate_s * 1e3, timing.head_s * 1e3, timing.rank_s * 1e3])
         cycles.append(timing.cycles)
         calls.append(timing.calls)
-    a, p = np.asarray(lat), np.asarray(parts)
+    p = np.asarray(parts)
     return {"n_requests": int(n_requests), "n_users": rec.n_users, "n_items": rec.n_items, "model": str(model),
-            "p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
-            "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "min_ms": float(a.min()),
-            "max_ms": float(a.max()), "latencies_ms": lat, "kernel_cycles_median": float(np.median(cycles)),
+            **percentiles(lat), "latencies_ms": lat, "kernel_cycles_median": float(np.median(cycles)),
             "calls_per_request": float(np.median(calls)),
             "parts_ms": {name: {"p50": float(np.percentile(p[:, k], 50)), "p99": float(np.percentile(p[:, k], 99))}
                          for k, name in enumerate(("graph", "aggregate", "head", "rank"))}}

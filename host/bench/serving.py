@@ -30,6 +30,7 @@ from host.rec.serve import (FloatOnlineGNN, HeadScorer, OnlineGNN, OnlineRecomme
                             neighbour_lists)
 
 from .config import sim_options
+from .workloads import percentiles
 
 #: Costs of one PS-PL call from Python on the board's CPU, in microseconds: one MMIO register
 #: access, one cache flush/invalidate of a small buffer (pynq sync_*), the interrupt wake-up.
@@ -41,13 +42,6 @@ PS_PL_MODEL = {
 }
 SYNCS_PER_CALL = 4  # row_ptr, col_idx, dst_scale to the device; feat_out from it (the item
                     # tables are pre-scaled once, so a request graph has no src_scale buffer)
-
-
-def percentiles(ms: list[float]) -> dict:
-    a = np.asarray(ms)
-    return {"p50_ms": float(np.percentile(a, 50)), "p95_ms": float(np.percentile(a, 95)),
-            "p99_ms": float(np.percentile(a, 99)), "mean_ms": float(a.mean()), "min_ms": float(a.min()),
-            "max_ms": float(a.max())}
 
 
 PARTS = ("graph", "aggregate", "head", "rank")  # RequestTiming fields, in request order
