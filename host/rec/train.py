@@ -55,16 +55,37 @@ class NegativeSampler:
         return neg
 
 
+#: makes the step function of a training run: (module, params, pair_loss, lr, weight_decay) ->
+#: step(users, pos, neg) -> loss, one optimizer step on one global batch (NumPy int64 arrays).
+#: adam_step is the single-process one; host.rec.distributed makes data-parallel ones (DDP, DeepSpeed).
+Trainer = Callable[[torch.nn.Module, list, Callable, float, float], Callable]
+
+
+def adam_step(module: torch.nn.Module, params, pair_loss: Callable, lr: float, weight_decay: float) -> Callable:
+    """One Adam step on the whole batch in this process."""
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+    def step(u: np.ndarray, i: np.ndarray, j: np.ndarray) -> torch.Tensor:
+        loss = pair_loss(torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(j))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: Protocol,
             pairs: tuple[np.ndarray, np.ndarray], cfg: TrainConfig, *, epochs: int, lr: float,
-            weight_decay: float = 0.0, desc: str = "training", module: torch.nn.Module) -> float:
+            weight_decay: float = 0.0, desc: str = "training", module: torch.nn.Module,
+            trainer: Trainer = adam_step) -> float:
     """Minimize the BPR loss returned by pair_loss(users, pos, neg) over `pairs`; every
     `eval_every` epochs score the validation set with `scorer(users)` and keep the best
-    state of `module`. Returns the best validation NDCG@10."""
+    state of `module`. Returns the best validation NDCG@10. The batches and negatives depend on
+    cfg.seed only, so a data-parallel `trainer` sees the same global batches in every process."""
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     sampler = NegativeSampler(sp, rng)
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    step = trainer(module, params, pair_loss, lr, weight_decay)
     users_all, items_all = pairs
     module.eval()
     with torch.no_grad():  # the starting point counts: training never returns something worse
@@ -77,11 +98,7 @@ def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: 
         for lo in range(0, len(order), cfg.batch):
             idx = order[lo:lo + cfg.batch]
             u, i = users_all[idx], items_all[idx]
-            j = sampler(u)
-            loss = pair_loss(torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(j))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = step(u, i, sampler(u))
         if epoch % cfg.eval_every == 0 or epoch == epochs:
             module.eval()
             with torch.no_grad():
@@ -104,7 +121,7 @@ def bpr(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
 
 
 def train_embedding_model(model: MF | GNN, adj: torch.Tensor | None, sp: Split, protocol: Protocol,
-                          cfg: TrainConfig, desc: str) -> float:
+                          cfg: TrainConfig, desc: str, trainer: Trainer = adam_step) -> float:
     """BPR for MF (adj None) or a GNN on the normalized training adjacency."""
     def loss(u, i, j):
         users, items = model(adj)
@@ -120,7 +137,7 @@ def train_embedding_model(model: MF | GNN, adj: torch.Tensor | None, sp: Split, 
             u, i = model(adj)
             return (u[torch.from_numpy(users)] @ i.T).numpy()
     return fit_bpr(list(model.parameters()), loss, score, sp, protocol,
-                   sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc, module=model)
+                   sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc, module=model, trainer=trainer)
 
 
 @dataclasses.dataclass
@@ -153,7 +170,8 @@ def rows_of(t, idx):
 
 
 def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol, cfg: TrainConfig,
-               pairs: tuple[np.ndarray, np.ndarray], desc: str, epochs: int | None = None) -> float:
+               pairs: tuple[np.ndarray, np.ndarray], desc: str, epochs: int | None = None,
+               trainer: Trainer = adam_step) -> float:
     def loss(u, i, j):
         hu, eu, degree = rows_of(feats.h_user, u), rows_of(feats.e_user, u), rows_of(feats.user_degree, u)
         pos = head.score_pairs(hu, eu, rows_of(feats.h_item, i), rows_of(feats.e_item, i), degree)
@@ -161,7 +179,7 @@ def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
         return bpr(pos, neg)
     return fit_bpr(list(head.parameters()), loss, head_scorer(head, feats), sp, protocol, pairs, cfg,
                    epochs=epochs or cfg.head_epochs, lr=cfg.head_lr, weight_decay=cfg.head_weight_decay,
-                   desc=desc, module=head)
+                   desc=desc, module=head, trainer=trainer)
 
 
 def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
