@@ -18,11 +18,13 @@ from .protocol import Protocol, Split
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     dim: int = 64              # GNN / MF embedding size (a multiple of every board's feat_align)
-    layers: int = 2
+    layers: int = 2            # layers of a GNN built from this config directly (the pipeline: layer_choices)
+    layer_choices: tuple = (2, 3)  # the pipeline trains each and keeps the best on valid
     epochs: int = 200
     batch: int = 2048
     lr: float = 5e-3
-    reg: float = 1e-4          # L2 on the embeddings a batch touches (MF, GNN)
+    reg: float = 1e-4          # GNN: LightGCN's batch-mean L2 on the batch's layer-0 rows
+    mf_reg: float = 1e-2       # the same for BPR-MF (chosen on ml-100k valid: 1e-4 and 1e-3 overfit)
     head_lr: float = 2e-3
     head_weight_decay: float = 1e-5
     head_hidden: int = 64
@@ -127,10 +129,14 @@ def train_embedding_model(model: MF | GNN, adj: torch.Tensor | None, sp: Split, 
         users, items = model(adj)
         pos = (users[u] * items[i]).sum(-1)
         neg = (users[u] * items[j]).sum(-1)
-        ego_u, ego_i = (model.user, model.item) if isinstance(model, MF) else \
-            (model.embedding[:model.n_users], model.embedding[model.n_users:])
+        # LightGCN's regulariser: batch-mean L2 of the layer-0 rows of the batch's users and items
+        if isinstance(model, MF):
+            ego_u, ego_i = model.user, model.item
+        else:
+            x0 = model.layer0()
+            ego_u, ego_i = x0[:model.n_users], x0[model.n_users:]
         reg = (ego_u[u].pow(2).sum() + ego_i[i].pow(2).sum() + ego_i[j].pow(2).sum()) / (2 * len(u))
-        return bpr(pos, neg) + cfg.reg * reg
+        return bpr(pos, neg) + (cfg.mf_reg if isinstance(model, MF) else cfg.reg) * reg
 
     def score(users: np.ndarray) -> np.ndarray:  # propagation is cheap next to the ranking
         with torch.no_grad():
