@@ -3,7 +3,7 @@
     python -m host.bench.rtl_cycles [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
                             [--idx16] [--modes table,gather] [--mhz MHZ]
                             [--format feat_bits=8 --format feat_frac=4 ...]
-                            [--latency-sweep docs/img/rtl_latency_sweep.png]
+                            [--latency-sweep docs/img/rtl_latency_sweep.png] [--ddr ideal|realistic|both]
     python -m host.bench.rtl_cycles --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
 
 `--format FIELD=VALUE` changes one number format of the board's build (golden.contract
@@ -11,8 +11,10 @@ FORMAT_FIELDS), e.g. 8-bit features: --format feat_bits=8 --format feat_frac=4
 --format wgt_frac=6 --format acc_bits=24.
 
 Runs one layer in table mode and in DRAM-gather mode on the Verilator build with the C++ DDR
-model of sim/harness (read latency `--latency` cycles, one beat per cycle each way), checks the
-result bit for bit against golden.hw_model, and reports per mode:
+model of sim/harness (read latency `--latency` cycles, one beat per cycle each way: the "ideal"
+model; `--ddr realistic` adds the board's refresh windows, row-buffer misses and a competing master
+taking 20% of the data-bus cycles, sim/harness/ddr.py; `--ddr both` runs each mode under both),
+checks the result bit for bit against golden.hw_model, and reports per mode and DDR model:
 
 * cycles (stat_cycles), edges per cycle, read-bus utilization = read beats / cycles;
 * the bound max(bytes the mode must stream / bus bytes, edges * F / (lanes * PEs)) (DRAM-gather
@@ -44,6 +46,7 @@ from golden.vectors import feat_dtype
 from host.driver.backends.device import execute
 from host.driver.backends.sim import SimTransport
 from sim.harness.build import build
+from sim.harness.ddr import realistic
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -85,11 +88,13 @@ def run_mode(transport, hw: HwConfig, vec) -> dict:
             "wr_beats": st.wr_beats, "error": st.error, "wall_s": wall}
 
 
-def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int) -> dict:
-    """One run at `latency`; the row of the results table."""
+def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int, ddr=None) -> dict:
+    """One run at `latency` under `ddr` (a sim.harness.ddr.DdrModel; None: ideal); the row of the
+    results table."""
     image_bytes = vec.layout(hw, 0x1000_0000)[1]
     transport = transport_cls(lib, mem_bytes=1 << (int(image_bytes + 4096).bit_length()),
-                              read_latency=latency, write_latency=latency // 2, max_reads=64, max_writes=16)
+                              read_latency=latency, write_latency=latency // 2, max_reads=64, max_writes=16,
+                              **({"ddr": ddr} if ddr is not None else {}))
     try:
         st = run_mode(transport, hw, vec)
     finally:
@@ -99,6 +104,7 @@ def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int) -
     alu_cycles = p.n_edges * p.feat_dim / (hw.lanes * (1 if gather else hw.pes))
     bound = max(mem_cycles, alu_cycles)
     return {"mode": "dram-gather" if gather else "table", "latency": latency,
+            "ddr": ddr.describe() if ddr is not None else "ideal",
             "partitions": 1 if gather else hw.partitions(p.n_src, p.feat_dim),
             "cycles": st["cycles"], "edges": st["edges"], "edges_per_cycle": st["edges"] / st["cycles"],
             "rd_beats": st["rd_beats"], "wr_beats": st["wr_beats"], "stalls": st["stalls"],
@@ -149,6 +155,9 @@ def main(argv=None) -> None:
                     help=f"number format of the build, FIELD one of {', '.join(FORMAT_FIELDS)} (repeatable)")
     ap.add_argument("--latency-sweep", metavar="PNG",
                     help="also run read latencies 0..256 and plot cycles / bound per mode into PNG")
+    ap.add_argument("--ddr", default="ideal", choices=("ideal", "realistic", "both"),
+                    help="DDR model: ideal (fixed latency), realistic (the board's refresh, row misses, "
+                         "20%% competing traffic; sim/harness/ddr.py) or both")
     args = ap.parse_args(argv)
     if args.mhz is None:
         args.mhz = float(builds.board_build(args.board).clock_mhz)
@@ -171,11 +180,14 @@ def main(argv=None) -> None:
                                    dram=gather, idx16=args.idx16, hw=hw)
                for gather in (False, True) if ("gather" if gather else "table") in modes}
     print(f"golden model: {time.time() - t0:.1f} s", flush=True)
+    ddr_models = {"ideal": [None], "realistic": [realistic(args.board, args.mhz)],
+                  "both": [None, realistic(args.board, args.mhz)]}[args.ddr]
     rows = []
     for gather, vec in vectors.items():
-        rows.append(measure(SimTransport, lib, hw, vec, gather, args.latency))
-        rows[-1]["projected_ms"] = rows[-1]["cycles"] / (args.mhz * 1e3)
-        print(json.dumps(rows[-1]), flush=True)
+        for ddr in ddr_models:
+            rows.append(measure(SimTransport, lib, hw, vec, gather, args.latency, ddr))
+            rows[-1]["projected_ms"] = rows[-1]["cycles"] / (args.mhz * 1e3)
+            print(json.dumps(rows[-1]), flush=True)
     sweep = None
     if args.latency_sweep:
         sweep = latency_sweep(SimTransport, lib, hw, vectors, args.latency_sweep,
@@ -189,11 +201,11 @@ def main(argv=None) -> None:
               "latency_sweep": sweep}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1, default=str))
-    print(f"\n| mode | partitions | cycles | edges/cycle | read-bus util. | bound (mem / compute) | cycles / bound "
+    print(f"\n| mode | DDR model | partitions | cycles | edges/cycle | read-bus util. | bound (mem / compute) | cycles / bound "
           f"| ms at {args.mhz:g} MHz |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|")
     for r in rows:
-        print(f"| {r['mode']} | {r['partitions']} | {r['cycles']:,} | {r['edges_per_cycle']:.3f} | "
+        print(f"| {r['mode']} | {r['ddr']} | {r['partitions']} | {r['cycles']:,} | {r['edges_per_cycle']:.3f} | "
               f"{r['read_bus_utilization']:.2f} | {r['bound_memory_cycles']:,.0f} / {r['bound_compute_cycles']:,.0f} | "
               f"{r['cycles_over_bound']:.3f} | {r['projected_ms']:.3f} |")
 

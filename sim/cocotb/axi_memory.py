@@ -10,6 +10,9 @@ speed of the DUT:
   reset values, size, alignment, INCR, 4 KiB, WLAST, write data after its address, outstanding
   limits as the RTL declares them): the first violation raises AxiProtocolError in this
   coroutine, which fails the running cocotb test;
+* DDR realism, off by default (`configure_ddr`, a sim.harness.ddr.DdrModel, the C++ harness's
+  model): refresh windows, row-buffer misses by address, a competing master taking a share of
+  the data-bus cycles; counted in refresh_cycles / row_misses / contended_cycles;
 * containment checks: reads only inside `readable` ranges, writes only inside `writable` ranges,
   nothing outside the image. These are collected in `violations` (the test asserts it empty).
 
@@ -81,6 +84,7 @@ class AxiMemory:
         self.aw_count = 0
         self.max_reads_in_flight = 0
         self._driven: dict[str, int] = {}
+        self.configure_ddr(None)
         self._reset_state()
 
     # ------------------------------------------------------------------ set-up
@@ -101,6 +105,43 @@ class AxiMemory:
     def configure(self, read_latency: int, pause: float):
         self.read_latency = read_latency
         self.pause = pause
+
+    def configure_ddr(self, ddr=None, seed: int = 0):
+        """DDR realism (None: the ideal model); its own random stream, so the stalls of `pause`
+        are the same with and without it."""
+        self.ddr = ddr
+        self.ddr_rng = random.Random(seed ^ 0xDD4)
+        self.open_rows: dict[int, int] = {}
+        self.row_ready = 0
+        self.refresh_cycles = self.row_misses = self.contended_cycles = 0
+
+    def _data_bus_free(self) -> bool:
+        """This cycle's data bus: not refreshing (rows close), not taken, no activation pending."""
+        d = self.ddr
+        if d is None:
+            return True
+        if d.refresh_interval and self.cycle % d.refresh_interval < d.refresh_cycles:
+            self.open_rows.clear()
+            self.refresh_cycles += 1
+            return False
+        if d.contention and self.ddr_rng.random() < d.contention:
+            self.contended_cycles += 1
+            return False
+        return self.cycle >= self.row_ready
+
+    def _row_open(self, addr: int) -> bool:
+        """Is the beat's row open in its bank? Else open it (the beat waits row_miss_cycles)."""
+        d = self.ddr
+        if d is None or not d.row_miss_cycles:
+            return True
+        page = addr // d.page_bytes
+        bank, row = page % d.banks, page // d.banks
+        if self.open_rows.get(bank) == row:
+            return True
+        self.open_rows[bank] = row
+        self.row_ready = self.cycle + d.row_miss_cycles
+        self.row_misses += 1
+        return False
 
     def read_bytes(self, addr: int, n: int) -> bytes:
         off = addr - self.base
@@ -169,6 +210,7 @@ class AxiMemory:
             self.checker.edge(sampled)
             self._raise_on_protocol_violation()
             self.cycle += 1
+            bus_free = self._data_bus_free()
             # ---- AR
             if self._driven["ARREADY"] and s["ARVALID"].value:
                 addr, beats, rid = int(s["ARADDR"].value), int(s["ARLEN"].value) + 1, int(s["ARID"].value)
@@ -186,7 +228,7 @@ class AxiMemory:
             if self.r_beat is None:
                 if self.current is None:
                     self.current = self._pick_read()
-                if self.current is not None and not self._stall():
+                if self.current is not None and not self._stall() and bus_free and self._row_open(self.current[1][1]):
                     rid, burst = self.current
                     data, resp = self._beat_data(burst[1])
                     burst[1] += self.bus_bytes
@@ -219,7 +261,8 @@ class AxiMemory:
                     self.write_bursts.popleft()
                     self.b_queue.append((self.cycle + 2, addr_beats[2]))
                 self.wr_beats += 1
-            self._drive("WREADY", int(bool(self.write_bursts) and not self._stall()))
+            self._drive("WREADY", int(bool(self.write_bursts) and not self._stall() and bus_free
+                                      and self._row_open(self.write_bursts[0][0])))
             # ---- B
             if self.b_out is not None and s["BREADY"].value:
                 self.b_out = None

@@ -4,6 +4,7 @@ one call = program the arguments, start, wait for done, check against the golden
 Configuration comes from the environment (sim/runner.py sets it from pytest):
     GNN_HW        the build's HwConfig fields in order, comma-separated (sim.runner.hw_env)
     GNN_LATENCY   read latency in cycles            GNN_PAUSE  stall probability per channel
+                  (the memory's five channels, and BREADY / RREADY of the AXI-Lite master)
     GNN_SEED      randomization seed
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
+import random
 
 import cocotb
 import numpy as np
@@ -52,6 +54,8 @@ class Testbench:
         self.axil = AxiLiteMaster(AxiLiteBus.from_prefix(dut, "s_axi_control"), dut.ap_clk,
                                   dut.ap_rst_n, reset_active_level=False)
         logging.getLogger("cocotb.gnn_agg.s_axi_control").setLevel(logging.WARNING)  # logs every access
+        if self.pause:
+            self.stall_lite_responses(self.pause, self.seed)
         self.mem = AxiMemory(dut, self.hw.bus_bytes, seed=self.seed)
         self.mem.configure(self.latency, self.pause)
 
@@ -66,12 +70,38 @@ class Testbench:
         self.dut.ap_rst_n.value = 1
         await ClockCycles(self.dut.ap_clk, 2)
 
+    def stall_lite_responses(self, pause: float, seed: int):
+        """BREADY and RREADY of the AXI-Lite master low in a random share `pause` of the cycles
+        (the slave must hold BVALID/BRESP and RVALID/RDATA until the handshake)."""
+        rng = random.Random(seed ^ 0x5A5A)
+
+        def stalls():
+            while True:
+                yield rng.random() < pause
+        self.axil.write_if.b_channel.set_pause_generator(stalls())
+        self.axil.read_if.r_channel.set_pause_generator(stalls())
+
     # ------------------------------------------------------------------ registers
     async def write(self, reg: int, value: int):
         await self.axil.write_dword(int(reg), value & 0xFFFFFFFF)
 
     async def read(self, reg: int) -> int:
         return await self.axil.read_dword(int(reg))
+
+    async def write_bytes(self, reg: int, offset: int, data: bytes):
+        """A partial write to the register's (aligned) address: `data` into bytes offset.., WSTRB
+        set for those bytes only. (cocotbext-axi's own byte writes put the byte address on AWADDR,
+        which the slave does not decode: it compares whole register addresses.)"""
+        wif = self.axil.write_if
+        aw = wif.aw_channel._transaction_obj()
+        aw.awaddr = int(reg)
+        w = wif.w_channel._transaction_obj()
+        w.wdata = int.from_bytes(data, "little") << 8 * offset
+        w.wstrb = ((1 << len(data)) - 1) << offset
+        await wif.aw_channel.send(aw)
+        await wif.w_channel.send(w)
+        b = await wif.b_channel.recv()
+        assert int(b.bresp) == 0, f"partial write to {int(reg):#x}: BRESP {int(b.bresp)}"
 
     async def status(self) -> dict:
         names = ("cycles", "edges", "stalls", "rd_beats", "wr_beats", "error")
