@@ -261,8 +261,10 @@ class AxiMemory:
                     self.write_bursts.popleft()
                     self.b_queue.append((self.cycle + 2, addr_beats[2]))
                 self.wr_beats += 1
+            # a read's row miss this cycle takes the bus too (else a read and a write to two rows of
+            # one bank would close each other's row forever)
             self._drive("WREADY", int(bool(self.write_bursts) and not self._stall() and bus_free
-                                      and self._row_open(self.write_bursts[0][0])))
+                                      and self.cycle >= self.row_ready and self._row_open(self.write_bursts[0][0])))
             # ---- B
             if self.b_out is not None and s["BREADY"].value:
                 self.b_out = None

@@ -391,7 +391,9 @@ struct Harness {
             rd_credit -= rd_den;
         }
         t.m_axi_gmem_RVALID = r_valid;
-        bool w_open = data_free && !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den &&
+        // a read's row miss this cycle takes the data bus too (else a read and a write to two rows of
+        // one bank would close each other's row forever)
+        bool w_open = data_free && now >= data_ready_at && !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den &&
                       !(address_stall && rng.permille() < address_stall) &&
                       row_open(writes.front().addr + uint64_t(writes.front().done) * writes.front().size, now);
         t.m_axi_gmem_WREADY = w_open;
