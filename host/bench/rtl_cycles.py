@@ -44,7 +44,7 @@ from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
 from golden.graph import degree_stats, ml1m_shaped
 from golden.vectors import feat_dtype
 from host.driver.backends.device import execute
-from host.driver.backends.sim import SimTransport
+from host.driver.backends.sim import DDR_COUNTERS, SimTransport
 from sim.harness.build import build
 from sim.harness.ddr import realistic
 
@@ -97,6 +97,7 @@ def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int, d
                               **({"ddr": ddr} if ddr is not None else {}))
     try:
         st = run_mode(transport, hw, vec)
+        ddr_events = {k: transport.counters()[k] for k in DDR_COUNTERS}
     finally:
         transport.close()
     p = vec.problem
@@ -110,7 +111,7 @@ def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int, d
             "rd_beats": st["rd_beats"], "wr_beats": st["wr_beats"], "stalls": st["stalls"],
             "read_bus_utilization": st["rd_beats"] / st["cycles"],
             "bound_memory_cycles": mem_cycles, "bound_compute_cycles": alu_cycles,
-            "bound": bound, "cycles_over_bound": st["cycles"] / bound, "sim_wall_s": st["wall_s"],
+            "bound": bound, "cycles_over_bound": st["cycles"] / bound, **ddr_events, "sim_wall_s": st["wall_s"],
             "sim_cycles_per_s": st["cycles"] / st["wall_s"]}
 
 
