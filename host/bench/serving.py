@@ -93,8 +93,9 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
     known = run.known
     counts = sp.item_train_count().astype(np.float64)
     mf_user, mf_item = (t.detach().numpy() for t in run.mf(None))
-    float_gnn = FloatOnlineGNN(run.gnn, graph)
-    h_item = float_gnn.final[graph.n_users:]
+    float_gnn = FloatOnlineGNN(run.gnn, graph)           # the chosen hybrid's GNN
+    gnn_only = FloatOnlineGNN(run.gnn_only, graph)       # ids only
+    h_item = gnn_only.final[graph.n_users:]
     neighbours = neighbour_lists(graph)
     with torch.no_grad():
         llm_side = run.llm.item_side(None, run.e_item)
@@ -111,7 +112,7 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
         return request
 
     def gnn_dot(u, timing):
-        return h_item @ float_gnn.user_embedding(u, neighbours[u], timing)
+        return h_item @ gnn_only.user_embedding(u, neighbours[u], timing)
 
     llm_scorer = HeadScorer(run.llm, llm_side)
     e_user = run.e_user.float().numpy()
@@ -131,7 +132,7 @@ def serving_paths(run, cfg) -> dict[str, ServingPath]:
         "BPR-MF": ServingPath(timed_rank(lambda u, t: mf_item @ mf_user[u]), "BPR-MF"),
         "GNN only (float, online row)": ServingPath(timed_rank(gnn_dot), "GNN only"),
         "LLM only": ServingPath(timed_rank(llm, inplace=True), "LLM only"),
-        "Hybrid (float, online row)": served(float_gnn, "Hybrid (float)"),
+        "Hybrid (float, online row)": served(float_gnn, run.best_hybrid),
         "Hybrid + quant. (cpu backend)": accelerated(Accelerator("cpu")),
     }
     if "sim" in cfg.backends:
