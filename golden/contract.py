@@ -67,6 +67,8 @@ class Reg(IntEnum):
     HW_MAX_FEAT = 0xE4
     HW_TABLE_ELEMS = 0xEC
     HW_FORMATS = 0xF4  # number formats, fields in HwConfig.hw_formats_word
+    # R/W, RTL kernel only (the last word; the Vitis HLS map has nothing there and reads 0)
+    TIMEOUT = 0xFC  # cycles the kernel waits on an m_axi response before Err.TIMEOUT; 0 = never
 
 
 POINTER_REGS = (Reg.ROW_PTR, Reg.COL_IDX, Reg.EDGE_W, Reg.SRC_SCALE, Reg.DST_SCALE,
@@ -116,15 +118,16 @@ class Err(IntFlag):
     """STAT_ERROR bits. ARG, ALIGN and RANGE are found before any memory access (then the kernel
     touches no memory at all); the others are found while running: the offending edge or row is
     neutralised, the run completes, ap_done comes, and outputs are undefined but every write
-    stays inside feat_out / acc_buf."""
+    stays inside feat_out / acc_buf. TIMEOUT ends the run at once (docs/CONTRACT.md)."""
 
     ARG = 1 << 0      # feat_dim 0 / not a multiple of lanes / > max; needed pointer is 0; IDX16 with n_src > 65536
     ALIGN = 1 << 1    # a used pointer not BUFFER_ALIGN-aligned
     RANGE = 1 << 2    # a used buffer's address range wraps past 2**64
-    ROW_PTR = 1 << 3  # row_ptr[0] != 0, decreasing, row_ptr[n_dst] != n_edges, degree > MAX_DEGREE
+    ROW_PTR = 1 << 3  # row_ptr[0] != 0 or row_ptr[n_dst] != n_edges (found before the passes); decreasing, degree > MAX_DEGREE
     INDEX = 1 << 4    # col_idx[e] >= n_src
     AXI_RD = 1 << 5   # SLVERR / DECERR on a read
     AXI_WR = 1 << 6   # SLVERR / DECERR on a write
+    TIMEOUT = 1 << 7  # no m_axi response for TIMEOUT cycles: the run was aborted (RTL kernel only)
 
 
 @dataclasses.dataclass(frozen=True)

@@ -64,6 +64,15 @@ static u32 check_call(call_t &call) {
     return err;
 }
 
+// Err.ROW_PTR before the passes: row_ptr[0] == 0 and row_ptr[n_dst] == n_edges, one bus word each,
+// so registers that disagree with row_ptr end the call after two reads instead of a stream over
+// n_edges (or n_dst) entries. The RTL makes the same check (gnn_agg_seq, ROWS_*).
+static u32 check_row_ptr(const bus_t *gmem_row_ptr, const call_t &call, u32 &beats) {
+    if (load_elem<32>(gmem_row_ptr, call.row_ptr, 0, beats) != 0) return GNN_AGG_ERR_ROW_PTR;
+    if (load_elem<32>(gmem_row_ptr, call.row_ptr, call.n_dst, beats) != call.n_edges) return GNN_AGG_ERR_ROW_PTR;
+    return 0;
+}
+
 // The dataflow region. Each process reports its own counts through its own scalar (one writer
 // per variable, as dataflow requires); the top adds them up.
 static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *gmem_edge_w,
@@ -151,8 +160,9 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
     const u32 arg_err = check_call(call);
     // ap_uint has no zero default: after an argument error these stay 0
     u32 errors = 0, edges = 0, busy_sum = 0, busy_epilogue = 0, rd_row_ptr = 0, rd_col_idx = 0, rd_edge_w = 0,
-        rd_nodes = 0, rd_acc = 0, rd_epilogue = 0, wr_acc = 0, wr_out = 0;
-    if (arg_err == 0)
+        rd_nodes = 0, rd_acc = 0, rd_epilogue = 0, wr_acc = 0, wr_out = 0, rd_check = 0;
+    const u32 rows_err = arg_err == 0 ? check_row_ptr(gmem_row_ptr, call, rd_check) : u32(0);
+    if (arg_err == 0 && rows_err == 0)
         run(gmem_row_ptr, gmem_col_idx, gmem_edge_w, gmem_nodes, gmem_acc, gmem_epilogue, gmem_out, call, errors,
             edges, busy_sum, busy_epilogue, rd_row_ptr, rd_col_idx, rd_edge_w, rd_nodes, rd_acc, rd_epilogue, wr_acc,
             wr_out);
@@ -161,9 +171,9 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
     stat_cycles = busy_sum > busy_epilogue ? busy_sum : busy_epilogue;
     stat_edges = edges;
     stat_stalls = 0;  // not observable from C: see docs/HLS.md
-    stat_rd_beats = rd_row_ptr + rd_col_idx + rd_edge_w + rd_nodes + rd_acc + rd_epilogue;
+    stat_rd_beats = rd_check + rd_row_ptr + rd_col_idx + rd_edge_w + rd_nodes + rd_acc + rd_epilogue;
     stat_wr_beats = wr_acc + wr_out;
-    stat_error = arg_err | errors;
+    stat_error = arg_err | rows_err | errors;
     hw_magic = GNN_AGG_HW_MAGIC;
     hw_params = HW_PARAMS;
     hw_max_feat = MAX_FEAT;

@@ -38,6 +38,8 @@
 #define GNN_AGG_REG_HW_MAX_FEAT 0xE4
 #define GNN_AGG_REG_HW_TABLE_ELEMS 0xEC
 #define GNN_AGG_REG_HW_FORMATS 0xF4
+/* RTL kernel only: the HLS kernel has no AXI response time-out (docs/HLS.md); 0xFC reads 0 there */
+#define GNN_AGG_REG_TIMEOUT 0xFC
 
 /* mode register bits */
 #define GNN_AGG_MODE_PRE_SCALE (1u << 0)
@@ -56,6 +58,7 @@
 #define GNN_AGG_ERR_INDEX (1u << 4)
 #define GNN_AGG_ERR_AXI_RD (1u << 5)
 #define GNN_AGG_ERR_AXI_WR (1u << 6)
+#define GNN_AGG_ERR_TIMEOUT (1u << 7)
 
 #define GNN_AGG_HW_MAGIC 0x474E4101u
 

@@ -17,4 +17,5 @@ rtl/gnn_agg_accum.sv
 rtl/gnn_agg_pe_array.sv
 rtl/gnn_agg_epilogue.sv
 rtl/gnn_agg_writer.sv
+rtl/gnn_agg_watchdog.sv
 rtl/gnn_agg.sv

@@ -15,6 +15,8 @@
 //     entry FIFOs; each PE adds LANES elements per cycle over its bank (or, gather, PE 0 over
 //     the gathered rows); a reducer adds the PES partial rows of each destination row
 //   epilogue: acc_buf read-add-write between partitions, post-scale, W, ReLU -> writer (AW/W/B)
+//   watchdog: the AXI response time-out (TIMEOUT); on expiry the sequencer aborts the run and
+//     resets the datapath (every block but control and sequencer) for one cycle
 //
 // Table mode splits the sources into partitions of R = TABLE_ELEMS / feat_dim rows; each pass
 // loads one partition and streams the whole CSR ("Source tiling" in the contract).
@@ -195,11 +197,14 @@ module gnn_agg
   // control <-> sequencer
   logic start, kernel_idle, kernel_done;
   logic [8:0][63:0] arg_ptr;
-  logic [31:0] arg_n_dst, arg_n_src, arg_n_edges, arg_feat_dim, arg_mode;
+  logic [31:0] arg_n_dst, arg_n_src, arg_n_edges, arg_feat_dim, arg_mode, arg_timeout;
   logic [5:0][31:0] status;
   // the run (sequencer outputs)
   logic [8:0][63:0] ptr;      // row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf
-  logic [31:0] n_dst, n_src, n_edges, feat_dim_arg, mode;
+  logic [31:0] n_dst, n_src, n_edges, feat_dim_arg, mode, timeout;
+  // the datapath's reset: ap_rst_n, or the sequencer's abort after a time-out
+  logic abort, dp_rst_n, timed_out;
+  assign dp_rst_n = ap_rst_n && !abort;
   logic [FW-1:0] feat_dim;
   logic [KW-1:0] wpr;
   logic [15:0] row_bytes, acc_row_bytes, row_beats;
@@ -243,7 +248,8 @@ module gnn_agg
   logic [BUS_BITS-1:0] gs_data;
   logic accq_valid, accq_ready;
   logic [LANES*ACC_BUF_BITS-1:0] accq_data;
-  logic rd_idle, rd_error, r_beat;
+  logic rd_idle, rd_error, r_beat, probe, probe_valid;
+  logic [BUS_BITS-1:0] probe_data;
   // walker
   logic grp_valid, grp_ready, grp_row_end;
   logic [GN-1:0] grp_emit;
@@ -282,7 +288,7 @@ module gnn_agg
       .araddr(s_axi_control_ARADDR), .rvalid(s_axi_control_RVALID), .rready(s_axi_control_RREADY),
       .rdata(s_axi_control_RDATA), .rresp(s_axi_control_RRESP), .interrupt,
       .start, .kernel_idle, .kernel_done, .ptr(arg_ptr), .n_dst(arg_n_dst), .n_src(arg_n_src),
-      .n_edges(arg_n_edges), .feat_dim(arg_feat_dim), .mode(arg_mode), .status);
+      .n_edges(arg_n_edges), .feat_dim(arg_feat_dim), .mode(arg_mode), .timeout(arg_timeout), .status);
 
   // ======================================================================= sequencer
   gnn_agg_seq #(
@@ -290,15 +296,15 @@ module gnn_agg
       .LOAD_CHUNK_ROWS(LOAD_CHUNK_ROWS), .FEAT_BITS(FEAT_BITS), .BEATS_W(BEATS_W)
   ) seq (
       .clk(ap_clk), .rst_n(ap_rst_n),
-      .start, .arg_ptr, .arg_n_dst, .arg_n_src, .arg_n_edges, .arg_feat_dim, .arg_mode,
+      .start, .arg_ptr, .arg_n_dst, .arg_n_src, .arg_n_edges, .arg_feat_dim, .arg_mode, .arg_timeout,
       .kernel_idle, .kernel_done, .status,
-      .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .feat_dim, .wpr, .row_bytes,
+      .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .timeout, .abort, .feat_dim, .wpr, .row_bytes,
       .acc_row_bytes, .row_beats, .pre_scale(pre), .post_scale(post), .edge_weight(ew), .apply_w,
       .relu, .gather, .idx16,
       .dim_err, .mode_err, .ptr_err, .bytes(buf_bytes), .rows_per_part,
       .div_start, .div_divisor, .div_busy, .div_quotient,
       .run_issue, .gather_run, .part_lo, .part_hi, .first_pass, .last_pass, .ready_lo,
-      .rd_cmd_valid, .rd_cmd_ready, .rd_cmd_addr, .rd_cmd_beats,
+      .rd_cmd_valid, .rd_cmd_ready, .rd_cmd_addr, .rd_cmd_beats, .probe, .probe_valid, .probe_data,
       .ld_cmd_valid, .ld_cmd_ready, .ld_cmd_to_w, .ld_cmd_src0, .ld_cmd_nrows, .ld_cmd_row0,
       .ld_busy, .ld_last,
       .ld_feat_cmd_valid, .ld_feat_cmd_ready, .ld_feat_cmd_addr, .ld_feat_cmd_beats,
@@ -306,7 +312,7 @@ module gnn_agg
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .walker_done, .err_row_ptr, .err_index, .rd_idle, .rd_error, .r_beat, .ss_valid,
       .edges_done, .starved, .accum_busy, .row_done, .row_written, .writer_idle, .wq_valid,
-      .wr_error, .w_beat);
+      .wr_error, .w_beat, .timed_out);
 
   gnn_agg_argcheck #(
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .FEAT_BITS(FEAT_BITS)
@@ -316,7 +322,7 @@ module gnn_agg
 
   // R = TABLE_ELEMS / feat_dim, one quotient bit per cycle
   gnn_agg_div #(.WIDTH(QB)) div (
-      .clk(ap_clk), .rst_n(ap_rst_n), .start(div_start), .dividend(QB'(TABLE_ELEMS)),
+      .clk(ap_clk), .rst_n(dp_rst_n), .start(div_start), .dividend(QB'(TABLE_ELEMS)),
       .divisor(div_divisor), .busy(div_busy), .quotient(div_quotient),
       /* verilator lint_off PINCONNECTEMPTY */
       .remainder());
@@ -329,7 +335,7 @@ module gnn_agg
       .DATA_FIFO_DEPTH(DATA_FIFO_DEPTH), .ROW_FIFO_DEPTH(ROW_FIFO_DEPTH), .MAX_BURST(MAX_BURST),
       .MAX_OUTSTANDING(MAX_OUTSTANDING), .ID_BITS(ID_BITS), .BEATS_W(BEATS_W)
   ) reader (
-      .clk(ap_clk), .rst_n(ap_rst_n),
+      .clk(ap_clk), .rst_n(dp_rst_n),
       .cmd_valid(rd_cmd_valid), .cmd_ready(rd_cmd_ready), .cmd_addr(rd_cmd_addr), .cmd_beats(rd_cmd_beats),
       .arvalid(m_axi_gmem_ARVALID), .arready(m_axi_gmem_ARREADY), .araddr(m_axi_gmem_ARADDR),
       .arid(m_axi_gmem_ARID), .arlen(m_axi_gmem_ARLEN), .arsize(m_axi_gmem_ARSIZE),
@@ -339,7 +345,7 @@ module gnn_agg
       .rvalid(m_axi_gmem_RVALID), .rready(m_axi_gmem_RREADY), .rdata(m_axi_gmem_RDATA),
       .rlast(m_axi_gmem_RLAST), .rid(m_axi_gmem_RID), .ruser(m_axi_gmem_RUSER), .rresp(m_axi_gmem_RRESP),
       .pass_start(run_issue), .n_dst, .n_edges, .idx16, .edge_weight(ew), .post_scale(post),
-      .last_pass, .gather, .gather_run,
+      .last_pass, .gather, .gather_run, .probe, .probe_valid, .probe_data,
       .scale_start(ld_scale_start), .scale_skip(ld_scale_skip), .scale_count(ld_scale_count),
       .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
       .ds_valid, .ds_ready, .ds_data, .ss_valid, .ss_ready, .ss_data,
@@ -353,7 +359,7 @@ module gnn_agg
       .BUS_BITS(BUS_BITS), .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS),
       .FEAT_BITS(FEAT_BITS), .COEF_FRAC(COEF_FRAC), .BEATS_W(BEATS_W)
   ) loader (
-      .clk(ap_clk), .rst_n(ap_rst_n),
+      .clk(ap_clk), .rst_n(dp_rst_n),
       .wpr, .row_bytes, .row_beats, .pre_scale(pre), .feat_in(ptr[5]), .weight(ptr[6]),
       .src_scale(ptr[3]),
       .cmd_valid(ld_cmd_valid), .cmd_ready(ld_cmd_ready), .cmd_to_w(ld_cmd_to_w),
@@ -369,7 +375,7 @@ module gnn_agg
 
   // ======================================================================= walker, PE array
   gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW), .PES(PES)) walker (
-      .clk(ap_clk), .rst_n(ap_rst_n), .start(run_issue), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
+      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
       .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(ptr[5]), .src_scale(ptr[3]),
       .row_bytes,
       .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
@@ -382,7 +388,7 @@ module gnn_agg
       .ENTRY_FIFO_DEPTH(ENTRY_FIFO_DEPTH), .ACC_SLOTS(ACC_SLOTS), .FEAT_BITS(FEAT_BITS),
       .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
   ) pes (
-      .clk(ap_clk), .rst_n(ap_rst_n), .wpr, .gather, .pre_scale(pre), .edge_weight(ew), .ready_lo,
+      .clk(ap_clk), .rst_n(dp_rst_n), .wpr, .gather, .pre_scale(pre), .edge_weight(ew), .ready_lo,
       .tw_en, .tw_row, .tw_k, .tw_data(ld_word),
       .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gather_valid, .gather_ready, .gather_data(feat_word),
@@ -395,7 +401,7 @@ module gnn_agg
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .FEAT_BITS(FEAT_BITS), .WGT_FRAC(WGT_FRAC),
       .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
   ) epilogue (
-      .clk(ap_clk), .rst_n(ap_rst_n), .start(run_issue), .wpr, .feat_dim, .first_pass, .last_pass,
+      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .wpr, .feat_dim, .first_pass, .last_pass,
       .post_scale(post), .apply_w, .relu, .feat_out(ptr[7]), .acc_buf(ptr[8]),
       .row_bytes, .acc_row_bytes, .log_bus_bytes(8'(LOG_BB)),
       .ww_en, .ww_addr, .ww_data(ld_word),
@@ -407,7 +413,7 @@ module gnn_agg
 
   // finished lane words queue for the bus, so short rows do not wait for the writes of long ones
   gnn_agg_fifo #(.WIDTH(LANES * ACC_BUF_BITS + 1), .DEPTH(ROW_FIFO_DEPTH)) write_queue (
-      .clk(ap_clk), .rst_n(ap_rst_n), .in_valid(wdata_valid), .in_ready(wdata_ready), .in_data({wdata_wide, wdata}),
+      .clk(ap_clk), .rst_n(dp_rst_n), .in_valid(wdata_valid), .in_ready(wdata_ready), .in_data({wdata_wide, wdata}),
       .out_valid(wq_valid), .out_ready(wq_ready), .out_data({wq_wide, wq_data}),
       /* verilator lint_off PINCONNECTEMPTY */
       .count());
@@ -417,7 +423,7 @@ module gnn_agg
       .BUS_BITS(BUS_BITS), .LANES(LANES), .FEAT_BITS(FEAT_BITS), .MAX_OUTSTANDING(MAX_OUTSTANDING),
       .ID_BITS(ID_BITS)
   ) writer (
-      .clk(ap_clk), .rst_n(ap_rst_n),
+      .clk(ap_clk), .rst_n(dp_rst_n),
       .cmd_valid(wcmd_valid), .cmd_ready(wcmd_ready), .cmd_addr(wcmd_addr), .cmd_beats(wcmd_beats),
       .data_valid(wq_valid), .data_ready(wq_ready), .data(wq_data), .data_wide(wq_wide),
       .awvalid(m_axi_gmem_AWVALID), .awready(m_axi_gmem_AWREADY), .awaddr(m_axi_gmem_AWADDR),
@@ -430,6 +436,15 @@ module gnn_agg
       .bvalid(m_axi_gmem_BVALID), .bready(m_axi_gmem_BREADY), .bresp(m_axi_gmem_BRESP),
       .bid(m_axi_gmem_BID), .buser(m_axi_gmem_BUSER),
       .wr_error, .w_beat, .idle(writer_idle));
+
+  // ======================================================================= AXI response time-out
+  gnn_agg_watchdog watchdog (
+      .clk(ap_clk), .rst_n(dp_rst_n), .limit(timeout),
+      .arvalid(m_axi_gmem_ARVALID), .arready(m_axi_gmem_ARREADY), .rvalid(m_axi_gmem_RVALID),
+      .rready(m_axi_gmem_RREADY), .rlast(m_axi_gmem_RLAST), .awvalid(m_axi_gmem_AWVALID),
+      .awready(m_axi_gmem_AWREADY), .wvalid(m_axi_gmem_WVALID), .wready(m_axi_gmem_WREADY),
+      .wlast(m_axi_gmem_WLAST), .bvalid(m_axi_gmem_BVALID), .bready(m_axi_gmem_BREADY),
+      .expired(timed_out));
 endmodule
 
 `default_nettype wire

@@ -1,6 +1,7 @@
 // gnn_agg_control: the s_axi_control slave with the register map Vitis HLS generates
 // (docs/CONTRACT.md "Register map"): CTRL (ap_start/done/idle/ready, auto_restart, interrupt),
-// GIE/IER/ISR, 64-bit pointer and 32-bit scalar arguments, read-only status and hardware words.
+// GIE/IER/ISR, 64-bit pointer and 32-bit scalar arguments, read-only status and hardware words,
+// and TIMEOUT (0xFC, the last word: the AXI response time-out, which Vitis's map does not have).
 `default_nettype none
 
 module gnn_agg_control
@@ -41,6 +42,7 @@ module gnn_agg_control
     output logic [31:0] n_edges,
     output logic [31:0] feat_dim,
     output logic [31:0] mode,
+    output logic [31:0] timeout,        // TIMEOUT: cycles without an m_axi response, 0 = none
     input  logic [5:0][31:0] status     // cycles, edges, stalls, rd_beats, wr_beats, error
 );
   // ---------------- write channel: AW, then W, then B
@@ -133,6 +135,7 @@ module gnn_agg_control
       n_edges <= '0;
       feat_dim <= '0;
       mode <= '0;
+      timeout <= '0;
     end else if (wfire) begin
       for (int i = 0; i < 9; i++) begin
         if (waddr == ptr_base(i)) ptr[i][31:0] <= merge(ptr[i][31:0], wdata, wstrb);
@@ -144,6 +147,7 @@ module gnn_agg_control
         gnn_agg_pkg::REG_N_EDGES: n_edges <= merge(n_edges, wdata, wstrb);
         gnn_agg_pkg::REG_FEAT_DIM: feat_dim <= merge(feat_dim, wdata, wstrb);
         gnn_agg_pkg::REG_MODE: mode <= merge(mode, wdata, wstrb);
+        gnn_agg_pkg::REG_TIMEOUT: timeout <= merge(timeout, wdata, wstrb);
         default: ;
       endcase
     end
@@ -164,6 +168,7 @@ module gnn_agg_control
       gnn_agg_pkg::REG_N_EDGES: rword = n_edges;
       gnn_agg_pkg::REG_FEAT_DIM: rword = feat_dim;
       gnn_agg_pkg::REG_MODE: rword = mode;
+      gnn_agg_pkg::REG_TIMEOUT: rword = timeout;
       gnn_agg_pkg::REG_HW_MAGIC: rword = gnn_agg_pkg::HW_MAGIC;
       gnn_agg_pkg::REG_HW_PARAMS: rword = HW_PARAMS;
       gnn_agg_pkg::REG_HW_MAX_FEAT: rword = HW_MAX_FEAT_WORD;

@@ -38,6 +38,7 @@ package gnn_agg_pkg;
   localparam logic [7:0] REG_HW_MAX_FEAT = 8'hE4;
   localparam logic [7:0] REG_HW_TABLE_ELEMS = 8'hEC;
   localparam logic [7:0] REG_HW_FORMATS = 8'hF4;
+  localparam logic [7:0] REG_TIMEOUT = 8'hFC;
 
   // mode register: bit indices
   localparam int MODE_PRE_SCALE = 0;
@@ -57,7 +58,8 @@ package gnn_agg_pkg;
   localparam int ERR_INDEX = 4;
   localparam int ERR_AXI_RD = 5;
   localparam int ERR_AXI_WR = 6;
-  localparam int ERR_BITS = 7;
+  localparam int ERR_TIMEOUT = 7;
+  localparam int ERR_BITS = 8;
 
   localparam logic [31:0] HW_MAGIC = 32'h474E4101;
 

@@ -3,7 +3,8 @@
 // prefetcher with a credit-checked FIFO (gnn_agg_rd_stream), share AR through a round-robin
 // arbiter (gnn_agg_rd_arbiter, ARID = stream index); R beats return by ARID and RREADY stays high.
 // Behind the FIFOs the bus words become what the consumers take:
-//   row_ptr   -> 32-bit elements (gnn_agg_unpack), n_dst + 1 of them per pass;
+//   row_ptr   -> 32-bit elements (gnn_agg_unpack), n_dst + 1 of them per pass; while `probe`
+//                is high, whole bus words on probe_* instead (the sequencer's row_ptr check);
 //   col_idx   -> a window of up to GN indices per cycle (gnn_agg_window; 16-bit with idx16);
 //   edge_w    -> a window of up to GN 16-bit weights (edge_weight runs);
 //   dst_scale -> 16-bit entries (the last pass of a post_scale run);
@@ -75,6 +76,10 @@ module gnn_agg_reader #(
     input  logic                        scale_start,
     input  logic [LANE_SEL_W-1:0]       scale_skip,
     input  logic [32:0]                 scale_count,
+    // row_ptr bus words for the sequencer's check before the passes (taken at once)
+    input  logic                        probe,
+    output logic                        probe_valid,
+    output logic [BUS_BITS-1:0]         probe_data,
     // element streams
     output logic                        rp_valid,     // row_ptr
     input  logic                        rp_ready,
@@ -158,11 +163,15 @@ module gnn_agg_reader #(
 
   // ---- element unpackers for the CSR and scale streams
   logic [31:0] ds_data32, ss_data32;
-  logic ss_in_ready;
+  logic ss_in_ready, rp_in_ready;
+
+  assign probe_valid = probe && s_out_valid[gnn_agg_pkg::RD_ROW_PTR];
+  assign probe_data = s_out_data[gnn_agg_pkg::RD_ROW_PTR];
+  assign s_out_ready[gnn_agg_pkg::RD_ROW_PTR] = probe || rp_in_ready;
 
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) rp_unpack (
       .clk, .rst_n, .start(pass_start), .wide(1'b1), .skip('0), .count({1'b0, n_dst} + 33'd1),
-      .in_valid(s_out_valid[gnn_agg_pkg::RD_ROW_PTR]), .in_ready(s_out_ready[gnn_agg_pkg::RD_ROW_PTR]),
+      .in_valid(s_out_valid[gnn_agg_pkg::RD_ROW_PTR] && !probe), .in_ready(rp_in_ready),
       .in_data(s_out_data[gnn_agg_pkg::RD_ROW_PTR]),
       .out_valid(rp_valid), .out_ready(rp_ready), .out_data(rp_data), .out_take2(1'b0),
       /* verilator lint_off PINCONNECTEMPTY */

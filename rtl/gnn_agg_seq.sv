@@ -7,10 +7,14 @@
 // the error bits, and reports idle / done to gnn_agg_control.
 //
 // States: IDLE -> CHECK_DIM (feat_dim, mode) -> DIVIDE (R, one bit per cycle) -> CHECK_PTRS
-// (buffers) -> [LOAD_W] -> FIND_LAST (the last partition) -> per pass: PASS (set the pass and its
-// load up) -> LOAD_ISSUE -> [LOAD_WAIT] -> RUN_ISSUE (start the pass) -> RUN_WAIT (the pass runs;
-// further loads issue from here) -> PASS ... -> FINISH (writes drained) -> DONE -> IDLE.
-// Errors in the checks go straight to DONE.
+// (buffers) -> ROWS_ISSUE / ROWS_WAIT twice (row_ptr[0] == 0, then row_ptr[n_dst] == n_edges:
+// one bus word each) -> [LOAD_W] -> FIND_LAST (the last partition) -> per pass: PASS (set the
+// pass and its load up) -> LOAD_ISSUE -> [LOAD_WAIT] -> RUN_ISSUE (start the pass) -> RUN_WAIT
+// (the pass runs; further loads issue from here) -> PASS ... -> FINISH (writes drained) -> DONE
+// -> IDLE. Errors in the argument checks go straight to DONE, a failed row_ptr check (or a read
+// error on its words) to FINISH. When the watchdog (gnn_agg_watchdog) expires in any state, the
+// run goes to ABORT: one cycle of `abort` resets the datapath (outstanding transactions are
+// abandoned), then DONE with ERR_TIMEOUT.
 //
 // Two loads overlap a pass instead of preceding it:
 //   preload   the first pass (the remainder partition, rem rows) leaves table rows [rem, R)
@@ -50,6 +54,7 @@ module gnn_agg_seq #(
     input  logic [31:0]                arg_n_edges,
     input  logic [31:0]                arg_feat_dim,
     input  logic [31:0]                arg_mode,
+    input  logic [31:0]                arg_timeout,
     output logic                       kernel_idle,
     output logic                       kernel_done,  // one cycle
     output logic [5:0][31:0]           status,       // cycles, edges, stalls, rd_beats, wr_beats, error
@@ -60,6 +65,8 @@ module gnn_agg_seq #(
     output logic [31:0]                n_edges,
     output logic [31:0]                feat_dim_arg, // feat_dim as written (checked)
     output logic [31:0]                mode,
+    output logic [31:0]                timeout,      // the watchdog's limit (cycles, 0 = none)
+    output logic                       abort,        // one cycle: reset the datapath (ABORT)
     output logic [FW-1:0]              feat_dim,     // valid from DIVIDE on
     output logic [KW-1:0]              wpr,          // lane words per row: feat_dim / LANES
     output logic [15:0]                row_bytes,    // feat_dim * FEAT_BITS / 8: a feature row in memory
@@ -96,6 +103,10 @@ module gnn_agg_seq #(
     input  logic [NS-1:0]              rd_cmd_ready,
     output logic [NS-1:0][63:0]        rd_cmd_addr,
     output logic [NS-1:0][BEATS_W-1:0] rd_cmd_beats,
+    // row_ptr words of the check (gnn_agg_reader's probe)
+    output logic                       probe,
+    input  logic                       probe_valid,
+    input  logic [BUS_BITS-1:0]        probe_data,
     // gnn_agg_loader: the command and the read commands it makes of it
     output logic                       ld_cmd_valid,
     input  logic                       ld_cmd_ready,
@@ -136,7 +147,8 @@ module gnn_agg_seq #(
     input  logic                       writer_idle,
     input  logic                       wq_valid,     // the write queue holds a lane word
     input  logic                       wr_error,
-    input  logic                       w_beat
+    input  logic                       w_beat,
+    input  logic                       timed_out     // the watchdog expired
 );
   localparam int BUS_BYTES = BUS_BITS / 8;   // bus width in bytes
   localparam int LOG_BB = $clog2(BUS_BYTES);   // log2 of the bus width in bytes
@@ -145,8 +157,8 @@ module gnn_agg_seq #(
   localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;   // acc_buf element width in memory
 
   typedef enum logic [3:0] {
-    IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, LOAD_W, FIND_LAST, PASS, LOAD_ISSUE, LOAD_WAIT, RUN_ISSUE,
-    RUN_WAIT, FINISH, DONE
+    IDLE, CHECK_DIM, DIVIDE, CHECK_PTRS, ROWS_ISSUE, ROWS_WAIT, LOAD_W, FIND_LAST, PASS, LOAD_ISSUE,
+    LOAD_WAIT, RUN_ISSUE, RUN_WAIT, FINISH, ABORT, DONE
   } state_t;
   state_t state;
 
@@ -169,6 +181,16 @@ module gnn_agg_seq #(
   assign div_divisor = QB'(feat_dim);
 
   logic [gnn_agg_pkg::ERR_BITS-1:0] err;
+
+  // ---- the row_ptr check: the bus word holding row_ptr[0], then the one holding row_ptr[n_dst]
+  logic rows_tail;                    // the second word is asked for / awaited
+  logic [63:0] tail_addr;
+  logic [31:0] probe_entry;           // the checked entry of the probe word
+  localparam int ENTRY_SEL_W = LOG_BB > 2 ? LOG_BB - 2 : 1;   // bits of a u32 index in a bus word
+  assign tail_addr = (ptr[0] + 64'({n_dst, 2'b00})) & ~64'(BUS_BYTES - 1);
+  assign probe_entry = rows_tail ? probe_data[32 * int'(n_dst[ENTRY_SEL_W-1:0]) +: 32] : probe_data[31:0];
+  assign probe = state == ROWS_WAIT;
+  assign abort = state == ABORT;
 
   // ---- passes and their loads
   logic preload_pending, preloaded;   // the preload is set up / this pass has one
@@ -204,9 +226,9 @@ module gnn_agg_seq #(
     rd_cmd_addr = '0;
     rd_cmd_beats = '0;
     // CSR, dst_scale and acc_buf streams: one command per pass
-    rd_cmd_valid[gnn_agg_pkg::RD_ROW_PTR] = run_issue;
-    rd_cmd_addr[gnn_agg_pkg::RD_ROW_PTR] = ptr[0];
-    rd_cmd_beats[gnn_agg_pkg::RD_ROW_PTR] = beats_of(bytes[0]);
+    rd_cmd_valid[gnn_agg_pkg::RD_ROW_PTR] = run_issue || state == ROWS_ISSUE;
+    rd_cmd_addr[gnn_agg_pkg::RD_ROW_PTR] = state == ROWS_ISSUE && rows_tail ? tail_addr : ptr[0];
+    rd_cmd_beats[gnn_agg_pkg::RD_ROW_PTR] = state == ROWS_ISSUE ? BEATS_W'(1) : beats_of(bytes[0]);
     rd_cmd_valid[gnn_agg_pkg::RD_COL_IDX] = run_issue && n_edges != 0;
     rd_cmd_addr[gnn_agg_pkg::RD_COL_IDX] = ptr[1];
     rd_cmd_beats[gnn_agg_pkg::RD_COL_IDX] = beats_of(bytes[1]);
@@ -257,9 +279,10 @@ module gnn_agg_seq #(
     if (!rst_n) begin
       state <= IDLE;
       ptr <= '0;
-      {n_dst, n_src, n_edges, feat_dim_arg, mode} <= '0;
+      {n_dst, n_src, n_edges, feat_dim_arg, mode, timeout} <= '0;
       feat_dim <= '0;
       err <= '0;
+      rows_tail <= 1'b0;
       part_lo <= '0;
       part_hi <= '0;
       nxt_src0 <= '0;
@@ -307,6 +330,7 @@ module gnn_agg_seq #(
           n_edges <= arg_n_edges;
           feat_dim_arg <= arg_feat_dim;
           mode <= arg_mode;
+          timeout <= arg_timeout;
           err <= '0;
           state <= CHECK_DIM;
         end
@@ -323,12 +347,24 @@ module gnn_agg_seq #(
         DIVIDE: if (!div_busy) state <= CHECK_PTRS;
         CHECK_PTRS: begin
           err <= err | ptr_err;
-          if (err != 0 || ptr_err != 0) state <= DONE;
-          else if (apply_w) state <= LOAD_W;
-          else state <= FIND_LAST;
+          rows_tail <= 1'b0;
+          state <= err != 0 || ptr_err != 0 ? DONE : ROWS_ISSUE;
           part_lo <= '0;
           part_hi <= {1'b0, n_src};
           preloaded <= 1'b0;
+        end
+        ROWS_ISSUE: if (rd_cmd_ready[gnn_agg_pkg::RD_ROW_PTR]) state <= ROWS_WAIT;
+        ROWS_WAIT: if (probe_valid) begin
+          // the word's read error (AXI_RD) reaches err before the word leaves the stream's FIFO
+          if (probe_entry != (rows_tail ? n_edges : 32'd0) || err[gnn_agg_pkg::ERR_AXI_RD]) begin
+            if (!err[gnn_agg_pkg::ERR_AXI_RD]) err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
+            state <= FINISH;
+          end else if (!rows_tail) begin
+            rows_tail <= 1'b1;
+            state <= ROWS_ISSUE;
+          end else begin
+            state <= apply_w ? LOAD_W : FIND_LAST;
+          end
         end
         LOAD_W: if (ld_last) state <= FIND_LAST;
         // Partitions run from the last (the remainder, usually the smallest) down to partition 0,
@@ -412,9 +448,15 @@ module gnn_agg_seq #(
           end
         end
         FINISH: if (writer_idle && !wq_valid && rd_idle) state <= DONE;
+        ABORT: state <= DONE;
         DONE: state <= IDLE;
         default: state <= IDLE;
       endcase
+      // the time-out ends the run from any state (the watchdog only counts while transactions wait)
+      if (timed_out && state != IDLE && state != ABORT && state != DONE) begin
+        err[gnn_agg_pkg::ERR_TIMEOUT] <= 1'b1;
+        state <= ABORT;
+      end
     end
   end
 

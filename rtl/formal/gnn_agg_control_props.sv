@@ -7,7 +7,8 @@
 //   1 r_hold        RVALID, RDATA and RRESP hold until RREADY
 //   2 one_out       at most one write (AW taken .. B done) and one read (AR taken .. R done)
 //                   outstanding
-//   3 args_write    an argument register (9 pointers, n_dst, n_src, n_edges, feat_dim, mode)
+//   3 args_write    an argument register (9 pointers, n_dst, n_src, n_edges, feat_dim, mode,
+//                   timeout)
 //                   changes only on a W handshake to its address, and then only in the strobed
 //                   bytes: a full-strobe write sets it to WDATA, a zero-strobe write leaves it
 //   4 ro_words      reads of the read-only words (HW_MAGIC, HW_PARAMS, HW_MAX_FEAT,
@@ -44,13 +45,13 @@ module gnn_agg_control_formal #(
   wire [1:0] bresp, rresp;
   wire [31:0] rdata;
   wire [8:0][63:0] ptr;
-  wire [31:0] n_dst, n_src, n_edges, feat_dim, mode;
+  wire [31:0] n_dst, n_src, n_edges, feat_dim, mode, timeout;
 
   gnn_agg_control #(.HW_PARAMS(HW_PARAMS), .HW_MAX_FEAT_WORD(HW_MAX_FEAT),
                     .HW_TABLE_ELEMS_WORD(HW_TABLE), .HW_FORMATS_WORD(HW_FORMATS)) dut (
       .clk, .rst_n, .awvalid, .awready, .awaddr, .wvalid, .wready, .wdata, .wstrb, .bvalid,
       .bready, .bresp, .arvalid, .arready, .araddr, .rvalid, .rready, .rdata, .rresp, .interrupt,
-      .start, .kernel_idle, .kernel_done, .ptr, .n_dst, .n_src, .n_edges, .feat_dim, .mode,
+      .start, .kernel_idle, .kernel_done, .ptr, .n_dst, .n_src, .n_edges, .feat_dim, .mode, .timeout,
       .status);
 
   reg past_valid = 1'b0;
@@ -88,9 +89,9 @@ module gnn_agg_control_formal #(
     end
   end
 
-  // the argument words as (address, value) pairs: 9 pointers x 2 words, then 5 scalars
-  wire [22:0][31:0] arg_now;
-  wire [22:0][7:0] arg_addr;
+  // the argument words as (address, value) pairs: 9 pointers x 2 words, then 5 scalars and TIMEOUT
+  wire [23:0][31:0] arg_now;
+  wire [23:0][7:0] arg_addr;
   genvar gi;
   generate
     for (gi = 0; gi < 9; gi++) begin : g_ptr
@@ -105,12 +106,13 @@ module gnn_agg_control_formal #(
   assign arg_now[20] = n_edges;  assign arg_addr[20] = gnn_agg_pkg::REG_N_EDGES;
   assign arg_now[21] = feat_dim; assign arg_addr[21] = gnn_agg_pkg::REG_FEAT_DIM;
   assign arg_now[22] = mode;     assign arg_addr[22] = gnn_agg_pkg::REG_MODE;
+  assign arg_now[23] = timeout;  assign arg_addr[23] = gnn_agg_pkg::REG_TIMEOUT;
 
   // 3: each byte of each argument word: WDATA's byte after a W handshake to its address with its
   // strobe set, else unchanged
   genvar gb;
   generate
-    for (gi = 0; gi < 23; gi++) begin : g_arg
+    for (gi = 0; gi < 24; gi++) begin : g_arg
       for (gb = 0; gb < 4; gb++) begin : g_byte
         wire [7:0] cur = arg_now[gi][8*gb +: 8];
         wire [7:0] wd = wdata[8*gb +: 8];

@@ -69,6 +69,11 @@ class AxiMasterChecker:
         self._first_reset_edge = first_reset_edge
         self._after_reset = not first_reset_edge
 
+    def abandon(self):
+        """The master abandoned its transactions and the interconnect dropped them (gnn_agg's
+        TIMEOUT, docs/CONTRACT.md): forget what was in flight."""
+        self._clear(first_reset_edge=True)
+
     @property
     def total(self) -> int:
         return sum(self.counts.values())

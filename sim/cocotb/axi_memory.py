@@ -13,6 +13,8 @@ speed of the DUT:
 * DDR realism, off by default (`configure_ddr`, a sim.harness.ddr.DdrModel, the C++ harness's
   model): refresh windows, row-buffer misses by address, a competing master taking a share of
   the data-bus cycles; counted in refresh_cycles / row_misses / contended_cycles;
+* a slave that stops answering (`stop_answering`): no R beat after the next N, no B at all,
+  until `answer_again` drops what it owed, as an interconnect reset would (the time-out tests);
 * containment checks: reads only inside `readable` ranges, writes only inside `writable` ranges,
   nothing outside the image. These are collected in `violations` (the test asserts it empty).
 
@@ -143,6 +145,18 @@ class AxiMemory:
         self.row_misses += 1
         return False
 
+    def stop_answering(self, read_beats: int | None = None, writes: bool = False):
+        """From now on send at most `read_beats` more R beats (None: no limit) and, with `writes`,
+        no B response; AR, AW and W are still accepted."""
+        self.r_beats_left = read_beats
+        self.b_withheld = writes
+
+    def answer_again(self):
+        """Drop every transaction in flight, as a reset of the interconnect would (the master
+        abandoned them: gnn_agg's TIMEOUT), and answer normally again."""
+        self._reset_state()
+        self.checker.abandon()
+
     def read_bytes(self, addr: int, n: int) -> bytes:
         off = addr - self.base
         return bytes(self.mem[off:off + n])
@@ -155,6 +169,8 @@ class AxiMemory:
         self.b_queue = collections.deque()         # (ready_cycle, resp)
         self.r_beat = None                         # (data, last, id, resp) on the bus
         self.b_out = None
+        self.r_beats_left = None                   # stop_answering: R beats still to send
+        self.b_withheld = False
 
     # ------------------------------------------------------------------ helpers
     def _drive(self, name: str, value: int):
@@ -228,7 +244,10 @@ class AxiMemory:
             if self.r_beat is None:
                 if self.current is None:
                     self.current = self._pick_read()
-                if self.current is not None and not self._stall() and bus_free and self._row_open(self.current[1][1]):
+                if (self.current is not None and not self._stall() and bus_free and self.r_beats_left != 0
+                        and self._row_open(self.current[1][1])):
+                    if self.r_beats_left is not None:
+                        self.r_beats_left -= 1
                     rid, burst = self.current
                     data, resp = self._beat_data(burst[1])
                     burst[1] += self.bus_bytes
@@ -268,7 +287,8 @@ class AxiMemory:
             # ---- B
             if self.b_out is not None and s["BREADY"].value:
                 self.b_out = None
-            if self.b_out is None and self.b_queue and self.b_queue[0][0] <= self.cycle and not self._stall():
+            if (self.b_out is None and self.b_queue and self.b_queue[0][0] <= self.cycle and not self._stall()
+                    and not self.b_withheld):
                 self.b_out = self.b_queue.popleft()
                 self._drive("BRESP", self.b_out[1])
                 self._drive("BID", 0)

@@ -7,6 +7,7 @@ AXI errors, docs/HLS.md).
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 
 import cocotb
@@ -189,3 +190,78 @@ async def test_gather_reads_in_flight(dut):
     assert res.status["rd_beats"] >= row_beats
     assert res.status["cycles"] < 1.3 * res.status["rd_beats"] + 2000, \
         f"{res.status['cycles']} cycles for {res.status['rd_beats']} read beats at latency 100"
+
+
+@cocotb.test()
+async def test_row_ptr_check(dut):
+    """row_ptr[0] != 0 or row_ptr[n_dst] != n_edges ends the run after the bus words holding those
+    entries (ROW_PTR; a read error on them: AXI_RD alone), however large n_edges or n_dst is:
+    nothing else read, nothing written; the next call is exact."""
+    tb = Testbench(dut)
+    await tb.start_clock_and_reset()
+    await tb.enable_interrupt()
+    hw = tb.hw
+    vec = small_case(hw, 21)
+    layout, _ = vec.layout(hw)
+    rp_addr = layout["row_ptr"][0]
+    bad_head = vec.arrays["row_ptr"].copy()
+    bad_head[0] = 1
+    huge_dst = 1 << 31
+    tail_word = (rp_addr + 4 * huge_dst) & ~(hw.bus_bytes - 1)
+    # (name, register overrides, row_ptr array, read-error window, error, reads)
+    faults = [("n_edges_huge", {Reg.N_EDGES: 0xFFFFFFFF}, None, (0, 0), Err.ROW_PTR, 2),
+              ("n_edges_one_more", {Reg.N_EDGES: vec.problem.n_edges + 1}, None, (0, 0), Err.ROW_PTR, 2),
+              ("n_dst_huge", {Reg.N_DST: huge_dst}, None, (0, 0), Err.ROW_PTR, 2),
+              ("head_not_0", {}, bad_head, (0, 0), Err.ROW_PTR, 1),
+              ("head_slverr", {}, None, (rp_addr, hw.bus_bytes), Err.AXI_RD, 1)]
+    for name, regs, row_ptr, window, err, reads in faults:
+        faulty = dataclasses.replace(vec, name=name, arrays={**vec.arrays, "row_ptr": row_ptr}
+                                     if row_ptr is not None else vec.arrays, axi_error=window)
+        _, ptrs = tb.load(faulty)
+        if Reg.N_DST in regs:  # the word holding row_ptr[n_dst] lies in the buffer n_dst describes
+            tb.mem.readable.append((tail_word, hw.bus_bytes))
+        await tb.program(faulty, ptrs)
+        for reg, value in regs.items():
+            await tb.write(reg, value)
+        await tb.write(Reg.CTRL, int(Ctrl.AP_START))
+        await tb.wait_interrupt(tb.cycle_budget(vec))
+        await tb.acknowledge()
+        st = await tb.status()
+        tb.check(faulty, Outcome(st["error"], st, None), expect_error=int(err))
+        assert (tb.mem.ar_count, st["rd_beats"], tb.mem.aw_count) == (reads, reads, 0), \
+            f"{name}: {tb.mem.ar_count} reads ({st['rd_beats']} beats), {tb.mem.aw_count} writes"
+        res = await tb.run(vec)
+        tb.check(vec, res)
+
+
+@cocotb.test()
+async def test_timeout(dut):
+    """TIMEOUT reads back (0 after reset = none); a memory that stops sending R beats (after 0 or
+    a few of them) or never sends B ends the run with TIMEOUT alone, ap_done and nothing written
+    outside feat_out; once the memory path answers again the next call is exact."""
+    tb = Testbench(dut)
+    await tb.start_clock_and_reset()
+    await tb.enable_interrupt()
+    hw = tb.hw
+    assert await tb.read(Reg.TIMEOUT) == 0
+    limit = 4 * tb.latency + 64  # well above any gap the memory model leaves between beats
+    await tb.write(Reg.TIMEOUT, limit)
+    assert await tb.read(Reg.TIMEOUT) == limit
+    vec = big = [v for v in edge_cases(hw) if v.name.startswith("tiled_symmetric")][0]
+    rng = np.random.default_rng(tb.seed)
+    for read_beats, writes in ((0, False), (1, False), (int(rng.integers(2, 200)), False), (None, True)):
+        tb.mem.stop_answering(read_beats, writes)
+        _, ptrs = tb.load(vec)
+        await tb.program(vec, ptrs)
+        await tb.write(Reg.CTRL, int(Ctrl.AP_START))
+        await tb.wait_interrupt(tb.cycle_budget(vec) + limit)
+        await tb.acknowledge()
+        st = await tb.status()
+        res = Outcome(st["error"], st, None)
+        tb.check(vec, res, expect_error=int(Err.TIMEOUT))
+        assert await tb.read(Reg.CTRL) & Ctrl.AP_IDLE
+        tb.mem.answer_again()
+        for clean in (small_case(hw, 30 + (read_beats or 0)), big):
+            tb.check(clean, await tb.run(clean))
+    await tb.write(Reg.TIMEOUT, 0)
+    tb.check(vec, await tb.run(vec))

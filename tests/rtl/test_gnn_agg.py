@@ -73,7 +73,7 @@ def test_shared_cases(tmp_path, latency, pause, n_random, seed):
 @pytest.mark.parametrize("hw", [MAIN, PES4], ids=["pes1", "pes4"])
 def test_control_reset_and_write_errors(tmp_path, hw):
     run(hw, "test_registers_and_polling|test_auto_restart|test_reset_mid_run|test_write_error|"
-        "test_gather_reads_in_flight", tmp_path, latency=32, pause=0.2)
+        "test_gather_reads_in_flight|test_row_ptr_check|test_timeout", tmp_path, latency=32, pause=0.2)
 
 
 @rtl_only
