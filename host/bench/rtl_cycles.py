@@ -1,10 +1,12 @@
-"""Cycle benchmark of the gnn_agg RTL on an ML-1M-shaped graph (a benchmark, not a test).
+"""Cycle benchmark of the gnn_agg RTL on a recommender-shaped graph (a benchmark, not a test).
 
-    python -m host.bench.rtl_cycles [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
-                            [--idx16] [--modes table,gather] [--mhz MHZ]
+    python -m host.bench.rtl_cycles [--graph ml1m|gowalla|amazon-book] [--scale 0.25] [--feat-dim 64]
+                            [--latency 64] [--board pynq-z2] [--idx16] [--modes table,gather]
+                            [--row-order natural|spread] [--mhz MHZ]
                             [--format feat_bits=8 --format feat_frac=4 ...]
                             [--latency-sweep docs/img/rtl_latency_sweep.png]
     python -m host.bench.rtl_cycles --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
+    python -m host.bench.rtl_cycles --board kv260 --graph gowalla --scale 1 --modes table --row-order spread
 
 `--format FIELD=VALUE` changes one number format of the board's build (golden.contract
 FORMAT_FIELDS), e.g. 8-bit features: --format feat_bits=8 --format feat_frac=4
@@ -14,13 +16,9 @@ Runs one layer in table mode and in DRAM-gather mode on the Verilator build with
 model of sim/harness (read latency `--latency` cycles, one beat per cycle each way), checks the
 result bit for bit against golden.hw_model, and reports per mode:
 
-* cycles (stat_cycles), edges per cycle, read-bus utilization = read beats / cycles;
-* the bound max(bytes the mode must stream / bus bytes, edges * F / (lanes * PEs)) (DRAM-gather
-  mode: one PE, edges * F / lanes), where the streamed
-  bytes are, for table mode, feat_in (+ src_scale) once plus row_ptr, col_idx (+ edge_w) once per
-  source partition plus the acc_buf partial sums written and read back between partitions (the
-  contract's tiling), and for DRAM-gather mode one feat_in row per edge (+ its src_scale word with
-  PRE_SCALE) plus row_ptr, col_idx, dst_scale; and cycles / bound;
+* cycles (stat_cycles), edges per cycle, read / write beats, read-bus utilization = read beats / cycles;
+* the lower bound (`lower_bound`: reads, writes and adder time apart, each byte that must move
+  counted once) and cycles / bound; the simulated cycles per second of the run;
 * the projected time of the layer at `--mhz` (default: the target clock of the board's registry
   build, golden.builds.board_build; projected: simulated cycles, timing closure not checked).
 
