@@ -123,3 +123,32 @@ def paired_difference(a: dict, b: dict, slice_: str, metric: str = "NDCG@10") ->
     diff = a[slice_][metric] - b[slice_][metric]
     se = float(diff.std(ddof=1) / np.sqrt(len(diff))) if len(diff) > 1 else float("nan")
     return {"mean": float(diff.mean()) if len(diff) else float("nan"), "se": se, "users": len(diff)}
+
+
+def sampled_metrics(score: Scorer, sp: Split, protocol: Protocol, negatives: int = 99, k: int = 10,
+                    seed: int = 0, batch: int = 128) -> dict:
+    """The sampled protocol many papers report (not full ranking): each test positive (u, i) is
+    ranked among `negatives` items drawn uniformly, without replacement, from the items u has no
+    train, valid or test interaction with (one draw per user, shared by the user's test
+    positives; the same draws for every scorer, given the same seed, so results pair up); NDCG@k = 1 / log2(rank + 2) when the positive's 0-based
+    rank is below k (else 0), HR@k = [rank < k]. Ties rank the lower item id first, as in top_k.
+    Per user: the mean over the user's test positives; returns {"user", f"NDCG@{k}", f"HR@{k}"}
+    over users with a test item and enough unseen items (comparable to per_user_metrics' slices)."""
+    rng = np.random.default_rng(seed)
+    seen = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"), sp.per_user("test"))]
+    target = sp.per_user("test")
+    users = np.array([u for u in range(sp.n_users) if len(target[u]) and sp.n_items - len(seen[u]) >= negatives],
+                     dtype=np.int64)
+    ndcg, hr = np.zeros(len(users)), np.zeros(len(users))
+    for lo in range(0, len(users), batch):
+        ub = users[lo:lo + batch]
+        scores = np.asarray(score(ub), dtype=np.float64)
+        for r, u in enumerate(ub):
+            unseen = np.setdiff1d(np.arange(sp.n_items), seen[u], assume_unique=False)
+            neg = rng.choice(unseen, size=negatives, replace=False)
+            s_neg = scores[r, neg]
+            ranks = np.array([int((s_neg > scores[r, i]).sum() + ((s_neg == scores[r, i]) & (neg < i)).sum())
+                              for i in target[u]])
+            gain = np.where(ranks < k, 1.0 / np.log2(ranks + 2.0), 0.0)
+            ndcg[lo + r], hr[lo + r] = gain.mean(), (ranks < k).mean()
+    return {"user": users, f"NDCG@{k}": ndcg, f"HR@{k}": hr}

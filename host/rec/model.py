@@ -57,15 +57,38 @@ class Eq1Layer(nn.Module):
 
 
 class GNN(nn.Module):
+    """Eq. 1 layers over learned layer-0 node features x0 ([n_users + n_items, dim], users first).
+
+    x0 = E (a free embedding per node, LightGCN), plus P t when `text` is given: t the language-
+    model embedding of each node ([n_nodes, text_dim], users first), P a learned text_dim -> dim
+    map ("text-aware message passing"). Eq. 1 then propagates text through the graph: a cold
+    item's graph embedding comes from its own text and its few neighbours' x0, and the
+    accelerator computes it from the exported x0 like any other."""
+
     def __init__(self, n_users: int, n_items: int, dim: int = 64, layers: int = 2,
-                 style: str = "lightgcn", init_std: float = 0.1):
+                 style: str = "lightgcn", init_std: float = 0.1, text: torch.Tensor | None = None):
         super().__init__()
         self.n_users, self.n_items, self.style = n_users, n_items, style
         self.embedding = nn.Parameter(init_std * torch.randn(n_users + n_items, dim))
         self.layers = nn.ModuleList(Eq1Layer(dim, style) for _ in range(layers))
+        if text is not None:
+            if text.shape[0] != n_users + n_items:
+                raise ValueError(f"text has {text.shape[0]} rows, the graph {n_users + n_items} nodes")
+            self.register_buffer("text", text.detach().float().clone())
+            self.text_proj = nn.Linear(text.shape[1], dim, bias=False)
+            # P t starts at the free embedding's scale (t rows are unit vectors)
+            nn.init.normal_(self.text_proj.weight, std=init_std)
+        else:
+            self.text, self.text_proj = None, None
+
+    def layer0(self) -> torch.Tensor:
+        """x0, the features Eq. 1 propagates (and the accelerator receives)."""
+        if self.text_proj is None:
+            return self.embedding
+        return self.embedding + self.text_proj(self.text)
 
     def layer_outputs(self, adj: torch.Tensor) -> list[torch.Tensor]:
-        outs = [self.embedding]
+        outs = [self.layer0()]
         for layer in self.layers:
             outs.append(layer(adj, outs[-1]))
         return outs

@@ -10,14 +10,23 @@
 Configurations (all on the same split, scored by the same full-ranking evaluation):
   Popularity          training interaction counts
   BPR-MF              matrix factorization, BPR loss
-  GNN only            Eq. 1 LightGCN-style propagation (float), dot product
+  GNN only            Eq. 1 LightGCN-style propagation (float), dot product; 2 or 3 layers
+                      (TrainConfig.layer_choices), chosen on valid
   LLM only            fusion head over [e_u | e_i] (MiniLM text embeddings)
-  Hybrid (float)      fusion head over [h_u | e_u | h_i | e_i], h from the float GNN: starts as
+  Hybrid: late fusion fusion head over [h_u | e_u | h_i | e_i], h from the float GNN: starts as
                       g_b <h_u, h_i> + (LLM-only head), the graph weight g_b chosen on validation
                       per bucket b of user training degree, then fine-tuned with BPR (early
                       stopping keeps the start if fine-tuning does not help)
-  Hybrid + quant.     the same head, h from the accelerator: FEAT x0 (and WGT W) through
-                      host.driver.Accelerator layer by layer -- what the hardware computes
+  Hybrid: text in GNN text-aware message passing: layer-0 features x0 = E + P [e_u; e_i]
+                      (P: 384 -> F learned), propagated by Eq. 1, dot product
+  Hybrid: both        late fusion over the text-in-GNN embeddings
+  Hybrid + quant.     the hybrid with the best valid NDCG@10, h from the accelerator: FEAT x0
+                      (and WGT W) through host.driver.Accelerator layer by layer -- what the
+                      hardware computes
+
+Each row also has its valid NDCG@10 (every choice is made on it), the sampled protocol
+(1 test positive among 99 sampled unseen items, host.rec.metrics.sampled_metrics; not full
+ranking) and its own training time.
 
 run(cfg) is a sequence of named stages (data, text, each model, report, serving); the table and
 the paired per-user differences of NDCG@10 between the hybrid and its parts go to stdout and to
@@ -37,14 +46,17 @@ import torch
 from .cli import user_errors
 from .data import Dataset, load
 from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
-from .metrics import per_user_metrics, summarize
+from .metrics import per_user_metrics, sampled_metrics, summarize
 from .model import GNN, MF, STYLES, FusionHead, hybrid_from_text_head, sparse_adjacency, unified_graph
-from .protocol import USER_TEXT_SOURCES, Protocol, Split, item_texts, split, user_texts
+from .protocol import USER_TEXT_SOURCES, Protocol, Split, split, text_embeddings
 from .quant import FixedGNN, export_fixed, propagate_fixed
 from .report import degree_bucket_names, write_report
 from .serve import OnlineGNN, OnlineRecommender, format_recommendations
 from .train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
                     train_head)
+
+LATE_FUSION, TEXT_IN_GNN, BOTH = "Hybrid: late fusion", "Hybrid: text in GNN", "Hybrid: both"
+HYBRIDS = (LATE_FUSION, TEXT_IN_GNN, BOTH)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -61,7 +73,7 @@ class PipelineConfig:
     bitfile: str | None = None     # board: the .bit (default: host/overlays/<board>/, docs/BOARD.md)
     overlay: str | None = None     # board: a board name or folder of host/overlays/ instead of bitfile
     style: str = "lightgcn"        # host.rec.model.STYLES
-    layers: int = TrainConfig.layers
+    layers: int | None = None      # GNN layers; None: the one of TrainConfig.layer_choices best on valid
     epochs: int = TrainConfig.epochs
     head_epochs: int = TrainConfig.head_epochs
     seed: int = TrainConfig.seed
@@ -76,7 +88,8 @@ class PipelineConfig:
         return accelerator_options(self.backend, self.bitfile, self.overlay)
 
     def train_config(self) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs, head_epochs=self.head_epochs, layers=self.layers, seed=self.seed)
+        choices = {"layer_choices": (self.layers,), "layers": self.layers} if self.layers else {}
+        return TrainConfig(epochs=self.epochs, head_epochs=self.head_epochs, seed=self.seed, **choices)
 
 
 @dataclasses.dataclass
@@ -90,16 +103,18 @@ class PipelineRun:
     protocol: Protocol
     train_config: TrainConfig
     mf: MF
-    gnn: GNN
-    fixed: FixedGNN              # the GNN in the accelerator's formats
+    gnn: GNN                     # the GNN of the best hybrid (text in x0 or not)
+    fixed: FixedGNN              # that GNN in the accelerator's formats
     llm: FusionHead
-    hybrid: FusionHead
+    hybrid: FusionHead           # the head of the best hybrid (on valid), over `gnn`'s embeddings
     e_user: torch.Tensor
     e_item: torch.Tensor
     known: list                  # per user: train + valid items (never recommended)
     chosen_weights: list         # the hybrid's graph weight per user-degree bucket, chosen on valid
     weight_scores: list          # per bucket: {graph weight: valid NDCG@10}
     accelerator: dict            # the Hybrid + quant. layers on the accelerator (accelerator_record)
+    best_hybrid: str = ""        # the name of the hybrid configuration chosen on valid
+    gnn_only: GNN | None = None  # the "GNN only" model (ids only)
 
 
 @dataclasses.dataclass
@@ -110,18 +125,25 @@ class _Data:
 
 
 class _Scoreboard:
-    """Evaluates each configuration on test as it is trained and prints one line for it."""
+    """Evaluates each configuration as it is trained (valid, test full ranking, test sampled)
+    and prints one line for it."""
 
     def __init__(self, data: _Data):
         self.data = data
         self.results: dict[str, dict] = {}
         self.per_user: dict[str, dict] = {}
+        self.valid: dict[str, float] = {}
 
-    def add(self, name: str, scorer) -> None:
-        self.per_user[name] = per_user_metrics(scorer, self.data.split, self.data.protocol, "test")
+    def add(self, name: str, scorer, train_s: float = 0.0) -> None:
+        sp, proto = self.data.split, self.data.protocol
+        self.valid[name] = summarize(per_user_metrics(scorer, sp, proto, "valid"))["overall"]["NDCG@10"]
+        self.per_user[name] = per_user_metrics(scorer, sp, proto, "test")
+        self.per_user[name]["sampled"] = sampled_metrics(scorer, sp, proto)
         self.results[name] = r = summarize(self.per_user[name])
-        print(f"   {name}: NDCG@10 {r['overall']['NDCG@10']:.4f}, cold items {r['cold_items']['NDCG@10']:.4f}, "
-              f"cold users {r['cold_users']['NDCG@10']:.4f}")
+        r["valid_ndcg10"], r["train_s"] = self.valid[name], train_s
+        print(f"   {name}: valid NDCG@10 {self.valid[name]:.4f}; test NDCG@10 {r['overall']['NDCG@10']:.4f}, "
+              f"cold items {r['cold_items']['NDCG@10']:.4f}, cold users {r['cold_users']['NDCG@10']:.4f}, "
+              f"sampled 1+99 {r['sampled']['NDCG@10']:.4f}; trained in {train_s:.0f} s")
 
 
 def run(cfg: PipelineConfig) -> PipelineRun:
@@ -143,13 +165,23 @@ def run(cfg: PipelineConfig) -> PipelineRun:
     gnn, h_user, h_item = train_gnn(cfg, tc, data, adj, board)
     llm = train_llm(tc, data, e_user, e_item, board)
     user_degree = torch.from_numpy(sp.user_train_count())
-    hybrid, chosen, scores = train_hybrid(tc, data, llm, Features(h_user, h_item, e_user, e_item, user_degree),
+    hybrids = {}  # name -> (GNN, head, chosen graph weights, their valid scores)
+    hybrids[LATE_FUSION] = (gnn, *train_hybrid(tc, data, llm, Features(h_user, h_item, e_user, e_item, user_degree),
+                                               board, LATE_FUSION))
+    text_gnn, ht_user, ht_item = train_gnn(cfg, tc, data, adj, board, text=torch.cat([e_user, e_item]),
+                                           layers=gnn_layers(gnn))
+    hybrids[TEXT_IN_GNN] = (text_gnn, graph_only_head(tc.dim), [], [])
+    hybrids[BOTH] = (text_gnn, *train_hybrid(tc, data, llm, Features(ht_user, ht_item, e_user, e_item, user_degree),
+                                             board, BOTH))
+    best = max(hybrids, key=lambda name: board.valid[name])
+    print(f"   best hybrid on valid: {best} ({board.valid[best]:.4f})")
+    best_gnn, hybrid, chosen, scores = hybrids[best]
+    fixed, accelerator = quantized_hybrid(cfg, tc, csr, norm, best_gnn, adj, hybrid, e_user, e_item, user_degree,
                                           board)
-    fixed, accelerator = quantized_hybrid(cfg, tc, csr, norm, gnn, adj, hybrid, e_user, e_item, user_degree, board)
 
     known = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))]
-    result = PipelineRun(board.results, board.per_user, data.dataset, sp, data.protocol, tc, mf, gnn, fixed, llm,
-                         hybrid, e_user, e_item, known, chosen, scores, accelerator)
+    result = PipelineRun(board.results, board.per_user, data.dataset, sp, data.protocol, tc, mf, best_gnn, fixed,
+                         llm, hybrid, e_user, e_item, known, chosen, scores, accelerator, best, gnn)
     print(write_report(out, result, cfg))
     serve_samples(out, result)
     print(f"\nTotal {time.time() - t_start:.0f} s")
@@ -176,12 +208,9 @@ def embed_text(cfg: PipelineConfig, data: _Data) -> tuple[torch.Tensor, torch.Te
     device = resolve_device(cfg.device)
     print(f"== text embeddings ({device})")
     encoder = lambda: load_encoder(device)  # noqa: E731 -- loaded only on a cache miss
-    ds, sp = data.dataset, data.split
-    e_item = torch.from_numpy(embed_texts(item_texts(ds, sp), what="items", encoder_factory=encoder,
-                                          cache_dir=cfg.cache))
-    e_user = torch.from_numpy(embed_texts(user_texts(ds, sp, data.protocol), what="users",
-                                          encoder_factory=encoder, cache_dir=cfg.cache))
-    return e_user, e_item
+    e_user, e_item = text_embeddings(data.dataset, data.split, data.protocol, lambda texts, what: embed_texts(
+        texts, what=what, encoder_factory=encoder, cache_dir=cfg.cache))
+    return torch.from_numpy(e_user), torch.from_numpy(e_item)
 
 
 def train_mf(tc: TrainConfig, data: _Data, board: _Scoreboard) -> MF:
@@ -189,21 +218,47 @@ def train_mf(tc: TrainConfig, data: _Data, board: _Scoreboard) -> MF:
     sp = data.split
     torch.manual_seed(tc.seed)  # every model's initialization depends on the seed only
     mf = MF(sp.n_users, sp.n_items, tc.dim)
+    t0 = time.time()
     train_embedding_model(mf, None, sp, data.protocol, tc, "BPR-MF")
-    board.add("BPR-MF", _dot_scorer(mf(None)))
+    board.add("BPR-MF", _dot_scorer(mf(None)), time.time() - t0)
     return mf
 
 
-def train_gnn(cfg: PipelineConfig, tc: TrainConfig, data: _Data, adj, board: _Scoreboard):
-    print(f"== GNN only ({cfg.style}, {tc.layers} layers, F={tc.dim}, float)")
+def gnn_layers(gnn: GNN) -> tuple[int]:
+    return (len(gnn.layers),)
+
+
+def train_gnn(cfg: PipelineConfig, tc: TrainConfig, data: _Data, adj, board: _Scoreboard,
+              text: torch.Tensor | None = None, layers: tuple[int, ...] | None = None):
+    """The GNN (ids only, or text in x0) with the layer count of `layers` (default
+    tc.layer_choices) that reaches the best valid NDCG@10."""
+    name = "GNN only" if text is None else TEXT_IN_GNN
+    layers = layers or tc.layer_choices
     sp = data.split
-    torch.manual_seed(tc.seed)
-    gnn = GNN(sp.n_users, sp.n_items, tc.dim, tc.layers, cfg.style)
-    train_embedding_model(gnn, adj, sp, data.protocol, tc, f"GNN ({cfg.style})")
+    t0 = time.time()
+    trained = {}
+    for n in layers:
+        print(f"== {name} ({cfg.style}, {n} layers, F={tc.dim}, float"
+              + (f", x0 = E + P t, t: {text.shape[1]}-d text)" if text is not None else ")"))
+        torch.manual_seed(tc.seed)
+        gnn = GNN(sp.n_users, sp.n_items, tc.dim, n, cfg.style, text=text)
+        trained[n] = (train_embedding_model(gnn, adj, sp, data.protocol, tc, f"{name} ({n} layers)"), gnn)
+        print(f"   {n} layers: valid NDCG@10 {trained[n][0]:.4f}")
+    n = max(trained, key=lambda k: trained[k][0])
+    gnn = trained[n][1]
+    if len(layers) > 1:
+        print(f"   chosen on valid: {n} layers")
     with torch.no_grad():
         h_user, h_item = gnn(adj)
-    board.add("GNN only", _dot_scorer((h_user, h_item)))
+    board.add(name, _dot_scorer((h_user, h_item)), time.time() - t0)
     return gnn, h_user, h_item
+
+
+def graph_only_head(dim: int) -> FusionHead:
+    """The head that scores <h_u, h_i> and nothing else (its MLP starts and stays silent): the
+    text-in-GNN configuration as a servable recommender."""
+    head = FusionHead(dim, 0)
+    return head.eval()
 
 
 def train_llm(tc: TrainConfig, data: _Data, e_user, e_item, board: _Scoreboard) -> FusionHead:
@@ -211,15 +266,18 @@ def train_llm(tc: TrainConfig, data: _Data, e_user, e_item, board: _Scoreboard) 
     torch.manual_seed(tc.seed)
     text_feats = Features(None, None, e_user, e_item)
     llm = FusionHead(0, e_item.shape[1], tc.head_hidden)
+    t0 = time.time()
     train_head(llm, text_feats, data.split, data.protocol, tc, data.split.train, "LLM-only head")
-    board.add("LLM only", head_scorer(llm, text_feats))
+    board.add("LLM only", head_scorer(llm, text_feats), time.time() - t0)
     return llm
 
 
-def train_hybrid(tc: TrainConfig, data: _Data, llm: FusionHead, feats: Features, board: _Scoreboard):
+def train_hybrid(tc: TrainConfig, data: _Data, llm: FusionHead, feats: Features, board: _Scoreboard,
+                 label: str = LATE_FUSION):
     """The hybrid head started from the parts, its graph weights chosen on valid, then fine-tuned."""
-    print("== Hybrid (float): head over [h_u | e_u | h_i | e_i], started from the GNN and LLM parts")
+    print(f"== {label} (float): head over [h_u | e_u | h_i | e_i], started from the GNN and LLM parts")
     sp, proto = data.split, data.protocol
+    t0 = time.time()
     torch.manual_seed(tc.seed)
     hybrid = hybrid_from_text_head(llm, tc.dim, degree_bounds=tc.degree_bounds)
     balance, start = choose_gnn_weight(hybrid, feats, sp, proto, tc.gnn_weights)
@@ -231,7 +289,7 @@ def train_hybrid(tc: TrainConfig, data: _Data, llm: FusionHead, feats: Features,
     best = train_head(hybrid, feats, sp, proto, tc, sp.train, "hybrid head fine-tuning", epochs=tc.hybrid_epochs)
     print(f"   fine-tuning: valid NDCG@10 {start:.4f} -> {best:.4f}"
           + (" (kept the starting point)" if best <= start else ""))
-    board.add("Hybrid (float)", head_scorer(hybrid, feats))
+    board.add(label, head_scorer(hybrid, feats), time.time() - t0)
     return hybrid, chosen, balance
 
 
@@ -334,7 +392,8 @@ def parse_args(argv=None) -> tuple[PipelineConfig, bool]:
     ap.add_argument("--bitfile", help="board: the gnn_agg.bit to load (default: host/overlays/<$BOARD>/)")
     ap.add_argument("--overlay", help="board: a board name (pynq-z2 | kv260 | zcu104) or a folder holding gnn_agg.bit")
     ap.add_argument("--style", default=d.style, choices=STYLES)
-    ap.add_argument("--layers", type=int, default=d.layers)
+    ap.add_argument("--layers", type=int, default=d.layers,
+                    help="GNN layers (default: 2 or 3, whichever is better on valid)")
     ap.add_argument("--epochs", type=int, default=d.epochs)
     ap.add_argument("--head-epochs", type=int, default=d.head_epochs)
     ap.add_argument("--device", default=d.device, help="text encoder device: auto | cpu | cuda")

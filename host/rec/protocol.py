@@ -6,6 +6,7 @@ texts the models may see -- all derived from the training part only.
 from __future__ import annotations
 
 import dataclasses
+from typing import Callable
 
 import numpy as np
 
@@ -146,3 +147,34 @@ def user_texts(dataset: Dataset, sp: Split, protocol: Protocol) -> list[str]:
             [f"Liked: {'; '.join(items_)}."] if items_ else ["No ratings yet."])
         out.append(" ".join(parts))
     return out
+
+
+def training_reviews(dataset: Dataset, sp: Split) -> tuple[np.ndarray, list[str]]:
+    """The dataset rows of the training interactions that have review text, and those texts."""
+    if dataset.reviews is None:
+        return np.zeros(0, dtype=np.int64), []
+    rows = np.array([r for r in sp.train_rows if dataset.reviews[r]], dtype=np.int64)
+    return rows, [dataset.reviews[r] for r in rows]
+
+
+def text_embeddings(dataset: Dataset, sp: Split, protocol: Protocol,
+                    embed: Callable[[list[str], str], np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """(user, item) text embeddings, float32 unit rows, from `embed(texts, what)` (host.rec.embed).
+
+    Without reviews: the embeddings of item_texts and user_texts. With reviews (Amazon, Yelp),
+    each training review ("summary. text") is embedded on its own and a node's vector is the
+    normalized mean over its training reviews -- an item's reviews by its training users, a
+    user's own training reviews -- so every review counts and none is cut to fit one encoder
+    window; a node without training reviews (a cold item or user) keeps its title/profile text.
+    Valid and test reviews are never read."""
+    e_item = embed(item_texts(dataset, sp, reviews_per_item=0), "items")
+    e_user = embed(user_texts(dataset, sp, protocol), "users")
+    rows, texts = training_reviews(dataset, sp)
+    if len(rows):
+        e_review = embed(texts, "training reviews")
+        for e, owner in ((e_item, dataset.items[rows]), (e_user, dataset.users[rows])):
+            sums = np.zeros_like(e)
+            np.add.at(sums, owner, e_review)
+            has = np.bincount(owner, minlength=len(e)) > 0
+            e[has] = sums[has] / np.linalg.norm(sums[has], axis=1, keepdims=True)
+    return e_user.astype(np.float32), e_item.astype(np.float32)

@@ -36,12 +36,12 @@ class FixedGNN:
 def export_fixed(gnn: GNN, adj: torch.Tensor, peak: float = FIXED_PEAK) -> FixedGNN:
     with torch.no_grad():
         outs = gnn.layer_outputs(adj)
+        x0 = outs[0].double().numpy()
         largest = max(float(o.abs().max()) for o in outs)
     scale = peak / largest if largest > 0 else 1.0
-    x0 = gnn.embedding.detach().double().numpy() * scale
     weights = tuple(None if layer.weight is None else WGT.quantize(layer.weight.detach().double().numpy())
                     for layer in gnn.layers)
-    return FixedGNN(gnn.n_users, scale, FEAT.quantize(x0), weights,
+    return FixedGNN(gnn.n_users, scale, FEAT.quantize(x0 * scale), weights,
                     tuple(layer.relu for layer in gnn.layers))
 
 

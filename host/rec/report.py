@@ -10,36 +10,44 @@ import numpy as np
 
 from .metrics import paired_difference
 
-PAIRED_COMPARISONS = [("Hybrid (float)", "GNN only"), ("Hybrid (float)", "LLM only")]
-
-TABLE_COLUMNS = [("overall", "P@10"), ("overall", "R@10"), ("overall", "NDCG@10"), ("overall", "NDCG@20"),
+TABLE_COLUMNS = [("overall", "R@10"), ("overall", "NDCG@10"), ("overall", "NDCG@20"),
                  ("cold_items", "R@10"), ("cold_items", "NDCG@10"), ("cold_users", "R@10"),
-                 ("cold_users", "NDCG@10")]
+                 ("cold_users", "NDCG@10"), ("sampled", "NDCG@10"), ("sampled", "HR@10")]
 
+
+def paired_comparisons(best_hybrid: str) -> list[tuple[str, str]]:
+    """The claims a run tests: the best hybrid (chosen on valid) against each of its parts."""
+    return [(best_hybrid, "GNN only"), (best_hybrid, "LLM only")]
 
 
 def markdown_table(results: dict) -> str:
+    """Full-ranking columns, then the sampled protocol's (1 test positive among 99 sampled
+    unseen items: not comparable with full ranking), valid NDCG@10 and training seconds."""
     head = "| configuration | " + " | ".join(
-        f"{m}" if s == "overall" else f"{m} {s.replace('_', '-')}" for s, m in TABLE_COLUMNS) + " |"
-    lines = [head, "|---" * (len(TABLE_COLUMNS) + 1) + "|"]
+        f"{m}" if s == "overall" else f"{m} {s.replace('_', '-')}" for s, m in TABLE_COLUMNS) \
+        + " | valid NDCG@10 | train s |"
+    lines = [head, "|---" * (len(TABLE_COLUMNS) + 3) + "|"]
     for name, res in results.items():
-        lines.append(f"| {name} | " + " | ".join(f"{res[s][m]:.4f}" for s, m in TABLE_COLUMNS) + " |")
+        lines.append(f"| {name} | " + " | ".join(f"{res[s][m]:.4f}" for s, m in TABLE_COLUMNS)
+                     + f" | {res['valid_ndcg10']:.4f} | {res['train_s']:.0f} |")
     any_res = next(iter(results.values()))
     lines.append("")
-    lines.append("Users evaluated: " + ", ".join(f"{s} {any_res[s]['users']}" for s in any_res))
+    lines.append("Users evaluated: " + ", ".join(f"{s} {any_res[s]['users']}" for s in any_res if isinstance(any_res[s], dict))
+                 + ". Columns *-sampled: the sampled protocol (each test positive ranked among 99 items the user "
+                 "never interacted with, drawn at random), not full ranking.")
     return "\n".join(lines)
 
 
-def paired_differences(per_user: dict) -> dict:
-    """{"A - B": {slice: {mean, se, users}}}: per-user NDCG@10 differences of PAIRED_COMPARISONS."""
+def paired_differences(per_user: dict, best_hybrid: str) -> dict:
+    """{"A - B": {slice: {mean, se, users}}}: per-user NDCG@10 differences of paired_comparisons."""
     return {f"{a} - {b}": {s: paired_difference(per_user[a], per_user[b], s) for s in per_user[a]}
-            for a, b in PAIRED_COMPARISONS}
+            for a, b in paired_comparisons(best_hybrid)}
 
 
 def paired_table(paired: dict) -> str:
     """Markdown: mean +- standard error of each paired difference per slice; '*' marks a mean
     more than two standard errors above zero."""
-    slices = list(next(iter(paired.values())))
+    slices = [s for s in next(iter(paired.values()))]
     lines = ["Paired per-user difference of NDCG@10 (mean +- standard error; * = mean > 2 SE):", "",
              "| difference | " + " | ".join(s.replace("_", " ") for s in slices) + " |",
              "|---" * (len(slices) + 1) + "|"]
@@ -97,9 +105,10 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
     ds, proto, hybrid = run.dataset, run.protocol, run.hybrid
     buckets = degree_bucket_names(run.train_config.degree_bounds)
     table = markdown_table(run.results)
-    paired = paired_differences(run.per_user)
-    weights_line = "Hybrid graph weight g per user training degree, chosen on valid: " + ", ".join(
-        f"{name}: {w:g}" for name, w in zip(buckets, run.chosen_weights))
+    paired = paired_differences(run.per_user, run.best_hybrid)
+    weights_line = ("Hybrid graph weight g per user training degree, chosen on valid: " + ", ".join(
+        f"{name}: {w:g}" for name, w in zip(buckets, run.chosen_weights)) if run.chosen_weights else
+        "The best hybrid scores <h_u, h_i> alone (no fusion head, no graph weights)")
     acc = run.accelerator
     acc_line = (f"Accelerator: backend {acc['backend']}, build {acc['build']}, "
                 + (f"{acc['cycles']:,} cycles for the {len(acc['layers'])} layers, projected "
@@ -107,15 +116,18 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
                    + " (simulated cycles at the build's clocks; timing closure not checked)"
                    if acc["cycles"] else "no cycle model (cpu backend: bit-exact arithmetic only)"))
     text = "\n".join([f"# {ds.name}", "", "```", proto.describe(ds), "```", "",
-                      f"GNN: {cfg.style}, {run.train_config.layers} layers, F={run.train_config.dim}; "
-                      f"accelerator backend: {cfg.backend}", "", table, "", paired_table(paired), "",
+                      f"GNN: {cfg.style}, {len(run.gnn_only.layers)} layers (GNN only, chosen on valid), "
+                      f"F={run.train_config.dim}; accelerator backend: {cfg.backend}", "",
+                      f"Best hybrid on valid: {run.best_hybrid} (Hybrid + quant. is it on the accelerator)", "",
+                      table, "", paired_table(paired), "",
                       weights_line, "", acc_line, ""])
     (out / "results.md").write_text(text)
     plot_results(run.results, paired, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{cfg.backend}')", out / "results.png")
     (out / "results.json").write_text(json.dumps({
         "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
         "train_config": dataclasses.asdict(run.train_config), "style": cfg.style, "backend": cfg.backend,
-        "results": run.results, "paired_ndcg10": paired,
+        "results": run.results, "paired_ndcg10": paired, "best_hybrid": run.best_hybrid,
+        "gnn_layers": len(run.gnn_only.layers),
         "hybrid_gnn_weight": {"buckets": buckets, "chosen_on_valid": run.chosen_weights,
                               "after_fine_tuning": hybrid.gnn_weight.tolist(), "valid_ndcg10": run.weight_scores},
         "accelerator": acc},

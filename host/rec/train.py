@@ -18,11 +18,13 @@ from .protocol import Protocol, Split
 @dataclasses.dataclass(frozen=True)
 class TrainConfig:
     dim: int = 64              # GNN / MF embedding size (a multiple of every board's feat_align)
-    layers: int = 2
+    layers: int = 2            # layers of a GNN built from this config directly (the pipeline: layer_choices)
+    layer_choices: tuple = (2, 3)  # the pipeline trains each and keeps the best on valid
     epochs: int = 200
     batch: int = 2048
     lr: float = 5e-3
-    reg: float = 1e-4          # L2 on the embeddings a batch touches (MF, GNN)
+    reg: float = 1e-4          # GNN: LightGCN's batch-mean L2 on the batch's layer-0 rows
+    mf_reg: float = 1e-2       # the same for BPR-MF (chosen on ml-100k valid: 1e-4 and 1e-3 overfit)
     head_lr: float = 2e-3
     head_weight_decay: float = 1e-5
     head_hidden: int = 64
@@ -55,16 +57,37 @@ class NegativeSampler:
         return neg
 
 
+#: makes the step function of a training run: (module, params, pair_loss, lr, weight_decay) ->
+#: step(users, pos, neg) -> loss, one optimizer step on one global batch (NumPy int64 arrays).
+#: adam_step is the single-process one; host.rec.distributed makes data-parallel ones (DDP, DeepSpeed).
+Trainer = Callable[[torch.nn.Module, list, Callable, float, float], Callable]
+
+
+def adam_step(module: torch.nn.Module, params, pair_loss: Callable, lr: float, weight_decay: float) -> Callable:
+    """One Adam step on the whole batch in this process."""
+    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+
+    def step(u: np.ndarray, i: np.ndarray, j: np.ndarray) -> torch.Tensor:
+        loss = pair_loss(torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(j))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
 def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: Protocol,
             pairs: tuple[np.ndarray, np.ndarray], cfg: TrainConfig, *, epochs: int, lr: float,
-            weight_decay: float = 0.0, desc: str = "training", module: torch.nn.Module) -> float:
+            weight_decay: float = 0.0, desc: str = "training", module: torch.nn.Module,
+            trainer: Trainer = adam_step) -> float:
     """Minimize the BPR loss returned by pair_loss(users, pos, neg) over `pairs`; every
     `eval_every` epochs score the validation set with `scorer(users)` and keep the best
-    state of `module`. Returns the best validation NDCG@10."""
+    state of `module`. Returns the best validation NDCG@10. The batches and negatives depend on
+    cfg.seed only, so a data-parallel `trainer` sees the same global batches in every process."""
     rng = np.random.default_rng(cfg.seed)
     torch.manual_seed(cfg.seed)
     sampler = NegativeSampler(sp, rng)
-    opt = torch.optim.Adam(params, lr=lr, weight_decay=weight_decay)
+    step = trainer(module, params, pair_loss, lr, weight_decay)
     users_all, items_all = pairs
     module.eval()
     with torch.no_grad():  # the starting point counts: training never returns something worse
@@ -77,11 +100,7 @@ def fit_bpr(params, pair_loss: Callable, scorer: Callable, sp: Split, protocol: 
         for lo in range(0, len(order), cfg.batch):
             idx = order[lo:lo + cfg.batch]
             u, i = users_all[idx], items_all[idx]
-            j = sampler(u)
-            loss = pair_loss(torch.from_numpy(u), torch.from_numpy(i), torch.from_numpy(j))
-            opt.zero_grad()
-            loss.backward()
-            opt.step()
+            loss = step(u, i, sampler(u))
         if epoch % cfg.eval_every == 0 or epoch == epochs:
             module.eval()
             with torch.no_grad():
@@ -104,23 +123,27 @@ def bpr(pos: torch.Tensor, neg: torch.Tensor) -> torch.Tensor:
 
 
 def train_embedding_model(model: MF | GNN, adj: torch.Tensor | None, sp: Split, protocol: Protocol,
-                          cfg: TrainConfig, desc: str) -> float:
+                          cfg: TrainConfig, desc: str, trainer: Trainer = adam_step) -> float:
     """BPR for MF (adj None) or a GNN on the normalized training adjacency."""
     def loss(u, i, j):
         users, items = model(adj)
         pos = (users[u] * items[i]).sum(-1)
         neg = (users[u] * items[j]).sum(-1)
-        ego_u, ego_i = (model.user, model.item) if isinstance(model, MF) else \
-            (model.embedding[:model.n_users], model.embedding[model.n_users:])
+        # LightGCN's regulariser: batch-mean L2 of the layer-0 rows of the batch's users and items
+        if isinstance(model, MF):
+            ego_u, ego_i = model.user, model.item
+        else:
+            x0 = model.layer0()
+            ego_u, ego_i = x0[:model.n_users], x0[model.n_users:]
         reg = (ego_u[u].pow(2).sum() + ego_i[i].pow(2).sum() + ego_i[j].pow(2).sum()) / (2 * len(u))
-        return bpr(pos, neg) + cfg.reg * reg
+        return bpr(pos, neg) + (cfg.mf_reg if isinstance(model, MF) else cfg.reg) * reg
 
     def score(users: np.ndarray) -> np.ndarray:  # propagation is cheap next to the ranking
         with torch.no_grad():
             u, i = model(adj)
             return (u[torch.from_numpy(users)] @ i.T).numpy()
     return fit_bpr(list(model.parameters()), loss, score, sp, protocol,
-                   sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc, module=model)
+                   sp.train, cfg, epochs=cfg.epochs, lr=cfg.lr, desc=desc, module=model, trainer=trainer)
 
 
 @dataclasses.dataclass
@@ -153,7 +176,8 @@ def rows_of(t, idx):
 
 
 def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol, cfg: TrainConfig,
-               pairs: tuple[np.ndarray, np.ndarray], desc: str, epochs: int | None = None) -> float:
+               pairs: tuple[np.ndarray, np.ndarray], desc: str, epochs: int | None = None,
+               trainer: Trainer = adam_step) -> float:
     def loss(u, i, j):
         hu, eu, degree = rows_of(feats.h_user, u), rows_of(feats.e_user, u), rows_of(feats.user_degree, u)
         pos = head.score_pairs(hu, eu, rows_of(feats.h_item, i), rows_of(feats.e_item, i), degree)
@@ -161,7 +185,7 @@ def train_head(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,
         return bpr(pos, neg)
     return fit_bpr(list(head.parameters()), loss, head_scorer(head, feats), sp, protocol, pairs, cfg,
                    epochs=epochs or cfg.head_epochs, lr=cfg.head_lr, weight_decay=cfg.head_weight_decay,
-                   desc=desc, module=head)
+                   desc=desc, module=head, trainer=trainer)
 
 
 def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Protocol,

