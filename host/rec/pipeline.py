@@ -376,8 +376,9 @@ def _dot_scorer(embeddings):
 
 # -- command line ---------------------------------------------------------------------------
 
-def parse_args(argv=None) -> tuple[PipelineConfig, bool]:
-    """The PipelineConfig of a command line, and whether --debug was given."""
+def parse_args(argv=None, with_seeds: bool = False):
+    """The PipelineConfig of a command line and whether --debug was given (and, with_seeds, the
+    --split-seeds list, empty when not given)."""
     d = PipelineConfig()
     ap = argparse.ArgumentParser(prog="python -m host.rec", description=__doc__.split("\n")[0])
     ap.add_argument("--data", default=d.data,
@@ -403,19 +404,40 @@ def parse_args(argv=None) -> tuple[PipelineConfig, bool]:
     ap.add_argument("--split-seed", type=int, default=d.split_seed)
     ap.add_argument("--threads", type=int, default=d.threads,
                     help="torch threads (1 is fastest for these small models on a shared machine)")
+    ap.add_argument("--split-seeds", type=int, nargs="+", default=[],
+                    help="run once per split seed (e.g. 2024 1 2) into OUT/split-SEED/ and write OUT/summary.md "
+                         "(mean +- sd over the splits, paired differences per split)")
+    ap.add_argument("--summarize", metavar="OUT", help="only write OUT/summary.md from OUT/split-*/results.json")
     ap.add_argument("--debug", action="store_true", help="a traceback instead of a one-line error")
     args = vars(ap.parse_args(argv))
-    cfg = PipelineConfig(**{k: v for k, v in args.items() if k != "debug"})
+    cfg = PipelineConfig(**{k: v for k, v in args.items() if k not in ("debug", "split_seeds", "summarize")})
     try:
         cfg.accelerator_options()
     except ValueError as e:
         ap.error(str(e))
-    return cfg, args["debug"]
+    return (cfg, args["debug"], args["split_seeds"], args["summarize"]) if with_seeds else (cfg, args["debug"])
+
+
+def run_splits(cfg: PipelineConfig, seeds: list[int]) -> str:
+    """run(cfg) once per split seed into <out>/split-<seed>/, then <out>/summary.md: mean +- sd
+    over the splits and each split's paired differences (host.rec.report.write_summary; the
+    splits may also run as separate processes with --split-seed N --out OUT/split-N, then
+    --summarize OUT)."""
+    from .report import write_summary
+    for seed in seeds:
+        print(f"\n######## split seed {seed}")
+        run(dataclasses.replace(cfg, split_seed=seed, out=str(pathlib.Path(cfg.out) / f"split-{seed}")))
+    text = write_summary(pathlib.Path(cfg.out))
+    print("\n" + text)
+    return text
 
 
 def main(argv=None) -> int:
-    cfg, debug = parse_args(argv)
-    return user_errors(lambda: run(cfg), "python -m host.rec", debug)
+    cfg, debug, seeds, summarize = parse_args(argv, with_seeds=True)
+    if summarize:
+        from .report import write_summary
+        return user_errors(lambda: print(write_summary(pathlib.Path(summarize))), "python -m host.rec", debug)
+    return user_errors(lambda: run_splits(cfg, seeds) if seeds else run(cfg), "python -m host.rec", debug)
 
 
 if __name__ == "__main__":

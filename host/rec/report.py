@@ -133,3 +133,62 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
         "accelerator": acc},
         indent=2))
     return "\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line + "\n" + acc_line
+
+
+SUMMARY_COLUMNS = [("overall", "NDCG@10"), ("cold_items", "NDCG@10"), ("cold_users", "NDCG@10"),
+                   ("sampled", "NDCG@10"), ("sampled", "HR@10")]
+
+
+def summary_of_splits(runs: dict) -> str:
+    """Markdown over several split seeds ({seed: the results.json dict of that split's run}): per
+    configuration mean +- sd over the splits of the full-ranking and sampled NDCG@10, valid
+    NDCG@10 and training time; then per split its best hybrid's paired per-user differences
+    against GNN only and LLM only, and Hybrid + quant. against the float hybrid it quantizes."""
+    first = next(iter(runs.values()))
+    names = list(first["results"])
+
+    def cell(values, digits=4):
+        v = np.asarray(values, dtype=np.float64)
+        return f"{v.mean():.{digits}f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.{digits}f}"
+    head = ["configuration"] + [f"{m} {s.replace('_', ' ')}" if s != "overall" else m for s, m in SUMMARY_COLUMNS] \
+        + ["valid NDCG@10", "train s"]
+    lines = [f"Mean ± sd over split seeds {', '.join(map(str, runs))} (test NDCG@10 and HR@10; *sampled*: each "
+             "test positive among 99 sampled unseen items, not full ranking):", "",
+             "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
+    for name in names:
+        cells = [cell([r["results"][name][s][m] for r in runs.values()]) for s, m in SUMMARY_COLUMNS]
+        cells += [cell([r["results"][name]["valid_ndcg10"] for r in runs.values()]),
+                  cell([r["results"][name]["train_s"] for r in runs.values()], 0)]
+        lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    lines += ["", "Per split: the hybrid chosen on valid, and paired per-user differences of NDCG@10 (mean ± SE; "
+              "* = mean > 2 SE):", "",
+              "| split seed | best hybrid (valid) | GNN layers | − GNN only overall | − GNN only cold items | "
+              "− LLM only overall | − LLM only cold items | Hybrid + quant. vs float (relative) |", "|---" * 8 + "|"]
+    for seed, r in runs.items():
+        best = r["best_hybrid"]
+
+        def diff(other, slice_):
+            d = r["paired_ndcg10"][f"{best} - {other}"][slice_]
+            return f"{d['mean']:+.4f} ± {d['se']:.4f}{' *' if d['mean'] > 2 * d['se'] else ''}"
+        res = r["results"]
+        rel = res["Hybrid + quant."]["overall"]["NDCG@10"] / res[best]["overall"]["NDCG@10"] - 1
+        lines.append(f"| {seed} | {best} | {r['gnn_layers']} | {diff('GNN only', 'overall')} | "
+                     f"{diff('GNN only', 'cold_items')} | {diff('LLM only', 'overall')} | "
+                     f"{diff('LLM only', 'cold_items')} | {rel:+.2%} |")
+    pop = np.mean([r["results"]["Popularity"]["cold_items"]["NDCG@10"] for r in runs.values()])
+    best_cold = np.mean([r["results"][r["best_hybrid"]]["cold_items"]["NDCG@10"] for r in runs.values()])
+    if pop > 0:
+        lines += ["", f"Cold items, mean over the splits: best hybrid {best_cold:.4f}, Popularity {pop:.4f} "
+                  f"({best_cold / pop:.1f}x)."]
+    return "\n".join(lines)
+
+
+def write_summary(out: pathlib.Path) -> str:
+    """OUT/summary.md from every OUT/split-SEED/results.json; returns its text."""
+    runs = {int(p.parent.name.split("-", 1)[1]): json.loads(p.read_text())
+            for p in sorted(pathlib.Path(out).glob("split-*/results.json"))}
+    if not runs:
+        raise ValueError(f"{out}: no split-SEED/results.json to summarize")
+    text = f"# {next(iter(runs.values()))['dataset']}\n\n{summary_of_splits(runs)}\n"
+    (pathlib.Path(out) / "summary.md").write_text(text)
+    return text

@@ -81,7 +81,7 @@ def amazon_lines():
              "reviewText": "Great  kettle,\nboils fast"},
             {"reviewerID": "A2", "asin": "B01", "overall": 2.0, "unixReviewTime": 1400000001},
             {"reviewerID": "A1", "asin": "B02", "overall": 4.0, "unixReviewTime": 1400000002,
-             "reviewText": "ok"}]
+             "reviewText": "ok", "summary": "Fine  kettle"}]
 
 
 @pytest.mark.parametrize("gz", [False, True])
@@ -99,7 +99,7 @@ def test_amazon(tmp_path, gz):
     ds = load_amazon(path, meta)
     assert ds.users.tolist() == [0, 1, 0] and ds.items.tolist() == [0, 0, 1]
     assert ds.ratings.tolist() == [5.0, 2.0, 4.0]
-    assert ds.reviews == ["Great kettle, boils fast", "", "ok"]
+    assert ds.reviews == ["Great kettle, boils fast", "", "Fine kettle. ok"]  # summary. review text
     assert ds.item_titles == ["Kettle", "item B02"]
     assert ds.item_attributes == ["Categories: Home, Kitchen, Kettles. Steel kettle", "Categories: Tools"]
 
