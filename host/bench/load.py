@@ -141,6 +141,8 @@ def start_server(model: str, max_batch: int, workers: int, args, db: str, ray: b
                "--max-batch", str(max_batch), "--workers", str(workers), "--max-wait-ms", str(args.max_wait_ms),
                "--max-queue", str(args.max_queue), "--timeout-ms", str(args.timeout_ms), "--http", args.http,
                "--loop", args.loop, "--worker-mode", args.worker_mode]
+    if args.server_cpus:  # the server and its worker processes on these cores only (the client: taskset it)
+        cmd = ["taskset", "-c", args.server_cpus] + cmd
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     import httpx
     deadline = time.monotonic() + 300
@@ -149,7 +151,7 @@ def start_server(model: str, max_batch: int, workers: int, args, db: str, ray: b
             raise RuntimeError(f"server exited {proc.returncode}: {proc.stdout.read()[-2000:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/health", timeout=2).status_code == 200:
-                return proc, port, " ".join(cmd[1:])
+                return proc, port, " ".join(cmd)
         except httpx.HTTPError:
             time.sleep(0.2)
     proc.kill()
@@ -290,6 +292,8 @@ def main(argv=None) -> int:
     ap.add_argument("--worker-mode", default="process", choices=("process", "thread"))
     ap.add_argument("--http", default="auto")
     ap.add_argument("--loop", default="auto")
+    ap.add_argument("--server-cpus", default="", help="taskset cores of the server and its workers, e.g. 0 "
+                    "(run the client itself under taskset -c 1)")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--out", default="results/load")
     args = ap.parse_args(argv)
@@ -308,7 +312,8 @@ def main(argv=None) -> int:
                "cpus": os.cpu_count(), "load_before": os.getloadavg(), "k": args.k, "duration": args.duration,
                "max_requests": args.max_requests, "p99_ms": args.p99_ms, "rates": args.rates,
                "server_settings": {"max_wait_ms": args.max_wait_ms, "max_queue": args.max_queue,
-                                   "timeout_ms": args.timeout_ms, "worker_mode": args.worker_mode, "http": args.http, "loop": args.loop},
+                                   "timeout_ms": args.timeout_ms, "worker_mode": args.worker_mode, "http": args.http, "loop": args.loop,
+                                   "server_cpus": args.server_cpus, "client_cpus": sorted(os.sched_getaffinity(0))},
                "configs": []}
     del blob
     for name in names:

@@ -6,9 +6,12 @@ speed of the DUT:
 * read bursts of different IDs are answered out of order (AXI allows it; per ID order is kept);
 * a read window answered with SLVERR or DECERR (the vector files' axi_error), and a write
   window whose bursts get SLVERR in B;
-* protocol and containment checks: bursts <= 256 beats, no 4 KiB crossing, bus-aligned
-  addresses, reads only inside `readable` ranges, writes only inside `writable` ranges,
-  nothing outside the image. Violations are collected in `violations` (the test asserts it empty).
+* the master-side AXI4 rules (axi_checker.AxiMasterChecker: VALID/payload held while stalled,
+  reset values, size, alignment, INCR, 4 KiB, WLAST, write data after its address, outstanding
+  limits as the RTL declares them): the first violation raises AxiProtocolError in this
+  coroutine, which fails the running cocotb test;
+* containment checks: reads only inside `readable` ranges, writes only inside `writable` ranges,
+  nothing outside the image. These are collected in `violations` (the test asserts it empty).
 
 One coroutine serves all five channels, one wake-up per clock edge. When the DUT's reset is
 active the model drops everything in flight, as an interconnect sharing the reset would.
@@ -20,11 +23,33 @@ import random
 
 from cocotb.triggers import RisingEdge
 
-FOUR_K = 4096
+from axi_checker import SIGNALS, AxiMasterChecker
+
+
+class AxiProtocolError(AssertionError):
+    """The DUT broke a master-side AXI rule on the memory port."""
+
+
+class _Sampled(dict):
+    """The values of one clock edge, each signal read on first use; the model's own outputs are
+    the values it drove for the cycle before the edge."""
+
+    def __init__(self, signals, driven):
+        super().__init__()
+        self._signals, self._driven = signals, driven
+
+    def __missing__(self, name):
+        v = self._driven[name] if name in self._driven else int(self._signals[name].value)
+        self[name] = v
+        return v
 
 
 class AxiMemory:
-    def __init__(self, dut, bus_bytes: int, prefix: str = "m_axi_gmem", seed: int = 0):
+    def __init__(self, dut, bus_bytes: int, prefix: str = "m_axi_gmem", seed: int = 0,
+                 max_outstanding: int | None = None):
+        """max_outstanding: the RTL's limit on reads in flight and writes awaiting B (default:
+        the DUT's MAX_OUTSTANDING parameter; no limit checked for a DUT without one, e.g. the
+        HLS export)."""
         self.dut = dut
         self.bus_bytes = bus_bytes
         self.rng = random.Random(seed)
@@ -33,7 +58,13 @@ class AxiMemory:
             "RVALID", "RREADY", "RDATA", "RLAST", "RID", "RRESP",
             "AWVALID", "AWREADY", "AWADDR", "AWLEN", "AWSIZE", "AWBURST",
             "WVALID", "WREADY", "WDATA", "WSTRB", "WLAST",
-            "BVALID", "BREADY", "BRESP", "BID")}
+            "BVALID", "BREADY", "BRESP", "BID", *SIGNALS)}
+        if max_outstanding is None:
+            try:
+                max_outstanding = int(dut.MAX_OUTSTANDING.value)
+            except AttributeError:
+                max_outstanding = 1 << 32
+        self.checker = AxiMasterChecker(bus_bytes, max_outstanding, max_outstanding)
         self.base = 0
         self.mem = bytearray()
         self.read_latency = 0
@@ -93,16 +124,9 @@ class AxiMemory:
     def _inside(self, ranges, lo: int, hi: int) -> bool:
         return any(a <= lo and hi <= a + n for a, n in ranges)
 
-    def _check_burst(self, kind: str, addr: int, beats: int, size: int, burst: int, ranges):
+    def _check_burst(self, kind: str, addr: int, beats: int, ranges):
+        """Containment (the AXI rules are the checker's)."""
         nbytes = beats * self.bus_bytes
-        if beats > 256:
-            self.violations.append(f"{kind} burst of {beats} beats at {addr:#x}")
-        if addr % self.bus_bytes:
-            self.violations.append(f"{kind} address {addr:#x} not bus aligned")
-        if addr // FOUR_K != (addr + nbytes - 1) // FOUR_K:
-            self.violations.append(f"{kind} burst at {addr:#x} ({beats} beats) crosses 4 KiB")
-        if (1 << size) != self.bus_bytes or burst != 1:
-            self.violations.append(f"{kind} burst at {addr:#x}: size {size} / burst type {burst}")
         if not self._inside(ranges, addr, addr + nbytes):
             self.violations.append(f"{kind} [{addr:#x}, {addr + nbytes:#x}) outside the allowed buffers")
 
@@ -134,17 +158,21 @@ class AxiMemory:
             self._drive(name, 0)
         while True:
             await RisingEdge(clock)
+            sampled = _Sampled(s, self._driven)
             if not reset_n.value:
+                self.checker.reset_edge(sampled)
+                self._raise_on_protocol_violation()
                 self._reset_state()
                 for name in ("ARREADY", "RVALID", "AWREADY", "WREADY", "BVALID"):
                     self._drive(name, 0)
                 continue
+            self.checker.edge(sampled)
+            self._raise_on_protocol_violation()
             self.cycle += 1
             # ---- AR
             if self._driven["ARREADY"] and s["ARVALID"].value:
                 addr, beats, rid = int(s["ARADDR"].value), int(s["ARLEN"].value) + 1, int(s["ARID"].value)
-                self._check_burst("read", addr, beats, int(s["ARSIZE"].value), int(s["ARBURST"].value),
-                                  self.readable)
+                self._check_burst("read", addr, beats, self.readable)
                 self.ar_count += 1
                 self.pending.setdefault(rid, collections.deque()).append(
                     [self.cycle + self.read_latency, addr, beats])
@@ -175,8 +203,7 @@ class AxiMemory:
             # ---- AW
             if self._driven["AWREADY"] and s["AWVALID"].value:
                 addr, beats = int(s["AWADDR"].value), int(s["AWLEN"].value) + 1
-                self._check_burst("write", addr, beats, int(s["AWSIZE"].value), int(s["AWBURST"].value),
-                                  self.writable)
+                self._check_burst("write", addr, beats, self.writable)
                 self.aw_count += 1
                 lo, n = self.write_error_window
                 resp = 2 if n and lo < addr + beats * self.bus_bytes and addr < lo + n else 0
@@ -188,8 +215,6 @@ class AxiMemory:
                 self._write_beat(addr_beats[0], int(s["WDATA"].value), int(s["WSTRB"].value))
                 addr_beats[0] += self.bus_bytes
                 addr_beats[1] -= 1
-                if bool(s["WLAST"].value) != (addr_beats[1] == 0):
-                    self.violations.append(f"WLAST wrong at {addr_beats[0] - self.bus_bytes:#x}")
                 if addr_beats[1] == 0 or s["WLAST"].value:
                     self.write_bursts.popleft()
                     self.b_queue.append((self.cycle + 2, addr_beats[2]))
@@ -203,6 +228,10 @@ class AxiMemory:
                 self._drive("BRESP", self.b_out[1])
                 self._drive("BID", 0)
             self._drive("BVALID", int(self.b_out is not None))
+
+    def _raise_on_protocol_violation(self):
+        if self.checker.total:
+            raise AxiProtocolError(f"m_axi_gmem: {'; '.join(self.checker.violations[:3])}")
 
     def _write_beat(self, addr: int, data: int, strb: int):
         if not self._inside(self.writable, addr, addr + self.bus_bytes):

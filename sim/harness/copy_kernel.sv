@@ -4,7 +4,8 @@
 // 16 beats that never cross 4 KiB, counting cycles and beats in the stat_* registers and
 // reporting SLVERR/DECERR responses as stat_error AXI_RD / AXI_WR. That is enough to exercise
 // every part of the harness (AXI-Lite master, DDR model timing, error injection, interrupt, reset)
-// independently of the real kernel.
+// independently of the real kernel. The FAULT word at 0x98 (kept through reset) makes it break one
+// AXI master rule on purpose, so tests see each of the harness's protocol checks fire.
 `default_nettype none
 
 module copy_kernel #(
@@ -81,6 +82,19 @@ module copy_kernel #(
 );
   localparam int BB = BUS_BITS / 8;   // bus bytes
   localparam int MAX_BEATS = 16;   // longest burst
+  // FAULT values: the rule broken (0: none)
+  localparam logic [7:0] F_VALID_DROP = 1,   // ARVALID falls for a cycle after a stall
+                         F_ADDR_CHANGE = 2,  // ARADDR moves on after a stall
+                         F_WDATA_CHANGE = 3, // WDATA changes after a stall
+                         F_SIZE = 4,         // ARSIZE one less than the bus width
+                         F_UNALIGNED = 5,    // ARADDR 2 bytes past the bus word
+                         F_WRAP = 6,         // ARBURST = WRAP
+                         F_NO_4K = 7,        // bursts ignore 4 KiB boundaries
+                         F_WLAST = 8,        // WLAST on the first beat of each burst
+                         F_W_EARLY = 9,      // one cycle of WVALID before AWVALID
+                         F_RESET_VALID = 10, // ARVALID high while in reset
+                         F_TWO_READS = 11,   // each AR issued twice (two reads in flight)
+                         F_TWO_WRITES = 12;  // each AW issued twice (two writes awaiting B)
 
   // ---- control registers ---------------------------------------------------------------------
   logic [31:0] regs [64];  // argument words by address[7:2]
@@ -120,8 +134,10 @@ module copy_kernel #(
   assign interrupt = gie && |(isr & ier);
 
   // ---- copy engine -----------------------------------------------------------------------------
-  typedef enum logic [2:0] {S_IDLE, S_AR, S_R, S_AW, S_W, S_B} state_t;
+  typedef enum logic [3:0] {S_IDLE, S_AR, S_AR2, S_R, S_PREW, S_AW, S_AW2, S_W, S_B} state_t;
   state_t state;
+  logic [7:0] fault;
+  logic ar_stalled, w_stalled, ar_gap;  // a stall happened in this AR / W phase; ARVALID's gap
   logic [63:0] src, dst;
   logic [31:0] words_left;
   logic [7:0] beats, beat;
@@ -131,33 +147,39 @@ module copy_kernel #(
   wire [31:0] total_words = (arg(8'h84) * arg(8'h94) * 2) / BB;
   wire [12:0] to_4k = 13'h1000 - {1'b0, src[11:0]};
   wire [31:0] chunk_4k = 32'(to_4k) / BB;
-  wire [31:0] chunk = words_left < chunk_4k ? words_left : chunk_4k;
+  wire [31:0] chunk = words_left < chunk_4k || fault == F_NO_4K ? words_left : chunk_4k;
   wire [7:0] next_beats = chunk < MAX_BEATS ? chunk[7:0] : 8'(MAX_BEATS);
 
-  assign m_axi_gmem_ARVALID = state == S_AR;
-  assign m_axi_gmem_ARADDR = src;
+  assign m_axi_gmem_ARVALID = ((state == S_AR || state == S_AR2) && !ar_gap) || (fault == F_RESET_VALID && !ap_rst_n);
+  assign m_axi_gmem_ARADDR = src + (fault == F_ADDR_CHANGE && ar_stalled ? 64'(BB) : 64'd0)
+                             + (fault == F_UNALIGNED ? 64'd2 : 64'd0);
   assign m_axi_gmem_ARLEN = next_beats - 8'd1;
-  assign m_axi_gmem_AWVALID = state == S_AW;
+  assign m_axi_gmem_AWVALID = state == S_AW || state == S_AW2;
   assign m_axi_gmem_AWADDR = dst;
   assign m_axi_gmem_AWLEN = beats - 8'd1;
-  assign m_axi_gmem_ARSIZE = 3'($clog2(BB));
+  assign m_axi_gmem_ARSIZE = 3'($clog2(BB)) - (fault == F_SIZE ? 3'd1 : 3'd0);
   assign m_axi_gmem_AWSIZE = 3'($clog2(BB));
-  assign m_axi_gmem_ARBURST = 2'b01;
+  assign m_axi_gmem_ARBURST = fault == F_WRAP ? 2'b10 : 2'b01;
   assign m_axi_gmem_AWBURST = 2'b01;
   assign {m_axi_gmem_ARID, m_axi_gmem_ARLOCK, m_axi_gmem_ARCACHE, m_axi_gmem_ARPROT, m_axi_gmem_ARQOS,
           m_axi_gmem_ARREGION, m_axi_gmem_ARUSER} = '0;
   assign {m_axi_gmem_AWID, m_axi_gmem_AWLOCK, m_axi_gmem_AWCACHE, m_axi_gmem_AWPROT, m_axi_gmem_AWQOS,
           m_axi_gmem_AWREGION, m_axi_gmem_AWUSER, m_axi_gmem_WUSER} = '0;
   assign m_axi_gmem_RREADY = state == S_R;
-  assign m_axi_gmem_WVALID = state == S_W;
-  assign m_axi_gmem_WDATA = buffer[beat[3:0]];
+  assign m_axi_gmem_WVALID = state == S_W || state == S_PREW;
+  assign m_axi_gmem_WDATA = buffer[beat[3:0]] ^ BUS_BITS'(fault == F_WDATA_CHANGE && w_stalled);
   assign m_axi_gmem_WSTRB = '1;
-  assign m_axi_gmem_WLAST = beat == beats - 8'd1;
+  assign m_axi_gmem_WLAST = fault == F_WLAST ? beat == 8'd0 : beat == beats - 8'd1;
   assign m_axi_gmem_BREADY = state == S_B;
   assign idle = state == S_IDLE && !start;
 
+  always_ff @(posedge ap_clk) begin  // FAULT survives reset (the reset-value fault needs it)
+    if (s_axi_control_AWREADY && s_axi_control_AWADDR == 8'h98) fault <= s_axi_control_WDATA[7:0];
+  end
+
   always_ff @(posedge ap_clk) begin
     if (!ap_rst_n) begin
+      {ar_stalled, w_stalled, ar_gap} <= '0;
       state <= S_IDLE;
       {start, done, gie, auto_restart, ier, isr, finish} <= '0;
       {stat_cycles, stat_rd_beats, stat_wr_beats, stat_error} <= '0;
@@ -192,6 +214,9 @@ module copy_kernel #(
         s_axi_control_RVALID <= 1'b0;
       end
       if (state != S_IDLE) stat_cycles <= stat_cycles + 32'd1;
+      ar_gap <= fault == F_VALID_DROP && m_axi_gmem_ARVALID && !m_axi_gmem_ARREADY;
+      if (m_axi_gmem_ARVALID && !m_axi_gmem_ARREADY) ar_stalled <= 1'b1;
+      if (m_axi_gmem_WVALID && !m_axi_gmem_WREADY && state == S_W) w_stalled <= 1'b1;
       case (state)
         S_IDLE: if (start) begin
           start <= 1'b0;
@@ -209,26 +234,31 @@ module copy_kernel #(
             if (total_words == 0) state <= S_IDLE;
           end
         end
-        S_AR: if (m_axi_gmem_ARREADY) begin
+        S_AR: if (m_axi_gmem_ARVALID && m_axi_gmem_ARREADY) begin
           beats <= next_beats;
-          state <= S_R;
+          state <= fault == F_TWO_READS ? S_AR2 : S_R;
           beat <= '0;
+          ar_stalled <= 1'b0;
         end
+        S_AR2: if (m_axi_gmem_ARVALID && m_axi_gmem_ARREADY) state <= S_R;
         S_R: if (m_axi_gmem_RVALID) begin
           buffer[beat[3:0]] <= m_axi_gmem_RDATA;
           stat_rd_beats <= stat_rd_beats + 32'd1;
           if (m_axi_gmem_RRESP != 2'b00) stat_error[5] <= 1'b1;
           beat <= beat + 8'd1;
-          if (m_axi_gmem_RLAST) state <= S_AW;
+          if (m_axi_gmem_RLAST) state <= fault == F_W_EARLY ? S_PREW : S_AW;
         end
+        S_PREW: state <= S_AW;
         S_AW: if (m_axi_gmem_AWREADY) begin
-          state <= S_W;
+          state <= fault == F_TWO_WRITES ? S_AW2 : S_W;
           beat <= '0;
         end
+        S_AW2: if (m_axi_gmem_AWREADY) state <= S_W;
         S_W: if (m_axi_gmem_WREADY) begin
           stat_wr_beats <= stat_wr_beats + 32'd1;
           beat <= beat + 8'd1;
-          if (m_axi_gmem_WLAST) state <= S_B;
+          w_stalled <= 1'b0;
+          if (beat == beats - 8'd1) state <= S_B;
         end
         S_B: if (m_axi_gmem_BVALID) begin
           if (m_axi_gmem_BRESP != 2'b00) stat_error[6] <= 1'b1;

@@ -9,16 +9,32 @@
 //     `wr_num/wr_den` per cycle; B comes `write_latency` cycles after the last beat;
 //   * a read beat in the read-error window answers SLVERR (data 0); a write beat in the
 //     write-error window is dropped and its burst answers SLVERR; outside the memory: DECERR;
-//   * protocol checks, counted in `violations`: a burst crossing 4 KiB, a burst type other than
-//     INCR, WLAST on the wrong beat, an access outside the memory, a write outside the allowed
-//     windows (when set: feat_out and acc_buf).
+//   * DDR realism (off by default: the "ideal" model above; sim/harness/ddr.py has the boards'
+//     figures): refresh windows (every `refresh_interval` cycles the data bus is busy for
+//     `refresh_cycles` and every row closes), row-buffer misses (bank = (addr / page_bytes) %
+//     banks, row = addr / (page_bytes * banks); a beat whose row is not its bank's open row
+//     waits `row_miss_cycles`, precharge + activate), and a competing master taking a random
+//     `contention` share (per mille) of the data-bus cycles; `address_stall` (per mille) drops
+//     ARREADY / AWREADY / WREADY at random (backpressure);
+//   * protocol checks, counted in `violations` (the master-side AXI4 rules of
+//     sim/cocotb/axi_checker.py, under the same names, docs/RELIABILITY.md): VALID dropped or
+//     payload changed while waiting for READY, VALID during / right after reset, AxSIZE other
+//     than the bus width, an unaligned address, a burst type other than INCR, a burst crossing
+//     4 KiB, WLAST on the wrong beat, write data with no address offered, more reads in flight or
+//     writes awaiting B than the RTL declares (GS_MAX_OUTSTANDING); and containment: an access
+//     outside the memory, a write outside the allowed windows (when set: feat_out and acc_buf).
+//     The first violation is described in `first_violation`.
 // Every cycle: drive inputs, eval with clock low (settles comb paths from our inputs, and
 // Verilator sees an edge only after evaluating the clock low), sample handshakes, eval with
 // clock high, update the model. Waves (VCD) when built with GS_TRACE.
+#include <algorithm>
+#include <cstdarg>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <deque>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "Vgnn_agg.h"
@@ -60,6 +76,10 @@ inline uint64_t as_u64(const T& sig) { return static_cast<uint64_t>(sig); }
 constexpr unsigned kBusBytes = GS_BUS_BYTES;
 constexpr uint8_t kOkay = 0, kSlverr = 2, kDecerr = 3;
 constexpr uint32_t kLiteTimeout = 10000;
+#ifndef GS_MAX_OUTSTANDING
+#error "build with -DGS_MAX_OUTSTANDING=<the kernel's MAX_OUTSTANDING> (sim/harness/build.py does)"
+#endif
+constexpr uint32_t kMaxOutstanding = GS_MAX_OUTSTANDING;
 
 struct Burst {
     uint64_t addr;      // address of beat 0 (aligned down to the transfer size)
@@ -78,7 +98,40 @@ struct Window {
 
 enum Counter {
     kCycles, kReadBursts, kReadBeats, kWriteBursts, kWriteBeats, kViolations, kCross4k,
-    kBadBurst, kOutOfMemory, kWriteOutsideWindow, kWlastMismatch, kNumCounters
+    kBadBurst, kOutOfMemory, kWriteOutsideWindow, kWlastMismatch, kValidInReset, kValidDropped,
+    kPayloadChanged, kBadSize, kUnaligned, kWBeforeAw, kOutstanding,
+    // DDR realism: cycles the data bus was refreshing / taken by the other master, row misses
+    kRefreshCycles, kContendedCycles, kRowMisses, kNumCounters
+};
+const char* const kCounterNames[kNumCounters] = {
+    "cycles", "read_bursts", "read_beats", "write_bursts", "write_beats", "violations", "cross_4k",
+    "bad_burst", "out_of_memory", "write_outside_window", "wlast_mismatch", "valid_in_reset",
+    "valid_dropped", "payload_changed", "bad_size", "unaligned", "w_before_aw", "outstanding",
+    "refresh_cycles", "contended_cycles", "row_misses"};
+
+// what one address channel (AR or AW) carries; compared while VALID waits for READY
+struct AddrPayload {
+    uint64_t addr, len, size, burst, id, lock, cache, prot, qos;
+    bool operator!=(const AddrPayload& o) const {
+        return std::memcmp(this, &o, sizeof(*this)) != 0;
+    }
+};
+struct WPayload {
+    uint8_t data[kBusBytes > 8 ? kBusBytes : 8];
+    uint64_t strb;
+    bool last;
+    bool operator!=(const WPayload& o) const {
+        return std::memcmp(data, o.data, kBusBytes) != 0 || strb != o.strb || last != o.last;
+    }
+};
+
+// a small deterministic generator for the random knobs (xorshift64*)
+struct Rng {
+    uint64_t s = 0x9E3779B97F4A7C15ull;
+    uint32_t permille() {
+        s ^= s >> 12; s ^= s << 25; s ^= s >> 27;
+        return uint32_t((s * 0x2545F4914F6CDD1Dull) >> 33) % 1000;
+    }
 };
 
 struct Harness {
@@ -96,9 +149,24 @@ struct Harness {
     uint32_t rd_num = 1, rd_den = 1, wr_num = 1, wr_den = 1;
     uint32_t rd_credit = 1, wr_credit = 1;
 
+    // DDR realism (all 0: the ideal model)
+    uint32_t refresh_interval = 0, refresh_cycles = 0, row_miss_cycles = 0, page_bytes = 2048, banks = 8;
+    uint32_t contention = 0, address_stall = 0;  // per mille of cycles
+    Rng rng;
+    std::vector<int64_t> open_row;  // per bank; -1 closed
+    uint64_t data_ready_at = 0;     // end of the current row activation
+
     // error injection and write permissions
     Window read_error, write_error;
     std::vector<Window> write_windows;
+
+    // master-side protocol checker state (sampled at each rising edge)
+    bool first_reset_edge = true, after_reset = false;
+    bool ar_waited = false, aw_waited = false, w_waited = false;
+    AddrPayload ar_held{}, aw_held{};
+    WPayload w_held{};
+    std::deque<uint32_t> w_beats_left;  // accepted AWs whose data is incomplete
+    std::string first_violation;
 
     // m_axi state
     std::deque<Burst> reads, writes, responses;
@@ -111,7 +179,7 @@ struct Harness {
     std::vector<uint32_t> write_log;  // (address, data) pairs of completed control writes
 
     Harness(uint64_t base, uint64_t bytes, const char* wave_path)
-        : ctx(new VerilatedContext), top(nullptr), mem(bytes, 0), mem_base(base) {
+        : ctx(new VerilatedContext), top(nullptr), mem(bytes, 0), mem_base(base), open_row(banks, -1) {
         top.reset(new Vgnn_agg(ctx.get(), "gnn_agg"));
 #ifdef GS_TRACE
         if (wave_path && *wave_path) {
@@ -162,9 +230,119 @@ struct Harness {
         return mem.data() + (addr - mem_base);
     }
 
-    void check_burst(uint64_t addr, uint32_t beats, uint32_t size, uint32_t burst_type) {
-        if (burst_type != 1) { ++counters[kBadBurst]; ++counters[kViolations]; }
-        if ((addr & 0xFFF) + uint64_t(beats) * size > 0x1000) { ++counters[kCross4k]; ++counters[kViolations]; }
+    void violation(Counter c, const char* fmt, ...) __attribute__((format(printf, 3, 4))) {
+        ++counters[c];
+        ++counters[kViolations];
+        if (!first_violation.empty()) return;
+        char text[256];
+        va_list ap;
+        va_start(ap, fmt);
+        std::vsnprintf(text, sizeof text, fmt, ap);
+        va_end(ap);
+        char head[64];
+        std::snprintf(head, sizeof head, "cycle %llu: %s: ", (unsigned long long)counters[kCycles], kCounterNames[c]);
+        first_violation = std::string(head) + text;
+    }
+
+    void check_burst(const char* ch, const AddrPayload& p) {
+        uint64_t size = 1ull << p.size;
+        if (size != kBusBytes) violation(kBadSize, "%sSIZE %llu, the bus needs %u bytes", ch, (unsigned long long)p.size, kBusBytes);
+        if (p.addr % kBusBytes) violation(kUnaligned, "%sADDR 0x%llx", ch, (unsigned long long)p.addr);
+        if (p.burst != 1) violation(kBadBurst, "%sBURST %llu", ch, (unsigned long long)p.burst);
+        if ((p.addr & 0xFFF) + (p.len + 1) * size > 0x1000)
+            violation(kCross4k, "%s burst at 0x%llx of %llu beats", ch, (unsigned long long)p.addr, (unsigned long long)(p.len + 1));
+    }
+
+    AddrPayload ar_payload() const {
+        const Vgnn_agg& t = *top;
+        return {as_u64(t.m_axi_gmem_ARADDR), t.m_axi_gmem_ARLEN, t.m_axi_gmem_ARSIZE, t.m_axi_gmem_ARBURST,
+                t.m_axi_gmem_ARID, t.m_axi_gmem_ARLOCK, t.m_axi_gmem_ARCACHE, t.m_axi_gmem_ARPROT, t.m_axi_gmem_ARQOS};
+    }
+    AddrPayload aw_payload() const {
+        const Vgnn_agg& t = *top;
+        return {as_u64(t.m_axi_gmem_AWADDR), t.m_axi_gmem_AWLEN, t.m_axi_gmem_AWSIZE, t.m_axi_gmem_AWBURST,
+                t.m_axi_gmem_AWID, t.m_axi_gmem_AWLOCK, t.m_axi_gmem_AWCACHE, t.m_axi_gmem_AWPROT, t.m_axi_gmem_AWQOS};
+    }
+    WPayload w_payload() const {
+        WPayload p{};
+        get_word(top->m_axi_gmem_WDATA, p.data, kBusBytes);
+        p.strb = as_u64(top->m_axi_gmem_WSTRB);
+        p.last = top->m_axi_gmem_WLAST;
+        return p;
+    }
+
+    // The master's side of one edge (handshakes as sampled), before the model acts on it.
+    void check_edge(bool ar_ready, bool aw_ready, bool w_ready) {
+        const Vgnn_agg& t = *top;
+        bool arv = t.m_axi_gmem_ARVALID, awv = t.m_axi_gmem_AWVALID, wv = t.m_axi_gmem_WVALID;
+        if (!t.ap_rst_n) {
+            if (!first_reset_edge && (arv || awv || wv))
+                violation(kValidInReset, "AR/AW/WVALID = %d/%d/%d during reset", arv, awv, wv);
+            first_reset_edge = false;
+            after_reset = true;
+            ar_waited = aw_waited = w_waited = false;
+            w_beats_left.clear();
+            return;
+        }
+        first_reset_edge = true;
+        if (after_reset && (arv || awv || wv))
+            violation(kValidInReset, "AR/AW/WVALID = %d/%d/%d at the first edge after reset", arv, awv, wv);
+        after_reset = false;
+        if (ar_waited) {
+            if (!arv) violation(kValidDropped, "ARVALID fell before ARREADY");
+            else if (ar_payload() != ar_held) violation(kPayloadChanged, "AR payload changed while ARVALID waited (ARADDR 0x%llx -> 0x%llx)",
+                                                        (unsigned long long)ar_held.addr, (unsigned long long)ar_payload().addr);
+        }
+        if (aw_waited) {
+            if (!awv) violation(kValidDropped, "AWVALID fell before AWREADY");
+            else if (aw_payload() != aw_held) violation(kPayloadChanged, "AW payload changed while AWVALID waited (AWADDR 0x%llx -> 0x%llx)",
+                                                        (unsigned long long)aw_held.addr, (unsigned long long)aw_payload().addr);
+        }
+        if (w_waited) {
+            if (!wv) violation(kValidDropped, "WVALID fell before WREADY");
+            else if (w_payload() != w_held) violation(kPayloadChanged, "WDATA/WSTRB/WLAST changed while WVALID waited");
+        }
+        ar_waited = arv && !ar_ready;
+        if (ar_waited) ar_held = ar_payload();
+        aw_waited = awv && !aw_ready;
+        if (aw_waited) aw_held = aw_payload();
+        w_waited = wv && !w_ready;
+        if (w_waited) w_held = w_payload();
+        if (arv && ar_ready) {
+            check_burst("AR", ar_payload());
+            if (reads.size() + 1 > kMaxOutstanding)
+                violation(kOutstanding, "%zu reads in flight, the RTL declares %u", reads.size() + 1, kMaxOutstanding);
+        }
+        if (awv && aw_ready) {
+            check_burst("AW", aw_payload());
+            if (writes.size() + responses.size() + 1 > kMaxOutstanding)
+                violation(kOutstanding, "%zu writes awaiting B, the RTL declares %u",
+                          writes.size() + responses.size() + 1, kMaxOutstanding);
+            w_beats_left.push_back(uint32_t(t.m_axi_gmem_AWLEN) + 1);
+        }
+        if (wv && w_beats_left.empty() && !awv) violation(kWBeforeAw, "WVALID with no write address offered or awaiting data");
+        if (wv && w_ready && !w_beats_left.empty()) {
+            bool last = --w_beats_left.front() == 0;
+            if (bool(t.m_axi_gmem_WLAST) != last)
+                violation(kWlastMismatch, "WLAST=%d with %u beats left", int(t.m_axi_gmem_WLAST), w_beats_left.front());
+            if (last || t.m_axi_gmem_WLAST) w_beats_left.pop_front();
+        }
+    }
+
+    // ---- DDR realism ----------------------------------------------------------------------------
+    bool refreshing(uint64_t now) const { return refresh_interval && now % refresh_interval < refresh_cycles; }
+
+    // May the beat at `addr` use the data bus this cycle? Opens its row (and says no) on a miss.
+    bool row_open(uint64_t addr, uint64_t now) {
+        if (!row_miss_cycles) return true;
+        uint64_t page = addr / page_bytes;
+        uint32_t bank = uint32_t(page % banks);
+        int64_t row = int64_t(page / banks);
+        if (open_row[bank] == row) return true;
+        open_row[bank] = row;
+        data_ready_at = now + row_miss_cycles;
+        ++counters[kRowMisses];
+        return false;
     }
 
     bool write_allowed(uint64_t a, uint64_t n) const {
@@ -177,17 +355,32 @@ struct Harness {
     // ---- one clock cycle -------------------------------------------------------------------
     void tick() {
         Vgnn_agg& t = *top;
+        uint64_t now = counters[kCycles];
+        // the data bus this cycle: free, refreshing (rows close), taken by the other master, or
+        // waiting for a row activation
+        bool data_free = true;
+        if (refreshing(now)) {
+            data_free = false;
+            ++counters[kRefreshCycles];
+            std::fill(open_row.begin(), open_row.end(), -1);
+        } else if (contention && rng.permille() < contention) {
+            data_free = false;
+            ++counters[kContendedCycles];
+        } else if (now < data_ready_at) {
+            data_free = false;
+        }
         // drive the memory side from the model state
-        t.m_axi_gmem_ARREADY = reads.size() < max_reads;
-        t.m_axi_gmem_AWREADY = writes.size() < max_writes;
-        if (!r_valid && !reads.empty() && reads.front().ready_at <= counters[kCycles] && rd_credit >= rd_den) {
+        t.m_axi_gmem_ARREADY = reads.size() < max_reads && !(address_stall && rng.permille() < address_stall);
+        t.m_axi_gmem_AWREADY = writes.size() < max_writes && !(address_stall && rng.permille() < address_stall);
+        if (!r_valid && data_free && !reads.empty() && reads.front().ready_at <= now && rd_credit >= rd_den &&
+            row_open(reads.front().addr + uint64_t(reads.front().done) * reads.front().size, now)) {
             Burst& b = reads.front();
             uint64_t beat_addr = b.addr + uint64_t(b.done) * b.size;
             uint64_t word = beat_addr & ~uint64_t(kBusBytes - 1);
             uint8_t buf[kBusBytes > 8 ? kBusBytes : 8] = {};
             uint8_t resp = kOkay;
             const uint8_t* src = at(word, kBusBytes);
-            if (!src) { resp = kDecerr; ++counters[kOutOfMemory]; ++counters[kViolations]; }
+            if (!src) { resp = kDecerr; violation(kOutOfMemory, "read beat at 0x%llx", (unsigned long long)beat_addr); }
             else if (read_error.hits(beat_addr, b.size)) resp = kSlverr;
             else std::memcpy(buf, src, kBusBytes);
             put_word(t.m_axi_gmem_RDATA, buf, kBusBytes);
@@ -198,9 +391,11 @@ struct Harness {
             rd_credit -= rd_den;
         }
         t.m_axi_gmem_RVALID = r_valid;
-        bool w_open = !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den;
+        bool w_open = data_free && !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den &&
+                      !(address_stall && rng.permille() < address_stall) &&
+                      row_open(writes.front().addr + uint64_t(writes.front().done) * writes.front().size, now);
         t.m_axi_gmem_WREADY = w_open;
-        if (!b_valid && !responses.empty() && responses.front().ready_at <= counters[kCycles]) {
+        if (!b_valid && !responses.empty() && responses.front().ready_at <= now) {
             t.m_axi_gmem_BRESP = responses.front().resp;
             t.m_axi_gmem_BID = responses.front().id;
             b_valid = true;
@@ -210,7 +405,7 @@ struct Harness {
         t.ap_clk = 0;
         t.eval();
 #ifdef GS_TRACE
-        if (trace) trace->dump(2 * counters[kCycles]);
+        if (trace) trace->dump(2 * now);
 #endif
 
         // sample the handshakes of this edge
@@ -219,13 +414,12 @@ struct Harness {
         bool aw_fire = t.m_axi_gmem_AWVALID && t.m_axi_gmem_AWREADY;
         bool w_fire = t.m_axi_gmem_WVALID && w_open;
         bool b_fire = b_valid && t.m_axi_gmem_BREADY;
-        uint64_t now = counters[kCycles];
+        check_edge(t.m_axi_gmem_ARREADY, t.m_axi_gmem_AWREADY, w_open);
         if (ar_fire) {
             uint32_t size = 1u << t.m_axi_gmem_ARSIZE;
             uint64_t addr = as_u64(t.m_axi_gmem_ARADDR);
             Burst b{addr & ~uint64_t(size - 1), uint32_t(t.m_axi_gmem_ARLEN) + 1, 0, size,
                     uint32_t(t.m_axi_gmem_ARID), now + read_latency};
-            check_burst(addr, b.beats, size, t.m_axi_gmem_ARBURST);
             reads.push_back(b);
             ++counters[kReadBursts];
         }
@@ -234,7 +428,6 @@ struct Harness {
             uint64_t addr = as_u64(t.m_axi_gmem_AWADDR);
             Burst b{addr & ~uint64_t(size - 1), uint32_t(t.m_axi_gmem_AWLEN) + 1, 0, size,
                     uint32_t(t.m_axi_gmem_AWID), 0};
-            check_burst(addr, b.beats, size, t.m_axi_gmem_AWBURST);
             writes.push_back(b);
             ++counters[kWriteBursts];
         }
@@ -245,14 +438,14 @@ struct Harness {
             uint8_t buf[kBusBytes > 8 ? kBusBytes : 8];
             get_word(t.m_axi_gmem_WDATA, buf, kBusBytes);
             uint64_t strb = as_u64(t.m_axi_gmem_WSTRB);
-            bool last = t.m_axi_gmem_WLAST;
             uint8_t* dst = at(word, kBusBytes);
             if (!dst) {
-                b.resp = kDecerr; ++counters[kOutOfMemory]; ++counters[kViolations];
+                b.resp = kDecerr;
+                violation(kOutOfMemory, "write beat at 0x%llx", (unsigned long long)beat_addr);
             } else if (write_error.hits(beat_addr, b.size)) {
                 b.resp = kSlverr;
             } else if (!write_allowed(beat_addr, b.size)) {
-                ++counters[kWriteOutsideWindow]; ++counters[kViolations];
+                violation(kWriteOutsideWindow, "write beat at 0x%llx", (unsigned long long)beat_addr);
             } else {
                 for (unsigned i = 0; i < kBusBytes; ++i)
                     if (strb >> i & 1) dst[i] = buf[i];
@@ -260,7 +453,6 @@ struct Harness {
             ++b.done;
             ++counters[kWriteBeats];
             wr_credit -= wr_den;
-            if (last != (b.done == b.beats)) { ++counters[kWlastMismatch]; ++counters[kViolations]; }
         }
         LiteFires lite = lite_sample();
 
@@ -356,6 +548,7 @@ struct Harness {
     void drop_transactions() {
         reads.clear(); writes.clear(); responses.clear();
         r_valid = b_valid = false;
+        std::fill(open_row.begin(), open_row.end(), -1);
         l_aw = l_w = l_b = l_ar = l_r = false;
     }
 
@@ -404,6 +597,33 @@ void gs_set_timing(void* h, uint32_t read_latency, uint32_t write_latency, uint3
     s.wr_num = wr_num; s.wr_den = wr_den; s.wr_credit = wr_den;
     s.max_reads = max_reads;
     s.max_writes = max_writes;
+}
+
+// DDR realism and backpressure (all 0: the ideal model); see the header comment
+void gs_set_ddr(void* h, uint32_t refresh_interval, uint32_t refresh_cycles, uint32_t row_miss_cycles,
+                uint32_t page_bytes, uint32_t banks, uint32_t contention_permille,
+                uint32_t address_stall_permille, uint64_t seed) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.refresh_interval = refresh_interval;
+    s.refresh_cycles = refresh_cycles;
+    s.row_miss_cycles = row_miss_cycles;
+    s.page_bytes = page_bytes ? page_bytes : 1;
+    s.banks = banks ? banks : 1;
+    s.open_row.assign(s.banks, -1);
+    s.contention = contention_permille;
+    s.address_stall = address_stall_permille;
+    s.rng.s = seed * 0x9E3779B97F4A7C15ull + 1;
+}
+uint32_t gs_max_outstanding() { return kMaxOutstanding; }
+// The first protocol violation seen, as text (empty if none); returns its length.
+uint64_t gs_first_violation(void* h, char* out, uint64_t n) {
+    const std::string& v = static_cast<Harness*>(h)->first_violation;
+    if (out && n) {
+        std::size_t k = v.size() < n - 1 ? v.size() : n - 1;
+        std::memcpy(out, v.data(), k);
+        out[k] = 0;
+    }
+    return v.size();
 }
 
 void gs_set_read_error(void* h, uint64_t base, uint64_t bytes) {

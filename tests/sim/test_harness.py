@@ -1,7 +1,8 @@
 """The C++ Verilator harness on its own, around a fixture kernel (sim/harness/copy_kernel.sv:
 gnn_agg's ports and control registers, copying feat_in to feat_out in bursts): the AXI-Lite
-master, DDR model latency/bandwidth, SLVERR injection, write-window checks, reset, interrupt,
-for a 64- and a 128-bit bus (Verilator's scalar and wide signal types)."""
+master, DDR model latency/bandwidth and realism (refresh, row misses, contention), SLVERR
+injection, write-window checks, each AXI master-rule check firing on a fixture that breaks it,
+reset, interrupt, for a 64- and a 128-bit bus (Verilator's scalar and wide signal types)."""
 from __future__ import annotations
 
 import numpy as np
@@ -12,14 +13,18 @@ from host.driver import RunStatus
 from host.driver.backends.device import execute
 from host.driver.backends.sim import SimProtocolError, SimTransport
 from sim.harness.build import HARNESS_DIR, build
+from sim.harness.ddr import DdrModel
 
 BURST_BEATS = 16  # the fixture's longest burst
+FIXTURE_MAX_OUTSTANDING = 1  # the fixture runs one burst at a time
+FAULT_REG = 0x98  # the fixture's FAULT word (copy_kernel.sv)
 
 
 @pytest.fixture(scope="module", params=[64, 128], ids=["bus64", "bus128"])
 def fixture_lib(request):
     hw = HwConfig(bus_bits=request.param, lanes=16, pes=1, max_feat=256, table_elems=1 << 17)
-    return hw, build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel")
+    return hw, build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel",
+                     max_outstanding=FIXTURE_MAX_OUTSTANDING)
 
 
 @pytest.fixture
@@ -167,9 +172,123 @@ def test_a_build_says_what_it_builds_and_where_it_is_cached(tmp_path, monkeypatc
     import sim.harness.build as build_mod
     monkeypatch.setattr(build_mod, "BUILD_ROOT", tmp_path)
     hw = HwConfig(bus_bits=64, lanes=16, pes=1, max_feat=256, table_elems=1 << 17)
-    lib = build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel")
+    lib = build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel",
+                max_outstanding=FIXTURE_MAX_OUTSTANDING)
     err = capsys.readouterr().err
     assert "building the Verilator simulation of copy_kernel (64-bit bus, 16 lanes, 1 PE)" in err
     assert f"later runs reuse {lib.parent}" in err and f"built {lib.parent.name} in " in err
-    assert build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel") == lib
+    assert build(hw, files_f=HARNESS_DIR / "copy_kernel.f", top="copy_kernel",
+                 max_outstanding=FIXTURE_MAX_OUTSTANDING) == lib
     assert capsys.readouterr().err == ""  # a cached build is silent
+
+
+def test_the_kernels_outstanding_limit_comes_from_its_source(tmp_path):
+    from sim.harness.build import BuildError, declared_parameter, rtl_sources
+    from sim.harness.build import REPO
+    assert declared_parameter(rtl_sources(REPO / "rtl" / "files.f"), "gnn_agg", "MAX_OUTSTANDING") == 32
+    with pytest.raises(BuildError, match="declares no parameter MAX_OUTSTANDING"):
+        declared_parameter([HARNESS_DIR / "copy_kernel.sv"], "copy_kernel", "MAX_OUTSTANDING")
+
+
+# ---- protocol checks: each one fires on a fixture that breaks its rule -------------------------
+# (FAULT value, the counter that must fire, backpressure needed to provoke it)
+FAULTS = {
+    "valid_dropped": (1, 0.5), "payload_changed_ar": (2, 0.5), "payload_changed_w": (3, 0.5),
+    "bad_size": (4, 0.0), "unaligned": (5, 0.0), "bad_burst": (6, 0.0), "cross_4k": (7, 0.0),
+    "wlast_mismatch": (8, 0.0), "w_before_aw": (9, 0.0), "outstanding_reads": (11, 0.0),
+    "outstanding_writes": (12, 0.0),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FAULTS))
+def test_each_protocol_check_fires(harness, case):
+    hw, t = harness
+    fault, stall = FAULTS[case]
+    counter = case.rsplit("_", 1)[0] if case.startswith(("payload_changed", "outstanding")) else case
+    # 256 bytes (one or two bursts: the duplicated bursts stay under the model's queue limits), or
+    # 2 KiB under backpressure (a stall is sure to come)
+    n_src, feat_dim = (32 if stall else 4), 32
+    src, dst = t.allocate(8192), t.allocate(8192)
+    src.view[:] = np.random.default_rng(fault).integers(0, 256, 8192, dtype=np.uint8)
+    start = 4096 - 64 if case == "cross_4k" else 0  # 64 bytes below a 4 KiB boundary
+
+    class At:
+        def __init__(self, buf, off):
+            self.device_address = buf.device_address + off
+    assert _copy(t, At(src, start), At(dst, start), n_src, feat_dim)  # compliant: no violation
+    t.set_timing(max_reads=16, max_writes=16)
+    t.set_ddr(address_stall=stall, seed=fault)
+    t.write_reg(FAULT_REG, fault)
+    with pytest.raises(SimProtocolError, match=counter) as err:
+        _copy(t, At(src, start), At(dst, start), n_src, feat_dim)
+    assert t.counters()[counter] > 0
+    assert f"{counter}:" in t.first_violation() or counter in str(err.value)
+
+
+def test_valid_during_reset_is_a_violation(harness):
+    hw, t = harness
+    t.write_reg(FAULT_REG, 10)  # ARVALID high while in reset
+    t.reset()
+    assert t.counters()["valid_in_reset"] > 0
+    assert "valid_in_reset: AR/AW/WVALID = 1/0/0 during reset" in t.first_violation()
+    t.write_reg(FAULT_REG, 0)
+    src, dst = _buffers(t, 256, seed=10)
+    with pytest.raises(SimProtocolError, match="valid_in_reset"):  # reported at the next run's end
+        _copy(t, src, dst, 4, 32)
+    assert _copy(t, src, dst, 4, 32)  # reported once; a clean run passes again
+    np.testing.assert_array_equal(dst.view, src.view)
+
+
+def test_backpressure_keeps_the_copy_exact(harness):
+    """Random AR/AW/W backpressure: a compliant master sees no violation and copies exactly."""
+    hw, t = harness
+    src, dst = _buffers(t, 64 * 64 * 2, seed=11)
+    t.set_ddr(address_stall=0.4, seed=11)
+    assert _copy(t, src, dst, 64, 64)
+    np.testing.assert_array_equal(dst.view, src.view)
+    assert t.counters()["violations"] == 0
+
+
+# ---- DDR realism --------------------------------------------------------------------------------
+def _cycles(t, src, dst, n_src, feat_dim, ddr=None):
+    t.set_ddr(ddr)
+    dst.view[:] = 0
+    assert _copy(t, src, dst, n_src, feat_dim)
+    np.testing.assert_array_equal(dst.view, src.view)
+    return t.read_reg(Reg.STAT_CYCLES), t.counters()
+
+
+def test_ddr_refresh_row_misses_and_contention_cost_cycles(harness):
+    """Each mechanism alone: the copy stays exact and takes more cycles than the ideal model,
+    and the harness counts the events it caused."""
+    hw, t = harness
+    n_src, feat_dim = 64, 64
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=12)
+    t.set_timing(read_latency=10, write_latency=5)
+    ideal, c0 = _cycles(t, src, dst, n_src, feat_dim)
+    assert (c0["refresh_cycles"], c0["contended_cycles"], c0["row_misses"]) == (0, 0, 0)
+
+    refresh, c = _cycles(t, src, dst, n_src, feat_dim, DdrModel(refresh_interval=200, refresh_cycles=40))
+    assert refresh > ideal and c["refresh_cycles"] - c0["refresh_cycles"] >= 40 * (ideal // 200)
+
+    before = t.counters()["row_misses"]
+    # rows of 256 bytes, 2 banks: src and dst sit in different rows, so every burst misses
+    rows, c = _cycles(t, src, dst, n_src, feat_dim, DdrModel(row_miss_cycles=7, page_bytes=256, banks=2))
+    bursts = n_src * feat_dim * 2 // hw.bus_bytes // BURST_BEATS
+    assert c["row_misses"] - before >= 2 * bursts and rows >= ideal + 7 * 2 * bursts
+
+    before = t.counters()["row_misses"]
+    # one 64 KiB row holds src and dst: only the first beat misses, 7 cycles late
+    one_row, c = _cycles(t, src, dst, n_src, feat_dim, DdrModel(row_miss_cycles=7, page_bytes=1 << 16, banks=1))
+    assert c["row_misses"] - before == 1 and one_row == ideal + 7
+
+    busy, c = _cycles(t, src, dst, n_src, feat_dim, DdrModel(contention=0.5))
+    assert busy > ideal and c["contended_cycles"] > 0
+    assert _cycles(t, src, dst, n_src, feat_dim)[0] == ideal  # off again: the ideal cycles
+
+
+def test_ddr_model_refuses_impossible_settings():
+    with pytest.raises(ValueError, match="contention"):
+        DdrModel(contention=1.0)
+    with pytest.raises(ValueError, match="refresh_cycles"):
+        DdrModel(refresh_interval=100, refresh_cycles=100)

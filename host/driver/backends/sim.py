@@ -7,6 +7,8 @@ Options (``Accelerator("sim", **options)``):
     read_latency=32, write_latency=16       cycles from AR to the first R beat, last W beat to B
     read_bandwidth=(1, 1), write_bandwidth=(1, 1)   at most num/den beats per cycle
     max_reads=8, max_writes=8               bursts in flight (AR / AW accepted before their data)
+    ddr=None                                a sim.harness.ddr.DdrModel (refresh, row misses, competing
+                                            traffic; None: the ideal model above)
     max_cycles=2**32, timeout_s=600         a run that takes longer raises TimeoutError (after reset)
     waves=None                              a .vcd path: dump every signal (builds a traced variant)
     library=None                            a prebuilt harness library (default: build for `hw`)
@@ -23,10 +25,14 @@ from golden.contract import HwConfig
 
 from .device import Arena, DeviceBackend, DeviceBuffer, Transport
 
-# the harness's counters, in its order; the second group counts bus-rule violations
+# the harness's counters, in its order; the second group counts bus-rule violations (the AXI
+# master rules of sim/cocotb/axi_checker.py and containment), the third the DDR model's events
 VIOLATION_COUNTERS = ("violations", "cross_4k", "bad_burst", "out_of_memory", "write_outside_window",
-                      "wlast_mismatch")
-COUNTER_NAMES = ("cycles", "read_bursts", "read_beats", "write_bursts", "write_beats") + VIOLATION_COUNTERS
+                      "wlast_mismatch", "valid_in_reset", "valid_dropped", "payload_changed", "bad_size",
+                      "unaligned", "w_before_aw", "outstanding")
+DDR_COUNTERS = ("refresh_cycles", "contended_cycles", "row_misses")
+COUNTER_NAMES = ("cycles", "read_bursts", "read_beats", "write_bursts", "write_beats") + VIOLATION_COUNTERS \
+    + DDR_COUNTERS
 CHUNK_CYCLES = 1 << 20  # cycles per C++ run call; the wall-clock timeout is checked between them
 RESET_CYCLES = 16
 
@@ -46,6 +52,9 @@ def _load(path: Path) -> ctypes.CDLL:
         "gs_bus_bytes": (u32, []),
         "gs_has_trace": (ctypes.c_int, []),
         "gs_set_timing": (None, [vp, u32, u32, u32, u32, u32, u32, u32, u32]),
+        "gs_set_ddr": (None, [vp, u32, u32, u32, u32, u32, u32, u32, u64]),
+        "gs_max_outstanding": (u32, []),
+        "gs_first_violation": (u64, [vp, ctypes.c_char_p, u64]),
         "gs_set_read_error": (None, [vp, u64, u64]),
         "gs_set_write_error": (None, [vp, u64, u64]),
         "gs_set_write_windows": (None, [vp, u32, u64p, u64p]),
@@ -93,7 +102,7 @@ class SimTransport(Transport):
     def __init__(self, library: Path, *, mem_bytes: int = 64 << 20, mem_base: int = 0x1000_0000,
                  read_latency: int = 32, write_latency: int = 16, read_bandwidth=(1, 1),
                  write_bandwidth=(1, 1), max_reads: int = 8, max_writes: int = 8,
-                 max_cycles: int = 1 << 32, waves: str | Path | None = None):
+                 max_cycles: int = 1 << 32, waves: str | Path | None = None, ddr=None):
         self.library = Path(library)
         self._lib = _load(self.library)
         if waves and not self._lib.gs_has_trace():
@@ -106,7 +115,10 @@ class SimTransport(Transport):
         self.arena = Arena(mem_base, mem_bytes)
         self.bus_bytes = self._lib.gs_bus_bytes()
         self.set_timing(read_latency, write_latency, read_bandwidth, write_bandwidth, max_reads, max_writes)
+        if ddr is not None:
+            self.set_ddr(ddr)
         self.last_run_cycles = 0
+        self._violations_reported = self._violation_counts()
 
     # -- configuration and fault injection ---------------------------------------------------
     def set_timing(self, read_latency: int = 32, write_latency: int = 16, read_bandwidth=(1, 1),
@@ -118,6 +130,20 @@ class SimTransport(Transport):
             raise ValueError("latencies must be >= 0 and max_reads / max_writes >= 1")
         self._lib.gs_set_timing(self._h, read_latency, write_latency, *read_bandwidth, *write_bandwidth,
                                 max_reads, max_writes)
+
+    def set_ddr(self, ddr=None, address_stall: float = 0.0, seed: int = 1) -> None:
+        """The DDR realism of `ddr` (a sim.harness.ddr.DdrModel; None: ideal) and random
+        backpressure: ARREADY / AWREADY / WREADY low in a share `address_stall` of the cycles."""
+        if not 0 <= address_stall < 1:
+            raise ValueError(f"address_stall must be in [0, 1), got {address_stall}")
+        args = ddr.harness_args() if ddr is not None else (0, 0, 0, 1, 1, 0)
+        self._lib.gs_set_ddr(self._h, *args, round(1000 * address_stall), seed)
+
+    def first_violation(self) -> str:
+        """The first bus-rule violation the harness saw, described ('' if none)."""
+        buf = ctypes.create_string_buffer(512)
+        self._lib.gs_first_violation(self._h, buf, len(buf))
+        return buf.value.decode()
 
     def inject_read_error(self, base: int, nbytes: int) -> None:
         """Answer reads of [base, base + nbytes) with SLVERR (nbytes = 0 stops)."""
@@ -163,9 +189,14 @@ class SimTransport(Transport):
             raise SimProtocolError(f"control read 0x{offset:02x} failed ({'no response' if v == -1 else 'RRESP error'})")
         return v
 
+    def _violation_counts(self) -> dict[str, int]:
+        c = self.counters()
+        return {k: c[k] for k in VIOLATION_COUNTERS}
+
     def wait_done(self, timeout_s: float) -> bool:
-        """Run the clock in C++ until the interrupt line rises (the driver enables it)."""
-        before = self.counters()
+        """Run the clock in C++ until the interrupt line rises (the driver enables it); a bus-rule
+        violation since the last report (in this run, or before it: a reset, register accesses)
+        raises SimProtocolError."""
         deadline = time.monotonic() + timeout_s
         ran = 0
         while not self._lib.gs_interrupt(self._h):
@@ -174,10 +205,11 @@ class SimTransport(Transport):
                 return False
             ran += self._lib.gs_run_until_interrupt(self._h, min(CHUNK_CYCLES, self.max_cycles - ran))
         self.last_run_cycles = ran
-        after = self.counters()
-        broken = {k: after[k] - before[k] for k in VIOLATION_COUNTERS if after[k] != before[k]}
+        after = self._violation_counts()
+        broken = {k: after[k] - v for k, v in self._violations_reported.items() if after[k] != v}
+        self._violations_reported = after
         if broken:
-            raise SimProtocolError(f"the kernel broke bus rules during this run: {broken}")
+            raise SimProtocolError(f"the kernel broke bus rules: {broken}; first: {self.first_violation()}")
         return True
 
     def reset(self) -> None:

@@ -1,9 +1,8 @@
 """Where acknowledged interactions live: a small store interface and two implementations.
 
 `InteractionStore` is what the service needs: `add` (durable when it returns), `all` (replayed at
-start-up) and `close`. `SQLiteStore` is the embedded default; `PostgresStore` is the same four
-methods over PostgreSQL with psycopg 3 (not installed in this tree's lock and not run by the
-tests: see docs/SERVING.md for how to run it).
+start-up), `for_user`, `count` and `close`. `SQLiteStore` is the embedded default; `PostgresStore`
+is the same methods over PostgreSQL with psycopg 3 (docs/SERVING.md: how to point the server at one).
 
 Durability (SQLite): journal_mode=WAL with synchronous=FULL. In WAL mode a commit appends to the
 write-ahead log; with FULL the log is fsync'ed at every commit, before `add` returns, so an
@@ -124,16 +123,17 @@ class SQLiteStore:
 
 
 class PostgresStore:
-    """The same interface over PostgreSQL (psycopg 3: `pip install 'psycopg[binary]'`). A commit
-    returns once PostgreSQL has flushed its WAL (synchronous_commit=on, the server default), the
-    same guarantee as SQLiteStore with FULL. Not run in this tree (no PostgreSQL here)."""
+    """The same interface over PostgreSQL (psycopg 3, pinned in requirements.lock under the serve
+    extra). Autocommit with synchronous_commit=on: a commit returns once PostgreSQL has flushed its
+    WAL, the same guarantee as SQLiteStore with FULL. One connection, used under a lock (like
+    SQLiteStore); tests/rec/test_service_postgres.py runs it against a real server."""
 
     def __init__(self, dsn: str):
         try:
             import psycopg
         except ImportError:
             raise RuntimeError("the PostgreSQL store needs psycopg 3: pip install 'psycopg[binary]'") from None
-        self.dsn, self._lock = dsn, threading.Lock()
+        self.dsn, self._lock, self._error = dsn, threading.Lock(), psycopg.Error
         try:
             self._db = psycopg.connect(dsn, autocommit=True)
             self._db.execute("SET synchronous_commit = on")
@@ -142,33 +142,31 @@ class PostgresStore:
                 rating DOUBLE PRECISION NOT NULL, time BIGINT NOT NULL)""")
             self._db.execute("CREATE INDEX IF NOT EXISTS interactions_user ON interactions(user_id)")
         except psycopg.Error as e:
-            raise ValueError(f"PostgreSQL {dsn!r}: cannot open the interaction table ({e})") from None
-        self._error = psycopg.Error
+            raise ValueError(f"PostgreSQL {dsn!r}: cannot open the interaction table ({str(e).strip()})") from None
 
-    def add(self, it: Interaction) -> int:
+    def _run(self, what: str, sql: str, params=()) -> list:
         with self._lock:
             try:
-                row = self._db.execute("INSERT INTO interactions (user_id, item_id, rating, time) "
-                                       "VALUES (%s, %s, %s, %s) RETURNING id",
-                                       (it.user, it.item, float(it.rating), int(it.time))).fetchone()
-                return int(row[0])
-            except self._error as e:
-                raise StoreError(f"PostgreSQL: write failed ({e})") from None
+                return self._db.execute(sql, params).fetchall()
+            except self._error as e:  # includes a closed or broken connection
+                raise StoreError(f"PostgreSQL: {what} failed ({str(e).strip()})") from None
+
+    def add(self, it: Interaction) -> int:
+        return int(self._run("write", "INSERT INTO interactions (user_id, item_id, rating, time) "
+                                      "VALUES (%s, %s, %s, %s) RETURNING id",
+                             (it.user, it.item, float(it.rating), int(it.time)))[0][0])
 
     def all(self) -> Iterator[Interaction]:
-        with self._lock:
-            rows = self._db.execute("SELECT user_id, item_id, rating, time FROM interactions ORDER BY id").fetchall()
+        rows = self._run("read", "SELECT user_id, item_id, rating, time FROM interactions ORDER BY id")
         return iter([Interaction(u, i, r, t) for u, i, r, t in rows])
 
     def for_user(self, user: str) -> list[Interaction]:
-        with self._lock:
-            rows = self._db.execute("SELECT user_id, item_id, rating, time FROM interactions WHERE user_id = %s "
-                                    "ORDER BY id", (user,)).fetchall()
+        rows = self._run("read", "SELECT user_id, item_id, rating, time FROM interactions WHERE user_id = %s "
+                                 "ORDER BY id", (user,))
         return [Interaction(u, i, r, t) for u, i, r, t in rows]
 
     def count(self) -> int:
-        with self._lock:
-            return int(self._db.execute("SELECT COUNT(*) FROM interactions").fetchone()[0])
+        return int(self._run("read", "SELECT COUNT(*) FROM interactions")[0][0])
 
     def close(self) -> None:
         with self._lock:
