@@ -176,3 +176,26 @@ def standard_cases(hw: HwConfig = DEFAULT_HW, seed: int = 1, n_random: int = 200
     rng = np.random.default_rng(seed)
     randoms = [random_vector(rng, f"random_{i:04d}", hw, scale) for i in range(n_random)]
     return edge_cases(hw, seed) + randoms + error_cases(hw, seed)
+
+
+def tiled_bipartite_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
+    """Source-tiled user-first bipartite graphs (3-4 partitions of the build's table) in their
+    natural row order and in golden.graph.spread_row_order, with 32- and 16-bit indices, every
+    normalization and DRAM-gather: the walker's word-rate scan of out-of-partition indices and
+    the packing of a group's contributing edges into its slots, with long runs of rows that
+    have nothing in a pass and rows whose edges all lie in one."""
+    from .graph import spread_row_order, synthetic_bipartite
+    rng = np.random.default_rng(seed)
+    feat_dim = hw.feat_align * max(1, min(hw.max_feat // hw.feat_align, 64 // hw.feat_align))
+    rows = hw.table_rows(feat_dim)
+    n_users, n_items = int(1.5 * rows) + 1, 2 * rows - 3
+    graph = synthetic_bipartite(n_users, n_items, 8 * (n_users + n_items), seed=seed).unified()
+    x_q = random_features(rng, graph.n_src, feat_dim, hw=hw)
+    out = []
+    for order_name, csr in (("natural", graph), ("spread", graph.take_rows(spread_row_order(graph.n_dst)))):
+        for norm in NORMS:
+            for idx16 in (False, True):
+                out.append(make_vector(f"tiled_{order_name}_{norm}_{'idx16' if idx16 else 'idx32'}", csr, x_q,
+                                       norm, rng, idx16=idx16, hw=hw))
+        out.append(make_vector(f"tiled_{order_name}_gather", csr, x_q, "symmetric", rng, dram=True, hw=hw))
+    return out

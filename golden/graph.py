@@ -56,6 +56,18 @@ class CSR:
         row_ptr = np.concatenate([[0], np.cumsum(counts)])
         return CSR(row_ptr, self.dst_of_edges()[order], self.n_dst)
 
+    def take_rows(self, order: np.ndarray) -> "CSR":
+        """The CSR whose row i is row order[i] of this one (same sources): a layer on it gives
+        y[order], so y = result[argsort(order)]."""
+        order = np.asarray(order, dtype=np.int64)
+        if order.shape != (self.n_dst,) or not np.array_equal(np.sort(order), np.arange(self.n_dst)):
+            raise ValueError(f"order must be a permutation of the {self.n_dst} rows")
+        deg = self.in_degree[order]
+        row_ptr = np.concatenate([[0], np.cumsum(deg)])
+        starts = self.row_ptr[order].astype(np.int64)
+        edges = np.repeat(starts - row_ptr[:-1], deg) + np.arange(self.n_edges, dtype=np.int64)
+        return CSR(row_ptr, self.col_idx[edges], self.n_src)
+
     @staticmethod
     def from_edges(dst: np.ndarray, src: np.ndarray, n_dst: int, n_src: int) -> "CSR":
         """CSR of the edges src -> dst, ordered by destination then by input position."""
@@ -70,6 +82,18 @@ class CSR:
         order = np.argsort(dst, kind="stable")
         row_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n_dst))])
         return CSR(row_ptr, src[order], n_src)
+
+
+def spread_row_order(n_dst: int) -> np.ndarray:
+    """A row order that spreads any contiguous block of rows evenly over the whole run: row i of
+    the reordered CSR is row order[i], with the rows sorted by frac(v * golden ratio) (each
+    prefix of the order samples the row ids at nearly equal spacing). Under source tiling, a
+    pass then finds work for the processing elements all along the rows instead of in one
+    block (in a user-first bipartite graph a pass over user sources has work only in the item
+    rows), so the rows without work (their col_idx scan and partial sums) overlap the others'
+    accumulation."""
+    key = (np.arange(n_dst, dtype=np.float64) * 0.6180339887498949) % 1.0
+    return np.argsort(key, kind="stable")
 
 
 def _as_index(a, name: str) -> np.ndarray:
@@ -223,7 +247,27 @@ def synthetic_bipartite(n_users: int = ML1M_USERS, n_items: int = ML1M_ITEMS,
 
 
 def ml1m_shaped(scale: float = 1.0, seed: int = 0) -> BipartiteGraph:
-    """synthetic_bipartite at `scale` x ML-1M's users and items and `scale`^2 x its ratings (the
-    benchmarks' graph; scale 1 is ML-1M-sized, 2,000,418 directed edges in the unified graph)."""
-    return synthetic_bipartite(max(2, int(ML1M_USERS * scale)), max(2, int(ML1M_ITEMS * scale)),
-                               max(1, int(ML1M_RATINGS * scale * scale)), seed=seed)
+    """The benchmarks' graph: dataset_shaped("ml1m", scale, seed) (scale 1 is ML-1M-sized,
+    2,000,418 directed edges in the unified graph)."""
+    return dataset_shaped("ml1m", scale, seed)
+
+
+#: (users, items, interactions) of the data sets the scale benchmark imitates: MovieLens-1M, and
+#: Gowalla and Amazon-Book as LightGCN uses them (Gowalla: all 1,027,370 check-in pairs, 2,054,740
+#: directed edges; Amazon-Book: its 2,380,730 training pairs, 4,761,460 directed edges)
+DATASET_SHAPES = {
+    "ml1m": (ML1M_USERS, ML1M_ITEMS, ML1M_RATINGS),
+    "gowalla": (29_858, 40_981, 1_027_370),
+    "amazon-book": (52_643, 91_599, 2_380_730),
+}
+
+
+def dataset_shaped(name: str, scale: float = 1.0, seed: int = 0) -> BipartiteGraph:
+    """synthetic_bipartite with the users, items and interactions of DATASET_SHAPES[name] at
+    `scale` x its users and items and `scale`^2 x its interactions (the generator's log-normal
+    user activity and Zipf item popularity: the shape, not the data)."""
+    if name not in DATASET_SHAPES:
+        raise ValueError(f"unknown data set shape {name!r}, expected one of {sorted(DATASET_SHAPES)}")
+    users, items, pairs = DATASET_SHAPES[name]
+    return synthetic_bipartite(max(2, int(users * scale)), max(2, int(items * scale)),
+                               max(1, int(pairs * scale * scale)), seed=seed)

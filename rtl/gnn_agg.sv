@@ -163,8 +163,9 @@ module gnn_agg
   localparam int LANE_SEL_W = $clog2(BUS_BITS / gnn_agg_pkg::COEF_BITS);  // COEF elements per bus word
   localparam int ACC_BUF_BITS = gnn_agg_pkg::ACC_BUF_BITS;  // acc_buf element width in memory
   localparam int NS = gnn_agg_pkg::RD_STREAMS;            // read streams
-  localparam int GN = PES > 2 ? PES : 2;                  // indices the walker looks at per cycle
-  localparam int GNW = $clog2(GN + 1);                    // bits of a walker window count
+  localparam int GN = PES > 2 ? PES : 2;                  // slots of a walker group
+  localparam int SN = BUS_BITS / 16 > GN ? BUS_BITS / 16 : GN;   // indices the walker scans per cycle
+  localparam int GNW = $clog2(SN + 1);                    // bits of a walker window count
   localparam int PCW = $clog2(PES + 1);                   // bits of edges done per cycle
 
   // parameter checks at elaboration
@@ -242,7 +243,7 @@ module gnn_agg
   logic [31:0] rp_data;
   logic [15:0] ds_data, ss_data;
   logic [GNW-1:0] ci_count, ci_take, ew_count, ew_take;
-  logic [GN-1:0][31:0] ci_data, ew_data;
+  logic [SN-1:0][31:0] ci_data, ew_data;
   logic feat_valid, feat_ready, gather_valid, gather_ready, gs_valid, gs_ready;
   logic [LANES*FEAT_BITS-1:0] feat_word;
   logic [BUS_BITS-1:0] gs_data;

@@ -5,8 +5,8 @@
 // Behind the FIFOs the bus words become what the consumers take:
 //   row_ptr   -> 32-bit elements (gnn_agg_unpack), n_dst + 1 of them per pass; while `probe`
 //                is high, whole bus words on probe_* instead (the sequencer's row_ptr check);
-//   col_idx   -> a window of up to GN indices per cycle (gnn_agg_window; 16-bit with idx16);
-//   edge_w    -> a window of up to GN 16-bit weights (edge_weight runs);
+//   col_idx   -> a window of up to SN indices per cycle (gnn_agg_window; 16-bit with idx16);
+//   edge_w    -> a window of up to SN 16-bit weights (edge_weight runs);
 //   dst_scale -> 16-bit entries (the last pass of a post_scale run);
 //   src_scale -> 16-bit entries for the loader (table mode; a run starting inside a bus word),
 //                or whole bus words for PE 0 (DRAM-gather: the word holding src_scale[u]);
@@ -29,8 +29,9 @@ module gnn_agg_reader #(
     parameter int ID_BITS = 3,   // ARID / RID width (>= 3)
     parameter int BEATS_W = 40,           // width of a command's beat count
     localparam int NS = gnn_agg_pkg::RD_STREAMS,    // number of read streams
-    localparam int GN = PES > 2 ? PES : 2,          // indices the walker looks at per cycle
-    localparam int GNW = $clog2(GN + 1),            // bits of a window count (0..GN)
+    localparam int GN = PES > 2 ? PES : 2,          // slots of a walker group
+    localparam int SN = BUS_BITS / 16 > GN ? BUS_BITS / 16 : GN,   // indices the walker scans per cycle
+    localparam int GNW = $clog2(SN + 1),            // bits of a window count (0..SN)
     localparam int LANE_SEL_W = $clog2(BUS_BITS / gnn_agg_pkg::COEF_BITS),  // COEF elements per bus word
     localparam int AB = gnn_agg_pkg::ACC_BUF_BITS   // acc_buf element width in memory
 ) (
@@ -85,10 +86,10 @@ module gnn_agg_reader #(
     input  logic                        rp_ready,
     output logic [31:0]                 rp_data,
     output logic [GNW-1:0]              ci_count,     // col_idx window
-    output logic [GN-1:0][31:0]         ci_data,
+    output logic [SN-1:0][31:0]         ci_data,
     input  logic [GNW-1:0]              ci_take,
     output logic [GNW-1:0]              ew_count,     // edge_w window
-    output logic [GN-1:0][31:0]         ew_data,
+    output logic [SN-1:0][31:0]         ew_data,
     input  logic [GNW-1:0]              ew_take,
     output logic                        ds_valid,     // dst_scale
     input  logic                        ds_ready,
@@ -177,12 +178,12 @@ module gnn_agg_reader #(
       /* verilator lint_off PINCONNECTEMPTY */
       .out_valid2(), .out_data2());
       /* verilator lint_on PINCONNECTEMPTY */
-  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(GN)) ci_window (
+  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(SN)) ci_window (
       .clk, .rst_n, .start(pass_start), .wide(!idx16), .count({1'b0, n_edges}),
       .in_valid(s_out_valid[gnn_agg_pkg::RD_COL_IDX]), .in_ready(s_out_ready[gnn_agg_pkg::RD_COL_IDX]),
       .in_data(s_out_data[gnn_agg_pkg::RD_COL_IDX]),
       .out_count(ci_count), .out_data(ci_data), .out_take(ci_take));
-  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(GN)) ew_window (
+  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(SN)) ew_window (
       .clk, .rst_n, .start(pass_start), .wide(1'b0), .count(edge_weight ? {1'b0, n_edges} : 33'd0),
       .in_valid(s_out_valid[gnn_agg_pkg::RD_EDGE_W]), .in_ready(s_out_ready[gnn_agg_pkg::RD_EDGE_W]),
       .in_data(s_out_data[gnn_agg_pkg::RD_EDGE_W]),

@@ -4,23 +4,27 @@
 // (its degree). Malformed row pointers set ROW_PTR and are clamped to the edges that exist
 // (start = previous end, end within [start, min(n_edges, start + MAX_DEGREE)]), so exactly
 // n_edges col_idx entries are consumed whatever row_ptr holds; unclaimed ones are drained.
-// Edge part: takes up to N consecutive indices of one row per cycle from the col_idx window,
-// checks every one against n_src BEFORE it can become an address (INDEX), marks the ones whose
-// source lies in the current partition (the table row goes with the group) and emits them as
-// one group of at most EMAX contributing edges (PES in table mode, 1 in DRAM-gather mode, where
-// the contributing edge's source row and src_scale word are requested from memory). Edges that
-// do not contribute (another partition, a bad index, a drained tail) cost no processing
-// element anything. The group that takes a row's last index carries the row end; a row with
-// nothing left to take (no edges) is a group with no edges and the row end.
+// Edge part: scans up to SN consecutive indices of one row per cycle from the col_idx window
+// (SN = a bus word of 16-bit indices, at least G), checks every one against n_src BEFORE it can
+// become an address (INDEX), marks the ones whose source lies in the current partition and
+// emits them, packed into the first slots (with their table rows), as one group of G = max(2,
+// PES) slots with at most EMAX contributing edges (PES in table mode, 1 in DRAM-gather mode,
+// where the contributing edge's source row and src_scale word are requested from memory).
+// Edges that do not contribute (another partition, a bad index, a drained tail) cost no
+// processing element anything, and with several partitions they pass at the col_idx stream's
+// word rate: a pass over a partition that few of a row's edges read is not bound by scanning.
+// The group that takes a row's last index carries the row end; a row with nothing left to take
+// (no edges) is a group with no edges and the row end.
 `default_nettype none
 
 module gnn_agg_walker
 #(
     parameter int BUS_BITS = 64,   // m_axi_gmem data width
     parameter int TAW = 13,   // bits of a table row number
-    parameter int PES = 1,   // processing elements (groups carry up to max(PES, 2) edges)
-    localparam int N = PES > 2 ? PES : 2,    // indices looked at per cycle
-    localparam int NW = $clog2(N + 1),   // bits of an index count (0..N)
+    parameter int PES = 1,   // processing elements
+    localparam int G = PES > 2 ? PES : 2,    // slots of a group
+    localparam int SN = BUS_BITS / 16 > G ? BUS_BITS / 16 : G,   // indices scanned per cycle
+    localparam int NW = $clog2(SN + 1),   // bits of an index count (0..SN)
     localparam int LANE_SEL_W = $clog2(BUS_BITS / 16)   // bits selecting a 16-bit element in a bus word
 ) (
     input  logic                  clk,
@@ -42,18 +46,18 @@ module gnn_agg_walker
     output logic                  rp_ready,
     input  logic [31:0]           rp_data,
     input  logic [NW-1:0]         ci_count,     // col_idx window
-    input  logic [N-1:0][31:0]    ci_data,
+    input  logic [SN-1:0][31:0]   ci_data,
     output logic [NW-1:0]         ci_take,
     input  logic [NW-1:0]         ew_count,     // edge_w window
-    input  logic [N-1:0][31:0]    ew_data,
+    input  logic [SN-1:0][31:0]   ew_data,
     output logic [NW-1:0]         ew_take,
     // groups
     output logic                  grp_valid,
     input  logic                  grp_ready,
     output logic                  grp_row_end,
-    output logic [N-1:0]          grp_emit,     // index i contributes
-    output logic [N-1:0][TAW-1:0] grp_row,      // its table row (table mode)
-    output logic [N-1:0][15:0]    grp_weight,
+    output logic [G-1:0]          grp_emit,     // slot j holds a contributing edge (j < their count)
+    output logic [G-1:0][TAW-1:0] grp_row,      // its table row (table mode)
+    output logic [G-1:0][15:0]    grp_weight,
     output logic [LANE_SEL_W-1:0] grp_scale_lane,  // gather: src_scale lane of the edge
     // DRAM-gather requests
     output logic                  gfeat_valid,
@@ -162,14 +166,14 @@ module gnn_agg_walker
   logic [NW-1:0] emax;
   assign emax = gather ? NW'(1) : NW'(PES);
 
-  logic [N-1:0] idx_ok, emit;
+  logic [SN-1:0] idx_ok, emit;
   logic [NW-1:0] k, n_emit;
   always_comb begin
     logic stop;
     k = '0;
     n_emit = '0;
     stop = 1'b0;
-    for (int i = 0; i < N; i++) begin
+    for (int i = 0; i < SN; i++) begin
       idx_ok[i] = ci_data[i] < n_src;
       emit[i] = idx_ok[i] && {1'b0, ci_data[i]} >= part_lo && {1'b0, ci_data[i]} < part_hi && !desc_drain;
       if (!stop && NW'(i) < avail && left > 33'(i) && n_emit + NW'(emit[i]) <= emax) begin
@@ -180,8 +184,9 @@ module gnn_agg_walker
       end
     end
   end
-  logic [N-1:0] in_k;
-  always_comb for (int i = 0; i < N; i++) in_k[i] = NW'(i) < k;
+  logic [SN-1:0] in_k, sel;
+  always_comb for (int i = 0; i < SN; i++) in_k[i] = NW'(i) < k;
+  assign sel = emit & in_k;
 
   logic ends, row_end, has_out, need_fetch, fetch_ok, go;
   assign ends = desc_valid && taken + 33'(k) == desc_count;
@@ -195,7 +200,7 @@ module gnn_agg_walker
   logic [31:0] g_idx;
   always_comb begin
     g_idx = ci_data[0];
-    for (int i = N - 1; i >= 0; i--) if (in_k[i] && emit[i]) g_idx = ci_data[i];
+    for (int i = SN - 1; i >= 0; i--) if (sel[i]) g_idx = ci_data[i];
   end
 
   assign ci_take = go ? k : '0;
@@ -208,12 +213,29 @@ module gnn_agg_walker
 
   assign grp_valid = desc_valid && (k != 0 || ends) && has_out && fetch_ok;
   assign grp_row_end = row_end;
-  assign grp_emit = emit & in_k;
-  always_comb
-    for (int i = 0; i < N; i++) begin
-      grp_row[i] = TAW'({1'b0, ci_data[i]} - part_lo);
-      grp_weight[i] = ew_data[i][15:0];
+  // packing: selected index i goes to slot pos[i] = how many selected indices precede it
+  // (an AND-OR selection per slot; at most EMAX <= G are selected)
+  logic [SN-1:0][NW-1:0] pos;
+  always_comb begin
+    logic [NW-1:0] c;
+    c = '0;
+    for (int i = 0; i < SN; i++) begin
+      pos[i] = c;
+      c = c + NW'(sel[i]);
     end
+  end
+  always_comb begin
+    for (int j = 0; j < G; j++) begin
+      grp_emit[j] = NW'(j) < n_emit;
+      grp_row[j] = '0;
+      grp_weight[j] = '0;
+      for (int i = 0; i < SN; i++)
+        if (sel[i] && pos[i] == NW'(j)) begin
+          grp_row[j] = grp_row[j] | TAW'({1'b0, ci_data[i]} - part_lo);
+          grp_weight[j] = grp_weight[j] | ew_data[i][15:0];
+        end
+    end
+  end
   assign grp_scale_lane = g_idx[LANE_SEL_W-1:0];  // src_scale[u] sits in halfword u % (bus/16)
   assign desc_ready = go && ends;
 

@@ -1,10 +1,12 @@
-"""Cycle benchmark of the gnn_agg RTL on an ML-1M-shaped graph (a benchmark, not a test).
+"""Cycle benchmark of the gnn_agg RTL on a recommender-shaped graph (a benchmark, not a test).
 
-    python -m host.bench.rtl_cycles [--scale 0.25] [--feat-dim 64] [--latency 64] [--board pynq-z2]
-                            [--idx16] [--modes table,gather] [--mhz MHZ]
+    python -m host.bench.rtl_cycles [--graph ml1m|gowalla|amazon-book] [--scale 0.25] [--feat-dim 64]
+                            [--latency 64] [--board pynq-z2] [--idx16] [--modes table,gather]
+                            [--row-order natural|spread] [--mhz MHZ]
                             [--format feat_bits=8 --format feat_frac=4 ...]
                             [--latency-sweep docs/img/rtl_latency_sweep.png] [--ddr ideal|realistic|both]
     python -m host.bench.rtl_cycles --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
+    python -m host.bench.rtl_cycles --board kv260 --graph gowalla --scale 1 --modes table --row-order spread
 
 `--format FIELD=VALUE` changes one number format of the board's build (golden.contract
 FORMAT_FIELDS), e.g. 8-bit features: --format feat_bits=8 --format feat_frac=4
@@ -16,13 +18,9 @@ model; `--ddr realistic` adds the board's refresh windows, row-buffer misses and
 taking 20% of the data-bus cycles, sim/harness/ddr.py; `--ddr both` runs each mode under both),
 checks the result bit for bit against golden.hw_model, and reports per mode and DDR model:
 
-* cycles (stat_cycles), edges per cycle, read-bus utilization = read beats / cycles;
-* the bound max(bytes the mode must stream / bus bytes, edges * F / (lanes * PEs)) (DRAM-gather
-  mode: one PE, edges * F / lanes), where the streamed
-  bytes are, for table mode, feat_in (+ src_scale) once plus row_ptr, col_idx (+ edge_w) once per
-  source partition plus the acc_buf partial sums written and read back between partitions (the
-  contract's tiling), and for DRAM-gather mode one feat_in row per edge (+ its src_scale word with
-  PRE_SCALE) plus row_ptr, col_idx, dst_scale; and cycles / bound;
+* cycles (stat_cycles), edges per cycle, read / write beats, read-bus utilization = read beats / cycles;
+* the lower bound (`lower_bound`: reads, writes and adder time apart, each byte that must move
+  counted once) and cycles / bound; the simulated cycles per second of the run;
 * the projected time of the layer at `--mhz` (default: the target clock of the board's registry
   build, golden.builds.board_build; projected: simulated cycles, timing closure not checked).
 
@@ -41,7 +39,7 @@ import numpy as np
 from golden import builds
 from golden.cases import make_vector
 from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
-from golden.graph import degree_stats, ml1m_shaped
+from golden.graph import CSR, DATASET_SHAPES, dataset_shaped, degree_stats, spread_row_order
 from golden.vectors import feat_dtype
 from host.driver.backends.device import execute
 from host.driver.backends.sim import DDR_COUNTERS, SimTransport
@@ -51,21 +49,43 @@ from sim.harness.ddr import realistic
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def streamed_bytes(vec, hw: HwConfig, gather: bool) -> int:
-    """Bytes the mode must move over the bus (see the module docstring)."""
-    p = vec.problem
-    m = Mode(p.mode)
-    idx = (2 if m & Mode.IDX16 else 4) * p.n_edges
-    csr = 4 * (p.n_dst + 1) + idx + (2 * p.n_edges if m & Mode.EDGE_WEIGHT else 0)
-    post = 2 * p.n_dst if m & Mode.POST_SCALE else 0
-    row = hw.feat_bytes * p.feat_dim
+def partial_rows(csr: CSR, rows_per_part: int) -> int:
+    """Partial rows that source tiling must park in acc_buf: per destination row, the source
+    partitions its edges read, less one (a row's last partition finishes it on chip)."""
+    parts = -(-csr.n_src // rows_per_part)
+    pairs = np.unique(csr.dst_of_edges() * parts + csr.col_idx // rows_per_part)   # (row, partition)
+    touched = np.bincount(pairs // max(parts, 1), minlength=csr.n_dst)
+    return int(np.maximum(touched - 1, 0).sum())
+
+
+def lower_bound(csr: CSR, mode: int, feat_dim: int, hw: HwConfig, gather: bool) -> dict:
+    """The cycles no schedule of the mode can beat on this build (docs/RTL.md "Cycle benchmark"):
+    max(read bytes / bus bytes, write bytes / bus bytes, edges * F / (lanes * PEs)), reads and
+    writes counted apart (AXI runs them in parallel), each byte that must move counted once:
+    row_ptr, col_idx (+ edge_w, dst_scale, W) once; table mode: feat_in (+ src_scale) once and,
+    with several partitions, 32-bit partial rows written and read back only for the partitions
+    a row touches beyond its first (partial_rows); DRAM-gather: one feat_in row per edge (+ the
+    bus word holding src_scale[u]) on one PE. Writes: feat_out (+ the partial rows)."""
+    m = Mode(mode)
+    n_dst, n_src, n_edges = csr.n_dst, csr.n_src, csr.n_edges
+    row = hw.feat_bytes * feat_dim
+    reads = 4 * (n_dst + 1) + (2 if m & Mode.IDX16 else 4) * n_edges
+    reads += 2 * n_edges if m & Mode.EDGE_WEIGHT else 0
+    reads += 2 * n_dst if m & Mode.POST_SCALE else 0
+    reads += hw.feat_bytes * feat_dim * feat_dim if m & Mode.APPLY_W else 0
+    writes = n_dst * row
     if gather:
-        scale = hw.bus_bytes * p.n_edges if m & Mode.PRE_SCALE else 0
-        return csr + post + p.n_edges * row + scale
-    passes = hw.partitions(p.n_src, p.feat_dim)
-    acc = 4 * p.n_dst * p.feat_dim
-    pre = 2 * p.n_src if m & Mode.PRE_SCALE else 0
-    return passes * csr + post + p.n_src * row + pre + acc * (2 * passes - 2)
+        reads += n_edges * (row + (hw.bus_bytes if m & Mode.PRE_SCALE else 0))
+        pes = 1
+    else:
+        reads += n_src * (row + (2 if m & Mode.PRE_SCALE else 0))
+        partial = 4 * feat_dim * partial_rows(csr, hw.table_rows(feat_dim))
+        reads += partial
+        writes += partial
+        pes = hw.pes
+    bound = {"read_cycles": reads / hw.bus_bytes, "write_cycles": writes / hw.bus_bytes,
+             "compute_cycles": n_edges * feat_dim / (hw.lanes * pes)}
+    return {**bound, "bound": max(bound.values())}
 
 
 def run_mode(transport, hw: HwConfig, vec) -> dict:
@@ -88,9 +108,9 @@ def run_mode(transport, hw: HwConfig, vec) -> dict:
             "wr_beats": st.wr_beats, "error": st.error, "wall_s": wall}
 
 
-def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int, ddr=None) -> dict:
-    """One run at `latency` under `ddr` (a sim.harness.ddr.DdrModel; None: ideal); the row of the
-    results table."""
+def measure(transport_cls, lib, hw: HwConfig, vec, csr: CSR, gather: bool, latency: int, ddr=None) -> dict:
+    """One run of `vec` (the layer on `csr`) at `latency` under `ddr` (a sim.harness.ddr.DdrModel;
+    None: ideal); the row of the results table."""
     image_bytes = vec.layout(hw, 0x1000_0000)[1]
     transport = transport_cls(lib, mem_bytes=1 << (int(image_bytes + 4096).bit_length()),
                               read_latency=latency, write_latency=latency // 2, max_reads=64, max_writes=16,
@@ -101,28 +121,28 @@ def measure(transport_cls, lib, hw: HwConfig, vec, gather: bool, latency: int, d
     finally:
         transport.close()
     p = vec.problem
-    mem_cycles = streamed_bytes(vec, hw, gather) / hw.bus_bytes
-    alu_cycles = p.n_edges * p.feat_dim / (hw.lanes * (1 if gather else hw.pes))
-    bound = max(mem_cycles, alu_cycles)
+    lb = lower_bound(csr, p.mode, p.feat_dim, hw, gather)
     return {"mode": "dram-gather" if gather else "table", "latency": latency,
             "ddr": ddr.describe() if ddr is not None else "ideal",
             "partitions": 1 if gather else hw.partitions(p.n_src, p.feat_dim),
             "cycles": st["cycles"], "edges": st["edges"], "edges_per_cycle": st["edges"] / st["cycles"],
             "rd_beats": st["rd_beats"], "wr_beats": st["wr_beats"], "stalls": st["stalls"],
             "read_bus_utilization": st["rd_beats"] / st["cycles"],
-            "bound_memory_cycles": mem_cycles, "bound_compute_cycles": alu_cycles,
-            "bound": bound, "cycles_over_bound": st["cycles"] / bound, **ddr_events, "sim_wall_s": st["wall_s"],
+            "bound_read_cycles": lb["read_cycles"], "bound_write_cycles": lb["write_cycles"],
+            "bound_compute_cycles": lb["compute_cycles"], "bound": lb["bound"],
+            "cycles_over_bound": st["cycles"] / lb["bound"], "bit_exact": True, **ddr_events,
+            "sim_wall_s": st["wall_s"],
             "sim_cycles_per_s": st["cycles"] / st["wall_s"]}
 
 
-def latency_sweep(transport_cls, lib, hw, vectors, png: str, title: str) -> list[dict]:
+def latency_sweep(transport_cls, lib, hw, vectors, csr: CSR, png: str, title: str) -> list[dict]:
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     from tqdm import tqdm
 
     latencies = (0, 16, 32, 64, 128, 256)
-    runs = [measure(transport_cls, lib, hw, vec, gather, lat)
+    runs = [measure(transport_cls, lib, hw, vec, csr, gather, lat)
             for gather, vec in vectors.items() for lat in tqdm(latencies, desc=f"gather={gather}")]
     fig, ax = plt.subplots(figsize=(6, 3.6))
     for mode in ("table", "dram-gather"):
@@ -142,13 +162,19 @@ def latency_sweep(transport_cls, lib, hw, vectors, png: str, title: str) -> list
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scale", type=float, default=0.25, help="ML-1M users/items scale (edges ~ 2M * scale^2)")
+    ap.add_argument("--graph", default="ml1m", choices=sorted(DATASET_SHAPES),
+                    help="data set whose users / items / interactions the graph takes (golden.graph.DATASET_SHAPES)")
+    ap.add_argument("--scale", type=float, default=0.25,
+                    help="users/items scale, interactions scale^2 (ml1m: edges ~ 2M * scale^2)")
     ap.add_argument("--feat-dim", type=int, default=64)
     ap.add_argument("--latency", type=int, default=64, help="read latency in cycles")
     ap.add_argument("--board", default="pynq-z2", choices=sorted(BOARDS))
     ap.add_argument("--norm", default="symmetric", choices=("symmetric", "mean", "sum", "weighted"))
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--idx16", action="store_true", help="16-bit col_idx (needs <= 65536 nodes)")
+    ap.add_argument("--row-order", default="natural", choices=("natural", "spread"),
+                    help="destination row order: as generated (users, then items) or "
+                         "golden.graph.spread_row_order (the host's order for source-tiled runs)")
     ap.add_argument("--modes", default="table,gather", help="comma list of table, gather")
     ap.add_argument("--mhz", type=float, help="clock for the projected time (default: the board build's target clock)")
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
@@ -168,7 +194,9 @@ def main(argv=None) -> None:
     if unknown:
         ap.error(f"--format: unknown field(s) {sorted(unknown)}, expected {FORMAT_FIELDS}")
     hw = dataclasses.replace(BOARDS[args.board], **{k: int(v) for k, v in formats.items()})
-    csr = ml1m_shaped(args.scale, args.seed).unified()
+    csr = dataset_shaped(args.graph, args.scale, args.seed).unified()
+    if args.row_order == "spread":
+        csr = csr.take_rows(spread_row_order(csr.n_dst))
     rng = np.random.default_rng(args.seed)
     x_q = hw.formats.feat.quantize(rng.normal(0, 0.5, (csr.n_src, args.feat_dim)))
     deg = degree_stats(csr.in_degree)
@@ -186,29 +214,30 @@ def main(argv=None) -> None:
     rows = []
     for gather, vec in vectors.items():
         for ddr in ddr_models:
-            rows.append(measure(SimTransport, lib, hw, vec, gather, args.latency, ddr))
+            rows.append(measure(SimTransport, lib, hw, vec, csr, gather, args.latency, ddr))
             rows[-1]["projected_ms"] = rows[-1]["cycles"] / (args.mhz * 1e3)
             print(json.dumps(rows[-1]), flush=True)
     sweep = None
     if args.latency_sweep:
-        sweep = latency_sweep(SimTransport, lib, hw, vectors, args.latency_sweep,
+        sweep = latency_sweep(SimTransport, lib, hw, vectors, csr, args.latency_sweep,
                               f"gnn_agg RTL, {hw.bus_bits}-bit bus, {hw.lanes} lanes: {csr.n_edges:,} edges, "
                               f"F={args.feat_dim}, {args.norm}")
         print(f"wrote {args.latency_sweep}")
-    result = {"graph": {"nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
-              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16,
+    result = {"graph": {"shape": args.graph, "scale": args.scale, "nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
+              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "row_order": args.row_order,
               "mhz": args.mhz,
               "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows,
               "latency_sweep": sweep}
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(json.dumps(result, indent=1, default=str))
-    print(f"\n| mode | DDR model | partitions | cycles | edges/cycle | read-bus util. | bound (mem / compute) | cycles / bound "
-          f"| ms at {args.mhz:g} MHz |")
-    print("|---|---|---|---|---|---|---|---|---|")
+    print(f"\n| mode | DDR model | partitions | cycles | edges/cycle | read beats | write beats "
+          f"| bound: read / write / compute | cycles / bound | bit-exact | ms at {args.mhz:g} MHz | sim cycles/s |")
+    print("|---|---|---|---|---|---|---|---|---|---|---|---|")
     for r in rows:
         print(f"| {r['mode']} | {r['ddr']} | {r['partitions']} | {r['cycles']:,} | {r['edges_per_cycle']:.3f} | "
-              f"{r['read_bus_utilization']:.2f} | {r['bound_memory_cycles']:,.0f} / {r['bound_compute_cycles']:,.0f} | "
-              f"{r['cycles_over_bound']:.3f} | {r['projected_ms']:.3f} |")
+              f"{r['rd_beats']:,} | {r['wr_beats']:,} | {r['bound_read_cycles']:,.0f} / {r['bound_write_cycles']:,.0f} / "
+              f"{r['bound_compute_cycles']:,.0f} | {r['cycles_over_bound']:.3f} | {'yes' if r['bit_exact'] else 'no'} | "
+              f"{r['projected_ms']:.3f} | {r['sim_cycles_per_s']:,.0f} |")
 
 
 if __name__ == "__main__":

@@ -100,6 +100,16 @@ def test_waves_fst(tmp_path, monkeypatch):
 
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
+    (MAIN, 32, 0.2, 21), (PES2, 100, 0.3, 22), (PES4, 64, 0.3, 23),
+], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat100_bp", "pes4_bus128_lat64_bp"])
+def test_tiled_bipartite(tmp_path, hw, latency, pause, seed):
+    """Source-tiled bipartite graphs, natural and spread row order: the walker scans 4 (64-bit
+    bus) or 8 (128-bit) 16-bit indices per cycle and packs 1, 2 or 4 edges per group."""
+    run(hw, "test_tiled_bipartite", tmp_path, latency, pause, seed=seed)
+
+
+@rtl_only
+@pytest.mark.parametrize("hw,latency,pause,seed", [
     (WIDE_BUS, 32, 0.2, 4), (NARROW_LANES, 100, 0.1, 4),
     (PES2, 0, 0.0, 6), (PES2, 100, 0.3, 7), (PES4, 0, 0.0, 8), (PES4, 32, 0.2, 9), (PES4, 100, 0.3, 10),
 ], ids=["bus128_lanes16", "bus64_lanes8", "pes2_lat0", "pes2_lat100_bp", "pes4_lat0", "pes4_lat32_bp",
