@@ -12,14 +12,22 @@ from golden.contract import Err, HwConfig, Problem
 
 class DeviceError(RuntimeError):
     """The kernel finished with a non-zero stat_error; `error` holds the raw bits, `reasons`
-    their Err names. The device stays usable: the next call runs normally. Accelerator.status
-    holds the failed call's status registers."""
+    their Err names. Accelerator.status holds the failed call's status registers. After any
+    error but TIMEOUT the next call runs normally; after TIMEOUT the memory path must be reset
+    first (docs/CONTRACT.md, "AXI response time-out"), which the message says, with the
+    programmed `axi_timeout_cycles` when the caller knows them."""
 
-    def __init__(self, error: int, detail: str = "", status: "RunStatus | None" = None):
+    def __init__(self, error: int, detail: str = "", status: "RunStatus | None" = None,
+                 axi_timeout_cycles: int | None = None):
         self.error = int(error)
         self.reasons = decode_error(self.error)
         self.status = status  # all status registers of the failed call, when read
         text = f"gnn_agg reported stat_error=0x{self.error:x} ({', '.join(self.reasons) or 'none'})"
+        if self.error & Err.TIMEOUT:
+            bound = "TIMEOUT" if axi_timeout_cycles is None else f"TIMEOUT = {axi_timeout_cycles}"
+            text += (f"; the AXI response time-out fired: the memory slave left a transaction unanswered "
+                     f"for {bound} cycles and the run was aborted; reset the memory path (interconnect or "
+                     f"slave, e.g. the PL reset) before the next call, or a late response is taken as its data")
         super().__init__(f"{text}: {detail}" if detail else text)
 
 

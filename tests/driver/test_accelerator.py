@@ -144,6 +144,17 @@ def test_device_error_decodes_bits():
     assert decode_error(0) == ()
 
 
+def test_device_error_for_a_timeout_says_reset_the_memory_path():
+    e = DeviceError(int(Err.TIMEOUT | Err.INDEX), "n_dst=3", axi_timeout_cycles=4096)
+    assert e.reasons == ("INDEX", "TIMEOUT") and e.error == 0x90
+    assert str(e) == ("gnn_agg reported stat_error=0x90 (INDEX, TIMEOUT); the AXI response time-out fired: "
+                      "the memory slave left a transaction unanswered for TIMEOUT = 4096 cycles and the run "
+                      "was aborted; reset the memory path (interconnect or slave, e.g. the PL reset) before "
+                      "the next call, or a late response is taken as its data: n_dst=3")
+    assert "time-out" not in str(DeviceError(int(Err.AXI_RD), axi_timeout_cycles=4096))
+    assert "unanswered for TIMEOUT cycles" in str(DeviceError(int(Err.TIMEOUT)))
+
+
 # -- issue 19, item 1: the driver keeps what it validated; odd array types; threads -------------
 
 def test_driver_copies_what_it_validated():

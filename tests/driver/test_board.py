@@ -12,6 +12,7 @@ import pytest
 from golden.cases import standard_cases
 from golden.contract import BOARDS, BUFFER_REG, Ctrl, Err, HwConfig, Irq, Reg
 from host.driver import Accelerator, DeviceError
+from host.driver.backends.device import DEFAULT_AXI_TIMEOUT_CYCLES
 from tests.support.fake_pynq import PYNQ_APIS, make_fake_pynq
 from tests.support.vectors import call_kwargs, graph_of, run_vector
 
@@ -55,8 +56,9 @@ def test_register_sequence_of_one_call(board):
     regs = [off for off, _ in writes]
     pointer_words = [w for reg in BUFFER_REG.values() for w in (reg, reg + 4)]
     scalars = [Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM, Reg.MODE]
-    assert regs == pointer_words + scalars + [Reg.GIE, Reg.IER, Reg.CTRL, Reg.ISR]
-    assert writes[-4:] == [(Reg.GIE, 1), (Reg.IER, Irq.DONE), (Reg.CTRL, Ctrl.AP_START), (Reg.ISR, Irq.DONE)]
+    assert regs == pointer_words + scalars + [Reg.TIMEOUT, Reg.GIE, Reg.IER, Reg.CTRL, Reg.ISR]
+    assert writes[-5:] == [(Reg.TIMEOUT, DEFAULT_AXI_TIMEOUT_CYCLES), (Reg.GIE, 1), (Reg.IER, Irq.DONE),
+                           (Reg.CTRL, Ctrl.AP_START), (Reg.ISR, Irq.DONE)]
     values = dict(writes)
     assert [values[r] for r in scalars] == [v.problem.n_dst, v.problem.n_src, v.problem.n_edges,
                                             v.problem.feat_dim, v.problem.mode]
@@ -90,6 +92,42 @@ def test_status_error_raises_and_next_call_works(board):
     assert info.value.reasons == ("AXI_RD",)
     fake.kernel.force_error = 0
     np.testing.assert_array_equal(acc.aggregate(g, **call_kwargs(v)), v.expect)
+
+
+@pytest.mark.parametrize("cycles", [0, 37, 2**32 - 1])
+def test_axi_timeout_cycles_is_written_before_every_start(monkeypatch, cycles):
+    fake = make_fake_pynq(HW)
+    monkeypatch.setitem(sys.modules, "pynq", fake)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
+    acc = Accelerator("board", bitfile="gnn_agg.bit", axi_timeout_cycles=cycles)
+    v = [v for v in standard_cases(HW, seed=5, n_random=2) if v.expect is not None][-1]
+    csr, norm, idx16 = graph_of(v)
+    g = acc.load_graph(csr, norm, idx16=idx16)
+    fake.kernel.writes.clear()
+    for _ in range(2):
+        acc.aggregate(g, **call_kwargs(v))
+    regs = [off for off, _ in fake.kernel.writes]
+    timeouts = [i for i, r in enumerate(regs) if r == Reg.TIMEOUT]
+    starts = [i for i, r in enumerate(regs) if r == Reg.CTRL]
+    assert len(timeouts) == len(starts) == 2 and all(t < s for t, s in zip(timeouts, starts))
+    assert timeouts[1] > starts[0]
+    assert [fake.kernel.writes[i][1] for i in timeouts] == [cycles, cycles]
+    fake.kernel.force_error = int(Err.TIMEOUT)
+    with pytest.raises(DeviceError, match=rf"TIMEOUT = {cycles} cycles .* reset the memory path") as info:
+        acc.aggregate(g, **call_kwargs(v))
+    assert info.value.reasons == ("TIMEOUT",)
+    acc.close()
+    sys.modules.pop("host.driver.backends.board", None)
+
+
+@pytest.mark.parametrize("cycles", [-1, 2**32, 1.5, True])
+def test_axi_timeout_cycles_out_of_range_is_refused(monkeypatch, cycles):
+    fake = make_fake_pynq(HW)
+    monkeypatch.setitem(sys.modules, "pynq", fake)
+    monkeypatch.delitem(sys.modules, "host.driver.backends.board", raising=False)
+    with pytest.raises(ValueError, match=r"axi_timeout_cycles must be an integer in \[0, 2\*\*32\)"):
+        Accelerator("board", bitfile="gnn_agg.bit", axi_timeout_cycles=cycles)
+    sys.modules.pop("host.driver.backends.board", None)
 
 
 def test_timeout_resets_and_next_call_works(board):

@@ -73,7 +73,7 @@ def test_register_writes_equal_the_board_path(sim_library, monkeypatch):
     for v in vectors:
         np.testing.assert_array_equal(run_vector(board, v), run_vector(sim, v), err_msg=v.name)
     sim_writes = sim.backend.transport.write_log()
-    assert len(sim_writes) == (2 * 9 + 5 + 4) * len(vectors)  # pointers, scalars, GIE IER CTRL ISR
+    assert len(sim_writes) == (2 * 9 + 5 + 5) * len(vectors)  # pointers, scalars, TIMEOUT GIE IER CTRL ISR
     assert sim_writes == fake.kernel.writes
     board.close()
     sim.close()
@@ -208,7 +208,7 @@ def test_buffers_are_reused_across_calls_and_freed(sim):
     for relu in (True, False, True):
         sim.aggregate(g, x, relu=relu)
     writes = t.write_log()
-    calls = [writes[i:i + 27] for i in range(0, len(writes), 27)]
+    calls = [writes[i:i + 28] for i in range(0, len(writes), 28)]
     pointers = [[v for off, v in call if 0x10 <= off < 0x7C] for call in calls]
     assert pointers[0] == pointers[1] == pointers[2]  # same graph and per-call buffers
     assert t.arena.free_bytes == after_first

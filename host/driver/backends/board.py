@@ -15,7 +15,8 @@ Options: bitfile (path of the .bit, or a folder holding gnn_agg.bit), or overlay
 loaded pynq.Overlay), or neither: host/overlays/<board>/gnn_agg.bit, then the installed
 gnn_agg_overlay package (host/driver/overlays.py; board= names the board, default $BOARD, which
 PYNQ's images set); ip_name (when the overlay holds several gnn_agg instances); timeout_s=10;
-poll_interval_s=0.
+poll_interval_s=0; axi_timeout_cycles=2**20 (written to TIMEOUT at every call, 0: none; an HLS
+build ignores it, see device.py).
 
 Import order does not matter: PYNQ assigns drivers when an Overlay is parsed, so an Overlay made
 before this module was imported has a plain DefaultIP for the kernel. The kernel is found by its
@@ -36,7 +37,7 @@ import pynq
 from golden.contract import VLNV, HwConfig
 
 from ..overlays import find_bitfile
-from .device import DeviceBackend, DeviceBuffer, Transport, poll_done
+from .device import DEFAULT_AXI_TIMEOUT_CYCLES, DeviceBackend, DeviceBuffer, Transport, poll_done
 
 
 class GnnAggIP(pynq.DefaultIP):
@@ -133,7 +134,8 @@ class BoardTransport(Transport):
             self._loop = None
 
 
-def open_board(hw: HwConfig | None, *, timeout_s: float = 10.0, **options) -> DeviceBackend:
+def open_board(hw: HwConfig | None, *, timeout_s: float = 10.0,
+               axi_timeout_cycles: int = DEFAULT_AXI_TIMEOUT_CYCLES, **options) -> DeviceBackend:
     try:
         transport = BoardTransport(**options)
     except RuntimeError as e:
@@ -141,4 +143,4 @@ def open_board(hw: HwConfig | None, *, timeout_s: float = 10.0, **options) -> De
             raise RuntimeError("the board backend found no PYNQ device on this machine (pynq says "
                                "'No Devices Found'); use backend='sim' or 'cpu' here") from e
         raise
-    return DeviceBackend(transport, hw, timeout_s)
+    return DeviceBackend(transport, hw, timeout_s, axi_timeout_cycles)

@@ -10,6 +10,8 @@ One call (DeviceBackend.execute) is, in this order:
 
     read CTRL (must be idle; the read clears a stale ap_done), read ISR (clear a stale done)
     write the 9 pointers (low word, high word) and the 5 scalars, contract order
+    write TIMEOUT = axi_timeout_cycles (the RTL kernel's AXI response time-out; the HLS kernel
+        has nothing at 0xFC: its s_axilite adapter ignores the write, answers OKAY, reads 0)
     write GIE = 1, IER = done, CTRL = ap_start
     wait for done (TimeoutError after reset when it does not come)
     read CTRL (clears ap_done), read ISR and write ISR = done when set (toggles it to 0)
@@ -30,6 +32,9 @@ from ..types import DeviceError, GraphArrays, LayerCall, RunStatus
 
 GRAPH_BUFFERS = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale")
 CALL_BUFFERS = ("feat_in", "weight", "feat_out", "acc_buf")
+# far above any gap between two beats of a working memory path (DDR refresh, contention: hundreds
+# of cycles), far below the wall-clock timeout_s at any clock of the builds (~10 ms at 100 MHz)
+DEFAULT_AXI_TIMEOUT_CYCLES = 1 << 20
 
 
 class DeviceBuffer(abc.ABC):
@@ -106,7 +111,14 @@ def read_hw_config(transport: Transport) -> HwConfig:
                            f"which this driver does not handle: {e}") from e
 
 
-def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float) -> RunStatus:
+def check_axi_timeout_cycles(cycles: int) -> int:
+    if isinstance(cycles, bool) or not isinstance(cycles, (int, np.integer)) or not 0 <= cycles < 1 << 32:
+        raise ValueError(f"axi_timeout_cycles must be an integer in [0, 2**32) (0: no time-out), got {cycles!r}")
+    return int(cycles)
+
+
+def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float,
+            axi_timeout_cycles: int = DEFAULT_AXI_TIMEOUT_CYCLES) -> RunStatus:
     """The register sequence of one call (module docstring) on transport `t`; pointers of unused
     buffers (absent from `pointers`) are written as 0. Every caller that starts the kernel uses
     this: the backends, the RTL cycle benchmark and the harness tests."""
@@ -121,6 +133,7 @@ def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float
         t.write_reg(BUFFER_REG[name] + 4, addr >> 32)
     for reg, value in zip(SCALAR_REGS, (p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode)):
         t.write_reg(reg, value)
+    t.write_reg(Reg.TIMEOUT, axi_timeout_cycles)
     t.write_reg(Reg.GIE, 1)
     t.write_reg(Reg.IER, Irq.DONE)
     t.write_reg(Reg.CTRL, Ctrl.AP_START)
@@ -140,11 +153,13 @@ def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float
 class DeviceBackend:
     """Accelerator backend over a Transport: uploads graphs once, keeps one set of per-call
     buffers (feat_in, weight, feat_out, acc_buf) that grows when a call needs more, and runs the
-    register sequence."""
+    register sequence. `axi_timeout_cycles` is written to TIMEOUT at every call (0: none)."""
 
-    def __init__(self, transport: Transport, hw: HwConfig | None, timeout_s: float):
+    def __init__(self, transport: Transport, hw: HwConfig | None, timeout_s: float,
+                 axi_timeout_cycles: int = DEFAULT_AXI_TIMEOUT_CYCLES):
         self.transport = transport
         try:
+            self.axi_timeout_cycles = check_axi_timeout_cycles(axi_timeout_cycles)
             found = read_hw_config(transport)
             if hw is not None and hw != found:
                 raise ValueError(f"the hardware reports {found}, not the requested {hw}")
@@ -222,14 +237,15 @@ class DeviceBackend:
         status = self.execute(pointers, p)
         if status.error:
             raise DeviceError(status.error, f"n_dst={p.n_dst} n_src={p.n_src} n_edges={p.n_edges} "
-                                            f"feat_dim={p.feat_dim} mode=0x{p.mode:x}", status)
+                                            f"feat_dim={p.feat_dim} mode=0x{p.mode:x}", status,
+                              axi_timeout_cycles=self.axi_timeout_cycles)
         out = buffers["feat_out"]
         out.sync_from_device()
         y = out.view[:sizes["feat_out"]].view(feat_dtype(self.hw.feat_bits)).reshape(p.n_dst, p.feat_dim).copy()
         return y, status
 
     def execute(self, pointers: dict[str, int], p: Problem) -> RunStatus:
-        return execute(self.transport, pointers, p, self.timeout_s)
+        return execute(self.transport, pointers, p, self.timeout_s, self.axi_timeout_cycles)
 
     def release_call_buffers(self) -> None:
         """Free the per-call buffers (the next call allocates them again)."""

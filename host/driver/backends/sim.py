@@ -10,6 +10,7 @@ Options (``Accelerator("sim", **options)``):
     ddr=None                                a sim.harness.ddr.DdrModel (refresh, row misses, competing
                                             traffic; None: the ideal model above)
     max_cycles=2**32, timeout_s=600         a run that takes longer raises TimeoutError (after reset)
+    axi_timeout_cycles=2**20                written to TIMEOUT at every call (0: none; device.py)
     waves=None                              a .vcd path: dump every signal (builds a traced variant)
     library=None                            a prebuilt harness library (default: build for `hw`)
 """
@@ -23,7 +24,7 @@ import numpy as np
 
 from golden.contract import HwConfig
 
-from .device import Arena, DeviceBackend, DeviceBuffer, Transport
+from .device import DEFAULT_AXI_TIMEOUT_CYCLES, Arena, DeviceBackend, DeviceBuffer, Transport
 
 # the harness's counters, in its order; the second group counts bus-rule violations (the AXI
 # master rules of sim/cocotb/axi_checker.py and containment), the third the DDR model's events
@@ -223,8 +224,9 @@ class SimTransport(Transport):
 
 
 def open_sim(hw: HwConfig, *, library: str | Path | None = None, timeout_s: float = 600.0,
-             waves: str | Path | None = None, **options) -> DeviceBackend:
+             axi_timeout_cycles: int = DEFAULT_AXI_TIMEOUT_CYCLES, waves: str | Path | None = None,
+             **options) -> DeviceBackend:
     if library is None:
         from sim.harness.build import build
         library = build(hw, waves=bool(waves))
-    return DeviceBackend(SimTransport(library, waves=waves, **options), hw, timeout_s)
+    return DeviceBackend(SimTransport(library, waves=waves, **options), hw, timeout_s, axi_timeout_cycles)
