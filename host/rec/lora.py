@@ -8,6 +8,12 @@ at random (MiniLM's backward pass is slow on a CPU: the subset is the unit of ti
 validation loss over a fixed sample of validation pairs after each epoch decides convergence
 (the best epoch; training stops after `patience` epochs without improvement).
 
+With `layers` = k (LoRA only, `--lora-layers k`), the adapters sit on the top k transformer layers
+only: the embeddings and the frozen lower layers are a fixed feature extractor (run in eval mode,
+no dropout, no autograd graph), and their output for each text is cached on the encoder (the
+training texts are fixed and the lower layers never change), so a step runs the top k layers
+forward and backward and the lower layers once per distinct text.
+
 Adapters are saved apart (PEFT's adapter_model.safetensors + adapter_config.json, and
 gnn_agg_adapter.json naming the base model and a fingerprint of its weights, so an adapter for
 another base model is refused). For serving the adapter is merged into the base weights
@@ -44,6 +50,7 @@ class FineTune:
     rank: int = 8                       # LoRA rank r
     alpha: int = 16                     # LoRA scaling alpha / r
     targets: tuple = ("query", "value")  # attention projections that get adapters
+    layers: int | None = None           # LoRA on the top `layers` transformer layers only (None: all)
     lr: float | None = None             # None: 1e-3 for LoRA, 2e-5 for full fine-tuning
     batch: int = 32                     # pairs per step (in-batch negatives)
     pairs_per_epoch: int = 256
@@ -57,6 +64,9 @@ class FineTune:
     def __post_init__(self):
         if self.mode not in MODES:
             raise ValueError(f"mode must be one of {MODES}, got {self.mode!r}")
+        if self.layers is not None and (self.mode != "lora" or self.layers < 1):
+            raise ValueError(f"layers (the top k layers with adapters) needs mode lora and k >= 1, got "
+                             f"mode {self.mode!r}, layers {self.layers!r}")
 
     @property
     def learning_rate(self) -> float:
@@ -89,14 +99,23 @@ class TextEncoder:
         self.settings = settings or FineTune(mode=mode)
         self.model.max_seq_length = min(self.model.max_seq_length, self.settings.max_seq_length)
         self.base_fingerprint = weights_fingerprint(self.transformer)
-        self.peft = None
+        self.peft, self.lower = None, 0   # lower: frozen layers below the adapters run as a cached extractor
+        self._lower_cache: dict[str, torch.Tensor] = {}
         for p in self.model.parameters():
             p.requires_grad_(mode == "full")
         if mode == "lora":
             from peft import LoraConfig, get_peft_model
             s = self.settings
+            n_layers = len(self._layers())
+            top = None
+            if s.layers is not None:
+                if s.layers > n_layers:
+                    raise ValueError(f"layers {s.layers}: the encoder has {n_layers} transformer layers")
+                top = list(range(n_layers - s.layers, n_layers))
+                self.lower = n_layers - s.layers
             self.peft = get_peft_model(self.transformer, LoraConfig(
-                r=s.rank, lora_alpha=s.alpha, target_modules=list(s.targets), lora_dropout=0.0))
+                r=s.rank, lora_alpha=s.alpha, target_modules=list(s.targets), lora_dropout=0.0,
+                layers_to_transform=top, layers_pattern="layer" if top is not None else None))
 
     @property
     def transformer(self) -> torch.nn.Module:
@@ -110,10 +129,63 @@ class TextEncoder:
         return (sum(p.numel() for p in self.trainable_parameters()),
                 sum(p.numel() for p in self.model.parameters()))
 
+    def _bert(self) -> torch.nn.Module:
+        """The BertModel itself (under PEFT's wrappers once adapters are added)."""
+        m = self.model[0].auto_model
+        return m.get_base_model() if hasattr(m, "get_base_model") else m
+
+    def _layers(self) -> torch.nn.ModuleList:
+        return self._bert().encoder.layer
+
+    def _run(self, feats: dict, layers: slice, embedding_output: torch.Tensor | None = None) -> dict:
+        """The SentenceTransformer on `feats` with only encoder.layer[layers]; the embedding
+        layer's output replaced by `embedding_output` when given (the cached lower layers' output)."""
+        bert = self._bert()
+        all_layers = bert.encoder.layer
+        handle = None
+        if embedding_output is not None:
+            handle = bert.embeddings.register_forward_hook(lambda _m, _i, _o: embedding_output)
+        bert.encoder.layer = torch.nn.ModuleList(list(all_layers)[layers])
+        try:
+            return self.model(dict(feats))
+        finally:
+            bert.encoder.layer = all_layers
+            if handle is not None:
+                handle.remove()
+
+    def _lower_output(self, texts: list, feats: dict) -> torch.Tensor:
+        """Output of the embeddings + frozen lower layers [n, seq, hidden] for the batch `feats` of
+        `texts` (eval mode, no graph), each text's rows cached (unpadded) on first use."""
+        mask = feats["attention_mask"]
+        lengths = mask.sum(dim=1).tolist()
+        miss = [k for k, t in enumerate(texts) if t not in self._lower_cache]
+        if miss:
+            sub = self.model.preprocess([texts[k] for k in miss])
+            sub = {k: v.to(self.model.device) if isinstance(v, torch.Tensor) else v for k, v in sub.items()}
+            was_training = self.model.training
+            self.model.eval()
+            with torch.no_grad():
+                h = self._run(sub, slice(0, self.lower))["token_embeddings"]
+            self.model.train(was_training)
+            for r, k in enumerate(miss):
+                self._lower_cache[texts[k]] = h[r, :int(sub["attention_mask"][r].sum())].clone()
+        out = torch.zeros(mask.shape[0], mask.shape[1], self._bert().config.hidden_size, device=mask.device)
+        for k, t in enumerate(texts):
+            rows = self._lower_cache[t]
+            if len(rows) != lengths[k]:
+                raise RuntimeError(f"cached lower-layer output of {t[:40]!r} has {len(rows)} tokens, not {lengths[k]}")
+            out[k, :len(rows)] = rows
+        return out
+
     def forward(self, texts: Sequence[str]) -> torch.Tensor:
-        """Unit embeddings [n, dim] with gradients."""
-        feats = self.model.preprocess(list(texts))
+        """Unit embeddings [n, dim] with gradients (with `layers`: the top layers only on the
+        cached output of the frozen lower ones)."""
+        texts = list(texts)
+        feats = self.model.preprocess(texts)
         feats = {k: v.to(self.model.device) if isinstance(v, torch.Tensor) else v for k, v in feats.items()}
+        if self.lower and self.peft is not None:
+            out = self._run(feats, slice(self.lower, None), self._lower_output(texts, feats))
+            return F.normalize(out["sentence_embedding"], dim=-1)
         return F.normalize(self.model(feats)["sentence_embedding"], dim=-1)
 
     def embed(self, texts: Sequence[str], batch_size: int = 128) -> np.ndarray:
@@ -145,7 +217,7 @@ class TextEncoder:
             peft.merge_and_unload()  # replaces the LoRA layers of the copied base in place
         out = TextEncoder.__new__(TextEncoder)
         out.model, out.mode, out.base_name, out.settings = model, "frozen", self.base_name, self.settings
-        out.base_fingerprint, out.peft = self.base_fingerprint, None
+        out.base_fingerprint, out.peft, out.lower, out._lower_cache = self.base_fingerprint, None, 0, {}
         for p in model.parameters():
             p.requires_grad_(False)
         key = self.model_key()
@@ -162,7 +234,7 @@ class TextEncoder:
         s = self.settings
         (directory / ADAPTER_META).write_text(json.dumps({
             "base_model": self.base_name, "base_fingerprint": self.base_fingerprint, "rank": s.rank,
-            "alpha": s.alpha, "targets": list(s.targets), "model_key": self.model_key()}, indent=2))
+            "alpha": s.alpha, "targets": list(s.targets), "layers": s.layers, "model_key": self.model_key()}, indent=2))
         return (directory / ADAPTER_WEIGHTS).stat().st_size / 1e6
 
 
@@ -181,7 +253,9 @@ def load_adapter(model, directory, base_name: str = BASE_NAME) -> TextEncoder:
         meta = json.loads(meta_path.read_text())
     except json.JSONDecodeError as e:
         raise ValueError(f"{meta_path}: not an adapter description ({e})") from None
-    settings = FineTune(mode="lora", rank=int(meta["rank"]), alpha=int(meta["alpha"]), targets=tuple(meta["targets"]))
+    layers = meta.get("layers")
+    settings = FineTune(mode="lora", rank=int(meta["rank"]), alpha=int(meta["alpha"]), targets=tuple(meta["targets"]),
+                        layers=int(layers) if layers is not None else None)
     encoder = TextEncoder(model, "lora", settings, base_name)
     if meta.get("base_model") != base_name or meta.get("base_fingerprint") != encoder.base_fingerprint:
         raise ValueError(f"{meta_path}: an adapter for base model {meta.get('base_model')!r} (weights "
@@ -307,6 +381,8 @@ def main(argv=None) -> int:
     ap.add_argument("--pairs-per-epoch", type=int, default=FineTune.pairs_per_epoch)
     ap.add_argument("--batch", type=int, default=FineTune.batch, help="pairs per step (a large GPU takes 256+)")
     ap.add_argument("--rank", type=int, default=FineTune.rank)
+    ap.add_argument("--lora-layers", type=int, default=None,
+                    help="adapters on the top k transformer layers only; the frozen lower ones cached (default: all)")
     ap.add_argument("--adapter", help="load this saved adapter instead of training (mode lora)")
     ap.add_argument("--device", default="cpu", help="cpu | cuda | auto")
     ap.add_argument("--threads", type=int, default=2)
@@ -326,7 +402,7 @@ def main(argv=None) -> int:
         u_texts, i_texts = user_texts(ds, sp, data.protocol), item_texts(ds, sp)
         base = load_base(args.device)
         settings = FineTune(mode=args.mode, epochs=args.epochs, pairs_per_epoch=args.pairs_per_epoch,
-                            batch=args.batch, rank=args.rank)
+                            batch=args.batch, rank=args.rank, layers=args.lora_layers)
         if args.adapter:
             encoder, record = load_adapter(base, args.adapter), None
         else:

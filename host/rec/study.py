@@ -17,7 +17,9 @@ Training time: wall seconds of the stages a configuration needs, cumulative as i
 Table 2 (the hybrid needs the GNN, the text embeddings and the LLM head), in one process unless
 `processes` > 1 (then process_s = wall x processes). Latency: OnlineRecommender.recommend (the
 online request path: the user's graph row, the head over all items, top-10) over sampled users,
-p50 +- sd and p99. Accuracy: P/R/NDCG@10, full ranking, test split (host.rec.protocol).
+p50 +- sd and p99. Accuracy: P/R/NDCG@10, full ranking, test split (host.rec.protocol), and
+NDCG@10 / HR@10 under the sampled protocol (metrics.sampled_metrics: each test positive among 99
+unseen items, `--sampled-negatives`, the same draws for every row).
 Writes OUT/study.md, OUT/study.json and OUT/study_pareto.png (latency vs NDCG@10).
 """
 from __future__ import annotations
@@ -34,7 +36,7 @@ import time
 import numpy as np
 import torch
 
-from .metrics import paired_difference, per_user_metrics, summarize
+from .metrics import paired_difference, per_user_metrics, sampled_metrics, summarize
 
 STUDY_FORMAT = "gnn-agg-study/1"
 METRICS = (("overall", "P@10"), ("overall", "R@10"), ("overall", "NDCG@10"), ("cold_items", "NDCG@10"))
@@ -44,12 +46,14 @@ class Board:
     """Collects per-user test metrics under the study's row names (the pipeline's stage functions
     report under their own names; `rename` maps them)."""
 
-    def __init__(self, data, rename: dict):
-        self.data, self.per_user, self.rename = data, {}, dict(rename)
+    def __init__(self, data, rename: dict, negatives: int = 99):
+        self.data, self.per_user, self.sampled, self.rename = data, {}, {}, dict(rename)
+        self.negatives = negatives
 
     def add(self, name: str, scorer, seconds: float | None = None) -> None:
         name = self.rename.get(name, name)
         self.per_user[name] = per_user_metrics(scorer, self.data.split, self.data.protocol, "test")
+        self.sampled[name] = sampled_metrics(scorer, self.data.split, self.data.protocol, self.negatives)
         print(f"   {name}: NDCG@10 {summarize(self.per_user[name])['overall']['NDCG@10']:.4f}")
 
 
@@ -98,7 +102,7 @@ def run(args) -> dict:
     e_user, e_item = T("text embeddings", pl.embed_text, cfg, data)
     csr, norm = unified_graph(sp.graph())
     adj = sparse_adjacency(csr, norm)
-    board = Board(data, {pl.LATE_FUSION: "Hybrid (float)"})
+    board = Board(data, {pl.LATE_FUSION: "Hybrid (float)"}, args.sampled_negatives)
     gnn, h_user, h_item = T("GNN", pl.train_gnn, cfg, tc, data, adj, board)
     llm = T("LLM head", pl.train_llm, tc, data, e_user, e_item, board)
     degree = torch.from_numpy(sp.user_train_count())
@@ -167,7 +171,8 @@ def run(args) -> dict:
         from .lora import FineTune, TextEncoder, encoder_embeddings, fine_tune, load_base
         print(f"== + LoRA: MiniLM with rank-{args.lora_rank} adapters, {args.lora_pairs} pairs an epoch")
         encoder = TextEncoder(load_base(args.device), "lora", FineTune(
-            mode="lora", rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs))
+            mode="lora", rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs,
+            layers=args.lora_layers))
         record = T("LoRA fine-tuning", fine_tune, encoder, u_texts, i_texts, sp.train, sp.valid)
         extra["lora"] = {**dataclasses.asdict(record), "adapter_mb": encoder.save_adapter(out / "adapter"),
                          "model_key": encoder.model_key()}
@@ -176,7 +181,8 @@ def run(args) -> dict:
         l_llm = T("LoRA LLM head", pl.train_llm, tc, data, le_user, le_item, board)
         l_hybrid, _, _ = T("LoRA hybrid head", pl.train_hybrid, tc, data, l_llm,
                            Features(h_user, h_item, le_user, le_item, degree), board)
-        del board.per_user["LLM only (LoRA encoder)"]
+        extra["lora"]["llm_only_ndcg10"] = summarize(board.per_user.pop("LLM only (LoRA encoder)"))["overall"]["NDCG@10"]
+        board.sampled.pop("LLM only (LoRA encoder)")
         rows["+ LoRA"] = {"train_wall_s": T.wall["GNN"] + sum(T.wall[s] for s in (
             "LoRA fine-tuning", "LoRA embeddings", "LoRA LLM head", "LoRA hybrid head")), "processes": 1,
             "latency": serve(float_gnn, l_hybrid, le_user, le_item)}
@@ -230,20 +236,26 @@ def run(args) -> dict:
                         "kind": f"projection: host part measured + simulated kernel cycles at {mhz:g} MHz "
                                 f"(build {build.name if build else 'none'})"}}
         board.per_user["+ accelerator (sim, projected)"] = board.per_user["+ quantization"]  # bit-exact model
+        board.sampled["+ accelerator (sim, projected)"] = board.sampled["+ quantization"]
 
     for name, row in rows.items():
         res = summarize(board.per_user[name])
         row.update({f"{m}" if s == "overall" else f"{m} {s}": res[s][m] for s, m in METRICS})
         row["process_s"] = row["train_wall_s"] * row["processes"]
+        row.update({f"{m} sampled": float(board.sampled[name][m].mean()) for m in ("NDCG@10", "HR@10")})
     paired = {f"{a} - {b}": paired_difference(board.per_user[a], board.per_user[b], "overall")
               for a, b in (("Hybrid (float)", "GNN only"), ("+ LoRA", "Hybrid (float)"),
                            ("+ distillation", "+ quantization"), ("+ quantization", "Hybrid (float)"))
               if a in board.per_user and b in board.per_user}
+    sampled_paired = {f"{a} - {b}": _paired_sampled(board.sampled[a], board.sampled[b])
+                      for a, b in (("Hybrid (float)", "GNN only"), ("+ LoRA", "Hybrid (float)"))
+                      if a in board.sampled and b in board.sampled}
     if "+ text student (cold items)" in board.per_user:
         paired["+ text student - + quantization (cold items)"] = paired_difference(
             board.per_user["+ text student (cold items)"], board.per_user["+ quantization"], "cold_items")
     result = {"format": STUDY_FORMAT, "data": args.data, "protocol": data.protocol.describe(ds),
               "threads": args.threads, "stage_wall_s": T.wall, "configurations": rows, "paired_ndcg10": paired,
+              "sampled_protocol": {"negatives": args.sampled_negatives, "seed": 0, "paired_ndcg10": sampled_paired},
               **extra, "accelerator": accelerator}
     (out / "study.json").write_text(json.dumps(result, indent=2, default=float))
     (out / "study.md").write_text(markdown(result))
@@ -252,19 +264,30 @@ def run(args) -> dict:
     return result
 
 
+def _paired_sampled(a: dict, b: dict) -> dict:
+    """paired_difference for two sampled_metrics results (same users, same draws)."""
+    return paired_difference({"all": a}, {"all": b}, "all")
+
+
 def markdown(result: dict) -> str:
     lines = [f"Study on `{result['data']}` ({result['threads']} torch thread(s)); latency = online request "
              "(OnlineRecommender.recommend, top-10).", "",
              "| configuration | train wall s | processes | process s | latency p50 ± sd ms | p99 ms | P@10 | R@10 | "
-             "NDCG@10 | NDCG@10 cold items |", "|---" * 10 + "|"]
+             "NDCG@10 | NDCG@10 cold items | sampled NDCG@10 | sampled HR@10 |", "|---" * 12 + "|"]
     for name, r in result["configurations"].items():
         lat = r["latency"]
         mark = " (projection)" if lat["kind"] != "measured" else ""
         lines.append(f"| {name} | {r['train_wall_s']:.1f} | {r['processes']} | {r['process_s']:.1f} | "
                      f"{lat['p50_ms']:.3f} ± {lat['sd_ms']:.3f}{mark} | {lat['p99_ms']:.3f} | {r['P@10']:.4f} | "
-                     f"{r['R@10']:.4f} | {r['NDCG@10']:.4f} | {r['NDCG@10 cold_items']:.4f} |")
+                     f"{r['R@10']:.4f} | {r['NDCG@10']:.4f} | {r['NDCG@10 cold_items']:.4f} | "
+                     f"{r.get('NDCG@10 sampled', float('nan')):.4f} | {r.get('HR@10 sampled', float('nan')):.4f} |")
     lines += ["", "Paired per-user differences of NDCG@10 (mean ± SE):", ""]
     lines += [f"- {k}: {d['mean']:+.4f} ± {d['se']:.4f} ({d['users']} users)" for k, d in result["paired_ndcg10"].items()]
+    sampled = result.get("sampled_protocol", {}).get("paired_ndcg10", {})
+    if sampled:
+        lines += ["", f"Sampled protocol (1 test positive among {result['sampled_protocol']['negatives']} unseen items), "
+                  "paired NDCG@10 differences:", ""]
+        lines += [f"- {k}: {d['mean']:+.4f} ± {d['se']:.4f} ({d['users']} users)" for k, d in sampled.items()]
     return "\n".join(lines) + "\n"
 
 
@@ -316,7 +339,10 @@ def main(argv=None) -> int:
     ap.add_argument("--distil-epochs", type=int, default=30)
     ap.add_argument("--lora-rank", type=int, default=8)
     ap.add_argument("--lora-epochs", type=int, default=3)
+    ap.add_argument("--lora-layers", type=int, default=None,
+                    help="adapters on the top k transformer layers only, the lower ones cached (default: all)")
     ap.add_argument("--lora-pairs", type=int, default=128, help="training pairs an epoch (a subset: CPU time)")
+    ap.add_argument("--sampled-negatives", type=int, default=99, help="the sampled protocol's negatives a positive")
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--engines", nargs="+", default=["ddp", "deepspeed"], choices=["ddp", "deepspeed"])
     ap.add_argument("--skip", nargs="*", default=[], choices=["student", "lora", "parallel", "accelerator"])

