@@ -81,6 +81,7 @@ class PipelineConfig:
     cache: str = str(DEFAULT_CACHE)
     out: str = "results/pipeline"
     threads: int = 1               # torch threads (1 is fastest for these small models on a shared machine)
+    models: str = "all"            # all | baselines (Popularity, BPR-MF, GNN only: no text, no hybrid)
 
     def accelerator_options(self) -> dict:
         """Keyword options of Accelerator(self.backend) (the board's bitstream)."""
@@ -146,7 +147,38 @@ class _Scoreboard:
               f"sampled 1+99 {r['sampled']['NDCG@10']:.4f}; trained in {train_s:.0f} s")
 
 
+MODEL_SETS = ("all", "baselines")
+
+
+def run_baselines(cfg: PipelineConfig) -> dict:
+    """Popularity, BPR-MF and GNN only (layers chosen on valid as in run()), no text and no
+    hybrid: the baselines alone, cheap enough to repeat over model seeds. Writes results.md and
+    results.json (without paired differences) to cfg.out; returns the results table."""
+    from .report import write_baselines_report
+    torch.set_num_threads(cfg.threads)
+    t_start = time.time()
+    out = pathlib.Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tc = cfg.train_config()
+    data = load_data(cfg)
+    sp = data.split
+    csr, norm = unified_graph(sp.graph())
+    adj = sparse_adjacency(csr, norm)
+    board = _Scoreboard(data)
+    print("== Popularity")
+    board.add("Popularity", popularity_scorer(sp.item_train_count()))
+    train_mf(tc, data, board)
+    gnn, _, _ = train_gnn(cfg, tc, data, adj, board)
+    print(write_baselines_report(out, data.dataset, data.protocol, tc, board.results, len(gnn.layers), cfg))
+    print(f"\nTotal {time.time() - t_start:.0f} s")
+    return board.results
+
+
 def run(cfg: PipelineConfig) -> PipelineRun:
+    if cfg.models not in MODEL_SETS:
+        raise ValueError(f"models must be one of {list(MODEL_SETS)}, got {cfg.models!r}")
+    if cfg.models == "baselines":
+        return run_baselines(cfg)
     torch.set_num_threads(cfg.threads)
     t_start = time.time()
     out = pathlib.Path(cfg.out)
@@ -404,29 +436,39 @@ def parse_args(argv=None, with_seeds: bool = False):
     ap.add_argument("--split-seed", type=int, default=d.split_seed)
     ap.add_argument("--threads", type=int, default=d.threads,
                     help="torch threads (1 is fastest for these small models on a shared machine)")
+    ap.add_argument("--models", default=d.models, choices=MODEL_SETS,
+                    help="all configurations, or the baselines only (Popularity, BPR-MF, GNN only)")
     ap.add_argument("--split-seeds", type=int, nargs="+", default=[],
                     help="run once per split seed (e.g. 2024 1 2) into OUT/split-SEED/ and write OUT/summary.md "
                          "(mean +- sd over the splits, paired differences per split)")
+    ap.add_argument("--seeds", type=int, nargs="+", default=[],
+                    help="run once per model seed (e.g. 0 1 2; the split of --split-seed) into OUT/seed-SEED/ and "
+                         "write OUT/summary.md (mean +- sd over the model seeds)")
     ap.add_argument("--summarize", metavar="OUT", help="only write OUT/summary.md from OUT/split-*/results.json")
     ap.add_argument("--debug", action="store_true", help="a traceback instead of a one-line error")
     args = vars(ap.parse_args(argv))
-    cfg = PipelineConfig(**{k: v for k, v in args.items() if k not in ("debug", "split_seeds", "summarize")})
+    cfg = PipelineConfig(**{k: v for k, v in args.items() if k not in ("debug", "split_seeds", "seeds", "summarize")})
     try:
         cfg.accelerator_options()
     except ValueError as e:
         ap.error(str(e))
-    return (cfg, args["debug"], args["split_seeds"], args["summarize"]) if with_seeds else (cfg, args["debug"])
+    if args["split_seeds"] and args["seeds"]:
+        ap.error("--split-seeds and --seeds: give one of them (one summary varies one seed)")
+    seeds = [("split", s) for s in args["split_seeds"]] + [("seed", s) for s in args["seeds"]]
+    return (cfg, args["debug"], seeds, args["summarize"]) if with_seeds else (cfg, args["debug"])
 
 
-def run_splits(cfg: PipelineConfig, seeds: list[int]) -> str:
-    """run(cfg) once per split seed into <out>/split-<seed>/, then <out>/summary.md: mean +- sd
-    over the splits and each split's paired differences (host.rec.report.write_summary; the
-    splits may also run as separate processes with --split-seed N --out OUT/split-N, then
-    --summarize OUT)."""
+def run_splits(cfg: PipelineConfig, seeds: list) -> str:
+    """run(cfg) once per seed into <out>/split-<seed>/ (a split seed, int or ("split", seed)) or
+    <out>/seed-<seed>/ (("seed", seed): a model seed on cfg's split), then <out>/summary.md: mean
+    +- sd over the runs and each run's paired differences (host.rec.report.write_summary; the
+    runs may also be separate processes with --split-seed N --out OUT/split-N or --seed N --out
+    OUT/seed-N, then --summarize OUT)."""
     from .report import write_summary
-    for seed in seeds:
-        print(f"\n######## split seed {seed}")
-        run(dataclasses.replace(cfg, split_seed=seed, out=str(pathlib.Path(cfg.out) / f"split-{seed}")))
+    for kind, seed in [s if isinstance(s, tuple) else ("split", s) for s in seeds]:
+        print(f"\n######## {'split' if kind == 'split' else 'model'} seed {seed}")
+        field = "split_seed" if kind == "split" else "seed"
+        run(dataclasses.replace(cfg, **{field: seed}, out=str(pathlib.Path(cfg.out) / f"{kind}-{seed}")))
     text = write_summary(pathlib.Path(cfg.out))
     print("\n" + text)
     return text

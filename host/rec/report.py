@@ -135,15 +135,31 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
     return "\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line + "\n" + acc_line
 
 
+def write_baselines_report(out: pathlib.Path, ds, proto, train_config, results: dict, gnn_layers: int, cfg) -> str:
+    """results.md and results.json of a baselines-only run (host.rec.pipeline.run_baselines):
+    the table and the GNN's layer count chosen on valid, no hybrid and no paired differences."""
+    table = markdown_table(results)
+    text = "\n".join([f"# {ds.name} (baselines only)", "", "```", proto.describe(ds), "```", "",
+                      f"GNN: {cfg.style}, {gnn_layers} layers (GNN only, chosen on valid), F={train_config.dim}; "
+                      f"model seed {train_config.seed}", "", table, ""])
+    (out / "results.md").write_text(text)
+    (out / "results.json").write_text(json.dumps({
+        "dataset": ds.name, "protocol": dataclasses.asdict(proto), "protocol_text": proto.describe(ds),
+        "train_config": dataclasses.asdict(train_config), "style": cfg.style, "models": "baselines",
+        "results": results, "best_hybrid": None, "gnn_layers": gnn_layers}, indent=2))
+    return "\n" + table
+
+
 SUMMARY_COLUMNS = [("overall", "NDCG@10"), ("cold_items", "NDCG@10"), ("cold_users", "NDCG@10"),
                    ("sampled", "NDCG@10"), ("sampled", "HR@10")]
 
 
-def summary_of_splits(runs: dict) -> str:
-    """Markdown over several split seeds ({seed: the results.json dict of that split's run}): per
-    configuration mean +- sd over the splits of the full-ranking and sampled NDCG@10, valid
-    NDCG@10 and training time; then per split its best hybrid's paired per-user differences
-    against GNN only and LLM only, and Hybrid + quant. against the float hybrid it quantizes."""
+def summary_of_splits(runs: dict, kind: str = "split") -> str:
+    """Markdown over several split seeds ({seed: the results.json dict of that split's run}; with
+    kind "model", model seeds on one split): per configuration mean +- sd over the runs of the
+    full-ranking and sampled NDCG@10, valid NDCG@10 and training time; then per run its best
+    hybrid's paired per-user differences against GNN only and LLM only, and Hybrid + quant.
+    against the float hybrid it quantizes (baselines-only runs: each run's GNN layers)."""
     first = next(iter(runs.values()))
     names = list(first["results"])
 
@@ -152,7 +168,7 @@ def summary_of_splits(runs: dict) -> str:
         return f"{v.mean():.{digits}f} ± {v.std(ddof=1) if len(v) > 1 else 0.0:.{digits}f}"
     head = ["configuration"] + [f"{m} {s.replace('_', ' ')}" if s != "overall" else m for s, m in SUMMARY_COLUMNS] \
         + ["valid NDCG@10", "train s"]
-    lines = [f"Mean ± sd over split seeds {', '.join(map(str, runs))} (test NDCG@10 and HR@10; *sampled*: each "
+    lines = [f"Mean ± sd over {kind} seeds {', '.join(map(str, runs))} (test NDCG@10 and HR@10; *sampled*: each "
              "test positive among 99 sampled unseen items, not full ranking):", "",
              "| " + " | ".join(head) + " |", "|---" * len(head) + "|"]
     for name in names:
@@ -160,6 +176,10 @@ def summary_of_splits(runs: dict) -> str:
         cells += [cell([r["results"][name]["valid_ndcg10"] for r in runs.values()]),
                   cell([r["results"][name]["train_s"] for r in runs.values()], 0)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
+    if any(r.get("best_hybrid") is None for r in runs.values()):
+        lines += ["", f"Baselines only (no hybrid). GNN only layers chosen on valid per {kind} seed: "
+                  + ", ".join(f"{seed}: {r['gnn_layers']}" for seed, r in runs.items()) + "."]
+        return "\n".join(lines)
     lines += ["", "Per split: the hybrid chosen on valid, and paired per-user differences of NDCG@10 (mean ± SE; "
               "* = mean > 2 SE):", "",
               "| split seed | best hybrid (valid) | GNN layers | − GNN only overall | − GNN only cold items | "
@@ -184,11 +204,15 @@ def summary_of_splits(runs: dict) -> str:
 
 
 def write_summary(out: pathlib.Path) -> str:
-    """OUT/summary.md from every OUT/split-SEED/results.json; returns its text."""
-    runs = {int(p.parent.name.split("-", 1)[1]): json.loads(p.read_text())
-            for p in sorted(pathlib.Path(out).glob("split-*/results.json"))}
-    if not runs:
-        raise ValueError(f"{out}: no split-SEED/results.json to summarize")
-    text = f"# {next(iter(runs.values()))['dataset']}\n\n{summary_of_splits(runs)}\n"
+    """OUT/summary.md from every OUT/split-SEED/results.json (split seeds) or, when there are
+    none, every OUT/seed-SEED/results.json (model seeds); returns its text."""
+    for prefix, kind in (("split", "split"), ("seed", "model")):
+        runs = {int(p.parent.name.split("-", 1)[1]): json.loads(p.read_text())
+                for p in sorted(pathlib.Path(out).glob(f"{prefix}-*/results.json"))}
+        if runs:
+            break
+    else:
+        raise ValueError(f"{out}: no split-SEED/results.json or seed-SEED/results.json to summarize")
+    text = f"# {next(iter(runs.values()))['dataset']}\n\n{summary_of_splits(runs, kind)}\n"
     (pathlib.Path(out) / "summary.md").write_text(text)
     return text

@@ -84,3 +84,30 @@ def test_accelerator_record_projects_cycles_at_the_builds_clocks():
     rec = accelerator_record("sim", BOARDS["pynq-z2"], [RunStatus(cycles=1000, edges=9), RunStatus(cycles=500)], 2.0)
     assert rec["build"] == "pynq-z2" and rec["cycles"] == 1500 and rec["layers"][0]["edges"] == 9
     assert rec["projected_ms"] == {"100 MHz": 0.015, "150 MHz": 0.01}
+
+
+def test_baselines_over_model_seeds(tmp_path, capsys):
+    """--models baselines --seeds 0 1: Popularity, BPR-MF and GNN only per model seed into
+    OUT/seed-N/ (no text, no hybrid), and OUT/summary.md with the mean +- sd over the seeds."""
+    ds = generate_default(seed=11, n_users=60, n_items=120, mean_interactions=25)
+    write_ml100k(tmp_path, ds)
+    out = tmp_path / "out"
+    main(["--data", "ml-100k", "--path", str(tmp_path), "--models", "baselines", "--layers", "2",
+          "--epochs", "5", "--seeds", "0", "1", "--out", str(out)])
+    printed = capsys.readouterr().out
+    assert "######## model seed 0" in printed and "######## model seed 1" in printed
+    assert "text embeddings" not in printed and "Hybrid" not in printed
+    runs = [json.loads((out / f"seed-{s}" / "results.json").read_text()) for s in (0, 1)]
+    for seed, r in zip((0, 1), runs):
+        assert list(r["results"]) == ["Popularity", "BPR-MF", "GNN only"]
+        assert r["train_config"]["seed"] == seed and r["protocol"]["seed"] == 2024 and r["gnn_layers"] == 2
+        assert r["best_hybrid"] is None
+    # the split is the same, the models are not
+    assert runs[0]["results"]["Popularity"] == runs[1]["results"]["Popularity"]
+    assert runs[0]["results"]["GNN only"]["overall"] != runs[1]["results"]["GNN only"]["overall"]
+    summary = (out / "summary.md").read_text()
+    assert "Mean ± sd over model seeds 0, 1" in summary and "GNN only layers chosen on valid per model seed: 0: 2, 1: 2" in summary
+    gnn = np.array([r["results"]["GNN only"]["overall"]["NDCG@10"] for r in runs])
+    assert f"| GNN only | {gnn.mean():.4f} ± {gnn.std(ddof=1):.4f} |" in summary
+    with pytest.raises(SystemExit):  # one summary varies one seed
+        main(["--seeds", "0", "--split-seeds", "1"])
