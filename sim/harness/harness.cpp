@@ -8,7 +8,14 @@
 //   * writes: up to `max_writes` AW in flight; W beats accepted for the oldest AW at most
 //     `wr_num/wr_den` per cycle; B comes `write_latency` cycles after the last beat;
 //   * a read beat in the read-error window answers SLVERR (data 0); a write beat in the
-//     write-error window is dropped and its burst answers SLVERR; outside the memory: DECERR;
+//     write-error window is dropped and its burst answers SLVERR (either response may be set to
+//     DECERR, gs_set_error_resp); outside the memory: DECERR (data 0, the write dropped);
+//   * a slave that stops answering (gs_stop_answering): at most `read_beats` more R beats, and
+//     with `writes` no B at all, while AR, AW and W are taken at once (no stall), until
+//     gs_answer_again drops everything in flight, as a reset of the interconnect would (the
+//     master abandoned it: gnn_agg's TIMEOUT), and the model answers normally again;
+//   * a reset scheduled at a cycle (gs_reset_at): gs_run_until_interrupt holds ap_rst_n low for
+//     the given cycles when the cycle counter reaches it, then returns (a reset in mid-run);
 //   * DDR realism (off by default: the "ideal" model above; sim/harness/ddr.py has the boards'
 //     figures): refresh windows (every `refresh_interval` cycles the data bus is busy for
 //     `refresh_cycles` and every row closes), row-buffer misses (bank = (addr / page_bytes) %
@@ -22,7 +29,8 @@
 //     than the bus width, an unaligned address, a burst type other than INCR, a burst crossing
 //     4 KiB, WLAST on the wrong beat, write data with no address offered, more reads in flight or
 //     writes awaiting B than the RTL declares (GS_MAX_OUTSTANDING); and containment: an access
-//     outside the memory, a write outside the allowed windows (when set: feat_out and acc_buf).
+//     outside the memory, a write outside the allowed write windows (when set: feat_out and
+//     acc_buf), a read outside the allowed read windows (when set: the input buffers).
 //     The first violation is described in `first_violation`.
 // Every cycle: drive inputs, eval with clock low (settles comb paths from our inputs, and
 // Verilator sees an edge only after evaluating the clock low), sample handshakes, eval with
@@ -98,14 +106,14 @@ struct Window {
 
 enum Counter {
     kCycles, kReadBursts, kReadBeats, kWriteBursts, kWriteBeats, kViolations, kCross4k,
-    kBadBurst, kOutOfMemory, kWriteOutsideWindow, kWlastMismatch, kValidInReset, kValidDropped,
+    kBadBurst, kOutOfMemory, kWriteOutsideWindow, kReadOutsideWindow, kWlastMismatch, kValidInReset, kValidDropped,
     kPayloadChanged, kBadSize, kUnaligned, kWBeforeAw, kOutstanding,
     // DDR realism: cycles the data bus was refreshing / taken by the other master, row misses
     kRefreshCycles, kContendedCycles, kRowMisses, kNumCounters
 };
 const char* const kCounterNames[kNumCounters] = {
     "cycles", "read_bursts", "read_beats", "write_bursts", "write_beats", "violations", "cross_4k",
-    "bad_burst", "out_of_memory", "write_outside_window", "wlast_mismatch", "valid_in_reset",
+    "bad_burst", "out_of_memory", "write_outside_window", "read_outside_window", "wlast_mismatch", "valid_in_reset",
     "valid_dropped", "payload_changed", "bad_size", "unaligned", "w_before_aw", "outstanding",
     "refresh_cycles", "contended_cycles", "row_misses"};
 
@@ -158,7 +166,16 @@ struct Harness {
 
     // error injection and write permissions
     Window read_error, write_error;
-    std::vector<Window> write_windows;
+    uint8_t read_error_resp = kSlverr, write_error_resp = kSlverr;
+    std::vector<Window> write_windows, read_windows;
+
+    // a slave that stops answering: R beats still to send (-1: no limit), B withheld
+    bool stopped = false, b_withheld = false;
+    int64_t r_beats_left = -1;
+
+    // a reset in mid-run: at cycle `reset_at` (0: none) hold reset for `reset_len` cycles
+    uint64_t reset_at = 0;
+    uint32_t reset_len = 16;
 
     // master-side protocol checker state (sampled at each rising edge)
     bool first_reset_edge = true, after_reset = false;
@@ -345,12 +362,14 @@ struct Harness {
         return false;
     }
 
-    bool write_allowed(uint64_t a, uint64_t n) const {
-        if (write_windows.empty()) return true;
-        for (const Window& w : write_windows)
+    static bool inside(const std::vector<Window>& windows, uint64_t a, uint64_t n) {
+        if (windows.empty()) return true;
+        for (const Window& w : windows)
             if (a >= w.base && a + n <= w.base + w.bytes) return true;
         return false;
     }
+    bool write_allowed(uint64_t a, uint64_t n) const { return inside(write_windows, a, n); }
+    bool read_allowed(uint64_t a, uint64_t n) const { return inside(read_windows, a, n); }
 
     // ---- one clock cycle -------------------------------------------------------------------
     void tick() {
@@ -370,9 +389,10 @@ struct Harness {
             data_free = false;
         }
         // drive the memory side from the model state
-        t.m_axi_gmem_ARREADY = reads.size() < max_reads && !(address_stall && rng.permille() < address_stall);
-        t.m_axi_gmem_AWREADY = writes.size() < max_writes && !(address_stall && rng.permille() < address_stall);
-        if (!r_valid && data_free && !reads.empty() && reads.front().ready_at <= now && rd_credit >= rd_den &&
+        // a stopped slave takes every address at once (so the master never waits on AR/AW)
+        t.m_axi_gmem_ARREADY = stopped || (reads.size() < max_reads && !(address_stall && rng.permille() < address_stall));
+        t.m_axi_gmem_AWREADY = stopped || (writes.size() < max_writes && !(address_stall && rng.permille() < address_stall));
+        if (!r_valid && r_beats_left != 0 && data_free && !reads.empty() && reads.front().ready_at <= now && rd_credit >= rd_den &&
             row_open(reads.front().addr + uint64_t(reads.front().done) * reads.front().size, now)) {
             Burst& b = reads.front();
             uint64_t beat_addr = b.addr + uint64_t(b.done) * b.size;
@@ -380,8 +400,10 @@ struct Harness {
             uint8_t buf[kBusBytes > 8 ? kBusBytes : 8] = {};
             uint8_t resp = kOkay;
             const uint8_t* src = at(word, kBusBytes);
+            if (!read_allowed(beat_addr, b.size))
+                violation(kReadOutsideWindow, "read beat at 0x%llx", (unsigned long long)beat_addr);
             if (!src) { resp = kDecerr; violation(kOutOfMemory, "read beat at 0x%llx", (unsigned long long)beat_addr); }
-            else if (read_error.hits(beat_addr, b.size)) resp = kSlverr;
+            else if (read_error.hits(beat_addr, b.size)) resp = read_error_resp;
             else std::memcpy(buf, src, kBusBytes);
             put_word(t.m_axi_gmem_RDATA, buf, kBusBytes);
             t.m_axi_gmem_RRESP = resp;
@@ -389,15 +411,17 @@ struct Harness {
             t.m_axi_gmem_RLAST = b.done + 1 == b.beats;
             r_valid = true;
             rd_credit -= rd_den;
+            if (r_beats_left > 0) --r_beats_left;
         }
         t.m_axi_gmem_RVALID = r_valid;
         // a read's row miss this cycle takes the data bus too (else a read and a write to two rows of
         // one bank would close each other's row forever)
-        bool w_open = data_free && now >= data_ready_at && !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den &&
+        bool w_open = stopped ? !writes.empty() && writes.front().done < writes.front().beats :
+                      data_free && now >= data_ready_at && !writes.empty() && writes.front().done < writes.front().beats && wr_credit >= wr_den &&
                       !(address_stall && rng.permille() < address_stall) &&
                       row_open(writes.front().addr + uint64_t(writes.front().done) * writes.front().size, now);
         t.m_axi_gmem_WREADY = w_open;
-        if (!b_valid && !responses.empty() && responses.front().ready_at <= now) {
+        if (!b_valid && !b_withheld && !responses.empty() && responses.front().ready_at <= now) {
             t.m_axi_gmem_BRESP = responses.front().resp;
             t.m_axi_gmem_BID = responses.front().id;
             b_valid = true;
@@ -441,14 +465,14 @@ struct Harness {
             get_word(t.m_axi_gmem_WDATA, buf, kBusBytes);
             uint64_t strb = as_u64(t.m_axi_gmem_WSTRB);
             uint8_t* dst = at(word, kBusBytes);
+            bool allowed = write_allowed(beat_addr, b.size);
+            if (!allowed) violation(kWriteOutsideWindow, "write beat at 0x%llx", (unsigned long long)beat_addr);
             if (!dst) {
                 b.resp = kDecerr;
                 violation(kOutOfMemory, "write beat at 0x%llx", (unsigned long long)beat_addr);
             } else if (write_error.hits(beat_addr, b.size)) {
-                b.resp = kSlverr;
-            } else if (!write_allowed(beat_addr, b.size)) {
-                violation(kWriteOutsideWindow, "write beat at 0x%llx", (unsigned long long)beat_addr);
-            } else {
+                b.resp = write_error_resp;
+            } else if (allowed) {
                 for (unsigned i = 0; i < kBusBytes; ++i)
                     if (strb >> i & 1) dst[i] = buf[i];
             }
@@ -564,10 +588,34 @@ struct Harness {
         tick();
     }
 
+    // Clock until the interrupt line rises or `max_cycles` pass; a scheduled reset (reset_at)
+    // that falls due is applied and ends the call (the kernel is idle after it).
     uint64_t run_until_interrupt(uint64_t max_cycles) {
         uint64_t n = 0;
-        while (n < max_cycles && !top->GS_INTERRUPT) { tick(); ++n; }
+        while (n < max_cycles && !top->GS_INTERRUPT) {
+            if (reset_at && counters[kCycles] >= reset_at) {
+                reset_at = 0;
+                reset(reset_len);
+                return n + reset_len + 1;
+            }
+            tick();
+            ++n;
+        }
         return n;
+    }
+
+    // The interconnect was reset under a master that abandoned its transactions: forget them
+    // (and the checker's view of them) and answer normally again.
+    void answer_again() {
+        reads.clear(); writes.clear(); responses.clear();
+        r_valid = b_valid = false;
+        top->m_axi_gmem_RVALID = 0;
+        top->m_axi_gmem_BVALID = 0;
+        std::fill(open_row.begin(), open_row.end(), -1);
+        ar_waited = aw_waited = w_waited = false;
+        w_beats_left.clear();
+        stopped = b_withheld = false;
+        r_beats_left = -1;
     }
 };
 
@@ -640,6 +688,37 @@ void gs_set_write_windows(void* h, uint32_t n, const uint64_t* base, const uint6
     for (uint32_t i = 0; i < n; ++i) s.write_windows.push_back(Window{base[i], bytes[i]});
 }
 
+// Read and write responses of the error windows: 2 = SLVERR (the default), 3 = DECERR.
+void gs_set_error_resp(void* h, uint32_t read_resp, uint32_t write_resp) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.read_error_resp = uint8_t(read_resp & 3);
+    s.write_error_resp = uint8_t(write_resp & 3);
+}
+// Reads allowed only inside these windows (n = 0: anywhere); others count read_outside_window.
+void gs_set_read_windows(void* h, uint32_t n, const uint64_t* base, const uint64_t* bytes) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.read_windows.clear();
+    for (uint32_t i = 0; i < n; ++i) s.read_windows.push_back(Window{base[i], bytes[i]});
+}
+// From now on at most `read_beats` more R beats (< 0: no limit) and, with `writes`, no B;
+// addresses and write data are taken at once.
+void gs_stop_answering(void* h, int64_t read_beats, int writes) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.stopped = true;
+    s.r_beats_left = read_beats < 0 ? -1 : read_beats;
+    s.b_withheld = writes != 0;
+}
+void gs_answer_again(void* h) { static_cast<Harness*>(h)->answer_again(); }
+// Reset (for `cycles` cycles) when the cycle counter reaches `at_cycle` inside
+// gs_run_until_interrupt (0: cancel).
+void gs_reset_at(void* h, uint64_t at_cycle, uint32_t cycles) {
+    Harness& s = *static_cast<Harness*>(h);
+    s.reset_at = at_cycle;
+    s.reset_len = cycles ? cycles : 1;
+}
+// The cycle of the scheduled reset still to come (0: none, or it was applied).
+uint64_t gs_reset_pending(void* h) { return static_cast<Harness*>(h)->reset_at; }
+uint64_t gs_cycle(void* h) { return static_cast<Harness*>(h)->counters[kCycles]; }
 void gs_reset(void* h, uint32_t cycles) { static_cast<Harness*>(h)->reset(cycles); }
 int gs_ctrl_write(void* h, uint32_t addr, uint32_t data) { return static_cast<Harness*>(h)->ctrl_write(addr, data); }
 int64_t gs_ctrl_read(void* h, uint32_t addr) { return static_cast<Harness*>(h)->ctrl_read(addr); }

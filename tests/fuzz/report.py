@@ -8,7 +8,7 @@ import pathlib
 import subprocess
 import time
 
-from tests.fuzz import host_api, loaders, serving
+from tests.fuzz import host_api, loaders, raw_register, serving
 
 
 def main(argv=None) -> int:
@@ -21,6 +21,8 @@ def main(argv=None) -> int:
     ap.add_argument("--loaders", type=int, default=2500)
     ap.add_argument("--serving", type=int, default=1500, help="concurrent serving requests (cpu)")
     ap.add_argument("--serving-sim", type=int, default=200)
+    ap.add_argument("--raw", type=int, default=2000, help="raw-register runs per board (0: none)")
+    ap.add_argument("--raw-boards", default="pynq-z2,kv260")
     args = ap.parse_args(argv)
     out = pathlib.Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
@@ -47,6 +49,12 @@ def main(argv=None) -> int:
     timed("serving_cpu", serving.run, args.serving, args.seed)
     if args.serving_sim:
         timed("serving_sim", serving.run, args.serving_sim, args.seed, threads=8, backend="sim", library=lib)
+    if args.raw:
+        from golden.contract import BOARDS
+        from sim.harness.build import build
+        for board in args.raw_boards.split(","):
+            timed(f"raw_register_{board}", raw_register.run, args.raw, args.seed, board=board,
+                  library=build(BOARDS[board]))
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
     dirty = bool(subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
                                 capture_output=True, text=True).stdout.strip())
@@ -54,23 +62,37 @@ def main(argv=None) -> int:
     (out / "fuzz.json").write_text(json.dumps(blob, indent=1, default=str))
     print()
     print(table(blob))
-    bad = sum(r["outcomes"].get("wrong", 0) + r["outcomes"].get("crash", 0) for r in runs.values())
+    bad = sum(r["outcomes"].get(k, 0) for r in runs.values() for k in ("wrong", "crash", "oob", "hang"))
     return 1 if bad else 0
 
 
 def table(blob) -> str:
+    extra = []
     rows = ["| run | inputs | ok (valid, exact) | rejected (specific error) | wrong (silent) | crash | "
             "OOB writes | hangs | recoveries checked / failed | wall s |",
             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for name, r in blob["runs"].items():
         o = r["outcomes"]
         n = r.get("cases", r.get("requests"))
+        raw = name.startswith("raw_register")
         oob = r.get("oob_writes", "-") if "sim" in name else "n/a"
-        rec = f"{r['recoveries_checked']} / {r['recoveries_failed']}" if "recoveries_checked" in r and "sim" in name \
+        if raw:
+            oob = f"{r['oob_writes']} (reads outside: {r['oob_reads']})"
+        rec = f"{r['recoveries_checked']:,} / {r['recoveries_failed']}" if "recoveries_checked" in r and ("sim" in name or raw) \
             else ("usable after" if r.get("usable_after") else "-")
         rows.append(f"| {name} | {n:,} | {o.get('ok', 0):,} | {o.get('rejected', 0):,} | {o.get('wrong', 0)} | "
                     f"{o.get('crash', 0)} | {oob} | {r.get('hangs', '-')} | {rec} | {r['wall_s']} |")
+    for name, r in blob["runs"].items():
+        if name.startswith("raw_register"):
+            lines_raw = [f"{f} {sum(v.values())}" for f, v in r["by_fault"].items()]
+            rows_raw = [f"{e} {n}" for e, n in sorted(r["by_error"].items(), key=lambda x: -x[1])]
+            extra.append(f"{name}: faults tried (runs with it) " + ", ".join(lines_raw) + "; predicted stat_error "
+                         + ", ".join(rows_raw) + f"; longest run {r['max_cycles']:,} cycles, at most "
+                         f"{r['max_bound_use']:.1%} of its bound; faults not reached (the run ended first) "
+                         f"{r['faults_not_reached']}")
     lines = [f"commit {blob['commit']}{' (dirty)' if blob['dirty'] else ''}, seed {blob['seed']}", "", *rows]
+    for e in extra:
+        lines += ["", e]
     for name in ("host_api_cpu", "loaders"):
         r = blob["runs"].get(name)
         if r:

@@ -1,7 +1,8 @@
 """The C++ Verilator harness on its own, around a fixture kernel (sim/harness/copy_kernel.sv:
 gnn_agg's ports and control registers, copying feat_in to feat_out in bursts): the AXI-Lite
-master, DDR model latency/bandwidth and realism (refresh, row misses, contention), SLVERR
-injection, write-window checks, each AXI master-rule check firing on a fixture that breaks it,
+master, DDR model latency/bandwidth and realism (refresh, row misses, contention), SLVERR and
+DECERR injection, read- and write-window checks, a slave that stops answering, a reset at a
+given cycle, each AXI master-rule check firing on a fixture that breaks it,
 reset, interrupt, for a 64- and a 128-bit bus (Verilator's scalar and wide signal types)."""
 from __future__ import annotations
 
@@ -123,6 +124,91 @@ def test_slverr_injection_reports_and_recovers(harness):
     assert _copy(t, src, dst, n_src, feat_dim)
     assert t.read_reg(Reg.STAT_ERROR) == 0
     np.testing.assert_array_equal(dst.view, src.view)
+
+
+def test_decerr_injection_and_response_names(harness):
+    """The error windows answer DECERR when asked (the default is SLVERR); the fixture reports
+    either as AXI_RD / AXI_WR, and the data of a failed read beat is 0."""
+    hw, t = harness
+    n_src, feat_dim = 64, 32
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=13)
+    t.inject_read_error(src.device_address + 256, 1, resp="DECERR")
+    assert _copy(t, src, dst, n_src, feat_dim)
+    assert t.read_reg(Reg.STAT_ERROR) == 1 << 5
+    assert not dst.view[256:256 + hw.bus_bytes].any()
+    t.inject_read_error(0, 0)
+    t.inject_write_error(dst.device_address, 1, resp="DECERR")
+    assert _copy(t, src, dst, n_src, feat_dim)
+    assert t.read_reg(Reg.STAT_ERROR) == 1 << 6
+    t.inject_write_error(0, 0)
+    assert _copy(t, src, dst, n_src, feat_dim) and t.read_reg(Reg.STAT_ERROR) == 0
+    np.testing.assert_array_equal(dst.view, src.view)
+    with pytest.raises(ValueError, match="SLVERR"):
+        t.inject_read_error(0, 0, resp="OKAY")
+    assert t.counters()["violations"] == 0
+
+
+def test_reads_outside_allowed_windows_are_violations(harness):
+    hw, t = harness
+    n_src, feat_dim = 16, 32
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=14)
+    t.expect_reads([(dst.device_address, dst.nbytes)])  # src is not readable
+    with pytest.raises(SimProtocolError, match="read_outside_window"):
+        _copy(t, src, dst, n_src, feat_dim)
+    assert t.counters()["read_outside_window"] == n_src * feat_dim * 2 // hw.bus_bytes
+    assert "read_outside_window: read beat at 0x%x" % src.device_address in t.first_violation()
+    t.expect_reads([(src.device_address, src.nbytes)])
+    assert _copy(t, src, dst, n_src, feat_dim)
+    np.testing.assert_array_equal(dst.view, src.view)
+    t.expect_reads([])  # anywhere again
+
+
+@pytest.mark.parametrize("read_beats, writes", [(0, False), (5, False), (None, True)])
+def test_stop_answering_until_answer_again(harness, read_beats, writes):
+    """A slave that stops answering: exactly `read_beats` more R beats (or no B), the run never
+    ends (the fixture has no time-out; the driver's sequence resets it); after answer_again the
+    next run is exact and no rule was broken."""
+    hw, t = harness
+    n_src, feat_dim = 64, 32
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=15)
+    beats0 = t.counters()["read_beats"]
+    t.stop_answering(read_beats, writes=writes)
+    t.max_cycles = 20_000
+    with pytest.raises(TimeoutError, match="it was reset"):
+        _copy(t, src, dst, n_src, feat_dim)
+    got = t.counters()["read_beats"] - beats0
+    # without B the fixture stops after its first burst (it waits for each B before reading on)
+    assert got == (read_beats if read_beats is not None else BURST_BEATS)
+    t.answer_again()
+    t.max_cycles = 1 << 32
+    dst.view[:] = 0
+    assert _copy(t, src, dst, n_src, feat_dim) and t.read_reg(Reg.STAT_ERROR) == 0
+    np.testing.assert_array_equal(dst.view, src.view)
+    assert t.counters()["violations"] == 0
+
+
+def test_reset_at_a_cycle_in_mid_run(harness):
+    """reset_at: ap_rst_n falls at the given cycle inside run_cycles, which returns; the kernel
+    is idle, nothing broke a rule, and the next run is exact."""
+    hw, t = harness
+    n_src, feat_dim = 128, 64
+    src, dst = _buffers(t, n_src * feat_dim * 2, seed=16)
+    for reg, v in ((Reg.FEAT_IN, src.device_address), (Reg.FEAT_IN + 4, 0), (Reg.FEAT_OUT, dst.device_address),
+                   (Reg.FEAT_OUT + 4, 0), (Reg.N_SRC, n_src), (Reg.FEAT_DIM, feat_dim), (Reg.GIE, 1), (Reg.IER, 1)):
+        t.write_reg(reg, v)
+    t.write_reg(Reg.CTRL, Ctrl.AP_START)
+    at = t.cycle() + 300
+    t.reset_at(at, 5)
+    assert t.reset_pending()
+    ran = t.run_cycles(1 << 20)
+    assert t.cycle() == at + 5 + 1 and ran < 1 << 20 and not t.interrupt() and not t.reset_pending()
+    assert t.read_reg(Reg.CTRL) & Ctrl.AP_IDLE
+    assert 0 < t.counters()["write_beats"] < n_src * feat_dim * 2 // hw.bus_bytes  # cut in mid-copy
+    t.reset_at(0)
+    dst.view[:] = 0
+    assert _copy(t, src, dst, n_src, feat_dim)
+    np.testing.assert_array_equal(dst.view, src.view)
+    assert t.counters()["violations"] == 0
 
 
 def test_writes_outside_allowed_windows_and_memory_are_violations(harness):

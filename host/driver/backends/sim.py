@@ -29,13 +29,15 @@ from .device import DEFAULT_AXI_TIMEOUT_CYCLES, Arena, DeviceBackend, DeviceBuff
 # the harness's counters, in its order; the second group counts bus-rule violations (the AXI
 # master rules of sim/cocotb/axi_checker.py and containment), the third the DDR model's events
 VIOLATION_COUNTERS = ("violations", "cross_4k", "bad_burst", "out_of_memory", "write_outside_window",
-                      "wlast_mismatch", "valid_in_reset", "valid_dropped", "payload_changed", "bad_size",
+                      "read_outside_window", "wlast_mismatch", "valid_in_reset", "valid_dropped", "payload_changed", "bad_size",
                       "unaligned", "w_before_aw", "outstanding")
 DDR_COUNTERS = ("refresh_cycles", "contended_cycles", "row_misses")
 COUNTER_NAMES = ("cycles", "read_bursts", "read_beats", "write_bursts", "write_beats") + VIOLATION_COUNTERS \
     + DDR_COUNTERS
 CHUNK_CYCLES = 1 << 20  # cycles per C++ run call; the wall-clock timeout is checked between them
 RESET_CYCLES = 16
+#: AXI responses the error windows can answer with
+RESPONSES = {"SLVERR": 2, "DECERR": 3}
 
 
 class SimProtocolError(RuntimeError):
@@ -60,6 +62,13 @@ def _load(path: Path) -> ctypes.CDLL:
         "gs_set_write_error": (None, [vp, u64, u64]),
         "gs_set_write_windows": (None, [vp, u32, u64p, u64p]),
         "gs_reset": (None, [vp, u32]),
+        "gs_set_error_resp": (None, [vp, u32, u32]),
+        "gs_set_read_windows": (None, [vp, u32, u64p, u64p]),
+        "gs_stop_answering": (None, [vp, i64, ctypes.c_int]),
+        "gs_answer_again": (None, [vp]),
+        "gs_reset_at": (None, [vp, u64, u32]),
+        "gs_cycle": (u64, [vp]),
+        "gs_reset_pending": (u64, [vp]),
         "gs_ctrl_write": (ctypes.c_int, [vp, u32, u32]),
         "gs_ctrl_read": (i64, [vp, u32]),
         "gs_run_until_interrupt": (u64, [vp, u64]),
@@ -119,6 +128,7 @@ class SimTransport(Transport):
         if ddr is not None:
             self.set_ddr(ddr)
         self.last_run_cycles = 0
+        self._error_resp = {"read": RESPONSES["SLVERR"], "write": RESPONSES["SLVERR"]}
         self._violations_reported = self._violation_counts()
 
     # -- configuration and fault injection ---------------------------------------------------
@@ -146,19 +156,69 @@ class SimTransport(Transport):
         self._lib.gs_first_violation(self._h, buf, len(buf))
         return buf.value.decode()
 
-    def inject_read_error(self, base: int, nbytes: int) -> None:
-        """Answer reads of [base, base + nbytes) with SLVERR (nbytes = 0 stops)."""
+    def _set_error_resp(self, kind: str, resp: str) -> None:
+        if resp not in RESPONSES:
+            raise ValueError(f"resp must be one of {sorted(RESPONSES)}, got {resp!r}")
+        self._error_resp[kind] = RESPONSES[resp]
+        self._lib.gs_set_error_resp(self._h, self._error_resp["read"], self._error_resp["write"])
+
+    def inject_read_error(self, base: int, nbytes: int, resp: str = "SLVERR") -> None:
+        """Answer reads of [base, base + nbytes) with `resp` (SLVERR or DECERR; data 0;
+        nbytes = 0 stops)."""
+        self._set_error_resp("read", resp)
         self._lib.gs_set_read_error(self._h, base, nbytes)
 
-    def inject_write_error(self, base: int, nbytes: int) -> None:
-        """Answer write bursts touching [base, base + nbytes) with SLVERR (nbytes = 0 stops)."""
+    def inject_write_error(self, base: int, nbytes: int, resp: str = "SLVERR") -> None:
+        """Answer write bursts touching [base, base + nbytes) with `resp` (SLVERR or DECERR; the
+        beats there are dropped; nbytes = 0 stops)."""
+        self._set_error_resp("write", resp)
         self._lib.gs_set_write_error(self._h, base, nbytes)
+
+    @staticmethod
+    def _windows(windows):
+        bases = (ctypes.c_uint64 * max(1, len(windows)))(*[a for a, _ in windows])
+        sizes = (ctypes.c_uint64 * max(1, len(windows)))(*[n for _, n in windows])
+        return len(windows), bases, sizes
 
     def expect_writes(self, windows) -> None:
         """Only these (address, bytes) windows may be written; others count as violations."""
-        bases = (ctypes.c_uint64 * max(1, len(windows)))(*[a for a, _ in windows])
-        sizes = (ctypes.c_uint64 * max(1, len(windows)))(*[n for _, n in windows])
-        self._lib.gs_set_write_windows(self._h, len(windows), bases, sizes)
+        self._lib.gs_set_write_windows(self._h, *self._windows(windows))
+
+    def expect_reads(self, windows) -> None:
+        """Only these (address, bytes) windows may be read (empty: anywhere); other reads count
+        as `read_outside_window` violations."""
+        self._lib.gs_set_read_windows(self._h, *self._windows(windows))
+
+    def stop_answering(self, read_beats: int | None = None, writes: bool = False) -> None:
+        """The slave stops answering: at most `read_beats` more R beats (None: no limit) and, with
+        `writes`, no B response; AR, AW and W are still taken (at once). Until answer_again()."""
+        self._lib.gs_stop_answering(self._h, -1 if read_beats is None else int(read_beats), int(bool(writes)))
+
+    def answer_again(self) -> None:
+        """Drop every transaction in flight (the interconnect reset after the master abandoned
+        them: gnn_agg's TIMEOUT) and answer normally again."""
+        self._lib.gs_answer_again(self._h)
+
+    def reset_at(self, cycle: int, cycles: int = RESET_CYCLES) -> None:
+        """Hold ap_rst_n low for `cycles` cycles when the cycle counter (`cycle()`) reaches
+        `cycle`, inside a run_cycles call (which then returns) or wait_done (0: cancel)."""
+        self._lib.gs_reset_at(self._h, int(cycle), int(cycles))
+
+    def reset_pending(self) -> bool:
+        """A reset_at reset is scheduled and has not been applied yet."""
+        return bool(self._lib.gs_reset_pending(self._h))
+
+    def cycle(self) -> int:
+        """Clock cycles simulated so far (register accesses included)."""
+        return self._lib.gs_cycle(self._h)
+
+    def run_cycles(self, max_cycles: int) -> int:
+        """Clock until the interrupt line rises, `max_cycles` pass or a scheduled reset is
+        applied; returns the cycles run. No protocol check is reported here (counters())."""
+        return self._lib.gs_run_until_interrupt(self._h, int(max_cycles))
+
+    def interrupt(self) -> bool:
+        return bool(self._lib.gs_interrupt(self._h))
 
     def counters(self) -> dict[str, int]:
         out = (ctypes.c_uint64 * len(COUNTER_NAMES))()
@@ -189,6 +249,12 @@ class SimTransport(Transport):
         if v < 0:
             raise SimProtocolError(f"control read 0x{offset:02x} failed ({'no response' if v == -1 else 'RRESP error'})")
         return v
+
+    def forget_violations(self) -> None:
+        """Report (in wait_done) only the violations that happen from now on: for a caller that
+        provoked some on purpose (a pointer outside the memory answered DECERR, say) and has
+        judged them itself."""
+        self._violations_reported = self._violation_counts()
 
     def _violation_counts(self) -> dict[str, int]:
         c = self.counters()
