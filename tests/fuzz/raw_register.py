@@ -179,6 +179,7 @@ class Prediction:
     compute: int = 0              # cycles of datapath work without memory traffic
     bursts: int = 0               # an upper estimate of the bursts (one latency each)
     arrays: dict | None = None    # the run's inputs as the kernel reads them (phase "run")
+    passes: int = 0               # table partitions the run streams (phase "run")
 
 
 def _ceil(a: int, b: int) -> int:
@@ -326,7 +327,7 @@ def predict(r: Regs, mem: Memory, hw: HwConfig, *, stop_reads: int | None = None
     remap[emitted] = np.searchsorted(rows, col[emitted])
     arrays = {"row_ptr": rp, "col_idx": remap, "edge_w": ew, "dst_scale": dst_scale, "feat_in": feat_rows,
               "src_scale": scale_rows if m & Mode.PRE_SCALE else None, "weight": weight, "n_rows": len(rows)}
-    return Prediction(int(err), "run", read_beats, write_beats, compute, bursts, arrays)
+    return Prediction(int(err), "run", read_beats, write_beats, compute, bursts, arrays, passes)
 
 
 @dataclasses.dataclass
@@ -382,6 +383,12 @@ class _Case:
         fa = hw.feat_align
         n_dst = int(rng.choice([0, 1, 2, 3, 5, 8, 13, 20, 24])) if rng.random() < 0.9 else int(rng.integers(0, 24))
         n_src = int(rng.integers(0, 3)) if rng.random() < 0.1 else int(rng.integers(1, 28))
+        # table mode with two partitions (acc_buf, several passes) where the build's table is
+        # small enough to stream in a fuzz run: R = TABLE_ELEMS / max_feat rows, plus a few
+        rows = hw.table_rows(hw.max_feat)
+        tiled = rows * hw.max_feat * hw.feat_bytes // hw.bus_bytes < 0.85 * WORK_BUDGET and rng.random() < 0.04
+        if tiled:
+            n_dst, n_src = int(rng.integers(1, 9)), rows + int(rng.integers(1, 24))
         csr = random_graph(rng, n_dst, n_src, float(rng.choice([0, 0.5, 2, 4, 7])))
         mode = 0
         for bit, p in ((Mode.PRE_SCALE, 0.4), (Mode.POST_SCALE, 0.4), (Mode.EDGE_WEIGHT, 0.3),
@@ -389,6 +396,8 @@ class _Case:
             if rng.random() < p:
                 mode |= int(bit)
         feat_dim = fa * int(rng.integers(1, 3)) if fa * 2 <= hw.max_feat else fa
+        if tiled:
+            feat_dim, mode = hw.max_feat, mode & ~int(Mode.DRAM_GATHER)
         self.problem = Problem(n_dst, n_src, csr.n_edges, feat_dim, mode)
         fmt = hw.formats
         self.arrays = {
@@ -718,7 +727,7 @@ def run(n: int, seed: int = 1, board: str = "pynq-z2", library=None, *, faults=F
     stats = {"board": board, "cases": 0, "outcomes": collections.Counter(), "by_fault": {},
              "by_error": collections.Counter(), "oob_reads": 0, "oob_writes": 0, "hangs": 0,
              "recoveries_checked": 0, "recoveries_failed": 0, "max_bound_use": 0.0, "max_cycles": 0,
-             "faults_not_reached": 0, "failures": []}
+             "faults_not_reached": 0, "phases": collections.Counter(), "failures": []}
     for name in faults:
         stats["by_fault"][name] = collections.Counter()
     try:
@@ -745,6 +754,7 @@ def _oob(t, before) -> tuple[int, int]:
 def _one(rng, hw, t, i, stats, faults, max_faults):
     case, names, r, f, tm, mem, pred, second = _run_one(rng, hw, t, int(rng.integers(1, max_faults + 1)), faults)
     seed = int(rng.integers(1, 1 << 31))
+    stats["phases"]["tiled" if pred.passes > 1 else pred.phase] += 1
     tm.apply(t, seed)
     reads, writes = _windows(r, hw)
     if f.rewrite is not None and f.start_while_busy:
@@ -852,6 +862,8 @@ def _judge(t, case, r, pred, f, hw, check_values=True):
         return "wrong", "a hardware word changed"
     if err:
         return "rejected", ""
+    if status[1] != r.n_edges:  # stat_edges = n_edges on a clean run, whatever the partitioning
+        return "wrong", f"stat_edges {status[1]}, n_edges {r.n_edges}"
     if f.output_overlap or not check_values or r.n_dst == 0:
         return "ok", ""
     a = pred.arrays
