@@ -33,50 +33,91 @@ import numpy as np
 from .report import git_state
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
-CONFIGS = {  # name -> (max batch, workers)
-    "unbatched-1w": (1, 1),
-    "batched-1w": (32, 1),
-    "unbatched-2w": (1, 2),
-    "batched-2w": (32, 2),
-    "ray": (32, 2),            # Ray Serve: @serve.batch, autoscaling 1..2 replicas (not in the default list)
+CONFIGS = {  # name -> (max batch, workers, worker mode; None: --worker-mode)
+    "unbatched-1w": (1, 1, None),
+    "batched-1w": (32, 1, None),
+    "unbatched-2w": (1, 2, None),
+    "batched-2w": (32, 2, None),
+    "unbatched-1w-inline": (1, 1, "inline"),   # the batch on the server's event loop: no hand-off
+    "batched-1w-inline": (32, 1, "inline"),
+    "ray": (32, 2, None),      # Ray Serve: @serve.batch, autoscaling 1..2 replicas (not in the default list)
 }
 DEFAULT_CONFIGS = ("unbatched-1w", "batched-1w", "unbatched-2w", "batched-2w")
 
 
+class _Connection(asyncio.Protocol):
+    """One keep-alive HTTP/1.1 connection: a request written, its response parsed from the bytes
+    as they arrive (status line, Content-Length, body), one request at a time."""
+
+    def __init__(self):
+        self.transport, self.buffer, self.waiter, self.closed = None, bytearray(), None, False
+        self.last_used = time.monotonic()
+
+    def connection_made(self, transport):
+        self.transport = transport
+
+    def data_received(self, data):
+        buf = self.buffer
+        buf += data
+        if self.waiter is None:
+            return
+        end = buf.find(b"\r\n\r\n")
+        if end < 0:
+            return
+        head = bytes(buf[:end]).lower()
+        at, length = head.find(b"\r\ncontent-length:"), 0
+        if at >= 0:
+            stop = head.find(b"\r\n", at + 2)
+            length = int(head[at + 17:stop if stop > 0 else len(head)])
+        total = end + 4 + length
+        if len(buf) < total:
+            return
+        status, body = int(head[9:12]), bytes(buf[end + 4:total])
+        del buf[:total]
+        waiter, self.waiter = self.waiter, None
+        if not waiter.done():
+            waiter.set_result((status, body))
+
+    def connection_lost(self, exc):
+        self.closed = True
+        if self.waiter is not None and not self.waiter.done():
+            self.waiter.set_exception(ConnectionResetError("the server closed the connection"))
+
+
 class Client:
-    """Keep-alive HTTP/1.1 GETs over a pool of connections to host:port."""
+    """Keep-alive HTTP/1.1 GETs over a pool of connections to host:port (asyncio protocols, no
+    streams: a general client, or even asyncio's streams, costs more CPU per request than it is
+    worth on a machine whose other core serves)."""
 
     def __init__(self, host: str, port: int, max_connections: int = 256):
         self.host, self.port, self.max_connections = host, port, max_connections
-        self.idle: list = []   # (connection, last used)
+        self.idle: list[_Connection] = []
         self.opened = 0
         self.max_idle_s = 3.0  # below uvicorn's 5 s keep-alive timeout
+        self._host_header = f"Host: {host}\r\n\r\n".encode()
 
     async def get(self, path: str) -> tuple[int, bytes]:
         conn = None
+        now = time.monotonic()
         while self.idle and conn is None:
-            conn, last = self.idle.pop()
-            if time.monotonic() - last > self.max_idle_s:  # the server may have closed it (keep-alive timeout)
-                conn[1].close()
+            conn = self.idle.pop()
+            if conn.closed or now - conn.last_used > self.max_idle_s:  # the server may have closed it
+                conn.transport.close()
                 conn = None
+        loop = asyncio.get_running_loop()
         if conn is None:
-            conn = await asyncio.open_connection(self.host, self.port)
+            _, conn = await loop.create_connection(_Connection, self.host, self.port)
             self.opened += 1
-        reader, writer = conn
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
-        head = await reader.readuntil(b"\r\n\r\n")
-        status = int(head[9:12])
-        length = 0
-        for line in head.split(b"\r\n"):
-            if line[:15].lower() == b"content-length:":
-                length = int(line[15:])
-        body = await reader.readexactly(length)
-        self.idle.append((conn, time.monotonic()))
-        return status, body
+        conn.waiter = loop.create_future()
+        conn.transport.write(b"GET " + path.encode() + b" HTTP/1.1\r\n" + self._host_header)
+        result = await conn.waiter
+        conn.last_used = time.monotonic()
+        self.idle.append(conn)
+        return result
 
     def close(self):
-        for (_, w), _ in self.idle:
-            w.close()
+        for conn in self.idle:
+            conn.transport.close()
         self.idle.clear()
 
 
@@ -124,13 +165,23 @@ async def run_rate(client: Client, users: list[str], rate: float, duration: floa
             "failures": failures}
 
 
+def run_loop(coro):
+    """The client's event loop: uvloop where installed (less CPU per request than asyncio's)."""
+    try:
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)
+    return uvloop.run(coro)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_server(model: str, max_batch: int, workers: int, args, db: str, ray: bool = False):
+def start_server(model: str, max_batch: int, workers: int, args, db: str, ray: bool = False,
+                 worker_mode: str | None = None):
     port = free_port()
     if ray:
         cmd = [sys.executable, "-m", "host.rec.service.ray_serve", "--model", model, "--port", str(port), "--db", db,
@@ -140,7 +191,7 @@ def start_server(model: str, max_batch: int, workers: int, args, db: str, ray: b
         cmd = [sys.executable, "-m", "host.serve", "--model", model, "--port", str(port), "--db", db,
                "--max-batch", str(max_batch), "--workers", str(workers), "--max-wait-ms", str(args.max_wait_ms),
                "--max-queue", str(args.max_queue), "--timeout-ms", str(args.timeout_ms), "--http", args.http,
-               "--loop", args.loop, "--worker-mode", args.worker_mode]
+               "--loop", args.loop, "--worker-mode", worker_mode or args.worker_mode]
     if args.server_cpus:  # the server and its worker processes on these cores only (the client: taskset it)
         cmd = ["taskset", "-c", args.server_cpus] + cmd
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -172,9 +223,10 @@ def cpu_seconds(pid: int) -> float:
     return total
 
 
-async def run_config(name, max_batch, workers, args, users, rng) -> dict:
+async def run_config(name, max_batch, workers, args, users, rng, worker_mode=None) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
-        proc, port, cmd = start_server(args.model, max_batch, workers, args, os.path.join(tmp, "i.db"), name == "ray")
+        proc, port, cmd = start_server(args.model, max_batch, workers, args, os.path.join(tmp, "i.db"), name == "ray",
+                                       worker_mode)
         try:
             client = Client("127.0.0.1", port)
             await run_rate(client, users, 200, 1.0, args.warmup, args.k, rng)  # warm-up, not reported
@@ -201,7 +253,8 @@ async def run_config(name, max_batch, workers, args, users, rng) -> dict:
                 proc.wait(60)
             except subprocess.TimeoutExpired:
                 proc.kill()
-    return {"name": name, "max_batch": max_batch, "workers": workers, "server": cmd, "rows": rows,
+    return {"name": name, "max_batch": max_batch, "workers": workers, "worker_mode": worker_mode or args.worker_mode,
+            "server": cmd, "rows": rows,
             "best_rate_at_p99": best_rate(rows, args.p99_ms)}
 
 
@@ -279,7 +332,8 @@ def main(argv=None) -> int:
                          "--out results/serve-1m writes the default)")
     ap.add_argument("--rates", default="100,200,300,400,600,800,1100,1500,2000,2800",
                     help="offered request rates per second, in increasing order")
-    ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated, of: " + ", ".join(f"{k} (max batch {b}, {w} worker(s))" for k, (b, w) in CONFIGS.items()))
+    ap.add_argument("--configs", default=",".join(DEFAULT_CONFIGS), help="comma-separated, of: " + ", ".join(
+                        f"{k} (max batch {b}, {w} worker(s){', ' + m if m else ''})" for k, (b, w, m) in CONFIGS.items()))
     ap.add_argument("--duration", type=float, default=4.0, help="seconds per rate")
     ap.add_argument("--max-requests", type=int, default=8000, help="requests per rate at most")
     ap.add_argument("--warmup", type=int, default=200)
@@ -289,7 +343,8 @@ def main(argv=None) -> int:
     ap.add_argument("--max-wait-ms", type=float, default=2.0)
     ap.add_argument("--max-queue", type=int, default=512)
     ap.add_argument("--timeout-ms", type=float, default=2000.0)
-    ap.add_argument("--worker-mode", default="process", choices=("process", "thread"))
+    ap.add_argument("--worker-mode", default="process", choices=("process", "thread", "inline"),
+                    help="the server's --worker-mode (inline: 1-worker configurations only)")
     ap.add_argument("--http", default="auto")
     ap.add_argument("--loop", default="auto")
     ap.add_argument("--server-cpus", default="", help="taskset cores of the server and its workers, e.g. 0 "
@@ -317,8 +372,8 @@ def main(argv=None) -> int:
                "configs": []}
     del blob
     for name in names:
-        max_batch, workers = CONFIGS[name]
-        results["configs"].append(asyncio.run(run_config(name, max_batch, workers, args, users, rng)))
+        max_batch, workers, mode = CONFIGS[name]
+        results["configs"].append(run_loop(run_config(name, max_batch, workers, args, users, rng, mode)))
     results["load_after"] = os.getloadavg()
     (out / "load.json").write_text(json.dumps(results, indent=1))
     (out / "load.md").write_text(markdown(results))

@@ -301,3 +301,39 @@ def test_fuzz_endpoints(api):
         seen.add(r.status_code)
     assert {200, 201, 400, 422} <= seen
     assert rec(api, "101")["items"] and api.get("/health").json()["status"] == "ok"
+
+
+def test_inline_worker_serves_the_same_bits(model, tmp_path):
+    with client(model, tmp_path / "a.db") as c:
+        ref = [rec(c, u, 12) for u in USER_IDS[:6] + ["cold-user"]]
+    with client(model, tmp_path / "b.db", worker_mode="inline") as c:
+        got = [rec(c, u, 12) for u in USER_IDS[:6] + ["cold-user"]]
+        assert c.get("/health").json()["model"]["worker_mode"] == "inline"
+    for a, b in zip(ref, got):
+        assert (a["items"], a["scores"], a["strategy"]) == (b["items"], b["scores"], b["strategy"])
+    with pytest.raises(ValueError, match="one worker"):
+        Service(ServiceConfig(model, str(tmp_path / "c.db"), backends=("cpu", "cpu"), worker_mode="inline"))
+
+
+def test_recommend_answer_is_compact_json(api):
+    """The hot path writes its JSON from pre-encoded pieces: the same text json.dumps writes."""
+    user = "new user \u00e9"
+    assert api.post("/interactions", json={"user": user, "item": ITEM_IDS[4], "rating": 5}).status_code == 201
+    for u in (USER_IDS[2], user, "cold-only"):
+        r = api.get("/recommend", params={"user": u, "k": 5})
+        assert r.status_code == 200 and r.headers["content-type"] == "application/json"
+        assert int(r.headers["content-length"]) == len(r.content)
+        doc = json.loads(r.content)
+        assert r.content == json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+        assert list(doc) == ["user", "known_user", "strategy", "k", "items", "titles", "scores", "interactions",
+                             "model", "timing"] and doc["user"] == u
+        assert doc["model"]["items"] == N_ITEMS and len(doc["titles"]) == len(doc["items"]) == 5
+
+
+@pytest.mark.parametrize("qs", ["user=101&k=3", "k=3&user=101&user=102", "user=1%2001&k=3", "user=a+b", "user",
+                                "user=&k=", "&&user=101&", "user=%ZZ", "user=\xe9", "k=1=2&user=101", ""])
+def test_query_params_are_starlettes(qs):
+    from starlette.datastructures import QueryParams
+    from host.rec.service.app import query_params
+    raw = qs.encode("latin-1")
+    assert query_params(raw) == dict(QueryParams(raw))

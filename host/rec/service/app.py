@@ -9,6 +9,12 @@ metrics (docs/SERVING.md is the user's guide).
 Every error is JSON {"error": "..."} with a status that says whose fault it is: 400 malformed
 JSON, 404 unknown path, 413 body too large, 422 a bad value (named), 503 overloaded / past the
 deadline / database unavailable (with Retry-After where trying again helps), 500 a bug.
+
+GET /recommend, the hot path, is a plain ASGI handler in front of FastAPI (`ServiceApp.__call__`):
+the same validation and messages, without FastAPI's routing, middleware stack and per-request
+dependency solving, and its answer is written as JSON text from pieces encoded once (item ids,
+titles, the model block) instead of `json.dumps` of a fresh dict; every other path goes through
+FastAPI as before (docs/SERVING.md, "Where the CPU goes").
 """
 from __future__ import annotations
 
@@ -21,6 +27,8 @@ import json
 import math
 import pathlib
 import time
+from json.encoder import encode_basestring_ascii as _json_str
+from urllib.parse import parse_qsl
 
 import numpy as np
 from fastapi import FastAPI, Request
@@ -48,7 +56,8 @@ class ServiceConfig:
     timeout_ms: float = 1000.0             # per-request deadline
     max_body: int = 16384                  # bytes of a POST body
     accelerator_options: tuple = ()        # (key, value) pairs for Accelerator(...), e.g. bitfile
-    worker_mode: str = "process"           # process: one child process per worker | thread: in the server
+    worker_mode: str = "process"           # process: one child process per worker | thread: in the server |
+                                           # inline: one worker, its batches on the event loop (no hand-off)
 
     @property
     def workers(self) -> int:
@@ -92,16 +101,19 @@ class Service:
         if cfg.workers < 1:
             raise ValueError("at least one worker (backend)")
         path = pathlib.Path(cfg.model)
-        if cfg.worker_mode not in ("process", "thread"):
-            raise ValueError(f"worker_mode must be process or thread, got {cfg.worker_mode!r}")
+        if cfg.worker_mode not in ("process", "thread", "inline"):
+            raise ValueError(f"worker_mode must be process, thread or inline, got {cfg.worker_mode!r}")
+        if cfg.worker_mode == "inline" and cfg.workers != 1:
+            raise ValueError(f"worker_mode inline runs batches on the event loop: one worker, got {cfg.workers}")
         self.accs, self.workers, self.engines = [], [], []
         self.store = store if store is not None else open_store(cfg.db)  # a bad --db fails first
         try:
-            if cfg.worker_mode == "thread":
+            if cfg.worker_mode in ("thread", "inline"):
                 for w, backend in enumerate(cfg.backends):
                     acc = Accelerator(backend, **dict(cfg.accelerator_options))
                     self.accs.append(acc)
-                    self.workers.append(Worker(w, Engine(OnlineRecommender.load(path, acc), cfg.max_batch), backend, acc))
+                    self.workers.append(Worker(w, Engine(OnlineRecommender.load(path, acc), cfg.max_batch), backend, acc,
+                                               inline=cfg.worker_mode == "inline"))
                 self.rec = Catalogue.of(self.workers[0].engine.rec)
             else:
                 self.rec = Catalogue.load(path)  # a bad model file fails before any worker starts
@@ -135,6 +147,14 @@ class Service:
             if it.item in self.item_index:
                 self._remember(it.user, self.item_index[it.item])
                 self.replayed += 1
+        # the answer's constant pieces as JSON text, encoded once (the same text json.dumps writes)
+        self._json_items = [_json_str(str(i)) for i in rec.item_ids]
+        self._json_titles = [_json_str(str(t)) for t in rec.titles]
+        self._json_model = json.dumps(self.model_info, separators=(",", ":"), allow_nan=False)
+        self._requests_200 = self.metrics.requests.labels("recommend", "200")
+        self._latency_recommend = self.metrics.latency.labels("recommend")
+        self._refused_queue = self.metrics.refused.labels("queue_full")
+        self._refused_deadline = self.metrics.refused.labels("deadline")
         self.batcher: MicroBatcher | None = None
         self.db_executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix="store")
 
@@ -149,9 +169,11 @@ class Service:
         return True
 
     def query(self, user: str, k: int) -> Query:
-        row = self.rows.get(user)
+        row, u = self.rows.get(user), self.rec._user_index.get(user)
         if row is not None:
-            return Query(k, self.rec._user_index.get(user), row[0], row[1])
+            return Query(k, u, row[0], row[1])
+        if u is not None:  # a training user without stored interactions: make_query's answer, directly
+            return Query(k, u, self.rec.neighbours[u], self.rec.known[u])
         return make_query(self.rec, user, (), k)
 
     def on_batch(self, worker: Worker, timing) -> None:
@@ -189,7 +211,10 @@ class Service:
                 acc.close()
 
     # -- requests ----------------------------------------------------------------------------
-    async def recommend(self, params) -> dict:
+    async def recommend(self, params) -> bytes:
+        """The JSON answer (UTF-8 bytes) of GET /recommend with query parameters `params` (a
+        mapping), or an ApiError. Field for field what json.dumps(..., separators=(",", ":"))
+        writes of the documented dict, built from pieces encoded once."""
         t0 = time.perf_counter()
         user = check_id(params.get("user"), "user", required=True)
         k = parse_int(params.get("k", "10"), "k", 1, self.rec.n_items, "(the catalogue)")
@@ -197,24 +222,28 @@ class Service:
         try:
             result, info = await self.batcher.submit(self.query(user, k))
         except Overloaded as e:
-            self.metrics.refused.labels("queue_full").inc()
+            self._refused_queue.inc()
             raise ApiError(503, str(e), {"Retry-After": str(e.retry_after)}) from None
         except DeadlineExceeded as e:
-            self.metrics.refused.labels("deadline").inc()
+            self._refused_deadline.inc()
             raise ApiError(503, f"deadline exceeded: {e}", {"Retry-After": "1"}) from None
         bt = info["batch"]
-        ids, titles = self.rec.item_ids, self.rec.titles
-        return {
-            "user": user, "known_user": known, "strategy": result.strategy, "k": k,
-            "items": [ids[i] for i in result.items], "titles": [titles[i] for i in result.items],
-            "scores": [float(s) for s in result.scores],
-            "interactions": len(self.extra.get(user, ())),
-            "model": self.model_info,
-            "timing": {"total_ms": (time.perf_counter() - t0) * 1e3, "queue_ms": info["queue_s"] * 1e3,
-                       "batch_size": bt.size, "worker": info["worker"], "batch_ms": bt.total_s * 1e3,
-                       "accelerator_ms": bt.aggregate_s * 1e3, "head_ms": bt.head_s * 1e3,
-                       "rank_ms": bt.rank_s * 1e3, "accelerator_calls": bt.calls, "kernel_cycles": bt.cycles},
-        }
+        items = result.items.tolist()
+        scores = [float(s) for s in result.scores.tolist()]
+        if not all(map(math.isfinite, scores)):
+            raise ValueError(f"Out of range float values are not JSON compliant: {scores!r}"[:300])
+        ids, titles = self._json_items, self._json_titles
+        total_ms = (time.perf_counter() - t0) * 1e3
+        return (f'{{"user":{_json_str(user)},"known_user":{"true" if known else "false"},'
+                f'"strategy":{_json_str(result.strategy)},"k":{k},'
+                f'"items":[{",".join([ids[i] for i in items])}],"titles":[{",".join([titles[i] for i in items])}],'
+                f'"scores":[{",".join(map(float.__repr__, scores))}],'
+                f'"interactions":{len(self.extra.get(user, ()))},"model":{self._json_model},'
+                f'"timing":{{"total_ms":{total_ms!r},"queue_ms":{info["queue_s"] * 1e3!r},'
+                f'"batch_size":{int(bt.size)},"worker":{int(info["worker"])},"batch_ms":{bt.total_s * 1e3!r},'
+                f'"accelerator_ms":{bt.aggregate_s * 1e3!r},"head_ms":{bt.head_s * 1e3!r},'
+                f'"rank_ms":{bt.rank_s * 1e3!r},"accelerator_calls":{int(bt.calls)},'
+                f'"kernel_cycles":{int(bt.cycles)}}}}}').encode()
 
     async def add_interaction(self, body: bytes) -> dict:
         it = parse_interaction(body, self.item_index, self.rec.item_ids)
@@ -308,7 +337,35 @@ def _json(doc: dict, status: int = 200, headers: dict | None = None) -> Response
                     media_type="application/json")
 
 
-def create_app(service: Service | None = None, cfg: ServiceConfig | None = None) -> FastAPI:
+def query_params(query_string: bytes) -> dict:
+    """The query parameters of a raw ASGI query string as Starlette's `request.query_params` reads
+    them (parse_qsl of the latin-1 text, blank values kept, the last of a repeated name wins); a
+    string without escapes ('%', '+') is split directly, with the same result."""
+    text = query_string.decode("latin-1")
+    if "%" in text or "+" in text:
+        return dict(parse_qsl(text, keep_blank_values=True))
+    params = {}
+    for field in text.split("&"):
+        if field:
+            name, _, value = field.partition("=")
+            params[name] = value
+    return params
+
+
+class ServiceApp(FastAPI):
+    """FastAPI with GET /recommend answered by a plain ASGI handler before FastAPI's stack."""
+
+    recommend_handler = None
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http" and scope["method"] == "GET" and scope["path"] == "/recommend" \
+                and self.recommend_handler is not None:
+            await self.recommend_handler(scope, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
+def create_app(service: Service | None = None, cfg: ServiceConfig | None = None) -> ServiceApp:
     """The FastAPI app over `service` (or a Service made from `cfg` when the app starts)."""
     holder = {"svc": service}
 
@@ -322,7 +379,7 @@ def create_app(service: Service | None = None, cfg: ServiceConfig | None = None)
         finally:
             await svc.stop()
 
-    app = FastAPI(title="gnn_agg recommender", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
+    app = ServiceApp(title="gnn_agg recommender", lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
 
     async def handle(endpoint: str, work, request_metrics=True):
         svc = holder["svc"]
@@ -340,9 +397,38 @@ def create_app(service: Service | None = None, cfg: ServiceConfig | None = None)
         m.latency.labels(endpoint).observe(time.perf_counter() - t0)
         return _json(doc, status, headers)
 
-    @app.get("/recommend")
-    async def recommend(request: Request):
-        return await handle("recommend", lambda svc: svc.recommend(request.query_params))
+    json_type = (b"content-type", b"application/json")
+
+    async def recommend(scope, send):
+        """GET /recommend as plain ASGI: what handle() + Response do, minus FastAPI's stack."""
+        svc = holder["svc"]
+        t0 = time.perf_counter()
+        headers = None
+        try:
+            body = await svc.recommend(query_params(scope["query_string"]))
+            status, counter = 200, svc._requests_200
+        except Exception as e:
+            if isinstance(e, ApiError):
+                status, headers, doc = e.status, e.headers, {"error": e.message}
+            else:  # a bug: say what, keep serving
+                status, doc = 500, {"error": f"internal error: {type(e).__name__}: {str(e)[:300]}"}
+            body = json.dumps(doc, separators=(",", ":"), allow_nan=False).encode()
+            counter = svc.metrics.requests.labels("recommend", str(status))
+        counter.inc()
+        svc._latency_recommend.observe(time.perf_counter() - t0)
+        raw = [(b"content-length", b"%d" % len(body)), json_type]
+        if headers:
+            raw += [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in headers.items()]
+        await send({"type": "http.response.start", "status": status, "headers": raw})
+        await send({"type": "http.response.body", "body": body})
+
+    app.recommend_handler = recommend
+
+    @app.get("/recommend")  # not reached for GET (ServiceApp answers it first); kept for other methods' 405
+    async def recommend_route(request: Request):
+        async def work(svc):
+            return json.loads(await svc.recommend(request.query_params))
+        return await handle("recommend", work)
 
     @app.post("/interactions")
     async def interactions(request: Request):

@@ -24,8 +24,9 @@ def parse_args(argv=None):
     ap.add_argument("--max-wait-ms", type=float, default=2.0, help="longest wait for a batch to fill")
     ap.add_argument("--max-queue", type=int, default=256, help="waiting requests beyond this get 503")
     ap.add_argument("--timeout-ms", type=float, default=1000.0, help="per-request deadline")
-    ap.add_argument("--worker-mode", default="process", choices=("process", "thread"),
-                    help="process: each worker a child process (its own core, no shared GIL); thread: in the server")
+    ap.add_argument("--worker-mode", default="process", choices=("process", "thread", "inline"),
+                    help="process: each worker a child process (its own core, no shared GIL); thread: in the server; "
+                         "inline: one worker, its batches on the event loop (no hand-off; the cheapest on one core)")
     ap.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"), help="uvicorn's HTTP parser")
     ap.add_argument("--loop", default="auto", choices=("auto", "asyncio", "uvloop"), help="uvicorn's event loop")
     ap.add_argument("--log-level", default="warning")
@@ -66,7 +67,7 @@ def main(argv=None) -> int:
           f"http://{args.host}:{args.port} with {len(svc.workers)} worker(s) {','.join(svc.cfg.backends)}, "
           f"max batch {args.max_batch}, db {args.db} ({svc.replayed} interactions replayed)", file=sys.stderr, flush=True)
     uvicorn.run(create_app(svc), host=args.host, port=args.port, http=args.http, loop=args.loop,
-                log_level=args.log_level, access_log=False, timeout_graceful_shutdown=30)
+                log_level=args.log_level, access_log=False, proxy_headers=False, timeout_graceful_shutdown=30)
     return 0
 
 

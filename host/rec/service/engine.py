@@ -8,12 +8,14 @@ them:
 
     accelerator  one B-row request graph, one call per layer group (OnlineGNN.user_layers): the
                  same integer rows as B single calls, because the kernel's sums are exact
-    head         the hidden layer relu(first + A [h|e] + b1) . w2 one user at a time over an
-                 [n_items, H] buffer that stays in cache (a [B, n_items, H] buffer was slower per
-                 user than B = 1), the dot terms (g h_u . h_i, P e_u . P e_i, the bias) as one
-                 matrix-vector product per user; gemm=True makes the batch's dot terms one
-                 [B, D+1] x [D+1, n_items] matrix product (35 instead of 90 us per user at ML-1M
-                 scale) at the price of bit-identity
+    head         the hidden layer relu(first + A_h h + [A_e e + b1]) . w2 one user at a time over
+                 an [n_items, H] buffer that stays in cache (a [B, n_items, H] buffer was slower
+                 per user than B = 1); the item half `first` and every training user's text half
+                 [A_e e + b1] (and P e) are tables made once per model, so a request computes only
+                 A_h h; the dot terms (g h_u . h_i, P e_u . P e_i, the bias) as one matrix-vector
+                 product per user (NumPy's OpenBLAS on a [D+1, n_items] table, one thread);
+                 gemm=True makes the batch's dot terms one [B, D+1] x [D+1, n_items] matrix
+                 product at the price of bit-identity
     rank         top_k per row (host.rec.metrics.top_k, the one ranking rule)
 
 Every per-user number is made by the same calls on the same data whatever B is (the batch only
@@ -68,11 +70,25 @@ class BatchTiming(RequestTiming):
     total_s: float = 0.0
 
 
+_BLAS_LIMIT = []
+
+
+def single_threaded() -> None:
+    """torch and NumPy's BLAS on one thread each, for the whole process (a worker is one thread:
+    the workers are the parallelism). Also the same BLAS code path for every call, so a row's
+    matrix-vector product never depends on how many threads the library happened to use."""
+    torch.set_num_threads(1)
+    if not _BLAS_LIMIT:
+        from threadpoolctl import threadpool_limits
+        _BLAS_LIMIT.append(threadpool_limits(1, user_api="blas"))
+
+
 class Engine:
     """Batch scoring over one OnlineRecommender (one Accelerator). One batch at a time (a lock):
     a worker owns its engine."""
 
     def __init__(self, rec: OnlineRecommender, max_batch: int = 64, gemm: bool = False):
+        single_threaded()
         self.rec, self.max_batch, self.gemm = rec, max_batch, gemm
         sc = rec.scorer
         self.scorer = sc
@@ -83,6 +99,17 @@ class Engine:
         self.popular = np.lexsort((np.arange(rec.n_items), -degree))  # most interactions first, ties by id
         self.popularity = degree
         self.dots_t = sc.dots.t().contiguous()   # [D + 1, n_items]
+        self.dots_t_np = self.dots_t.numpy()     # the same table for NumPy's (OpenBLAS) matrix-vector product
+        self.w2_np = sc.w2.numpy()
+        # the user's text half of the head, made once per model: A_e e_u + b1 and P e_u of every
+        # training user (row n_users: the cold-start user, e = the mean training user); a request
+        # adds only its graph half A_h h_u. A table row is the same bits whatever the batch
+        n_users = rec.e_user_np.shape[0]
+        e_all = np.vstack([rec.e_user_np.astype(np.float32), self.e_mean[None]]) if sc.text_dim else None
+        self.text_first = (e_all @ sc.w_e.T + sc.b1).astype(np.float32) if sc.text_dim else \
+            np.broadcast_to(sc.b1, (n_users + 1, len(sc.b1)))
+        self.text_proj = (e_all @ sc.proj.T).astype(np.float32) if sc.proj is not None else None
+        self.cold_row = n_users
         self._vec = self._hidden = None
         self._lock = threading.Lock()
 
@@ -127,21 +154,26 @@ class Engine:
         sc, b = self.scorer, len(queries)
         n, hid = sc.first.shape
         d = sc.dots.shape[1]
-        a = np.empty((b, hid), np.float32)
-        vec = np.empty((b, d), np.float32)
+        rows = np.fromiter((self.cold_row if q.index is None else q.index for q in queries), np.int64, b)
+        a = self.text_first[rows]                 # [B, H]: the text half of the first layer, + b1
+        vec = np.empty((b, d), np.float32)        # [B, D + 1]: the user's side of the dot terms
         vec[:, -1] = sc._bias
-        for r, q in enumerate(queries):  # user side: small matrix-vector products, per row
-            e_u = self.rec.e_user_np[q.index] if q.index is not None else self.e_mean
-            a[r] = sc.w_e @ e_u + sc.b1 if sc.text_dim else sc.b1
-            k = 0
-            if sc.gnn_dim:
-                h_u = np.asarray(h[r], dtype=np.float32)
-                a[r] += sc.w_h @ h_u
-                if sc.gnn_weight is not None:
-                    vec[r, :sc.gnn_dim] = h_u * sc._user_gnn_weight(len(q.items))
-                    k = sc.gnn_dim
-            if sc.proj is not None:
-                vec[r, k:k + sc.proj.shape[0]] = sc.proj @ e_u
+        k = 0
+        if sc.gnn_dim:
+            h32 = np.asarray(h, dtype=np.float32)
+            for r in range(b):  # small matrix-vector products, per row: the same bits whatever B
+                a[r] += sc.w_h @ h32[r]
+            if sc.gnn_weight is not None:
+                if len(sc.degree_bounds):
+                    degree = np.fromiter((len(q.items) for q in queries), np.int64, b)
+                    weight = sc.gnn_weight[np.searchsorted(sc.degree_bounds, degree, side="left")]
+                else:
+                    weight = np.full(b, sc.gnn_weight[0], np.float32)
+                np.multiply(h32, weight[:, None], out=vec[:, :sc.gnn_dim])
+                k = sc.gnn_dim
+        if self.text_proj is not None:
+            vec[:, k:k + self.text_proj.shape[1]] = self.text_proj[rows]
+        scores = np.empty((b, n), np.float32)
         if self.gemm:  # the dot terms of the whole batch: one [m, D+1] x [D+1, n_items] matrix product
             m = max(b, MIN_GEMM_ROWS)
             if self._vec is None or self._vec.shape[0] < m:
@@ -149,24 +181,24 @@ class Engine:
             v = self._vec[:m]
             v[:b] = torch.from_numpy(vec)
             v[b:] = 0
-            scores = torch.mm(v, self.dots_t)[:b]
+            scores[:] = torch.mm(v, self.dots_t)[:b].numpy()
         else:  # the same matrix-vector product per row as B = 1: the same bits whatever the batch
-            scores = torch.empty(b, n)
-            vec_t = torch.from_numpy(vec)
             for r in range(b):
-                torch.mv(sc.dots, vec_t[r], out=scores[r])
+                np.dot(vec[r], self.dots_t_np, out=scores[r])
         if self._hidden is None:
             self._hidden = torch.empty(n, hid)
+            self._mlp = np.empty(n, np.float32)
         # the hidden layer, one user at a time over one [n_items, H] buffer that stays in cache
-        # (a [B, n_items, H] buffer would not: it was slower per user than B = 1)
-        hidden, a_t = self._hidden, torch.from_numpy(a)
-        mlp = torch.empty(n)
+        # (a [B, n_items, H] buffer would not: it was slower per user than B = 1); torch for the
+        # add + ReLU, NumPy's OpenBLAS for the products (single-threaded: 3-4x torch.mv here)
+        hidden, mlp, a_t = self._hidden, self._mlp, torch.from_numpy(a)
+        hidden_np = hidden.numpy()
         for r in range(b):
             torch.add(sc.first, a_t[r], out=hidden)
             hidden.relu_()
-            torch.mv(hidden, sc.w2, out=mlp)
+            np.dot(hidden_np, self.w2_np, out=mlp)
             scores[r] += mlp
-        return scores.numpy()
+        return scores
 
     def _popular(self, q: Query) -> Result:
         order = self.popular

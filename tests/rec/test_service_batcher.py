@@ -1,0 +1,80 @@
+"""The micro-batcher alone, on a stand-in engine: batches form by size and by wait, one timer
+serves every deadline (queued requests past theirs are never sent to a worker), inline and thread
+workers give the same answers, a failing batch fails its requests only."""
+import asyncio
+import threading
+
+import pytest
+
+from host.rec.service.batcher import DeadlineExceeded, MicroBatcher, Overloaded, Worker
+
+
+class Doubler:
+    def __init__(self, gate: threading.Event | None = None, fail_on=None):
+        self.batches, self.gate, self.fail_on = [], gate, fail_on
+
+    def run(self, queries):
+        if self.gate is not None:
+            self.gate.wait(5)
+        self.batches.append(list(queries))
+        if self.fail_on in queries:
+            raise RuntimeError("bad batch")
+
+        class Timing:
+            size = len(queries)
+        return [2 * q for q in queries], Timing()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 10))
+
+
+@pytest.mark.parametrize("inline", [True, False])
+def test_batches_form_by_size_and_wait(inline):
+    async def main():
+        eng = Doubler()
+        b = MicroBatcher([Worker(0, eng, "cpu", inline=inline)], max_batch=4, max_wait_s=0.05, timeout_s=5)
+        b.start()
+        results = await asyncio.gather(*(b.submit(q) for q in range(10)))
+        await b.close()
+        return eng.batches, results
+    batches, results = run(main())
+    assert [r for r, _ in results] == [2 * q for q in range(10)]
+    assert batches == [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]  # the last two after the wait, not before
+    assert [info["batch"].size for _, info in results] == [4] * 8 + [2] * 2
+
+
+def test_one_timer_expires_queued_requests():
+    async def main():
+        gate = threading.Event()
+        eng = Doubler(gate)
+        b = MicroBatcher([Worker(0, eng, "cpu")], max_batch=1, max_wait_s=0, timeout_s=0.1)
+        b.start()
+        outcomes = await asyncio.gather(*(b.submit(q) for q in range(5)), return_exceptions=True)
+        assert b._expiry is None and not b._live  # every deadline dealt with, no timer left
+        gate.set()
+        late = await b.submit(7)
+        await b.close()
+        return eng.batches, outcomes, late
+    batches, outcomes, late = run(main())
+    assert all(isinstance(o, DeadlineExceeded) and "100 ms" in str(o) for o in outcomes)
+    assert batches == [[0], [7]]  # 1..4 waited past their deadline: never sent to the worker
+    assert late[0] == 14
+
+
+def test_queue_full_and_a_failing_batch():
+    async def main():
+        eng = Doubler(fail_on=3)
+        b = MicroBatcher([Worker(0, eng, "cpu", inline=True)], max_batch=2, max_wait_s=0.01, max_queue=4, timeout_s=5)
+        b.start()
+        futs = [asyncio.ensure_future(b.submit(q)) for q in range(6)]
+        out = await asyncio.gather(*futs, return_exceptions=True)
+        ok = await b.submit(10)
+        await b.close()
+        with pytest.raises(Overloaded, match="shutting down"):
+            await b.submit(11)
+        return out, ok
+    out, ok = run(main())
+    assert [type(o).__name__ for o in out] == ["tuple", "tuple", "RuntimeError", "RuntimeError", "Overloaded",
+                                               "Overloaded"]
+    assert ok[0] == 20
