@@ -113,9 +113,11 @@ class TextEncoder:
                     raise ValueError(f"layers {s.layers}: the encoder has {n_layers} transformer layers")
                 top = list(range(n_layers - s.layers, n_layers))
                 self.lower = n_layers - s.layers
-            self.peft = get_peft_model(self.transformer, LoraConfig(
-                r=s.rank, lora_alpha=s.alpha, target_modules=list(s.targets), lora_dropout=0.0,
-                layers_to_transform=top, layers_pattern="layer" if top is not None else None))
+            with torch.random.fork_rng(devices=[]):  # the adapters' initial A matrices follow the seed
+                torch.manual_seed(s.seed)
+                self.peft = get_peft_model(self.transformer, LoraConfig(
+                    r=s.rank, lora_alpha=s.alpha, target_modules=list(s.targets), lora_dropout=0.0,
+                    layers_to_transform=top, layers_pattern="layer" if top is not None else None))
 
     @property
     def transformer(self) -> torch.nn.Module:

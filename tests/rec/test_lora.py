@@ -140,6 +140,15 @@ def test_lora_on_the_top_layers_only_trains_them_on_cached_lower_layers(tmp_path
     assert every.lower == 0 and every.model_key() != enc.model_key()
 
 
+def test_adapter_initialization_follows_the_seed(tmp_path):
+    def lora_state(seed):
+        torch.manual_seed(1000 + seed)  # the global RNG's state must not matter
+        enc = TextEncoder(tiny_model(tmp_path), "lora", FineTune(mode="lora", rank=4, seed=seed))
+        return {n: p.detach().clone() for n, p in enc.model.named_parameters() if "lora_A" in n}
+    a, b, c = lora_state(0), lora_state(0), lora_state(1)
+    assert a and all(torch.equal(a[n], b[n]) for n in a) and not all(torch.equal(a[n], c[n]) for n in a)
+
+
 def test_layer_restriction_needs_lora_and_at_most_the_model_s_layers(tmp_path):
     with pytest.raises(ValueError, match="layers .* needs mode lora"):
         FineTune(mode="full", layers=1)
