@@ -8,14 +8,15 @@ them:
 
     accelerator  one B-row request graph, one call per layer group (OnlineGNN.user_layers): the
                  same integer rows as B single calls, because the kernel's sums are exact
-    head         the hidden layer relu(first + A_h h + [A_e e + b1]) . w2 one user at a time over
-                 an [n_items, H] buffer that stays in cache (a [B, n_items, H] buffer was slower
-                 per user than B = 1); the item half `first` and every training user's text half
-                 [A_e e + b1] (and P e) are tables made once per model, so a request computes only
-                 A_h h; the dot terms (g h_u . h_i, P e_u . P e_i, the bias) as one matrix-vector
-                 product per user (NumPy's OpenBLAS on a [D+1, n_items] table, one thread);
-                 gemm=True makes the batch's dot terms one [B, D+1] x [D+1, n_items] matrix
-                 product at the price of bit-identity
+    head         the hidden layer w2 . relu(first + a), a = A_h h + [A_e e + b1], one user at a
+                 time over an [n_items, H] buffer that stays in cache (a [B, n_items, H] buffer
+                 was slower per user than B = 1), as w2 . max(first, -a) + w2 . a (one pass over
+                 the items; the constant rides with the output bias); the item half `first` and
+                 every training user's text half A_e e + b1 (and P e) are tables made once per
+                 model, so a request computes only A_h h; the dot terms (g h_u . h_i,
+                 P e_u . P e_i, the bias) as one matrix-vector product per user (NumPy's OpenBLAS
+                 on a [D+1, n_items] table, one thread); gemm=True makes the batch's dot terms
+                 one [B, D+1] x [D+1, n_items] matrix product at the price of bit-identity
     rank         top_k per row (host.rec.metrics.top_k, the one ranking rule)
 
 Every per-user number is made by the same calls on the same data whatever B is (the batch only
@@ -173,6 +174,12 @@ class Engine:
                 k = sc.gnn_dim
         if self.text_proj is not None:
             vec[:, k:k + self.text_proj.shape[1]] = self.text_proj[rows]
+        # w2 . relu(first + a) = w2 . max(first, -a) + w2 . a: one elementwise pass over the items
+        # instead of two (add, then ReLU); the per-user constant w2 . a rides with the output bias
+        # in the dot terms' column of ones
+        for r in range(b):
+            vec[r, -1] = np.float32(sc._bias) + np.dot(a[r], self.w2_np)
+        np.negative(a, out=a)
         scores = np.empty((b, n), np.float32)
         if self.gemm:  # the dot terms of the whole batch: one [m, D+1] x [D+1, n_items] matrix product
             m = max(b, MIN_GEMM_ROWS)
@@ -190,12 +197,11 @@ class Engine:
             self._mlp = np.empty(n, np.float32)
         # the hidden layer, one user at a time over one [n_items, H] buffer that stays in cache
         # (a [B, n_items, H] buffer would not: it was slower per user than B = 1); torch for the
-        # add + ReLU, NumPy's OpenBLAS for the products (single-threaded: 3-4x torch.mv here)
-        hidden, mlp, a_t = self._hidden, self._mlp, torch.from_numpy(a)
+        # elementwise max, NumPy's OpenBLAS for the products (single-threaded: 3-4x torch.mv here)
+        hidden, mlp, neg_a = self._hidden, self._mlp, torch.from_numpy(a)
         hidden_np = hidden.numpy()
         for r in range(b):
-            torch.add(sc.first, a_t[r], out=hidden)
-            hidden.relu_()
+            torch.maximum(sc.first, neg_a[r], out=hidden)
             np.dot(hidden_np, self.w2_np, out=mlp)
             scores[r] += mlp
         return scores
