@@ -229,7 +229,7 @@ class Service:
             raise ApiError(503, f"deadline exceeded: {e}", {"Retry-After": "1"}) from None
         bt = info["batch"]
         items = result.items.tolist()
-        scores = [float(s) for s in result.scores.tolist()]
+        scores = result.scores.tolist()  # float64 -> Python floats, the values json.dumps would write
         if not all(map(math.isfinite, scores)):
             raise ValueError(f"Out of range float values are not JSON compliant: {scores!r}"[:300])
         ids, titles = self._json_items, self._json_titles

@@ -126,9 +126,11 @@ class Engine:
         t_start = time.perf_counter()
         bt = BatchTiming(size=len(queries))
         results: list[Result | None] = [None] * len(queries)
-        graph = [j for j, q in enumerate(queries) if q.index is not None or len(q.items)]
+        graph = []  # the queries with a graph row; the others get popularity
         for j, q in enumerate(queries):
-            if j not in graph:
+            if q.index is not None or len(q.items):
+                graph.append(j)
+            else:
                 results[j] = self._popular(q)
         if graph:
             qs = [queries[j] for j in graph]
