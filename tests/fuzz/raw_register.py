@@ -23,6 +23,10 @@ between the buffers, then applies 1-3 faults from FAULTS:
   reset_mid_run     ap_rst_n low for 1-40 cycles at a random cycle of the run
   stop_reads        the slave sends 0, 1 or 2 more R beats and then none (TIMEOUT)
   stop_writes       the slave never sends B (TIMEOUT)
+  stop_late         the slave stops sending R beats after 3 .. all the run needs, or sends no B
+                    at all, anywhere in a run of any size: TIMEOUT with a subset of the run's
+                    other error bits (those found before it), or, when the run got everything it
+                    needed, the run's own result exactly
   slow_memory       random read/write latency, bandwidth, outstanding limits, DDR realism
                     (refresh, row misses, contention) and random AR/AW/W backpressure
 
@@ -71,10 +75,10 @@ ARENA_BYTES = 1 << 20         # buffers are placed in the first MiB; the rest st
 WORK_BUDGET = 40_000          # bus beats a run may stream (else the case is redrawn)
 FAULTS = ("bad_col_idx", "row_ptr_first", "row_ptr_last", "row_ptr_order", "bad_pointer",
           "overlap_output", "bad_scalar", "reserved_words", "read_error", "write_error",
-          "rewrite_mid_run", "start_while_busy", "reset_mid_run", "stop_reads", "stop_writes",
+          "rewrite_mid_run", "start_while_busy", "reset_mid_run", "stop_reads", "stop_writes", "stop_late",
           "slow_memory")
 # faults that change how the run is driven; at most one of these per run
-DRIVE_FAULTS = ("start_while_busy", "reset_mid_run", "stop_reads", "stop_writes")
+DRIVE_FAULTS = ("start_while_busy", "reset_mid_run", "stop_reads", "stop_writes", "stop_late")
 INPUTS = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale", "feat_in", "weight")
 RESERVED = (0x18, 0x24, 0x30, 0x3C, 0x48, 0x54, 0x60, 0x6C, 0x78, 0x80, 0x88, 0x90, 0x98, 0xA0,
             0xA4, 0xAC, 0xB4, 0xBC, 0xC4, 0xCC, 0xD4, 0xDC, 0xE4, 0xEC, 0xF4)
@@ -492,6 +496,7 @@ class _Fault:
         self.write_error = (0, 0, "SLVERR")
         self.stop_reads: int | None = None
         self.stop_writes = False
+        self.late = False               # stop_late: stop_reads / stop_writes chosen from the run's work
         self.rewrite: Regs | None = None
         self.start_while_busy = False
         self.reset_at: int | None = None
@@ -599,6 +604,8 @@ def _apply(rng, name: str, case: _Case, r: Regs, f: _Fault, tm: Timing, t) -> No
         f.stop_reads = int(rng.integers(0, 3))
     elif name == "stop_writes":
         f.stop_writes = True
+    elif name == "stop_late":
+        f.late = True
     elif name == "slow_memory":
         tm.read_latency = int(rng.choice([0, 1, 5, 32, 100, 300]))
         tm.write_latency = int(rng.choice([0, 1, 16, 80, 200]))
@@ -656,7 +663,7 @@ def _run_one(rng, hw: HwConfig, t, n_faults: int, faults_pool=FAULTS):
             names.append(name)
         for name in names:
             _apply(rng, name, case, r, f, tm, t)
-        if f.stop_reads is not None or f.stop_writes:
+        if f.stop_reads is not None or f.stop_writes or f.late:
             r.timeout = int(rng.integers(tm.max_gap, 3 * tm.max_gap))
         elif "rewrite_mid_run" not in names:
             r.timeout = int(rng.choice([0, tm.max_gap, 1 << 20]))
@@ -677,6 +684,11 @@ def _run_one(rng, hw: HwConfig, t, n_faults: int, faults_pool=FAULTS):
         pred = predict(r, mem, hw, stop_reads=f.stop_reads, stop_writes=f.stop_writes, work_budget=WORK_BUDGET)
         if pred is None:
             continue
+        if f.late:  # the prediction stays the whole run's; _judge accepts TIMEOUT with a subset of it
+            if rng.random() < 0.4:
+                f.stop_writes = True
+            else:
+                f.stop_reads = int(rng.integers(3, max(4, pred.read_beats + 1)))
         second = None
         if f.start_while_busy:
             r2 = f.rewrite if f.rewrite is not None else r
@@ -727,7 +739,7 @@ def run(n: int, seed: int = 1, board: str = "pynq-z2", library=None, *, faults=F
     stats = {"board": board, "cases": 0, "outcomes": collections.Counter(), "by_fault": {},
              "by_error": collections.Counter(), "oob_reads": 0, "oob_writes": 0, "hangs": 0,
              "recoveries_checked": 0, "recoveries_failed": 0, "max_bound_use": 0.0, "max_cycles": 0,
-             "faults_not_reached": 0, "phases": collections.Counter(), "failures": []}
+             "faults_not_reached": 0, "late_timeouts": 0, "phases": collections.Counter(), "failures": []}
     for name in faults:
         stats["by_fault"][name] = collections.Counter()
     try:
@@ -824,6 +836,8 @@ def _one(rng, hw, t, i, stats, faults, max_faults):
                 stats["max_cycles"] = max(stats["max_cycles"], ran)
                 stats["max_bound_use"] = max(stats["max_bound_use"], ran / bound)
                 outcome, detail = _judge(t, case, r, pred, f, hw)
+                if f.late and outcome == "rejected" and t.read_reg(Reg.STAT_ERROR) & Err.TIMEOUT:
+                    stats["late_timeouts"] += 1
         if f.reset_at is None:
             stats["by_error"][_err_name((second if second is not None and applied else pred).error)] += 1
     except Exception as e:  # noqa: BLE001 -- any exception is a crash outcome
@@ -856,6 +870,11 @@ def _judge(t, case, r, pred, f, hw, check_values=True):
         t.write_reg(Reg.ISR, Irq.DONE)
     status = [t.read_reg(reg) for reg in STATUS_REGS]
     err = status[-1]
+    if f.late and err & Err.TIMEOUT:  # the bits found before the slave stopped: any subset
+        if err & ~int(Err.TIMEOUT) & ~pred.error:
+            return "wrong", f"stat_error 0x{err:x} ({_err_name(err)}) after a late stop, not TIMEOUT and a subset " \
+                            f"of 0x{pred.error:x} ({_err_name(pred.error)})"
+        return "rejected", ""
     if err != pred.error:
         return "wrong", f"stat_error 0x{err:x} ({_err_name(err)}), predicted 0x{pred.error:x} ({_err_name(pred.error)})"
     if any(t.read_reg(w) != v for w, v in zip(HW_WORDS, _hw_words(hw))):

@@ -39,9 +39,12 @@ def test_each_slave_fault_alone(board_lib):
     """Time-outs from a slave that stops answering, error responses, a reset in mid-run and a
     second start, one fault per run."""
     board, lib = board_lib
-    for fault in ("stop_reads", "stop_writes", "read_error", "write_error", "reset_mid_run", "start_while_busy"):
+    for fault in ("stop_reads", "stop_writes", "stop_late", "read_error", "write_error", "reset_mid_run",
+                  "start_while_busy"):
         stats = rr.run(12, seed=3, board=board, library=lib, faults=(fault,), max_faults=1)
         _clean(stats)
+        if fault == "stop_late":
+            assert stats["late_timeouts"] > 5  # most runs end in TIMEOUT somewhere in a pass
 
 
 def _regs(**kw):
