@@ -67,7 +67,7 @@ def test_queue_full_and_a_failing_batch():
         eng = Doubler(fail_on=3)
         b = MicroBatcher([Worker(0, eng, "cpu", inline=True)], max_batch=2, max_wait_s=0.01, max_queue=4, timeout_s=5)
         b.start()
-        futs = [asyncio.ensure_future(b.submit(q)) for q in range(6)]
+        futs = [asyncio.ensure_future(b.submit(q)) for q in range(8)]  # 2 to the free worker, 4 wait
         out = await asyncio.gather(*futs, return_exceptions=True)
         ok = await b.submit(10)
         await b.close()
@@ -75,6 +75,27 @@ def test_queue_full_and_a_failing_batch():
             await b.submit(11)
         return out, ok
     out, ok = run(main())
-    assert [type(o).__name__ for o in out] == ["tuple", "tuple", "RuntimeError", "RuntimeError", "Overloaded",
-                                               "Overloaded"]
+    assert [type(o).__name__ for o in out] == ["tuple", "tuple", "RuntimeError", "RuntimeError", "tuple", "tuple",
+                                               "Overloaded", "Overloaded"]
     assert ok[0] == 20
+
+
+def test_admission_does_not_depend_on_when_the_dispatcher_runs():
+    """max_batch 1, max_queue 2, one worker held: 1 in flight + 2 waiting are accepted, the rest
+    refused, whether the requests come in one loop iteration or one at a time."""
+    async def main(spread):
+        gate = threading.Event()
+        b = MicroBatcher([Worker(0, Doubler(gate), "cpu")], max_batch=1, max_wait_s=0, max_queue=2, timeout_s=5)
+        b.start()
+        futs = []
+        for q in range(8):
+            futs.append(asyncio.ensure_future(b.submit(q)))
+            if spread:
+                await asyncio.sleep(0.01)
+        await asyncio.sleep(0.05)
+        gate.set()
+        out = await asyncio.gather(*futs, return_exceptions=True)
+        await b.close()
+        return [type(o).__name__ for o in out]
+    for spread in (False, True):
+        assert run(main(spread)) == ["tuple"] * 3 + ["Overloaded"] * 5, spread

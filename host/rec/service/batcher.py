@@ -16,8 +16,8 @@ one deque append and one future; the dispatcher is woken once per batch (by the 
 the arrival that fills the batch, or by one timer at the end of the wait), not once per request;
 a finished batch comes back to the loop as one callback.
 
-Admission: a request that finds `max_queue` requests waiting is refused at once (Overloaded ->
-503 with Retry-After); each request has a deadline (`timeout_s` after its arrival): one not
+Admission: a request that finds `max_queue` requests waiting (queued beyond what the free
+workers take at once) is refused at once (Overloaded -> 503 with Retry-After); each request has a deadline (`timeout_s` after its arrival): one not
 answered by then fails (DeadlineExceeded -> 503), and one still waiting then is never sent to a
 worker. One timer serves every deadline: it fires at the oldest unanswered request's deadline,
 fails every request past its own, and re-arms for the next. `close()` refuses new requests, serves
@@ -145,7 +145,10 @@ class MicroBatcher:
         if self._closing:
             raise Overloaded("the server is shutting down")
         pending = self._pending
-        if len(pending) >= self.max_queue:
+        # waiting = queued beyond what the free workers take at once (whether or not the dispatcher
+        # has run since they were queued: admission does not depend on the loop's timing)
+        free = sum(self.depth - w.inflight for w in self.workers if w.inflight < self.depth)
+        if len(pending) - free * self.max_batch >= self.max_queue:
             raise Overloaded(f"queue full ({self.max_queue} requests waiting)")
         loop = self._loop
         now = loop.time()
