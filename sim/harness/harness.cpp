@@ -99,9 +99,13 @@ struct Burst {
     uint8_t resp = kOkay;
 };
 
+// [base, base + bytes) may end at 2^64 (base + bytes wraps to 0): compare offsets, never ends
 struct Window {
     uint64_t base = 0, bytes = 0;
-    bool hits(uint64_t a, uint64_t n) const { return bytes && a < base + bytes && base < a + n; }
+    bool hits(uint64_t a, uint64_t n) const {
+        return bytes && n && (a >= base ? a - base < bytes : base - a < n);
+    }
+    bool holds(uint64_t a, uint64_t n) const { return a >= base && a - base <= bytes && n <= bytes - (a - base); }
 };
 
 enum Counter {
@@ -243,7 +247,7 @@ struct Harness {
 
     // ---- memory ----------------------------------------------------------------------------
     uint8_t* at(uint64_t addr, uint64_t n) {
-        if (addr < mem_base || addr - mem_base + n > mem.size()) return nullptr;
+        if (addr < mem_base || addr - mem_base > mem.size() || n > mem.size() - (addr - mem_base)) return nullptr;
         return mem.data() + (addr - mem_base);
     }
 
@@ -365,7 +369,7 @@ struct Harness {
     static bool inside(const std::vector<Window>& windows, uint64_t a, uint64_t n) {
         if (windows.empty()) return true;
         for (const Window& w : windows)
-            if (a >= w.base && a + n <= w.base + w.bytes) return true;
+            if (w.holds(a, n)) return true;
         return false;
     }
     bool write_allowed(uint64_t a, uint64_t n) const { return inside(write_windows, a, n); }
@@ -666,6 +670,7 @@ void gs_set_ddr(void* h, uint32_t refresh_interval, uint32_t refresh_cycles, uin
 }
 uint32_t gs_max_outstanding() { return kMaxOutstanding; }
 // The first protocol violation seen, as text (empty if none); returns its length.
+void gs_clear_first_violation(void* h) { static_cast<Harness*>(h)->first_violation.clear(); }
 uint64_t gs_first_violation(void* h, char* out, uint64_t n) {
     const std::string& v = static_cast<Harness*>(h)->first_violation;
     if (out && n) {

@@ -776,6 +776,7 @@ def _one(rng, hw, t, i, stats, faults, max_faults):
     t.expect_writes(writes if writes else [(0, 0)])
     t.inject_read_error(f.read_error[0], f.read_error[1], f.read_error[2])
     t.inject_write_error(f.write_error[0], f.write_error[1], f.write_error[2])
+    t.forget_violations()  # first_violation() describes this run's
     before = t.counters()
     outcome, detail = "ok", ""
     try:

@@ -89,7 +89,9 @@ def table(blob) -> str:
             extra.append(f"{name}: faults tried (runs with it) " + ", ".join(lines_raw) + "; predicted stat_error "
                          + ", ".join(rows_raw) + f"; longest run {r['max_cycles']:,} cycles, at most "
                          f"{r['max_bound_use']:.1%} of its bound; faults not reached (the run ended first) "
-                         f"{r['faults_not_reached']}")
+                         f"{r['faults_not_reached']}; late stops ending in TIMEOUT {r.get('late_timeouts', 0)}; "
+                         f"runs ending in the argument checks / pre-check / passes / two-partition passes "
+                         f"{' / '.join(str(r.get('phases', {}).get(k, 0)) for k in ('args', 'probe', 'run', 'tiled'))}")
     lines = [f"commit {blob['commit']}{' (dirty)' if blob['dirty'] else ''}, seed {blob['seed']}", "", *rows]
     for e in extra:
         lines += ["", e]

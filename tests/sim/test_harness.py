@@ -160,6 +160,16 @@ def test_reads_outside_allowed_windows_are_violations(harness):
     t.expect_reads([(src.device_address, src.nbytes)])
     assert _copy(t, src, dst, n_src, feat_dim)
     np.testing.assert_array_equal(dst.view, src.view)
+
+    class Top:  # the last 256 bytes of the 64-bit address space: outside the memory (DECERR)
+        device_address = (1 << 64) - 256
+    for window, outside in (((1 << 64) - 256, 0), ((1 << 64) - 128, 128 // hw.bus_bytes)):
+        t.expect_reads([(window, (1 << 64) - window)])  # a window that ends at 2**64
+        before = t.counters()["read_outside_window"]
+        with pytest.raises(SimProtocolError, match="out_of_memory"):
+            _copy(t, Top, dst, 4, 32)
+        assert t.read_reg(Reg.STAT_ERROR) == 1 << 5  # AXI_RD: the model answered DECERR
+        assert t.counters()["read_outside_window"] - before == outside
     t.expect_reads([])  # anywhere again
 
 

@@ -58,6 +58,7 @@ def _load(path: Path) -> ctypes.CDLL:
         "gs_set_ddr": (None, [vp, u32, u32, u32, u32, u32, u32, u32, u64]),
         "gs_max_outstanding": (u32, []),
         "gs_first_violation": (u64, [vp, ctypes.c_char_p, u64]),
+        "gs_clear_first_violation": (None, [vp]),
         "gs_set_read_error": (None, [vp, u64, u64]),
         "gs_set_write_error": (None, [vp, u64, u64]),
         "gs_set_write_windows": (None, [vp, u32, u64p, u64p]),
@@ -253,8 +254,9 @@ class SimTransport(Transport):
     def forget_violations(self) -> None:
         """Report (in wait_done) only the violations that happen from now on: for a caller that
         provoked some on purpose (a pointer outside the memory answered DECERR, say) and has
-        judged them itself."""
+        judged them itself. first_violation() starts afresh too."""
         self._violations_reported = self._violation_counts()
+        self._lib.gs_clear_first_violation(self._h)
 
     def _violation_counts(self) -> dict[str, int]:
         c = self.counters()
