@@ -38,6 +38,8 @@ CONFIGS = {  # name -> (max batch, workers, worker mode; None: --worker-mode)
     "batched-1w": (32, 1, None),
     "unbatched-2w": (1, 2, None),
     "batched-2w": (32, 2, None),
+    "unbatched-1w-thread": (1, 1, "thread"),   # the worker a thread of the server process
+    "batched-1w-thread": (32, 1, "thread"),
     "unbatched-1w-inline": (1, 1, "inline"),   # the batch on the server's event loop: no hand-off
     "batched-1w-inline": (32, 1, "inline"),
     "ray": (32, 2, None),      # Ray Serve: @serve.batch, autoscaling 1..2 replicas (not in the default list)
