@@ -14,7 +14,8 @@
 //   PE array: the groups are split by source bank (table row r in bank r % PES) into per-PE
 //     entry FIFOs; each PE adds LANES elements per cycle over its bank (or, gather, PE 0 over
 //     the gathered rows); a reducer adds the PES partial rows of each destination row
-//   epilogue: acc_buf read-add-write between partitions, post-scale, W, ReLU -> writer (AW/W/B)
+//   epilogue: acc_buf read-add-write between partitions (only the passes that touch a row: the
+//     walker's row plans), post-scale, W, ReLU -> writer (AW/W/B)
 //   watchdog: the AXI response time-out (TIMEOUT); on expiry the sequencer aborts the run and
 //     resets the datapath (every block but control and sequencer) for one cycle
 //
