@@ -178,6 +178,49 @@ def standard_cases(hw: HwConfig = DEFAULT_HW, seed: int = 1, n_random: int = 200
     return edge_cases(hw, seed) + randoms + error_cases(hw, seed)
 
 
+def partial_row_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
+    """Four source partitions (the remainder partition on top) and destination rows whose edges
+    read chosen sets of them, for the RTL's row plans (a row's acc_buf partial row is read and
+    written only in the passes that touch it; it is finished in the pass of its lowest
+    partition): rows without edges (first, last, in runs), rows touched only by the first pass,
+    only by the last, only by a middle one, by two non-adjacent passes, by all; runs of 40 rows
+    of one kind (long stretches with nothing for a pass, and back-to-back acc_buf read-backs);
+    a hub row; duplicate edges. Every normalization, W + ReLU (rows finished in early passes
+    through W), IDX16, a shuffled row order, and DRAM-gather (one pass)."""
+    rng = np.random.default_rng(seed)
+    fa = hw.feat_align
+    feat_dim = next((d for d in range(fa, hw.max_feat + 1, fa) if hw.table_rows(d) <= 32), hw.max_feat)
+    rows = hw.table_rows(feat_dim)
+    n_src = 3 * rows + rows // 2 + 1
+    parts = [(p * rows, min((p + 1) * rows, n_src)) for p in range(4)]
+    kinds = [(), (3,), (0,), (1,), (2,), (3, 0), (3, 2), (2, 1), (1, 0), (3, 1), (2, 0), (3, 1, 0), (3, 2, 1, 0)]
+    plan = [(), (), (3,), (0,), (3, 0)] + list(kinds)
+    for run in ((0,), (3,), (3, 2, 1, 0), (), (1,), (3, 0)):
+        plan += [run] * 40 + list(kinds)
+    plan += [kinds[int(i)] for i in rng.integers(0, len(kinds), 60)] + [()]
+    cols = []
+    for r, kind in enumerate(plan):
+        row = []
+        for p in kind:
+            lo, hi = parts[p]
+            row += list(rng.integers(lo, hi, int(rng.integers(1, 5))))
+        if row and rng.random() < 0.2:
+            row += row[:2]                                    # duplicate edges
+        if r == len(plan) // 2:
+            row += list(rng.integers(0, n_src, 150))         # a hub reading every partition
+        cols.append(rng.permutation(np.array(row, np.int64)))
+    row_ptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])]).astype(np.uint32)
+    csr = CSR(row_ptr, np.concatenate(cols).astype(np.uint32), n_src)
+    x_q = random_features(rng, n_src, feat_dim, hw=hw)
+    out = [make_vector(f"partial_rows_{norm}", csr, x_q, norm, rng, hw=hw) for norm in NORMS]
+    out.append(make_vector("partial_rows_w_relu", csr, x_q, "symmetric", rng, apply_w=True, relu=True, hw=hw))
+    out.append(make_vector("partial_rows_idx16", csr, x_q, "mean", rng, idx16=True, hw=hw))
+    shuffled = csr.take_rows(rng.permutation(csr.n_dst))
+    out.append(make_vector("partial_rows_shuffled_w", shuffled, x_q, "mean", rng, apply_w=True, hw=hw))
+    out.append(make_vector("partial_rows_gather", csr, x_q, "symmetric", rng, dram=True, hw=hw))
+    return out
+
+
 def tiled_bipartite_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     """Source-tiled user-first bipartite graphs (3-4 partitions of the build's table) in their
     natural row order and in golden.graph.spread_row_order, with 32- and 16-bit indices, every

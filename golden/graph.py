@@ -42,6 +42,19 @@ class CSR:
     def dst_of_edges(self) -> np.ndarray:
         return np.repeat(np.arange(self.n_dst, dtype=np.int64), self.in_degree)
 
+    def partitions_touched(self, rows_per_part: int) -> np.ndarray:
+        """Per destination row, how many source partitions of `rows_per_part` rows its edges read
+        (0 for a row without edges)."""
+        parts = max(-(-self.n_src // rows_per_part), 1)
+        pairs = np.unique(self.dst_of_edges() * parts + self.col_idx.astype(np.int64) // rows_per_part)
+        return np.bincount(pairs // parts, minlength=self.n_dst).astype(np.int64)
+
+    def partial_rows(self, rows_per_part: int) -> int:
+        """Partial rows that source tiling must park in acc_buf: per destination row, the source
+        partitions its edges read, less one (the row's last partition finishes it on chip). The
+        RTL writes and reads back exactly these (docs/RTL.md, "Key decisions")."""
+        return int(np.maximum(self.partitions_touched(rows_per_part) - 1, 0).sum())
+
     def to_scipy(self, data: np.ndarray | None = None):
         import scipy.sparse as sp
         if data is None:

@@ -14,7 +14,8 @@
 //   PE array: the groups are split by source bank (table row r in bank r % PES) into per-PE
 //     entry FIFOs; each PE adds LANES elements per cycle over its bank (or, gather, PE 0 over
 //     the gathered rows); a reducer adds the PES partial rows of each destination row
-//   epilogue: acc_buf read-add-write between partitions, post-scale, W, ReLU -> writer (AW/W/B)
+//   epilogue: acc_buf read-add-write between partitions (only the passes that touch a row: the
+//     walker's row plans), post-scale, W, ReLU -> writer (AW/W/B)
 //   watchdog: the AXI response time-out (TIMEOUT); on expiry the sequencer aborts the run and
 //     resets the datapath (every block but control and sequencer) for one cycle
 //
@@ -210,7 +211,7 @@ module gnn_agg
   logic [KW-1:0] wpr;
   logic [15:0] row_bytes, acc_row_bytes, row_beats;
   logic pre, post, ew, apply_w, relu, gather, idx16;
-  logic run_issue, gather_run, first_pass, last_pass;
+  logic run_issue, gather_run;
   logic [32:0] part_lo, part_hi;
   logic [TAW:0] ready_lo;
   // argument checks, divider
@@ -260,6 +261,10 @@ module gnn_agg
   logic gfeat_valid, gfeat_ready, gscale_valid, gscale_ready;
   logic [63:0] gfeat_addr, gscale_addr;
   logic err_row_ptr, err_index, walker_done;
+  logic plan_valid, plan_ready, plan_proc, plan_add, plan_fin;   // row plans -> epilogue
+  logic acc_rd_valid, acc_rd_ready;                              // acc_buf row reads -> sequencer
+  logic [63:0] acc_rd_addr;
+  logic [15:0] acc_rd_beats;
   // PE array
   logic epi_free, row_done, starved, accum_busy, snap_we;
   logic [PCW-1:0] edges_done;
@@ -304,12 +309,13 @@ module gnn_agg
       .relu, .gather, .idx16,
       .dim_err, .mode_err, .ptr_err, .bytes(buf_bytes), .rows_per_part,
       .div_start, .div_divisor, .div_busy, .div_quotient,
-      .run_issue, .gather_run, .part_lo, .part_hi, .first_pass, .last_pass, .ready_lo,
+      .run_issue, .gather_run, .part_lo, .part_hi, .ready_lo,
       .rd_cmd_valid, .rd_cmd_ready, .rd_cmd_addr, .rd_cmd_beats, .probe, .probe_valid, .probe_data,
       .ld_cmd_valid, .ld_cmd_ready, .ld_cmd_to_w, .ld_cmd_src0, .ld_cmd_nrows, .ld_cmd_row0,
       .ld_busy, .ld_last,
       .ld_feat_cmd_valid, .ld_feat_cmd_ready, .ld_feat_cmd_addr, .ld_feat_cmd_beats,
       .ld_scale_cmd_valid, .ld_scale_cmd_ready, .ld_scale_cmd_addr, .ld_scale_cmd_beats,
+      .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats,
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .walker_done, .err_row_ptr, .err_index, .rd_idle, .rd_error, .r_beat, .ss_valid,
       .edges_done, .starved, .accum_busy, .row_done, .row_written, .writer_idle, .wq_valid,
@@ -346,7 +352,7 @@ module gnn_agg
       .rvalid(m_axi_gmem_RVALID), .rready(m_axi_gmem_RREADY), .rdata(m_axi_gmem_RDATA),
       .rlast(m_axi_gmem_RLAST), .rid(m_axi_gmem_RID), .ruser(m_axi_gmem_RUSER), .rresp(m_axi_gmem_RRESP),
       .pass_start(run_issue), .n_dst, .n_edges, .idx16, .edge_weight(ew), .post_scale(post),
-      .last_pass, .gather, .gather_run, .probe, .probe_valid, .probe_data,
+      .gather, .gather_run, .probe, .probe_valid, .probe_data,
       .scale_start(ld_scale_start), .scale_skip(ld_scale_skip), .scale_count(ld_scale_count),
       .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
       .ds_valid, .ds_ready, .ds_data, .ss_valid, .ss_ready, .ss_data,
@@ -378,7 +384,9 @@ module gnn_agg
   gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW), .PES(PES)) walker (
       .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
       .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(ptr[5]), .src_scale(ptr[3]),
-      .row_bytes,
+      .row_bytes, .acc_buf(ptr[8]), .acc_row_bytes, .acc_row_beats(acc_row_bytes >> LOG_BB),
+      .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin,
+      .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats,
       .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
       .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
@@ -402,11 +410,12 @@ module gnn_agg
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .FEAT_BITS(FEAT_BITS), .WGT_FRAC(WGT_FRAC),
       .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
   ) epilogue (
-      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .wpr, .feat_dim, .first_pass, .last_pass,
+      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .wpr, .feat_dim,
       .post_scale(post), .apply_w, .relu, .feat_out(ptr[7]), .acc_buf(ptr[8]),
       .row_bytes, .acc_row_bytes, .log_bus_bytes(8'(LOG_BB)),
       .ww_en, .ww_addr, .ww_data(ld_word),
       .free(epi_free), .row_done, .snap_we, .snap_k, .snap_word,
+      .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin,
       .accin_valid(accq_valid), .accin_ready(accq_ready), .accin_data(accq_data),
       .dscale_valid(ds_valid), .dscale_ready(ds_ready), .dscale_data(ds_data),
       .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,

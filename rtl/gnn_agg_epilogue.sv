@@ -1,9 +1,12 @@
-// gnn_agg_epilogue: finishes one destination row per hand-off from the accumulate stage.
-//   combine  total = acc (+ acc_buf row from the previous partitions)          lane word per cycle
-//   not the last partition: write total to acc_buf (ACC_BITS sign-extended to 32-bit lanes)
-//   last partition:  y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
-//                    APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle
-//                    RELU, then write the FEAT row to feat_out
+// gnn_agg_epilogue: finishes one destination row per hand-off from the accumulate stage, as the
+// walker's row plan for the row says (gnn_agg_walker, "Row plans"; one plan per row, in order):
+//   not proc: nothing (the row's acc_buf partial row stays as it is; its dst_scale entry is dropped)
+//   combine  total = acc (+ the acc_buf row of the earlier partitions if add)   lane word per cycle
+//   not fin: write total to acc_buf (ACC_BITS sign-extended to 32-bit lanes)
+//   fin:     y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
+//            APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle
+//            RELU, then write the FEAT row to feat_out
+// Row v's addresses are feat_out + v * row_bytes and acc_buf + v * acc_row_bytes in every pass.
 // The reducer writes the row's sum over the processing elements into the snapshot register while
 // the epilogue is free, so the PEs accumulate the next rows meanwhile.
 `default_nettype none
@@ -31,9 +34,7 @@ module gnn_agg_epilogue
     input  logic                        start,        // one cycle: a pass begins (row 0)
     input  logic [KW-1:0]               wpr,
     input  logic [FW-1:0]               feat_dim,
-    input  logic                        first_pass,   // no acc_buf to add
-    input  logic                        last_pass,    // finish rows into feat_out
-    input  logic                        post_scale,
+    input  logic                        post_scale,   // a dst_scale entry per row, every pass
     input  logic                        apply_w,
     input  logic                        relu,
     input  logic [63:0]                 feat_out,
@@ -51,7 +52,13 @@ module gnn_agg_epilogue
     input  logic                        snap_we,      // the reducer writes the row, a lane word
     input  logic [KIW-1:0]              snap_k,       // per cycle, while free
     input  logic [LANES*ACC_BITS-1:0]   snap_word,
-    // acc_buf rows read back and dst_scale entries
+    // the row plans (gnn_agg_walker)
+    input  logic                        plan_valid,
+    output logic                        plan_ready,
+    input  logic                        plan_proc,
+    input  logic                        plan_add,
+    input  logic                        plan_fin,
+    // acc_buf rows read back (the `add` rows') and dst_scale entries
     input  logic                        accin_valid,
     output logic                        accin_ready,
     input  logic [LANES*AB-1:0]         accin_data,
@@ -80,8 +87,10 @@ module gnn_agg_epilogue
   logic [63:0] out_addr, acc_addr;
 
   assign free = state == IDLE;
-  logic need_scale;
-  assign need_scale = last_pass && post_scale;
+  logic add_q, fin_q;   // the current row's plan
+  logic plan_go;        // CMD: the plan (and dst_scale entry) is taken this cycle
+  assign plan_go = state == CMD && plan_valid && (!post_scale || dscale_valid) && (!plan_proc || wcmd_ready);
+  assign plan_ready = plan_go;
 
   // ---------------- combine: one lane word per cycle
   // acc_buf holds the exact sums sign-extended, so its low ACC_BITS are the sum
@@ -89,7 +98,7 @@ module gnn_agg_epilogue
   logic signed [FEAT_BITS-1:0] y[LANES];
   always_comb begin
     for (int l = 0; l < LANES; l++) begin
-      total[l] = snap[KIW'(k)][l] + (first_pass ? ACC_BITS'(0) : accin_data[AB*l +: ACC_BITS]);
+      total[l] = snap[KIW'(k)][l] + (add_q ? accin_data[AB*l +: ACC_BITS] : ACC_BITS'(0));
       y[l] = FEAT_BITS'(post_scale ? gnn_agg_pkg::scale_acc(dscale_q, AB'(total[l]), COEF_FRAC, FEAT_BITS)
                                    : gnn_agg_pkg::sat(64'(total[l]), FEAT_BITS));
       if (relu && !apply_w && y[l] < 0) y[l] = '0;
@@ -97,9 +106,9 @@ module gnn_agg_epilogue
   end
 
   logic combine_go;  // a lane word is combined this cycle
-  assign combine_go = state == COMBINE && (first_pass || accin_valid) &&
-                      (last_pass && apply_w || wdata_ready);
-  assign accin_ready = combine_go && !first_pass;
+  assign combine_go = state == COMBINE && (!add_q || accin_valid) &&
+                      (fin_q && apply_w || wdata_ready);
+  assign accin_ready = combine_go && add_q;
 
   // ---------------- W @ y: W[j][k-th lane word] . yrow[k], one lane word per cycle
   logic [WAW-1:0] w_addr;     // = j * wpr + kk, walks W in storage order
@@ -140,6 +149,8 @@ module gnn_agg_epilogue
       out_addr <= '0;
       acc_addr <= '0;
       dscale_q <= '0;
+      add_q <= 1'b0;
+      fin_q <= 1'b0;
       issue_v <= 1'b0;
       data_v <= 1'b0;
       issue_done <= 1'b0;
@@ -159,17 +170,19 @@ module gnn_agg_epilogue
       k_data <= k_issue;
       case (state)
         IDLE: if (row_done) state <= CMD;
-        CMD: if (wcmd_ready && (!need_scale || dscale_valid)) begin
+        CMD: if (plan_go) begin
           dscale_q <= dscale_data;
+          add_q <= plan_add;
+          fin_q <= plan_fin;
           k <= '0;
-          state <= COMBINE;
+          state <= plan_proc ? COMBINE : IDLE;
         end
         COMBINE: if (combine_go) begin
           for (int l = 0; l < LANES; l++) yrow[KIW'(k)][l] <= y[l];
           k <= k + 1'b1;
           if (k == wpr - 1'b1) begin
             k <= '0;
-            if (last_pass && apply_w) begin
+            if (fin_q && apply_w) begin
               state <= MATVEC;
               issue_v <= 1'b1;
               issue_done <= 1'b0;
@@ -219,28 +232,30 @@ module gnn_agg_epilogue
       endcase
       if (snap_we)
         for (int l = 0; l < LANES; l++) snap[snap_k][l] <= $signed(snap_word[ACC_BITS*l +: ACC_BITS]);
-      if (state == CMD && wcmd_ready && (!need_scale || dscale_valid)) begin
-        if (last_pass) out_addr <= out_addr + 64'(row_bytes);
-        else acc_addr <= acc_addr + 64'(acc_row_bytes);
+      if (plan_go) begin
+        out_addr <= out_addr + 64'(row_bytes);
+        acc_addr <= acc_addr + 64'(acc_row_bytes);
       end
     end
   end
 
-  assign row_written = (state == COMBINE && combine_go && k == wpr - 1'b1 && !(last_pass && apply_w))
-                    || (state == EMIT && wdata_ready && k == wpr - 1'b1);
-  assign dscale_ready = state == CMD && wcmd_ready && need_scale && dscale_valid;
-  assign wcmd_valid = state == CMD && (!need_scale || dscale_valid);
-  assign wcmd_addr = last_pass ? out_addr : acc_addr;
-  assign wcmd_beats = (last_pass ? row_bytes : acc_row_bytes) >> log_bus_bytes;
+  // row_written: the row is finished for this pass (written, or left as it is)
+  assign row_written = (state == COMBINE && combine_go && k == wpr - 1'b1 && !(fin_q && apply_w))
+                    || (state == EMIT && wdata_ready && k == wpr - 1'b1)
+                    || (plan_go && !plan_proc);
+  assign dscale_ready = plan_go && post_scale;
+  assign wcmd_valid = state == CMD && plan_valid && plan_proc && (!post_scale || dscale_valid);
+  assign wcmd_addr = plan_fin ? out_addr : acc_addr;
+  assign wcmd_beats = (plan_fin ? row_bytes : acc_row_bytes) >> log_bus_bytes;
 
   always_comb begin
     wdata = '0;
-    wdata_wide = !last_pass;
+    wdata_wide = !fin_q;
     wdata_valid = 1'b0;
     if (state == COMBINE) begin
-      wdata_valid = (first_pass || accin_valid) && !(last_pass && apply_w);
+      wdata_valid = (!add_q || accin_valid) && !(fin_q && apply_w);
       for (int l = 0; l < LANES; l++) begin
-        if (last_pass) wdata[FEAT_BITS*l +: FEAT_BITS] = y[l];
+        if (fin_q) wdata[FEAT_BITS*l +: FEAT_BITS] = y[l];
         else wdata[AB*l +: AB] = AB'(total[l]);
       end
     end else if (state == EMIT) begin

@@ -7,7 +7,7 @@
 //                is high, whole bus words on probe_* instead (the sequencer's row_ptr check);
 //   col_idx   -> a window of up to SN indices per cycle (gnn_agg_window; 16-bit with idx16);
 //   edge_w    -> a window of up to SN 16-bit weights (edge_weight runs);
-//   dst_scale -> 16-bit entries (the last pass of a post_scale run);
+//   dst_scale -> 16-bit entries (every pass of a post_scale run: one per row for the epilogue);
 //   src_scale -> 16-bit entries for the loader (table mode; a run starting inside a bus word),
 //                or whole bus words for PE 0 (DRAM-gather: the word holding src_scale[u]);
 //   features  -> lane words (gnn_agg_upsize) for the loader, or for PE 0 during a gather run;
@@ -69,8 +69,7 @@ module gnn_agg_reader #(
     input  logic [31:0]                 n_edges,
     input  logic                        idx16,        // 16-bit col_idx
     input  logic                        edge_weight,  // EDGE_WEIGHT: edge_w is read
-    input  logic                        post_scale,   // POST_SCALE: dst_scale is read ...
-    input  logic                        last_pass,    // ... in the last pass
+    input  logic                        post_scale,   // POST_SCALE: dst_scale is read every pass
     input  logic                        gather,       // DRAM_GATHER: src_scale words go to PE 0
     input  logic                        gather_run,   // feature rows go to PE 0 (else the loader)
     // src_scale run of a table load (from the loader)
@@ -190,7 +189,7 @@ module gnn_agg_reader #(
       .out_count(ew_count), .out_data(ew_data), .out_take(ew_take));
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ds_unpack (
       .clk, .rst_n, .start(pass_start), .wide(1'b0), .skip('0),
-      .count(last_pass && post_scale ? {1'b0, n_dst} : 33'd0),
+      .count(post_scale ? {1'b0, n_dst} : 33'd0),
       .in_valid(s_out_valid[gnn_agg_pkg::RD_DST_SCALE]), .in_ready(s_out_ready[gnn_agg_pkg::RD_DST_SCALE]),
       .in_data(s_out_data[gnn_agg_pkg::RD_DST_SCALE]),
       .out_valid(ds_valid), .out_ready(ds_ready), .out_data(ds_data32), .out_take2(1'b0),

@@ -95,8 +95,6 @@ module gnn_agg_seq #(
     output logic                       gather_run,   // a DRAM-gather pass is running
     output logic [32:0]                part_lo,      // sources [part_lo, part_hi) are in the table
     output logic [32:0]                part_hi,
-    output logic                       first_pass,   // no acc_buf to add
-    output logic                       last_pass,    // finish rows into feat_out
     output logic [TAW:0]               ready_lo,     // table rows >= ready_lo are loaded
     // read commands (gnn_agg_reader)
     output logic [NS-1:0]              rd_cmd_valid,
@@ -124,6 +122,11 @@ module gnn_agg_seq #(
     output logic                       ld_scale_cmd_ready,
     input  logic [63:0]                ld_scale_cmd_addr,
     input  logic [BEATS_W-1:0]         ld_scale_cmd_beats,
+    // gnn_agg_walker's acc_buf row reads (one partial row each, table mode)
+    input  logic                       acc_rd_valid,
+    output logic                       acc_rd_ready,
+    input  logic [63:0]                acc_rd_addr,
+    input  logic [15:0]                acc_rd_beats,
     // gnn_agg_walker's DRAM-gather requests (one feature row, one src_scale word)
     input  logic                       gfeat_valid,
     output logic                       gfeat_ready,
@@ -201,6 +204,7 @@ module gnn_agg_seq #(
   logic [32:0] nxt_src0, nxt_nrows;
   logic [TAW-1:0] nxt_row0;
   logic [32:0] rows_ended, rows_written;
+  logic last_pass;                    // the pass over partition 0 (the run's last)
 
   logic load_issue, preload_issue, load_cmd;
   assign run_issue = state == RUN_ISSUE;
@@ -225,7 +229,7 @@ module gnn_agg_seq #(
     rd_cmd_valid = '0;
     rd_cmd_addr = '0;
     rd_cmd_beats = '0;
-    // CSR, dst_scale and acc_buf streams: one command per pass
+    // CSR and dst_scale streams: one command per pass; acc_buf: one per partial row read back
     rd_cmd_valid[gnn_agg_pkg::RD_ROW_PTR] = run_issue || state == ROWS_ISSUE;
     rd_cmd_addr[gnn_agg_pkg::RD_ROW_PTR] = state == ROWS_ISSUE && rows_tail ? tail_addr : ptr[0];
     rd_cmd_beats[gnn_agg_pkg::RD_ROW_PTR] = state == ROWS_ISSUE ? BEATS_W'(1) : beats_of(bytes[0]);
@@ -235,12 +239,12 @@ module gnn_agg_seq #(
     rd_cmd_valid[gnn_agg_pkg::RD_EDGE_W] = run_issue && edge_weight && n_edges != 0;
     rd_cmd_addr[gnn_agg_pkg::RD_EDGE_W] = ptr[2];
     rd_cmd_beats[gnn_agg_pkg::RD_EDGE_W] = beats_of(bytes[2]);
-    rd_cmd_valid[gnn_agg_pkg::RD_DST_SCALE] = run_issue && last_pass && post_scale && n_dst != 0;
+    rd_cmd_valid[gnn_agg_pkg::RD_DST_SCALE] = run_issue && post_scale && n_dst != 0;
     rd_cmd_addr[gnn_agg_pkg::RD_DST_SCALE] = ptr[4];
     rd_cmd_beats[gnn_agg_pkg::RD_DST_SCALE] = beats_of(bytes[4]);
-    rd_cmd_valid[gnn_agg_pkg::RD_ACC_BUF] = run_issue && !first_pass && n_dst != 0;
-    rd_cmd_addr[gnn_agg_pkg::RD_ACC_BUF] = ptr[8];
-    rd_cmd_beats[gnn_agg_pkg::RD_ACC_BUF] = beats_of(bytes[8]);
+    rd_cmd_valid[gnn_agg_pkg::RD_ACC_BUF] = state == RUN_WAIT && acc_rd_valid;
+    rd_cmd_addr[gnn_agg_pkg::RD_ACC_BUF] = acc_rd_addr;
+    rd_cmd_beats[gnn_agg_pkg::RD_ACC_BUF] = BEATS_W'(acc_rd_beats);
     // feature rows and src_scale: the loader's (W, a table load) or, gather, one row per edge
     if (state == LOAD_W || load_cmd) begin
       rd_cmd_valid[gnn_agg_pkg::RD_FEAT] = ld_feat_cmd_valid;
@@ -261,6 +265,7 @@ module gnn_agg_seq #(
   assign ld_feat_cmd_ready = rd_cmd_ready[gnn_agg_pkg::RD_FEAT];
   assign ld_scale_cmd_ready = rd_cmd_ready[gnn_agg_pkg::RD_SRC_SCALE];
   assign gfeat_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_FEAT];
+  assign acc_rd_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_ACC_BUF];
   assign gscale_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_SRC_SCALE];
 
   // ---- status
@@ -296,7 +301,6 @@ module gnn_agg_seq #(
       chunk_lo <= '0;
       preload_src0 <= '0;
       preload_nrows <= '0;
-      first_pass <= 1'b0;
       last_pass <= 1'b0;
       rows_ended <= '0;
       rows_written <= '0;
@@ -377,7 +381,6 @@ module gnn_agg_seq #(
           logic [32:0] rows, load_rows;
           rows = part_hi - part_lo;
           load_rows = preloaded ? rows - preload_nrows : rows;
-          first_pass <= part_hi == {1'b0, n_src};
           last_pass <= part_lo == 0;
           nxt_src0 <= part_lo;
           nxt_nrows <= load_rows;
@@ -461,7 +464,7 @@ module gnn_agg_seq #(
   end
 
   // src_scale, feat_in, weight and feat_out are read or written by the loader, walker and epilogue
-  wire unused = &{1'b0, bytes[3], bytes[7:5]};
+  wire unused = &{1'b0, bytes[3], bytes[7:5], bytes[8]};
 endmodule
 
 `default_nettype wire

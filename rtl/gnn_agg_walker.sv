@@ -15,6 +15,20 @@
 // word rate: a pass over a partition that few of a row's edges read is not bound by scanning.
 // The group that takes a row's last index carries the row end; a row with nothing left to take
 // (no edges) is a group with no edges and the row end.
+//
+// Row plans (table mode with several partitions; passes run from the highest partition down):
+// while it scans a row's indices the walker notes whether any valid one lies in the current
+// partition (now), above it (before: an earlier pass added those) or below it (after: a later
+// pass will). At the row end it hands the epilogue the row's plan, in row order:
+//   proc  the epilogue handles the row this pass: now, or (last pass) a row no pass touched;
+//         otherwise its acc_buf partial row is left as it is (no read, no write);
+//   add   acc_buf holds the row's partial sum: before && now (read it back and add);
+//   fin   finish the row into feat_out this pass: now && !after, or (last pass) !now && !before;
+//         proc && !fin writes the partial row to acc_buf.
+// and, for every `add` row, the acc_buf read command of its partial row (acc_rd_*), issued as
+// soon as the row's indices are scanned, so the read runs while the row's edges accumulate.
+// A row thus reads and writes acc_buf once for each partition it touches beyond its first and
+// is finished in the pass of its lowest partition. With one partition every row is proc && fin.
 `default_nettype none
 
 module gnn_agg_walker
@@ -22,6 +36,8 @@ module gnn_agg_walker
     parameter int BUS_BITS = 64,   // m_axi_gmem data width
     parameter int TAW = 13,   // bits of a table row number
     parameter int PES = 1,   // processing elements
+    parameter int PLAN_FIFO_DEPTH = 64,   // row plans queued for the epilogue
+    parameter int ACC_RD_FIFO_DEPTH = 16,   // acc_buf row reads queued for the reader
     localparam int G = PES > 2 ? PES : 2,    // slots of a group
     localparam int SN = BUS_BITS / 16 > G ? BUS_BITS / 16 : G,   // indices scanned per cycle
     localparam int NW = $clog2(SN + 1),   // bits of an index count (0..SN)
@@ -41,6 +57,9 @@ module gnn_agg_walker
     input  logic [63:0]           feat_in,
     input  logic [63:0]           src_scale,
     input  logic [15:0]           row_bytes,
+    input  logic [63:0]           acc_buf,
+    input  logic [15:0]           acc_row_bytes,
+    input  logic [15:0]           acc_row_beats,
     // element streams
     input  logic                  rp_valid,
     output logic                  rp_ready,
@@ -66,6 +85,17 @@ module gnn_agg_walker
     output logic                  gscale_valid,
     input  logic                  gscale_ready,
     output logic [63:0]           gscale_addr,
+    // row plans, one per destination row in row order (the epilogue's)
+    output logic                  plan_valid,
+    input  logic                  plan_ready,
+    output logic                  plan_proc,
+    output logic                  plan_add,
+    output logic                  plan_fin,
+    // acc_buf read commands: the partial row of each `add` row, in row order
+    output logic                  acc_rd_valid,
+    input  logic                  acc_rd_ready,
+    output logic [63:0]           acc_rd_addr,
+    output logic [15:0]           acc_rd_beats,
     output logic                  err_row_ptr,   // one cycle
     output logic                  err_index,     // one cycle
     output logic                  done           // every row emitted and every col_idx consumed
@@ -188,13 +218,37 @@ module gnn_agg_walker
   always_comb for (int i = 0; i < SN; i++) in_k[i] = NW'(i) < k;
   assign sel = emit & in_k;
 
-  logic ends, row_end, has_out, need_fetch, fetch_ok, go;
+  // ---------------- row plans
+  // valid indices of the taken ones above / below the partition (the row's other passes)
+  logic [SN-1:0] above, below;
+  always_comb
+    for (int i = 0; i < SN; i++) begin
+      above[i] = idx_ok[i] && {1'b0, ci_data[i]} >= part_hi;
+      below[i] = {1'b0, ci_data[i]} < part_lo;
+    end
+  logic seen_now, seen_before, seen_after;   // of the current row's earlier groups
+  logic row_now, row_before, row_after;      // including this group
+  assign row_now = seen_now || n_emit != 0;
+  assign row_before = seen_before || |(in_k & above);
+  assign row_after = seen_after || |(in_k & below);
+  logic last_part;
+  assign last_part = part_lo == 0;
+  logic p_proc, p_add, p_fin;
+  assign p_fin = row_now ? !row_after : last_part && !row_before;
+  assign p_proc = row_now || p_fin;
+  assign p_add = row_now && row_before;
+
+  logic plan_in_ready, acc_in_ready;
+  logic [63:0] row_acc_addr;   // acc_buf row of the descriptor's row
+
+  logic ends, row_end, has_out, need_fetch, fetch_ok, plan_ok, go;
   assign ends = desc_valid && taken + 33'(k) == desc_count;
   assign row_end = ends && !desc_drain;
   assign has_out = row_end || n_emit != 0;
   assign need_fetch = gather && n_emit != 0;
   assign fetch_ok = !need_fetch || (gfeat_ready && (!pre_scale || gscale_ready));
-  assign go = desc_valid && (k != 0 || ends) && (!has_out || grp_ready) && fetch_ok;
+  assign plan_ok = !row_end || (plan_in_ready && (!p_add || acc_in_ready));
+  assign go = desc_valid && (k != 0 || ends) && (!has_out || grp_ready) && fetch_ok && plan_ok;
 
   // the contributing edge of a gather group (at most one)
   logic [31:0] g_idx;
@@ -206,12 +260,14 @@ module gnn_agg_walker
   assign ci_take = go ? k : '0;
   assign ew_take = go && edge_weight ? k : '0;
   assign err_index = go && |(in_k & ~idx_ok);
-  assign gfeat_valid = desc_valid && (k != 0 || ends) && need_fetch && grp_ready && (!pre_scale || gscale_ready);
-  assign gscale_valid = desc_valid && (k != 0 || ends) && need_fetch && pre_scale && grp_ready && gfeat_ready;
+  assign gfeat_valid = desc_valid && (k != 0 || ends) && need_fetch && grp_ready && (!pre_scale || gscale_ready) &&
+                       plan_ok;
+  assign gscale_valid = desc_valid && (k != 0 || ends) && need_fetch && pre_scale && grp_ready && gfeat_ready &&
+                        plan_ok;
   assign gfeat_addr = feat_in + 64'(g_idx) * 64'(row_bytes);
   assign gscale_addr = (src_scale + {31'b0, g_idx, 1'b0}) & ~64'(BUS_BYTES - 1);
 
-  assign grp_valid = desc_valid && (k != 0 || ends) && has_out && fetch_ok;
+  assign grp_valid = desc_valid && (k != 0 || ends) && has_out && fetch_ok && plan_ok;
   assign grp_row_end = row_end;
   // packing: selected index i goes to slot pos[i] = how many selected indices precede it
   // (an AND-OR selection per slot; at most EMAX <= G are selected)
@@ -245,7 +301,38 @@ module gnn_agg_walker
     else if (go) taken <= taken + 33'(k);
   end
 
-  assign done = rstate == R_DONE && !desc_valid;
+  logic plan_push, acc_push;
+  assign plan_push = go && row_end;
+  assign acc_push = plan_push && p_add;
+  always_ff @(posedge clk) begin
+    if (!rst_n || start) begin
+      {seen_now, seen_before, seen_after} <= '0;
+      row_acc_addr <= acc_buf;
+    end else if (desc_ready) begin
+      {seen_now, seen_before, seen_after} <= '0;
+      if (row_end) row_acc_addr <= row_acc_addr + 64'(acc_row_bytes);
+    end else if (go) begin
+      {seen_now, seen_before, seen_after} <= {row_now, row_before, row_after};
+    end
+  end
+
+  gnn_agg_fifo #(.WIDTH(3), .DEPTH(PLAN_FIFO_DEPTH)) plan_fifo (
+      .clk, .rst_n,
+      .in_valid(plan_push), .in_ready(plan_in_ready), .in_data({p_proc, p_add, p_fin}),
+      .out_valid(plan_valid), .out_ready(plan_ready), .out_data({plan_proc, plan_add, plan_fin}),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
+  gnn_agg_fifo #(.WIDTH(64), .DEPTH(ACC_RD_FIFO_DEPTH)) acc_rd_fifo (
+      .clk, .rst_n,
+      .in_valid(acc_push), .in_ready(acc_in_ready), .in_data(row_acc_addr),
+      .out_valid(acc_rd_valid), .out_ready(acc_rd_ready), .out_data(acc_rd_addr),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
+  assign acc_rd_beats = acc_row_beats;
+
+  assign done = rstate == R_DONE && !desc_valid && !acc_rd_valid;
   wire unused_ew = &{1'b0, ew_data};
 endmodule
 

@@ -50,12 +50,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def partial_rows(csr: CSR, rows_per_part: int) -> int:
-    """Partial rows that source tiling must park in acc_buf: per destination row, the source
-    partitions its edges read, less one (a row's last partition finishes it on chip)."""
-    parts = -(-csr.n_src // rows_per_part)
-    pairs = np.unique(csr.dst_of_edges() * parts + csr.col_idx // rows_per_part)   # (row, partition)
-    touched = np.bincount(pairs // max(parts, 1), minlength=csr.n_dst)
-    return int(np.maximum(touched - 1, 0).sum())
+    """Partial rows that source tiling must park in acc_buf (golden.graph.CSR.partial_rows)."""
+    return csr.partial_rows(rows_per_part)
 
 
 def lower_bound(csr: CSR, mode: int, feat_dim: int, hw: HwConfig, gather: bool) -> dict:

@@ -85,6 +85,8 @@ class AxiMemory:
         self.ar_count = 0
         self.aw_count = 0
         self.max_reads_in_flight = 0
+        self.read_log: list[tuple[int, int]] = []    # (address, beats) of every AR / AW burst
+        self.write_log: list[tuple[int, int]] = []
         self._driven: dict[str, int] = {}
         self.configure_ddr(None)
         self._reset_state()
@@ -103,6 +105,12 @@ class AxiMemory:
         self.violations.clear()
         self.rd_beats = self.wr_beats = self.ar_count = self.aw_count = 0
         self.max_reads_in_flight = 0
+        self.read_log.clear()
+        self.write_log.clear()
+
+    def beats_in(self, log: list[tuple[int, int]], addr: int, nbytes: int) -> int:
+        """Beats of the bursts in `log` (read_log / write_log) that start inside [addr, addr + nbytes)."""
+        return sum(beats for a, beats in log if addr <= a < addr + nbytes)
 
     def configure(self, read_latency: int, pause: float):
         self.read_latency = read_latency
@@ -232,6 +240,7 @@ class AxiMemory:
                 addr, beats, rid = int(s["ARADDR"].value), int(s["ARLEN"].value) + 1, int(s["ARID"].value)
                 self._check_burst("read", addr, beats, self.readable)
                 self.ar_count += 1
+                self.read_log.append((addr, beats))
                 self.pending.setdefault(rid, collections.deque()).append(
                     [self.cycle + self.read_latency, addr, beats])
                 in_flight = sum(len(q) for q in self.pending.values()) + (self.current is not None)
@@ -266,6 +275,7 @@ class AxiMemory:
                 addr, beats = int(s["AWADDR"].value), int(s["AWLEN"].value) + 1
                 self._check_burst("write", addr, beats, self.writable)
                 self.aw_count += 1
+                self.write_log.append((addr, beats))
                 lo, n = self.write_error_window
                 resp = 2 if n and lo < addr + beats * self.bus_bytes and addr < lo + n else 0
                 self.write_bursts.append([addr, beats, resp])

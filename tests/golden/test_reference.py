@@ -165,3 +165,22 @@ def test_spread_row_order_is_a_permutation_and_the_layer_follows_it_bit_for_bit(
             assert np.array_equal(b.expect, a.expect[order])
     with pytest.raises(ValueError, match="permutation"):
         csr.take_rows(order[:-1])
+
+
+def test_partial_rows_count_the_partitions_a_row_touches_beyond_its_first():
+    """CSR.partitions_touched / partial_rows (the acc_buf rows source tiling must move, what the
+    RTL's row plans move and lower_bound counts) on a hand-made graph, against a loop."""
+    from golden.graph import CSR
+    # 3 partitions of 4 sources (the last one of 2): rows read {}, {0}, {0,2}, {1}, {0,1,2}, {2}
+    cols = [[], [1, 3], [0, 9], [5, 6], [4, 0, 8, 9, 4], [9, 9]]
+    row_ptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])]).astype(np.uint32)
+    csr = CSR(row_ptr, np.array(sum(cols, []), np.uint32), 10)
+    assert csr.partitions_touched(4).tolist() == [0, 1, 2, 1, 3, 1]
+    assert csr.partial_rows(4) == 3
+    assert csr.partial_rows(16) == 0                  # one partition: nothing parked
+    rng = np.random.default_rng(3)
+    from golden.cases import random_graph
+    g = random_graph(rng, 50, 40, 6)
+    want = sum(max(len({int(u) // 7 for u in g.col_idx[g.row_ptr[v]:g.row_ptr[v + 1]]}) - 1, 0)
+               for v in range(g.n_dst))
+    assert g.partial_rows(7) == want

@@ -110,6 +110,18 @@ def test_tiled_bipartite(tmp_path, hw, latency, pause, seed):
 
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
+    (MAIN, 32, 0.2, 24), (PES2, 0, 0.0, 25), (PES4, 100, 0.3, 26),
+    pytest.param(KV260_PES4_LIKE, 64, 0.25, 27, marks=pytest.mark.slow),
+], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat0", "pes4_bus128_lat100_bp", "kv260_like_lat64_bp"])
+def test_partial_rows(tmp_path, hw, latency, pause, seed):
+    """Row plans over four partitions (golden.cases.partial_row_cases): rows untouched by some
+    passes, by all, only by the first or the last, empty rows; bit-exact, and acc_buf read and
+    written exactly CSR.partial_rows times."""
+    run(hw, "test_partial_rows", tmp_path, latency, pause, seed=seed)
+
+
+@rtl_only
+@pytest.mark.parametrize("hw,latency,pause,seed", [
     (WIDE_BUS, 32, 0.2, 4), (NARROW_LANES, 100, 0.1, 4),
     (PES2, 0, 0.0, 6), (PES2, 100, 0.3, 7), (PES4, 0, 0.0, 8), (PES4, 32, 0.2, 9), (PES4, 100, 0.3, 10),
 ], ids=["bus128_lanes16", "bus64_lanes8", "pes2_lat0", "pes2_lat100_bp", "pes4_lat0", "pes4_lat32_bp",
