@@ -249,8 +249,9 @@ def predict(r: Regs, mem: Memory, hw: HwConfig, *, stop_reads: int | None = None
     w_beats = r.feat_dim * row_beats if m & Mode.APPLY_W else 0
     dst_beats = _ceil(2 * r.n_dst, bb) if m & Mode.POST_SCALE else 0
     gather_beats = r.n_edges * (row_beats + 1) if gather else 0
-    read_beats = 2 + passes * (rp_beats + ci_beats + ew_beats) + (passes - 1) * acc_beats + table_beats \
-        + w_beats + dst_beats + gather_beats
+    # (at most: the row plans move fewer partial rows; dst_scale is streamed every pass)
+    read_beats = 2 + passes * (rp_beats + ci_beats + ew_beats + dst_beats) + (passes - 1) * acc_beats \
+        + table_beats + w_beats + gather_beats
     write_beats = r.n_dst * row_beats + (passes - 1) * acc_beats
     if work_budget is not None and read_beats + write_beats > work_budget:
         return None
@@ -312,20 +313,35 @@ def predict(r: Regs, mem: Memory, hw: HwConfig, *, stop_reads: int | None = None
             feat_rows = feat_all[rows]
         if m & Mode.PRE_SCALE and r.n_src:
             scale_rows = rd("src_scale", 2 * r.n_src).view("<u2")[rows]
+    partial = 0
     if passes > 1:
-        rd("acc_buf", r.n_dst * r.feat_dim * 4)
-        if mem.write_bad(r.ptr["acc_buf"], r.n_dst * r.feat_dim * 4):
-            err |= Err.AXI_WR
+        # the row plans (docs/RTL.md, "Key decisions"): row v's partial row (acc_buf + v * F * 4)
+        # is written and read back once per partition its valid edges read beyond the first;
+        # rows that touch one partition or none never use acc_buf
+        acc_row = r.feat_dim * 4
+        part = hw.table_rows(r.feat_dim)
+        dst = np.searchsorted(ends, emitted, side="right") - 1
+        pairs = np.unique(dst * passes + col[emitted] // part)
+        touched = np.bincount(pairs // passes, minlength=r.n_dst)
+        for v in np.flatnonzero(touched > 1):
+            addr = r.ptr["acc_buf"] + int(v) * acc_row
+            if mem.read(addr, acc_row)[1]:
+                err |= Err.AXI_RD
+            if mem.write_bad(addr, acc_row):
+                err |= Err.AXI_WR
+        partial = int(np.maximum(touched - 1, 0).sum())
     if r.n_dst and mem.write_bad(r.ptr["feat_out"], r.n_dst * row_bytes):
         err |= Err.AXI_WR
     if stop_writes and r.n_dst:
         err = (err & ~Err.AXI_WR) | Err.TIMEOUT
-    read_beats = 2 + passes * (rp_beats + ci_beats + ew_beats) + (passes - 1) * acc_beats + table_beats \
-        + w_beats + dst_beats + gather_beats
+    acc_moved = partial * _ceil(r.feat_dim * 4, bb)
+    read_beats = 2 + passes * (rp_beats + ci_beats + ew_beats + dst_beats) + acc_moved + table_beats \
+        + w_beats + gather_beats
+    write_beats = r.n_dst * row_beats + acc_moved
     compute = passes * (r.n_edges + r.n_dst + 1) * wpr + (0 if gather else r.n_src * wpr) \
         + r.n_dst * wpr * (r.feat_dim if m & Mode.APPLY_W else 1) + r.feat_dim * wpr + 16 * passes
     bursts = 16 + passes * (3 + ci_beats // 8 + rp_beats // 8 + ew_beats // 8) + table_beats // 8 \
-        + (len(emitted) * 2 if gather else 0) + 2 * r.n_dst + w_beats // 8 + dst_beats // 8 + acc_beats // 4
+        + (len(emitted) * 2 if gather else 0) + 2 * r.n_dst + w_beats // 8 + passes * dst_beats // 8 + acc_beats // 4 + 2 * partial
     # golden's inputs on the used rows only: col_idx renumbered into them (the same numbers)
     remap = np.zeros(r.n_edges, np.int64)
     remap[emitted] = np.searchsorted(rows, col[emitted])
