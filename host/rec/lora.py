@@ -371,6 +371,21 @@ def encoder_embeddings(encoder: TextEncoder, user_texts, item_texts, cache_dir) 
     return torch.from_numpy(e_user), torch.from_numpy(e_item)
 
 
+def dataset_embeddings(encoder: TextEncoder, dataset, sp, protocol, cache_dir) -> tuple[torch.Tensor, torch.Tensor]:
+    """(e_user, e_item) from `encoder` (merged for serving) built as the frozen pipeline builds them
+    (host.rec.protocol.text_embeddings: title/profile texts, and with reviews each node the
+    normalized mean of its training reviews' vectors), through the cache keyed by model_key(), so
+    a fine-tuned row differs from the frozen one in the encoder only."""
+    from .embed import embed_texts
+    from .protocol import text_embeddings
+    serving = encoder.merged() if encoder.peft is not None else encoder
+    key = serving.model_key()
+    factory = lambda: serving.embed  # noqa: E731 -- called only on a cache miss
+    e_user, e_item = text_embeddings(dataset, sp, protocol, lambda texts, what: embed_texts(
+        list(texts), what=what, model_name=key, encoder_factory=factory, cache_dir=cache_dir))
+    return torch.from_numpy(e_user), torch.from_numpy(e_item)
+
+
 def main(argv=None) -> int:
     from .cli import user_errors
     from .embed import DEFAULT_CACHE
@@ -415,7 +430,7 @@ def main(argv=None) -> int:
         if encoder.peft is not None and not args.adapter:
             summary["adapter_mb"] = encoder.save_adapter(out / "adapter")
         t0 = time.perf_counter()
-        e_user, e_item = encoder_embeddings(encoder, u_texts, i_texts, args.cache)
+        e_user, e_item = dataset_embeddings(encoder, ds, sp, data.protocol, args.cache)
         summary["embed_s"] = time.perf_counter() - t0
         torch.save({"e_user": e_user, "e_item": e_item, "model_key": encoder.model_key()}, out / "embeddings.pt")
         (out / "lora.json").write_text(json.dumps(summary, indent=2))

@@ -168,7 +168,7 @@ def run(args) -> dict:
                                               "processes": 1, "latency": lat}
 
     if "lora" not in args.skip:
-        from .lora import FineTune, TextEncoder, encoder_embeddings, fine_tune, load_base
+        from .lora import FineTune, TextEncoder, dataset_embeddings, fine_tune, load_base
         print(f"== + LoRA: MiniLM with rank-{args.lora_rank} adapters, {args.lora_pairs} pairs an epoch")
         encoder = TextEncoder(load_base(args.device), "lora", FineTune(
             mode="lora", rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs,
@@ -176,7 +176,7 @@ def run(args) -> dict:
         record = T("LoRA fine-tuning", fine_tune, encoder, u_texts, i_texts, sp.train, sp.valid)
         extra["lora"] = {**dataclasses.asdict(record), "adapter_mb": encoder.save_adapter(out / "adapter"),
                          "model_key": encoder.model_key()}
-        le_user, le_item = T("LoRA embeddings", encoder_embeddings, encoder, u_texts, i_texts, args.cache)
+        le_user, le_item = T("LoRA embeddings", dataset_embeddings, encoder, ds, sp, data.protocol, args.cache)
         board.rename.update({"LLM only": "LLM only (LoRA encoder)", pl.LATE_FUSION: "+ LoRA"})
         l_llm = T("LoRA LLM head", pl.train_llm, tc, data, le_user, le_item, board)
         l_hybrid, _, _ = T("LoRA hybrid head", pl.train_hybrid, tc, data, l_llm,

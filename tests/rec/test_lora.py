@@ -10,8 +10,8 @@ import torch
 pytest.importorskip("peft")
 
 from host.rec.embed import embed_texts
-from host.rec.lora import (ADAPTER_META, ADAPTER_WEIGHTS, FineTune, TextEncoder, encoder_embeddings,
-                           fine_tune, load_adapter)
+from host.rec.lora import (ADAPTER_META, ADAPTER_WEIGHTS, FineTune, TextEncoder, dataset_embeddings,
+                           encoder_embeddings, fine_tune, load_adapter)
 
 TEXTS = ["A funny romantic comedy", "A brutal war film", "User: 25-34, engineer, likes Drama",
          "Liked: Toy Story (Animation); Heat (Crime)", "A quiet documentary about birds", "A space opera"]
@@ -154,3 +154,21 @@ def test_layer_restriction_needs_lora_and_at_most_the_model_s_layers(tmp_path):
         FineTune(mode="full", layers=1)
     with pytest.raises(ValueError, match="layers 3: the encoder has 2 transformer layers"):
         TextEncoder(tiny_model(tmp_path), "lora", FineTune(mode="lora", layers=3))
+
+
+def test_dataset_embeddings_are_built_as_the_frozen_pipeline_builds_them(tmp_path):
+    """With reviews a node's vector is the mean of its training reviews' vectors, as in
+    protocol.text_embeddings, whatever the encoder; cached under the adapter's key."""
+    from host.rec.protocol import Protocol, split, text_embeddings
+    from .test_protocol import tiny_dataset
+    ds = tiny_dataset()
+    proto = Protocol(seed=3)
+    sp = split(ds, proto)
+    enc, _, _ = train_tiny(tmp_path, "lora", layers=1, n_layers=3)
+    merged = enc.merged()
+    want_user, want_item = text_embeddings(ds, sp, proto, lambda texts, what: merged.embed(texts))
+    e_user, e_item = dataset_embeddings(enc, ds, sp, proto, tmp_path / "cache")
+    np.testing.assert_allclose(e_user.numpy(), want_user, atol=2e-6)
+    np.testing.assert_allclose(e_item.numpy(), want_item, atol=2e-6)
+    assert {p.parent.name for p in (tmp_path / "cache").glob("*/*.npy")} == {enc.model_key()}
+    assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 3  # items, users, training reviews
