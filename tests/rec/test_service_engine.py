@@ -71,17 +71,3 @@ def test_cold_start_rows(engine):
     assert not set(rn.items) & {3, 7}
     assert timing.size == 3 and timing.calls == 1  # the two graph rows in one call
 
-
-def test_top_k_rows_is_top_k_per_row():
-    from host.rec.metrics import top_k
-    from host.rec.service.engine import top_k_rows
-    rng = np.random.default_rng(4)
-    for trial in range(40):
-        b, n = int(rng.integers(1, 9)), int(rng.integers(1, 60))
-        scores = rng.integers(-4, 5, (b, n)).astype(np.float32)  # many ties
-        excludes = [rng.choice(n, int(rng.integers(0, n + 1)), replace=bool(rng.integers(2))) for _ in range(b)]
-        ks = [int(rng.integers(1, n + 3)) for _ in range(b)]
-        want = [top_k(scores[r].copy(), excludes[r], ks[r], inplace=True) for r in range(b)]
-        got = top_k_rows(scores.copy(), excludes, ks)
-        for w, g in zip(want, got):
-            np.testing.assert_array_equal(w, g)
