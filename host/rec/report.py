@@ -177,8 +177,9 @@ def summary_of_splits(runs: dict, kind: str = "split") -> str:
                   cell([r["results"][name]["train_s"] for r in runs.values()], 0)]
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     if any(r.get("best_hybrid") is None for r in runs.values()):
-        lines += ["", f"Baselines only (no hybrid). GNN only layers chosen on valid per {kind} seed: "
-                  + ", ".join(f"{seed}: {r['gnn_layers']}" for seed, r in runs.items()) + "."]
+        fixed = all(len(r["train_config"]["layer_choices"]) == 1 for r in runs.values())
+        lines += ["", f"Baselines only (no hybrid). GNN only layers {'(given by --layers)' if fixed else 'chosen on valid'}"
+                  f" per {kind} seed: " + ", ".join(f"{seed}: {r['gnn_layers']}" for seed, r in runs.items()) + "."]
         return "\n".join(lines)
     lines += ["", "Per split: the hybrid chosen on valid, and paired per-user differences of NDCG@10 (mean ± SE; "
               "* = mean > 2 SE):", "",

@@ -106,7 +106,7 @@ def test_baselines_over_model_seeds(tmp_path, capsys):
     assert runs[0]["results"]["Popularity"] == runs[1]["results"]["Popularity"]
     assert runs[0]["results"]["GNN only"]["overall"] != runs[1]["results"]["GNN only"]["overall"]
     summary = (out / "summary.md").read_text()
-    assert "Mean ± sd over model seeds 0, 1" in summary and "GNN only layers chosen on valid per model seed: 0: 2, 1: 2" in summary
+    assert "Mean ± sd over model seeds 0, 1" in summary and "GNN only layers (given by --layers) per model seed: 0: 2, 1: 2" in summary
     gnn = np.array([r["results"]["GNN only"]["overall"]["NDCG@10"] for r in runs])
     assert f"| GNN only | {gnn.mean():.4f} ± {gnn.std(ddof=1):.4f} |" in summary
     with pytest.raises(SystemExit):  # one summary varies one seed
