@@ -27,6 +27,9 @@ def _child(conn, model: str, backend: str, options: dict, max_batch: int) -> Non
     except Exception as e:  # reported by the parent as a one-line error
         conn.send(("error", f"{type(e).__name__}: {e}"))
         return
+    import gc
+    gc.collect()
+    gc.freeze()  # the model's long-lived objects out of the cyclic GC (see cli.main)
     conn.send(("ready", None))
     try:
         while True:
