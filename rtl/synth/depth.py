@@ -298,8 +298,9 @@ class Netlist:
 
     def _loc(self, name: str) -> str:
         src = self.mod["cells"][name].get("attributes", {}).get("src", "")
+        # the RTL's own locations; Yosys's techmap files (/share/...) name no RTL
         rtl = [s for s in src.split("|") if s and not s.startswith("/")]
-        return (rtl[0] if rtl else src.split("|")[0]).split("-")[0] or "?"
+        return rtl[0].split("-")[0] if rtl else "?"
 
     def _path(self, delay: float, end: tuple, prev: dict) -> Path:
         cells = self.mod["cells"]
