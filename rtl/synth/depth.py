@@ -229,6 +229,25 @@ class Netlist:
 
     # ---- the longest path ---------------------------------------------------------------------
     def longest(self) -> Path | None:
+        """The latest-arriving register-to-register path; None where there is none."""
+        ends = self._ends()
+        if not ends:
+            return None
+        worst, end = max(ends.values(), key=lambda e: e[0])
+        return self._path(worst, end, self._prev)
+
+    def by_end_module(self) -> list[Path]:
+        """The longest path ending in each RTL file (by the end cell's source location), longest first."""
+        return sorted((self._path(w, e, self._prev) for w, e in self._ends().values()),
+                      key=lambda p: -p.delay_ns)
+
+    def _ends(self) -> dict:
+        """End RTL file -> (arrival + setup, (cell, port, bit)) of its latest-arriving clocked input."""
+        if getattr(self, "_end_cache", None) is None:
+            self._end_cache = self._compute()
+        return self._end_cache
+
+    def _compute(self) -> dict:
         cells = self.mod["cells"]
         arrival: dict[int, float] = {}
         prev: dict[int, tuple | None] = {}     # bit -> (cell, input bit) or None at a launch
@@ -279,7 +298,8 @@ class Netlist:
                     arrival[b], prev[b] = best, arg
                 state[b] = 2
 
-        end, worst = None, None
+        self._prev = prev
+        ends: dict[str, tuple] = {}
         for name, c in cells.items():
             for port, bits in c["connections"].items():
                 if c["port_directions"].get(port) != "input":
@@ -287,14 +307,13 @@ class Netlist:
                 su = self.capture(name, port)
                 if su is None:
                     continue
+                f = self._loc(name).split(":")[0]
                 for b in bits:
                     if isinstance(b, int) and b in arrival and b in self.driver:
                         a = arrival[b] + self._hop(self.driver[b][0], name, port) + su
-                        if worst is None or a > worst:
-                            worst, end = a, (name, port, b)
-        if end is None:
-            return None
-        return self._path(worst, end, prev)
+                        if f not in ends or a > ends[f][0]:
+                            ends[f] = (a, (name, port, b))
+        return ends
 
     def _loc(self, name: str) -> str:
         src = self.mod["cells"][name].get("attributes", {}).get("src", "")

@@ -47,6 +47,7 @@ CLOCKS = {b.name: b.clocks_mhz for b in builds.select("synth")}
 # the Yosys topological longest path over the mapped logic only (flip-flops, block RAM and DSPs
 # end it); -noff: no path through a flip-flop
 LTP = "ltp -noff w:* t:LUT* t:INV t:MUXF* t:CARRY*"
+TOP_MODULES = 5   # the depth table lists the longest path ending in each of this many RTL files
 
 LUT_CELLS = re.compile(r"^(LUT[1-6]|INV)$")  # INV becomes a LUT1
 FF_CELLS = {"FDRE", "FDSE", "FDCE", "FDPE"}
@@ -113,10 +114,14 @@ def measure_depth(name: str, netlist: dict | None = None, ltp_text: str | None =
     if ltp_text is None:
         ltp = BUILD / f"{name}.ltp"
         ltp_text = ltp.read_text() if ltp.exists() else None
-    p = depth.Netlist(netlist, depth.TIMING[family]).longest()
+    net = depth.Netlist(netlist, depth.TIMING[family])
+    p = net.longest()
     d = dataclasses.asdict(p) if p else None
     if d is not None:
         d["ltp"] = depth.parse_ltp(ltp_text)["length"] if ltp_text else None
+        d["by_module"] = [{k: getattr(q, k) for k in ("delay_ns", "lut_levels", "logic_levels", "dsp_stages",
+                                                        "start", "end")} | {"module": q.end.rsplit("(", 1)[-1].split(":")[0]}
+                          for q in net.by_end_module()[:TOP_MODULES]]
         BUILD.mkdir(parents=True, exist_ok=True)
         (BUILD / f"{name}.depth.json").write_text(json.dumps(d, indent=1) + "\n")
     return d
@@ -139,20 +144,26 @@ def depth_row(name: str, d: dict) -> str:
 
 
 DEPTH_HEAD = "## Logic depth"
+MODULES_HEAD = "### Longest path per module"
 
 
-def _split(old: list[str]) -> tuple[dict, dict, list[str]]:
-    """The resource rows, the depth rows (config -> line) and the notes of an existing file."""
-    res_rows, depth_rows, notes = {}, {}, []
-    head = next((i for i, ln in enumerate(old) if ln.startswith(DEPTH_HEAD)), len(old))
-    rows = [i for i, ln in enumerate(old[:head]) if ln.startswith("| ")][1:]   # without the header
-    res_rows = {old[i].split("|")[1].strip(): old[i] for i in rows if not old[i].startswith("|---")}
-    drows = [i for i, ln in enumerate(old) if i > head and ln.startswith("| ")][1:]
-    depth_rows = {old[i].split("|")[1].strip(): old[i] for i in drows if not old[i].startswith("|---")}
-    last = drows[-1] if drows else (rows[-1] if rows else None)
-    if last is not None:
-        notes = old[last + 1:]
-    return res_rows, depth_rows, notes
+def _split(old: list[str]) -> tuple[dict, dict, dict, list[str]]:
+    """The resource rows, the depth rows (config -> line), the per-module rows (config -> lines)
+    and the notes of an existing file."""
+    def section(start, stop):
+        return [i for i in range(start, stop) if old[i].startswith("| ")][1:]   # without the header
+    n = len(old)
+    head = next((i for i, ln in enumerate(old) if ln.startswith(DEPTH_HEAD)), n)
+    mhead = next((i for i, ln in enumerate(old) if ln.startswith(MODULES_HEAD)), n)
+    rows, drows, mrows = section(0, head), section(head, mhead), section(mhead, n)
+    res_rows = {old[i].split("|")[1].strip(): old[i] for i in rows}
+    depth_rows = {old[i].split("|")[1].strip(): old[i] for i in drows}
+    mod_rows: dict[str, list] = {}
+    for i in mrows:
+        mod_rows.setdefault(old[i].split("|")[1].strip(), []).append(old[i])
+    last = max([*rows, *drows, *mrows], default=None)
+    notes = old[last + 1:] if last is not None else []
+    return res_rows, depth_rows, mod_rows, notes
 
 
 def write_table(results: dict) -> None:
@@ -167,20 +178,29 @@ def write_table(results: dict) -> None:
               "cells, unregistered DSP48 passes), the Yosys `ltp` length over the mapped logic (cross-check: it",
               "counts cells between any flip-flop, block RAM or DSP), and a delay estimate from the element",
               "delays of depth.TIMING plus one routing hop per cell. Budget: LUT levels that fit one period,",
-              f"floor((period - clk-to-Q - setup) / (LUT + net)); xc7: {depth.TIMING['xc7'].source}; xcup:",
-              f"{depth.TIMING['xcup'].source}. Yosys does not place or route: an estimate, not timing closure.",
+              "floor((period - clk-to-Q - setup) / (LUT + net)), at each clock of the build (golden/builds.py:",
+              "the target clock first); a path fits a clock when its LUT levels and its estimated delay both do.",
+              "Yosys does not place or route: the delays are estimates, not timing closure.", "",
+              f"* xc7: {depth.TIMING['xc7'].source}.",
+              f"* xcup: {depth.TIMING['xcup'].source}.",
               "", "| config | budget (LUT levels @ MHz) | LUT levels | logic levels | DSP passes | ltp | "
               "est. delay ns (Fmax) | fits | modules | from -> to |",
               "|---|---|---|---|---|---|---|---|---|---|"]
+    mlines = ["", MODULES_HEAD, "",
+              f"The longest path ending in each RTL file (by the end register's source), the {TOP_MODULES} longest per build:",
+              "", "| config | ends in | LUT levels | logic levels | DSP passes | est. delay ns | from -> to |",
+              "|---|---|---|---|---|---|---|"]
     # rows of configurations not in `results` (a --config run) and the notes under the tables stay
     # as they were in the existing file
-    old_rows, old_depth, notes = _split(TABLE.read_text().splitlines()) if TABLE.exists() else ({}, {}, [])
+    old_rows, old_depth, old_mods, notes = _split(TABLE.read_text().splitlines()) if TABLE.exists() \
+        else ({}, {}, {}, [])
     for name in CONFIGS:
         if name not in results:
             if name in old_rows:
                 lines.append(old_rows[name])
             if name in old_depth:
                 dlines.append(old_depth[name])
+            mlines.extend(old_mods.get(name, []))
             continue
         r = results[name]
         family, params, _, cap = CONFIGS[name]
@@ -193,26 +213,36 @@ def write_table(results: dict) -> None:
                      f"{cell('DSP')} | {cell('BRAM36')} | {cell('URAM') if 'URAM' in cap else r['URAM']} |")
         if r.get("depth"):
             dlines.append(depth_row(name, r["depth"]))
-        elif name in old_depth:
-            dlines.append(old_depth[name])
-    TABLE.write_text("\n".join(lines + dlines + notes) + "\n")
+            for m in r["depth"].get("by_module", []):
+                mlines.append(f"| {name} | {m['module']} | {m['lut_levels']} | {m['logic_levels']} | {m['dsp_stages']} | "
+                              f"{m['delay_ns']:.2f} | {m['start']} -> {m['end']} |")
+        else:
+            if name in old_depth:
+                dlines.append(old_depth[name])
+            mlines.extend(old_mods.get(name, []))
+    TABLE.write_text("\n".join(lines + dlines + mlines + notes) + "\n")
 
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS))
     ap.add_argument("--table-only", action="store_true",
-                    help="rewrite the table from the .stat files of earlier runs")
+                    help="rewrite the tables from the .stat and .depth.json files of earlier runs")
+    ap.add_argument("--reanalyze", action="store_true",
+                    help="like --table-only, but the depth again from the .json and .ltp files of earlier runs")
     args = ap.parse_args(argv)
     names = args.config or list(CONFIGS)
     results = {}
     for name in names:
-        if args.table_only:
+        if args.table_only or args.reanalyze:
             stat = BUILD / f"{name}.stat"
             if stat.exists():
                 results[name] = parse_stat(stat.read_text())
                 dj = BUILD / f"{name}.depth.json"
-                results[name]["depth"] = json.loads(dj.read_text()) if dj.exists() else None
+                if args.reanalyze and (BUILD / f"{name}.json").exists():
+                    results[name]["depth"] = measure_depth(name)
+                else:
+                    results[name]["depth"] = json.loads(dj.read_text()) if dj.exists() else None
             continue
         print(f"synthesizing {name} with Yosys (minutes per build; the first run also compiles Yosys to "
               f"WebAssembly; log in {BUILD / (name + '.log')}) ...", flush=True)

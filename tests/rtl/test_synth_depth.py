@@ -63,6 +63,17 @@ def test_lut_and_muxf_path():
     assert p.modules == ["t.sv"]
 
 
+def test_longest_path_per_end_module():
+    """by_end_module: the worst path into each RTL file's registers, longest first."""
+    cells = dict(LUT_MUX, ff3=ff(12, 16))
+    net = _netlist(cells)
+    net["modules"]["t"]["cells"]["ff3"]["attributes"]["src"] = "u.sv:9.1"
+    paths = depth.Netlist(net, XC7).by_end_module()
+    assert [p.end.rsplit("(", 1)[1] for p in paths] == ["t.sv:6.1)", "u.sv:9.1)"]
+    assert paths[0].delay_ns == pytest.approx(LUT_MUX_NS, abs=1e-3)
+    assert paths[1].delay_ns == pytest.approx(0.303 + 0.5 + 0.124 + 0.5 + 0.15, abs=1e-3)
+
+
 def test_xcup_scales_elements_not_nets():
     p = depth.Netlist(_netlist(LUT_MUX), XCUP).longest()
     elements = 0.303 + 0.124 + 0.124 + 0.296 + 0.15
@@ -154,9 +165,11 @@ def test_synth_script_maps_with_abc9_and_reports_depth():
 
 
 def _depth(delay, luts):
+    ends = {"start": "FDRE.Q u.a[0] (rtl/x.sv:1.1)", "end": "FDRE.D u.b (rtl/y.sv:2.1)"}
     return {"delay_ns": delay, "lut_levels": luts, "logic_levels": luts + 2, "dsp_stages": 0, "ltp": luts + 3,
-            "start": "FDRE.Q u.a[0] (rtl/x.sv:1.1)", "end": "FDRE.D u.b (rtl/y.sv:2.1)",
-            "cells": [], "modules": ["rtl/x.sv", "rtl/y.sv"]}
+            **ends, "cells": [], "modules": ["rtl/x.sv", "rtl/y.sv"],
+            "by_module": [{"delay_ns": delay, "lut_levels": luts, "logic_levels": luts + 2, "dsp_stages": 0,
+                           "module": "rtl/y.sv", **ends}]}
 
 
 def test_depth_row_states_budget_and_fit():
@@ -179,11 +192,14 @@ def test_tables_keep_other_rows_and_notes(tmp_path, monkeypatch):
     synth.write_table({"kv260": dict(res, LUT=200, URAM=1, depth=_depth(3.0, 5))})
     lines = synth.TABLE.read_text().splitlines()
     res_rows = [ln for ln in lines[:lines.index(synth.DEPTH_HEAD)] if ln.startswith("| ")]
-    depth_rows = [ln for ln in lines[lines.index(synth.DEPTH_HEAD):] if ln.startswith("| ")]
+    depth_rows = [ln for ln in lines[lines.index(synth.DEPTH_HEAD):lines.index(synth.MODULES_HEAD)]
+                  if ln.startswith("| ")]
+    mod_rows = [ln for ln in lines[lines.index(synth.MODULES_HEAD):] if ln.startswith("| ")]
     assert [r.split("|")[1].strip() for r in res_rows[1:]] == ["pynq-z2", "kv260"]
     assert "| 100 (0.2%) |" in res_rows[1] and "| 200 (0.2%) |" in res_rows[2]
     assert [r.split("|")[1].strip() for r in depth_rows[1:]] == ["pynq-z2", "kv260"]
     assert "| 8.00 (125 MHz) |" in depth_rows[1] and "| 3.00 (333 MHz) |" in depth_rows[2]
+    assert [r.split("|")[1:3] for r in mod_rows[1:]] == [[" pynq-z2 ", " rtl/y.sv "], [" kv260 ", " rtl/y.sv "]]
     assert lines[-1] == "Runs: notes under the tables."
 
 
