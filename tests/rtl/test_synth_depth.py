@@ -208,3 +208,12 @@ def test_parse_stat_counts_lut_ram_as_luts():
            "     1   RAMB18E1\n     2   DSP48E1\n"
     r = synth.parse_stat(stat)
     assert (r["LUT"], r["LUTRAM"], r["FF"], r["DSP"], r["BRAM36"]) == (4 + 8, 8, 4, 2, 0.5)
+
+
+def test_one_module_with_the_builds_parameters():
+    """--module: the module's own parameters from the build (the epilogue has no BUS_BITS or PES)."""
+    assert synth.module_parameters("kv260", "gnn_agg_epilogue") == {
+        "LANES": 64, "MAX_FEAT": 256, "FEAT_BITS": 16, "WGT_FRAC": 12, "COEF_FRAC": 15, "ACC_BITS": 32}
+    s = synth.script("kv260", "gnn_agg_epilogue")
+    assert "chparam -set LANES 64 -set MAX_FEAT 256" in s and "-top gnn_agg_epilogue " in s
+    assert "write_json -selected build/rtl/synth/kv260.gnn_agg_epilogue.json" in s
