@@ -106,6 +106,7 @@ class Path:
     end: str
     cells: list             # [(cell type, source location)] start to end, combinational only
     modules: list           # RTL files the path runs through, in order
+    group: str = ""         # by_end: the group of its end
 
 
 class Netlist:
@@ -233,16 +234,41 @@ class Netlist:
         ends = self._ends()
         if not ends:
             return None
-        worst, end = max(ends.values(), key=lambda e: e[0])
+        worst, end = max(ends, key=lambda e: e[0])
         return self._path(worst, end, self._prev)
 
-    def by_end_module(self) -> list[Path]:
-        """The longest path ending in each RTL file (by the end cell's source location), longest first."""
-        return sorted((self._path(w, e, self._prev) for w, e in self._ends().values()),
-                      key=lambda p: -p.delay_ns)
+    def by_end(self, group) -> list[Path]:
+        """The longest path into each group of clocked inputs, longest first; `group(cell, port)`
+        names a cell input's group (None: leave it out)."""
+        best: dict = {}
+        for a, end in self._ends():
+            g = group(end[0], end[1])
+            if g is not None and (g not in best or a > best[g][0]):
+                best[g] = (a, end)
+        paths = []
+        for g, (a, e) in best.items():
+            paths.append(self._path(a, e, self._prev))
+            paths[-1].group = g
+        return sorted(paths, key=lambda p: -p.delay_ns)
 
-    def _ends(self) -> dict:
-        """End RTL file -> (arrival + setup, (cell, port, bit)) of its latest-arriving clocked input."""
+    def by_end_module(self) -> list[Path]:
+        """The longest path ending in each RTL file (the end cell's source location; for a cell
+        without one, the register it writes, e.g. "? yrow")."""
+        return self.by_end(self.end_file)
+
+    def end_file(self, cell: str, port: str) -> str:
+        f = self._loc(cell).split(":")[0]
+        return f if f != "?" else f"? {self._label(cell, port).split('[')[0]}"
+
+    def _label(self, cell: str, port: str) -> str:
+        """A clocked input's name: the register's Q net for a flip-flop, else the input's net."""
+        c = self.mod["cells"][cell]
+        bits = c["connections"].get("Q") if FF.match(c["type"]) else c["connections"].get(port)
+        b = next((b for b in bits or () if isinstance(b, int)), None)
+        return self.names.get(b, str(b))
+
+    def _ends(self) -> list:
+        """(arrival + setup, (cell, port, bit)) of every clocked input bit a path reaches."""
         if getattr(self, "_end_cache", None) is None:
             self._end_cache = self._compute()
         return self._end_cache
@@ -299,7 +325,7 @@ class Netlist:
                 state[b] = 2
 
         self._prev = prev
-        ends: dict[str, tuple] = {}
+        ends: list = []
         for name, c in cells.items():
             for port, bits in c["connections"].items():
                 if c["port_directions"].get(port) != "input":
@@ -307,13 +333,19 @@ class Netlist:
                 su = self.capture(name, port)
                 if su is None:
                     continue
-                f = self._loc(name).split(":")[0]
                 for b in bits:
                     if isinstance(b, int) and b in arrival and b in self.driver:
-                        a = arrival[b] + self._hop(self.driver[b][0], name, port) + su
-                        if f not in ends or a > ends[f][0]:
-                            ends[f] = (a, (name, port, b))
+                        ends.append((arrival[b] + self._hop(self.driver[b][0], name, port) + su, (name, port, b)))
         return ends
+
+    def _end_name(self, cell: str, port: str, bit: int) -> str:
+        """A flip-flop end by the register it writes (its Q net), other ends by the input net."""
+        c = self.mod["cells"][cell]
+        if FF.match(c["type"]):
+            q = [b for b in c["connections"].get("Q", ()) if isinstance(b, int)]
+            if q:
+                return self.names.get(q[0], str(q[0]))
+        return str(self.names.get(bit, bit))
 
     def _loc(self, name: str) -> str:
         src = self.mod["cells"][name].get("attributes", {}).get("src", "")
@@ -342,7 +374,7 @@ class Netlist:
             logic_levels=len(chain),
             dsp_stages=sum(1 for k in kinds if DSP.match(k)),
             start=f"{cells[start_cell]['type']}.{start_port} {self.names.get(b, b)} ({self._loc(start_cell)})",
-            end=f"{cells[name]['type']}.{port} {self.names.get(end[2], end[2])} ({self._loc(name)})",
+            end=f"{cells[name]['type']}.{port} {self._end_name(name, port, end[2])} ({self._loc(name)})",
             cells=[(cells[c]["type"], self._loc(c)) for c in chain],
             modules=mods,
         )

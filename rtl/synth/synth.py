@@ -136,7 +136,7 @@ def measure_depth(name: str, netlist: dict | None = None, ltp_text: str | None =
     if d is not None:
         d["ltp"] = depth.parse_ltp(ltp_text)["length"] if ltp_text else None
         d["by_module"] = [{k: getattr(q, k) for k in ("delay_ns", "lut_levels", "logic_levels", "dsp_stages",
-                                                        "start", "end")} | {"module": q.end.rsplit("(", 1)[-1].split(":")[0]}
+                                                        "start", "end")} | {"module": q.group}
                           for q in net.by_end_module()[:TOP_MODULES]]
         BUILD.mkdir(parents=True, exist_ok=True)
         (BUILD / f"{out}.depth.json").write_text(json.dumps(d, indent=1) + "\n")

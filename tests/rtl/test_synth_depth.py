@@ -58,7 +58,7 @@ def test_lut_and_muxf_path():
     p = depth.Netlist(_netlist(LUT_MUX), XC7).longest()
     assert p.delay_ns == pytest.approx(LUT_MUX_NS, abs=1e-3)
     assert (p.lut_levels, p.logic_levels, p.dsp_stages) == (2, 3, 0)
-    assert p.start.startswith("FDRE.Q ff0_q") and p.end.startswith("FDRE.D mux_o")
+    assert p.start.startswith("FDRE.Q ff0_q") and p.end.startswith("FDRE.D ff2_q")   # a flip-flop end by its register
     assert [c for c, _ in p.cells] == ["LUT2", "LUT1", "MUXF7"]
     assert p.modules == ["t.sv"]
 
@@ -72,6 +72,10 @@ def test_longest_path_per_end_module():
     assert [p.end.rsplit("(", 1)[1] for p in paths] == ["t.sv:6.1)", "u.sv:9.1)"]
     assert paths[0].delay_ns == pytest.approx(LUT_MUX_NS, abs=1e-3)
     assert paths[1].delay_ns == pytest.approx(0.303 + 0.5 + 0.124 + 0.5 + 0.15, abs=1e-3)
+    assert [p.group for p in paths] == ["t.sv", "u.sv"]
+    # a register without an RTL location (only Yosys's techmap files) is grouped by its name
+    net["modules"]["t"]["cells"]["ff3"]["attributes"]["src"] = "/share/xilinx/ff_map.v:3.1"
+    assert [p.group for p in depth.Netlist(net, XC7).by_end_module()] == ["t.sv", "? ff3_q"]
 
 
 def test_xcup_scales_elements_not_nets():
