@@ -87,6 +87,7 @@ URAM = re.compile(r"^URAM288(_BASE)?$")
 DSP = re.compile(r"^DSP48E[12]$")
 SRL = re.compile(r"^SRL(16E|C32E)$")
 LUTRAM = re.compile(r"^RAM(32|64|128|256)(M|M16|M8|X1D|X1S)$")
+BANK = re.compile(r"(\.\d+)+$")   # a memory cell's bank suffix
 CLOCK_BUF = re.compile(r"^BUF(G|GCE|GCTRL|CE_LEAF)$")
 
 
@@ -258,11 +259,16 @@ class Netlist:
 
     def end_file(self, cell: str, port: str) -> str:
         f = self._loc(cell).split(":")[0]
-        return f if f != "?" else f"? {self._label(cell, port).split('[')[0]}"
+        # a memory's cells share its name up to the bank suffix (".0.3")
+        if f != "?":
+            return f
+        return "? " + BANK.sub("", self._label(cell, port).split("[")[0])
 
     def _label(self, cell: str, port: str) -> str:
         """A clocked input's name: the register's Q net for a flip-flop, else the input's net."""
         c = self.mod["cells"][cell]
+        if not FF.match(c["type"]) and not cell.startswith("$"):
+            return cell   # a memory cell keeps the memory's name (e.g. "epilogue.yrow.0.3")
         bits = c["connections"].get("Q") if FF.match(c["type"]) else c["connections"].get(port)
         b = next((b for b in bits or () if isinstance(b, int)), None)
         return self.names.get(b, str(b))
@@ -339,8 +345,11 @@ class Netlist:
         return ends
 
     def _end_name(self, cell: str, port: str, bit: int) -> str:
-        """A flip-flop end by the register it writes (its Q net), other ends by the input net."""
+        """A flip-flop end by the register it writes (its Q net), a memory by its cell name, other
+        ends by the input net."""
         c = self.mod["cells"][cell]
+        if not FF.match(c["type"]) and not cell.startswith("$"):
+            return f"{cell} {self.names.get(bit, bit)}"
         if FF.match(c["type"]):
             q = [b for b in c["connections"].get("Q", ()) if isinstance(b, int)]
             if q:
