@@ -40,7 +40,7 @@ csim: setup ## HLS C simulation with g++ against the golden vectors
 lint: setup ## Verilator -Wall lint of the RTL, every lint build of golden/builds.py
 	$(PY) rtl/lint.py
 
-synth: setup ## Yosys synthesis resource counts per configuration
+synth: setup ## Yosys synthesis (ABC9): resource counts and logic depth per configuration
 	$(PY) rtl/synth/synth.py
 
 formal: setup ## bounded proofs (yowasp-sby + boolector, depth 20) of the AXI-Lite slave and burst splitter, with mutants

@@ -4,7 +4,10 @@
 //   combine  total = acc (+ the acc_buf row of the earlier partitions if add)   lane word per cycle
 //   not fin: write total to acc_buf (ACC_BITS sign-extended to 32-bit lanes)
 //   fin:     y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
-//            APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle
+//            APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle,
+//            pipelined: W read, W / y registers, products, a radix-4 adder tree
+//            (MV_TREE levels), the row's accumulation, saturation: MV_TREE + 5 cycles
+//            from a W word's read to its z in zrow (MV_TREE + 2 more per row than unpipelined)
 //            RELU, then write the FEAT row to feat_out
 // Row v's addresses are feat_out + v * row_bytes and acc_buf + v * acc_row_bytes in every pass.
 // The reducer writes the row's sum over the processing elements into the snapshot register while
@@ -26,7 +29,8 @@ module gnn_agg_epilogue
     localparam int W_WORDS = MAX_FEAT * MAX_WPR,   // lane words of W
     localparam int WAW = $clog2(W_WORDS),   // bits of a W word address
     localparam int FW = $clog2(MAX_FEAT + 1),   // bits of feat_dim
-    localparam int LOG_LANES = $clog2(LANES)   // log2(LANES)
+    localparam int LOG_LANES = $clog2(LANES),   // log2(LANES)
+    localparam int MV_TREE = (LOG_LANES + 1) / 2   // radix-4 adder-tree levels of a lane word's products
 ) (
     input  logic                        clk,
     input  logic                        rst_n,
@@ -111,34 +115,100 @@ module gnn_agg_epilogue
   assign accin_ready = combine_go && add_q;
 
   // ---------------- W @ y: W[j][k-th lane word] . yrow[k], one lane word per cycle
+  // A W word's pipeline (a valid bit and its j, k per stage):
+  //   issue  w_q <= W memory (block RAM read)
+  //   m1     w_r <= w_q, y_r <= yrow[k]          (DSP A / B input registers)
+  //   m2     prod[l] <= w_r[l] * y_r[l]          (DSP P register)
+  //   t1..   sums of 4, MV_TREE levels           (fabric adders, one level per cycle)
+  //   acc    dot <= (k == 0 ? 1/2 LSB of z : dot) + word sum; the row's last word also into fin
+  //   sat    zrow[j] <= sat(fin >>> WGT_FRAC) (ReLU)
+  // Adding the rounding constant first makes fin >>> WGT_FRAC round_sat's rounding, exactly.
+  localparam int PW = 2 * FEAT_BITS;              // a product
+  localparam int SW = PW + 2 * MV_TREE;           // a tree sum (exact: 4^MV_TREE >= LANES terms)
+  localparam int MV_STAGES = MV_TREE + 3;         // m1, m2, t1..tN, acc: stages with a (j, k)
   logic [WAW-1:0] w_addr;     // = j * wpr + kk, walks W in storage order
-  logic [FW-1:0] j_issue, j_data;
-  logic [KW-1:0] k_issue, k_data;
-  logic issue_v, data_v, issue_done;
+  logic [FW-1:0] j_issue;
+  logic [KW-1:0] k_issue;
+  logic issue_v, issue_done;
   logic [LANES*FEAT_BITS-1:0] w_mem[W_WORDS];
-  logic [LANES*FEAT_BITS-1:0] w_q;
-  logic signed [47:0] dot;
+  logic [LANES*FEAT_BITS-1:0] w_q, w_r;
+  logic signed [FEAT_BITS-1:0] y_r[LANES];
+  logic signed [PW-1:0] prod[LANES];
+  logic signed [SW-1:0] tree[MV_TREE][LANES];
+  logic signed [47:0] dot, fin;
+  logic mv_v[MV_STAGES];            // stage s holds a word: m1 = 0, m2 = 1, t1.. = 2.., acc = MV_TREE + 2
+  logic [FW-1:0] mv_j[MV_STAGES];
+  logic [KW-1:0] mv_k[MV_STAGES];
+  logic fin_v;
+  logic [FW-1:0] fin_j;
+  logic mv_busy;                    // a word in the pipeline before its sat stage
 
   always_ff @(posedge clk) begin
     if (ww_en) w_mem[ww_addr] <= ww_data;
     if (issue_v) w_q <= w_mem[w_addr];
   end
 
-  logic signed [47:0] word_sum;
-  always_comb begin
-    word_sum = '0;
+  // the tree: level 0 adds groups of 4 products, level n groups of 4 sums of level n - 1 (whose
+  // entries past its last group are constant 0)
+  logic signed [SW-1:0] word_sum;
+  assign word_sum = tree[MV_TREE-1][0];
+  always_ff @(posedge clk) begin
+    w_r <= w_q;
     for (int l = 0; l < LANES; l++) begin
-      logic signed [2*FEAT_BITS-1:0] p;
-      p = $signed(w_q[FEAT_BITS*l +: FEAT_BITS]) * yrow[KIW'(k_data)][l];
-      word_sum = word_sum + 48'(p);
+      y_r[l] <= yrow[KIW'(mv_k[0])][l];
+      prod[l] <= $signed(w_r[FEAT_BITS*l +: FEAT_BITS]) * y_r[l];
+    end
+    for (int n = 0; n < MV_TREE; n++) begin
+      for (int i = 0; i < LANES; i++) begin
+        logic signed [SW-1:0] s4;
+        s4 = '0;
+        for (int g = 0; g < 4; g++)
+          if (4 * i + g < LANES) s4 = s4 + (n == 0 ? SW'(prod[4 * i + g]) : tree[n == 0 ? 0 : n - 1][4 * i + g]);
+        tree[n][i] <= s4;
+      end
     end
   end
+
   logic signed [47:0] dot_next;
-  assign dot_next = dot + word_sum;
+  assign dot_next = (mv_k[MV_STAGES-1] == '0 ? 48'sd1 <<< (WGT_FRAC - 1) : dot) + 48'(word_sum);
+  // AP_SAT of fin >>> WGT_FRAC into FEAT_BITS: in range when the bits above the sign agree
+  logic signed [47:0] fin_sh;
+  logic fin_ovf;
   logic signed [FEAT_BITS-1:0] z;
+  assign fin_sh = fin >>> WGT_FRAC;
+  assign fin_ovf = fin_sh[47:FEAT_BITS-1] != {(49 - FEAT_BITS){fin_sh[47]}};
   always_comb begin
-    z = FEAT_BITS'(gnn_agg_pkg::round_sat(64'(dot_next), WGT_FRAC, FEAT_BITS));
+    z = fin_ovf ? {fin_sh[47], {(FEAT_BITS - 1){!fin_sh[47]}}} : fin_sh[FEAT_BITS-1:0];
     if (relu && z < 0) z = '0;
+  end
+
+  // EMIT may begin while the row's last z is written (it reads zrow a cycle later)
+  always_comb begin
+    mv_busy = 1'b0;
+    for (int s = 0; s < MV_STAGES; s++) mv_busy = mv_busy || mv_v[s];
+  end
+
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      for (int s = 0; s < MV_STAGES; s++) mv_v[s] <= 1'b0;
+      fin_v <= 1'b0;
+    end else begin
+      mv_v[0] <= issue_v;
+      for (int s = 1; s < MV_STAGES; s++) mv_v[s] <= mv_v[s-1];
+      fin_v <= mv_v[MV_STAGES-1] && mv_k[MV_STAGES-1] == wpr - 1'b1;
+    end
+    mv_j[0] <= j_issue;
+    mv_k[0] <= k_issue;
+    for (int s = 1; s < MV_STAGES; s++) begin
+      mv_j[s] <= mv_j[s-1];
+      mv_k[s] <= mv_k[s-1];
+    end
+    if (mv_v[MV_STAGES-1]) begin
+      dot <= dot_next;
+      fin <= dot_next;
+      fin_j <= mv_j[MV_STAGES-1];
+    end
+    if (fin_v) zrow[KIW'(fin_j >> LOG_LANES)][LOG_LANES'(fin_j)] <= z;
   end
 
   // ---------------- control
@@ -152,22 +222,15 @@ module gnn_agg_epilogue
       add_q <= 1'b0;
       fin_q <= 1'b0;
       issue_v <= 1'b0;
-      data_v <= 1'b0;
       issue_done <= 1'b0;
       w_addr <= '0;
       j_issue <= '0;
       k_issue <= '0;
-      j_data <= '0;
-      k_data <= '0;
-      dot <= '0;
     end else begin
       if (start) begin
         out_addr <= feat_out;
         acc_addr <= acc_buf;
       end
-      data_v <= issue_v;
-      j_data <= j_issue;
-      k_data <= k_issue;
       case (state)
         IDLE: if (row_done) state <= CMD;
         CMD: if (plan_go) begin
@@ -189,7 +252,6 @@ module gnn_agg_epilogue
               w_addr <= '0;
               j_issue <= '0;
               k_issue <= '0;
-              dot <= '0;
             end else begin
               state <= IDLE;
             end
@@ -208,15 +270,7 @@ module gnn_agg_epilogue
               end
             end
           end
-          if (data_v) begin
-            if (k_data == wpr - 1'b1) begin
-              zrow[KIW'(j_data >> LOG_LANES)][LOG_LANES'(j_data)] <= z;
-              dot <= '0;
-            end else begin
-              dot <= dot_next;
-            end
-          end
-          if (issue_done && !data_v) begin
+          if (issue_done && !mv_busy) begin
             issue_done <= 1'b0;
             state <= EMIT;
           end

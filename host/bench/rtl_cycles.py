@@ -5,8 +5,12 @@
                             [--row-order natural|spread] [--mhz MHZ]
                             [--format feat_bits=8 --format feat_frac=4 ...]
                             [--latency-sweep docs/img/rtl_latency_sweep.png] [--ddr ideal|realistic|both]
+                            [--apply-w]
     python -m host.bench.rtl_cycles --board kv260 --scale 1 --idx16   # ML-1M scale, 2,000,418 edges
     python -m host.bench.rtl_cycles --board kv260 --graph gowalla --scale 1 --modes table --row-order spread
+
+`--apply-w` runs the layer with W (feat_dim x feat_dim, on chip) and ReLU after the aggregation
+(MODE APPLY_W | RELU), which the epilogue computes at LANES products per cycle.
 
 `--format FIELD=VALUE` changes one number format of the board's build (golden.contract
 FORMAT_FIELDS), e.g. 8-bit features: --format feat_bits=8 --format feat_frac=4
@@ -61,7 +65,9 @@ def lower_bound(csr: CSR, mode: int, feat_dim: int, hw: HwConfig, gather: bool) 
     row_ptr, col_idx (+ edge_w, dst_scale, W) once; table mode: feat_in (+ src_scale) once and,
     with several partitions, 32-bit partial rows written and read back only for the partitions
     a row touches beyond its first (partial_rows); DRAM-gather: one feat_in row per edge (+ the
-    bus word holding src_scale[u]) on one PE. Writes: feat_out (+ the partial rows)."""
+    bus word holding src_scale[u]) on one PE. Writes: feat_out (+ the partial rows). APPLY_W adds
+    the epilogue's time: W @ y takes feat_dim * ceil(feat_dim / lanes) cycles per row (LANES
+    products per cycle, one row at a time), in the compute bound when it is the larger."""
     m = Mode(mode)
     n_dst, n_src, n_edges = csr.n_dst, csr.n_src, csr.n_edges
     row = hw.feat_bytes * feat_dim
@@ -79,8 +85,9 @@ def lower_bound(csr: CSR, mode: int, feat_dim: int, hw: HwConfig, gather: bool) 
         reads += partial
         writes += partial
         pes = hw.pes
+    matvec = n_dst * feat_dim * -(-feat_dim // hw.lanes) if m & Mode.APPLY_W else 0
     bound = {"read_cycles": reads / hw.bus_bytes, "write_cycles": writes / hw.bus_bytes,
-             "compute_cycles": n_edges * feat_dim / (hw.lanes * pes)}
+             "compute_cycles": max(n_edges * feat_dim / (hw.lanes * pes), matvec)}
     return {**bound, "bound": max(bound.values())}
 
 
@@ -168,6 +175,7 @@ def main(argv=None) -> None:
     ap.add_argument("--norm", default="symmetric", choices=("symmetric", "mean", "sum", "weighted"))
     ap.add_argument("--seed", type=int, default=3)
     ap.add_argument("--idx16", action="store_true", help="16-bit col_idx (needs <= 65536 nodes)")
+    ap.add_argument("--apply-w", action="store_true", help="W (feat_dim x feat_dim) and ReLU after the aggregation")
     ap.add_argument("--row-order", default="natural", choices=("natural", "spread"),
                     help="destination row order: as generated (users, then items) or "
                          "golden.graph.spread_row_order (the host's order for source-tiled runs)")
@@ -202,7 +210,8 @@ def main(argv=None) -> None:
     lib = build(hw)
     t0 = time.time()
     vectors = {gather: make_vector("bench", csr, x_q, args.norm, np.random.default_rng(args.seed),
-                                   dram=gather, idx16=args.idx16, hw=hw)
+                                   dram=gather, idx16=args.idx16, apply_w=args.apply_w, relu=args.apply_w,
+                                   hw=hw)
                for gather in (False, True) if ("gather" if gather else "table") in modes}
     print(f"golden model: {time.time() - t0:.1f} s", flush=True)
     ddr_models = {"ideal": [None], "realistic": [realistic(args.board, args.mhz)],
@@ -220,7 +229,7 @@ def main(argv=None) -> None:
                               f"F={args.feat_dim}, {args.norm}")
         print(f"wrote {args.latency_sweep}")
     result = {"graph": {"shape": args.graph, "scale": args.scale, "nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
-              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "row_order": args.row_order,
+              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "apply_w": args.apply_w, "row_order": args.row_order,
               "mhz": args.mhz,
               "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows,
               "latency_sweep": sweep}

@@ -87,6 +87,7 @@ URAM = re.compile(r"^URAM288(_BASE)?$")
 DSP = re.compile(r"^DSP48E[12]$")
 SRL = re.compile(r"^SRL(16E|C32E)$")
 LUTRAM = re.compile(r"^RAM(32|64|128|256)(M|M16|M8|X1D|X1S)$")
+BANK = re.compile(r"(\.\d+)+$")   # a memory cell's bank suffix
 CLOCK_BUF = re.compile(r"^BUF(G|GCE|GCTRL|CE_LEAF)$")
 
 
@@ -106,6 +107,7 @@ class Path:
     end: str
     cells: list             # [(cell type, source location)] start to end, combinational only
     modules: list           # RTL files the path runs through, in order
+    group: str = ""         # by_end: the group of its end
 
 
 class Netlist:
@@ -229,6 +231,55 @@ class Netlist:
 
     # ---- the longest path ---------------------------------------------------------------------
     def longest(self) -> Path | None:
+        """The latest-arriving register-to-register path; None where there is none."""
+        ends = self._ends()
+        if not ends:
+            return None
+        worst, end = max(ends, key=lambda e: e[0])
+        return self._path(worst, end, self._prev)
+
+    def by_end(self, group) -> list[Path]:
+        """The longest path into each group of clocked inputs, longest first; `group(cell, port)`
+        names a cell input's group (None: leave it out)."""
+        best: dict = {}
+        for a, end in self._ends():
+            g = group(end[0], end[1])
+            if g is not None and (g not in best or a > best[g][0]):
+                best[g] = (a, end)
+        paths = []
+        for g, (a, e) in best.items():
+            paths.append(self._path(a, e, self._prev))
+            paths[-1].group = g
+        return sorted(paths, key=lambda p: -p.delay_ns)
+
+    def by_end_module(self) -> list[Path]:
+        """The longest path ending in each RTL file (the end cell's source location; for a cell
+        without one, the register it writes, e.g. "? yrow")."""
+        return self.by_end(self.end_file)
+
+    def end_file(self, cell: str, port: str) -> str:
+        f = self._loc(cell).split(":")[0]
+        # a memory's cells share its name up to the bank suffix (".0.3")
+        if f != "?":
+            return f
+        return "? " + BANK.sub("", self._label(cell, port).split("[")[0])
+
+    def _label(self, cell: str, port: str) -> str:
+        """A clocked input's name: the register's Q net for a flip-flop, else the input's net."""
+        c = self.mod["cells"][cell]
+        if not FF.match(c["type"]) and not cell.startswith("$"):
+            return cell   # a memory cell keeps the memory's name (e.g. "epilogue.yrow.0.3")
+        bits = c["connections"].get("Q") if FF.match(c["type"]) else c["connections"].get(port)
+        b = next((b for b in bits or () if isinstance(b, int)), None)
+        return self.names.get(b, str(b))
+
+    def _ends(self) -> list:
+        """(arrival + setup, (cell, port, bit)) of every clocked input bit a path reaches."""
+        if getattr(self, "_end_cache", None) is None:
+            self._end_cache = self._compute()
+        return self._end_cache
+
+    def _compute(self) -> dict:
         cells = self.mod["cells"]
         arrival: dict[int, float] = {}
         prev: dict[int, tuple | None] = {}     # bit -> (cell, input bit) or None at a launch
@@ -279,7 +330,8 @@ class Netlist:
                     arrival[b], prev[b] = best, arg
                 state[b] = 2
 
-        end, worst = None, None
+        self._prev = prev
+        ends: list = []
         for name, c in cells.items():
             for port, bits in c["connections"].items():
                 if c["port_directions"].get(port) != "input":
@@ -289,17 +341,26 @@ class Netlist:
                     continue
                 for b in bits:
                     if isinstance(b, int) and b in arrival and b in self.driver:
-                        a = arrival[b] + self._hop(self.driver[b][0], name, port) + su
-                        if worst is None or a > worst:
-                            worst, end = a, (name, port, b)
-        if end is None:
-            return None
-        return self._path(worst, end, prev)
+                        ends.append((arrival[b] + self._hop(self.driver[b][0], name, port) + su, (name, port, b)))
+        return ends
+
+    def _end_name(self, cell: str, port: str, bit: int) -> str:
+        """A flip-flop end by the register it writes (its Q net), a memory by its cell name, other
+        ends by the input net."""
+        c = self.mod["cells"][cell]
+        if not FF.match(c["type"]) and not cell.startswith("$"):
+            return f"{cell} {self.names.get(bit, bit)}"
+        if FF.match(c["type"]):
+            q = [b for b in c["connections"].get("Q", ()) if isinstance(b, int)]
+            if q:
+                return self.names.get(q[0], str(q[0]))
+        return str(self.names.get(bit, bit))
 
     def _loc(self, name: str) -> str:
         src = self.mod["cells"][name].get("attributes", {}).get("src", "")
+        # the RTL's own locations; Yosys's techmap files (/share/...) name no RTL
         rtl = [s for s in src.split("|") if s and not s.startswith("/")]
-        return (rtl[0] if rtl else src.split("|")[0]).split("-")[0] or "?"
+        return rtl[0].split("-")[0] if rtl else "?"
 
     def _path(self, delay: float, end: tuple, prev: dict) -> Path:
         cells = self.mod["cells"]
@@ -322,7 +383,7 @@ class Netlist:
             logic_levels=len(chain),
             dsp_stages=sum(1 for k in kinds if DSP.match(k)),
             start=f"{cells[start_cell]['type']}.{start_port} {self.names.get(b, b)} ({self._loc(start_cell)})",
-            end=f"{cells[name]['type']}.{port} {self.names.get(end[2], end[2])} ({self._loc(name)})",
+            end=f"{cells[name]['type']}.{port} {self._end_name(name, port, end[2])} ({self._loc(name)})",
             cells=[(cells[c]["type"], self._loc(c)) for c in chain],
             modules=mods,
         )
