@@ -8,7 +8,7 @@ is sent at its scheduled time whether or not earlier ones have been answered, ov
 keep-alive connections, opened as needed) at each offered rate in turn, each for a bounded time
 and count. Latency is measured from the *scheduled* send time to the last byte of the response, so
 a client that falls behind counts against the server, not in its favour. The client is a minimal
-HTTP/1.1 implementation on asyncio streams (a general client costs more CPU per request than the
+HTTP/1.1 implementation on asyncio protocols and uvloop (a general client costs more CPU per request than the
 server does, on the same two cores). Per rate: p50/p95/p99, achieved throughput (200s per second
 of the rate's window), refusals (503), errors, the CPU seconds of server and client, and the load
 average. A configuration stops at the first rate where p99 exceeds --stop-ms or where more than
