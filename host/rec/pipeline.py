@@ -150,25 +150,34 @@ class _Scoreboard:
 MODEL_SETS = ("all", "baselines")
 
 
+def _start(cfg: PipelineConfig):
+    """What every run starts from: threads, the output folder, the training settings, the data,
+    the unified graph (CSR, normalization, torch adjacency) and an empty scoreboard."""
+    torch.set_num_threads(cfg.threads)
+    out = pathlib.Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    tc = cfg.train_config()
+    data = load_data(cfg)
+    csr, norm = unified_graph(data.split.graph())
+    return out, tc, data, csr, norm, sparse_adjacency(csr, norm), _Scoreboard(data)
+
+
+def _train_baselines(cfg: PipelineConfig, tc, data, adj, board: "_Scoreboard"):
+    """Popularity, BPR-MF and GNN only onto the scoreboard; returns (mf, gnn, h_user, h_item)."""
+    print("== Popularity")
+    board.add("Popularity", popularity_scorer(data.split.item_train_count()))
+    mf = train_mf(tc, data, board)
+    return (mf, *train_gnn(cfg, tc, data, adj, board))
+
+
 def run_baselines(cfg: PipelineConfig) -> dict:
     """Popularity, BPR-MF and GNN only (layers chosen on valid as in run()), no text and no
     hybrid: the baselines alone, cheap enough to repeat over model seeds. Writes results.md and
     results.json (without paired differences) to cfg.out; returns the results table."""
     from .report import write_baselines_report
-    torch.set_num_threads(cfg.threads)
     t_start = time.time()
-    out = pathlib.Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    tc = cfg.train_config()
-    data = load_data(cfg)
-    sp = data.split
-    csr, norm = unified_graph(sp.graph())
-    adj = sparse_adjacency(csr, norm)
-    board = _Scoreboard(data)
-    print("== Popularity")
-    board.add("Popularity", popularity_scorer(sp.item_train_count()))
-    train_mf(tc, data, board)
-    gnn, _, _ = train_gnn(cfg, tc, data, adj, board)
+    out, tc, data, _, _, adj, board = _start(cfg)
+    _, gnn, _, _ = _train_baselines(cfg, tc, data, adj, board)
     print(write_baselines_report(out, data.dataset, data.protocol, tc, board.results, len(gnn.layers), cfg))
     print(f"\nTotal {time.time() - t_start:.0f} s")
     return board.results
@@ -179,22 +188,12 @@ def run(cfg: PipelineConfig) -> PipelineRun:
         raise ValueError(f"models must be one of {list(MODEL_SETS)}, got {cfg.models!r}")
     if cfg.models == "baselines":
         return run_baselines(cfg)
-    torch.set_num_threads(cfg.threads)
     t_start = time.time()
-    out = pathlib.Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
-    tc = cfg.train_config()
-    data = load_data(cfg)
-    e_user, e_item = embed_text(cfg, data)
+    out, tc, data, csr, norm, adj, board = _start(cfg)
     sp = data.split
-    csr, norm = unified_graph(sp.graph())
-    adj = sparse_adjacency(csr, norm)
-    board = _Scoreboard(data)
+    e_user, e_item = embed_text(cfg, data)
 
-    print("== Popularity")
-    board.add("Popularity", popularity_scorer(sp.item_train_count()))
-    mf = train_mf(tc, data, board)
-    gnn, h_user, h_item = train_gnn(cfg, tc, data, adj, board)
+    mf, gnn, h_user, h_item = _train_baselines(cfg, tc, data, adj, board)
     llm = train_llm(tc, data, e_user, e_item, board)
     user_degree = torch.from_numpy(sp.user_train_count())
     hybrids = {}  # name -> (GNN, head, chosen graph weights, their valid scores)
