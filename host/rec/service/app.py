@@ -169,11 +169,9 @@ class Service:
         return True
 
     def query(self, user: str, k: int) -> Query:
-        row, u = self.rows.get(user), self.rec._user_index.get(user)
+        row = self.rows.get(user)
         if row is not None:
-            return Query(k, u, row[0], row[1])
-        if u is not None:  # a training user without stored interactions: make_query's answer, directly
-            return Query(k, u, self.rec.neighbours[u], self.rec.known[u])
+            return Query(k, self.rec._user_index.get(user), row[0], row[1])
         return make_query(self.rec, user, (), k)
 
     def on_batch(self, worker: Worker, timing) -> None:
@@ -272,11 +270,11 @@ def make_query(rec: Catalogue, user: str, extra, k: int) -> Query:
     training neighbours followed by the stored items not among them; excluded are train + valid +
     stored. A user the model has not seen: the stored items only (none: popularity)."""
     u = rec._user_index.get(user)
+    if u is not None and not len(extra):  # the hot path's common case: no array to build
+        return Query(k, u, rec.neighbours[u], rec.known[u])
     extra = np.asarray(list(dict.fromkeys(extra)), np.uint32)
     if u is None:
         return Query(k, None, extra, extra.astype(np.int64))
-    if not len(extra):
-        return Query(k, u, rec.neighbours[u], rec.known[u])
     base = rec.neighbours[u]
     return Query(k, u, np.concatenate([base, extra[~np.isin(extra, base)]]), np.union1d(rec.known[u], extra))
 
