@@ -687,10 +687,12 @@ void gs_set_read_error(void* h, uint64_t base, uint64_t bytes) {
 void gs_set_write_error(void* h, uint64_t base, uint64_t bytes) {
     static_cast<Harness*>(h)->write_error = Window{base, bytes};
 }
+static void assign_windows(std::vector<Window>& windows, uint32_t n, const uint64_t* base, const uint64_t* bytes) {
+    windows.clear();
+    for (uint32_t i = 0; i < n; ++i) windows.push_back(Window{base[i], bytes[i]});
+}
 void gs_set_write_windows(void* h, uint32_t n, const uint64_t* base, const uint64_t* bytes) {
-    Harness& s = *static_cast<Harness*>(h);
-    s.write_windows.clear();
-    for (uint32_t i = 0; i < n; ++i) s.write_windows.push_back(Window{base[i], bytes[i]});
+    assign_windows(static_cast<Harness*>(h)->write_windows, n, base, bytes);
 }
 
 // Read and write responses of the error windows: 2 = SLVERR (the default), 3 = DECERR.
@@ -701,9 +703,7 @@ void gs_set_error_resp(void* h, uint32_t read_resp, uint32_t write_resp) {
 }
 // Reads allowed only inside these windows (n = 0: anywhere); others count read_outside_window.
 void gs_set_read_windows(void* h, uint32_t n, const uint64_t* base, const uint64_t* bytes) {
-    Harness& s = *static_cast<Harness*>(h);
-    s.read_windows.clear();
-    for (uint32_t i = 0; i < n; ++i) s.read_windows.push_back(Window{base[i], bytes[i]});
+    assign_windows(static_cast<Harness*>(h)->read_windows, n, base, bytes);
 }
 // From now on at most `read_beats` more R beats (< 0: no limit) and, with `writes`, no B;
 // addresses and write data are taken at once.
