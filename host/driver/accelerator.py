@@ -73,6 +73,7 @@ class GraphHandle:
             if not self.released:
                 self._owner.backend.release_graph(self.state)
                 self.released = True
+                self._owner._graphs.discard(self)  # a server loads and releases one per batch
 
 
 class FeatureHandle:
@@ -95,6 +96,7 @@ class FeatureHandle:
             if not self.released:
                 self._owner.backend.release_features(self.state)
                 self.released = True
+                self._owner._features.discard(self)
 
 
 class Accelerator:
@@ -120,8 +122,8 @@ class Accelerator:
         self.hw: HwConfig = self.backend.hw
         self.formats = self.hw.formats
         self.status = RunStatus()
-        self._graphs: list[GraphHandle] = []
-        self._features: list[FeatureHandle] = []
+        self._graphs: set[GraphHandle] = set()      # loaded and not released yet (close releases them)
+        self._features: set[FeatureHandle] = set()
         self._closed = False
         self.lock = threading.RLock()
 
@@ -134,7 +136,7 @@ class Accelerator:
         with self.lock:
             self._check_open()
             handle = GraphHandle(self, arrays, self.backend.upload_graph(arrays))
-            self._graphs.append(handle)
+            self._graphs.add(handle)
         return handle
 
     def load_features(self, x_q) -> FeatureHandle:
@@ -143,7 +145,7 @@ class Accelerator:
         with self.lock:
             self._check_open()
             handle = FeatureHandle(self, x, self.backend.upload_features(x))
-            self._features.append(handle)
+            self._features.add(handle)
         return handle
 
     # -- layers ---------------------------------------------------------------------------
@@ -200,7 +202,7 @@ class Accelerator:
         with self.lock:
             if self._closed:
                 return
-            for handle in self._graphs + self._features:
+            for handle in [*self._graphs, *self._features]:
                 handle.release()
             self._graphs.clear()
             self._features.clear()

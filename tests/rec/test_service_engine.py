@@ -71,3 +71,18 @@ def test_cold_start_rows(engine):
     assert not set(rn.items) & {3, 7}
     assert timing.size == 3 and timing.calls == 1  # the two graph rows in one call
 
+
+
+def test_batches_leave_no_request_graph_alive(engine):
+    # each batch loads and releases one request graph; a released graph must not stay referenced
+    # (it did, in the Accelerator's list of loaded graphs: a leak per batch and a cyclic-GC pass
+    # over every batch ever served)
+    import gc
+    from host.driver.accelerator import GraphHandle
+    engine.run(queries(engine, [0]))
+    gc.collect()
+    before = sum(isinstance(o, GraphHandle) for o in gc.get_objects())
+    for b in range(1, 41):
+        engine.run(queries(engine, range(b % N_USERS + 1)))
+    gc.collect()
+    assert sum(isinstance(o, GraphHandle) for o in gc.get_objects()) == before
