@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import os
 import pathlib
@@ -111,11 +112,12 @@ class Client:
             _, conn = await loop.create_connection(_Connection, self.host, self.port)
             self.opened += 1
         conn.waiter = loop.create_future()
+        sent = loop.time()
         conn.transport.write(b"GET " + path.encode() + b" HTTP/1.1\r\n" + self._host_header)
-        result = await conn.waiter
+        status, body = await conn.waiter
         conn.last_used = time.monotonic()
         self.idle.append(conn)
-        return result
+        return status, body, sent
 
     def close(self):
         for conn in self.idle:
@@ -129,18 +131,18 @@ async def run_rate(client: Client, users: list[str], rate: float, duration: floa
     gaps = rng.exponential(1.0 / rate, n)
     sched = np.cumsum(gaps) - gaps[0]
     picks = rng.integers(len(users), size=n)
-    lat, status = np.full(n, np.nan), np.zeros(n, np.int32)
+    lat, lag, status = np.full(n, np.nan), np.full(n, np.nan), np.zeros(n, np.int32)
     batch, failures = [], {}
     loop = asyncio.get_running_loop()
 
     async def one(j: int, t_sched: float):
         try:
-            code, body = await client.get(f"/recommend?user={users[picks[j]]}&k={k}")
+            code, body, sent = await client.get(f"/recommend?user={users[picks[j]]}&k={k}")
         except (OSError, asyncio.IncompleteReadError, ValueError) as e:
             status[j] = -1
             failures[type(e).__name__] = failures.get(type(e).__name__, 0) + 1
             return
-        lat[j] = loop.time() - t_sched
+        lat[j], lag[j] = loop.time() - t_sched, sent - t_sched
         status[j] = code
         if code not in (200, 503):
             key = f"{code}: {body[:120].decode(errors='replace')}"
@@ -148,21 +150,30 @@ async def run_rate(client: Client, users: list[str], rate: float, duration: floa
         if code == 200 and j % 20 == 0:
             batch.append(json.loads(body)["timing"]["batch_size"])
 
-    t0 = loop.time() + 0.01
-    tasks = []
-    for j in range(n):
-        delay = t0 + sched[j] - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        tasks.append(asyncio.ensure_future(one(j, t0 + sched[j])))
-    await asyncio.gather(*tasks)
-    window = max(loop.time() - t0, 1e-9)
+    # the client's cyclic GC off for the window (collected after it): a full pass over the
+    # client's objects took 60-90 ms every ~6 s, a stall the latencies charged to the server
+    gc.collect()
+    gc.disable()
+    try:
+        t0 = loop.time() + 0.01
+        tasks = []
+        for j in range(n):
+            delay = t0 + sched[j] - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.ensure_future(one(j, t0 + sched[j])))
+        await asyncio.gather(*tasks)
+        window = max(loop.time() - t0, 1e-9)
+    finally:
+        gc.enable()
+    del tasks
     ok = status == 200
     ms = lat[ok] * 1e3
     pct = (lambda q: float(np.percentile(ms, q))) if ok.any() else (lambda q: float("nan"))
     return {"offered": rate, "requests": n, "ok": int(ok.sum()), "refused": int((status == 503).sum()),
             "errors": int(((status != 200) & (status != 503)).sum()), "achieved": float(ok.sum() / window),
             "p50_ms": pct(50), "p95_ms": pct(95), "p99_ms": pct(99), "max_ms": float(ms.max()) if ok.any() else None,
+            "send_lag_p99_ms": float(np.nanpercentile(lag, 99) * 1e3) if ok.any() else None,
             "mean_batch": float(np.mean(batch)) if batch else None, "connections": client.opened,
             "failures": failures}
 
@@ -243,7 +254,8 @@ async def run_config(name, max_batch, workers, args, users, rng, worker_mode=Non
                 rows.append(row)
                 print(f"  {name:26s} {rate:7.0f}/s: achieved {row['achieved']:7.0f}/s  p50 {row['p50_ms']:7.2f}  "
                       f"p95 {row['p95_ms']:7.2f}  p99 {row['p99_ms']:7.2f} ms  refused {row['refused']:5d}  "
-                      f"errors {row['errors']}  batch {row['mean_batch'] or 0:5.1f}  server {row['server_cpu']:.2f} "
+                      f"errors {row['errors']}  batch {row['mean_batch'] or 0:5.1f}  send lag p99 {row['send_lag_p99_ms'] or 0:5.2f} ms  "
+                      f"server {row['server_cpu']:.2f} "
                       f"client {row['client_cpu']:.2f} CPUs  load {la0:.1f}", flush=True)
                 if not row["p99_ms"] <= args.stop_ms or row["refused"] > 0.05 * row["requests"]:
                     break
@@ -268,18 +280,22 @@ def best_rate(rows: list[dict], p99_ms: float) -> float | None:
     return max(good) if good else None
 
 
+def _ms(v) -> str:
+    return "-" if v is None else f"{v:.2f}"
+
+
 def markdown(results: dict) -> str:
     lines = [f"Model `{results['model']}` ({results['users']} users, {results['items']} items), commit "
              f"{results['git'].get('commit')}{' (dirty)' if results['git'].get('dirty') else ''}, "
              f"{results['cpus']} CPUs, load average before {results['load_before'][0]:.1f}; "
              f"k = {results['k']}, {results['duration']} s per rate (at most {results['max_requests']} requests).", "",
-             "| configuration | offered /s | achieved /s | p50 ms | p95 ms | p99 ms | refused | errors | mean batch | server CPUs | server CPU ms / request | client CPUs | load avg |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "| configuration | offered /s | achieved /s | p50 ms | p95 ms | p99 ms | refused | errors | mean batch | client send lag p99 ms | server CPUs | server CPU ms / request | client CPUs | load avg |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for c in results["configs"]:
         for r in c["rows"]:
             lines.append(f"| {c['name']} | {r['offered']:.0f} | {r['achieved']:.0f} | {r['p50_ms']:.2f} | "
                          f"{r['p95_ms']:.2f} | {r['p99_ms']:.2f} | {r['refused']} | {r['errors']} | "
-                         f"{(r['mean_batch'] or 0):.1f} | {r['server_cpu']:.2f} | "
+                         f"{(r['mean_batch'] or 0):.1f} | {_ms(r.get('send_lag_p99_ms'))} | {r['server_cpu']:.2f} | "
                          f"{r['server_cpu'] / max(r['achieved'], 1e-9) * 1e3:.2f} | {r['client_cpu']:.2f} | "
                          f"{r['load_avg_1m']:.1f} |")
     bounds = sorted({results["p99_ms"], 25.0, 50.0})
@@ -373,6 +389,8 @@ def main(argv=None) -> int:
                                    "server_cpus": args.server_cpus, "client_cpus": sorted(os.sched_getaffinity(0))},
                "configs": []}
     del blob
+    gc.collect()
+    gc.freeze()  # torch's and NumPy's objects out of the client's collections between rates
     for name in names:
         max_batch, workers, mode = CONFIGS[name]
         results["configs"].append(run_loop(run_config(name, max_batch, workers, args, users, rng, mode)))
