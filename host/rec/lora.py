@@ -58,7 +58,8 @@ class FineTune:
     patience: int = 1
     temperature: float = 0.05
     valid_pairs: int = 128
-    max_seq_length: int = 128
+    max_seq_length: int | None = 128   # tokens a text is cut at; None: the base model's own (the frozen encoder's)
+    units_per_node: int = 2             # hybrid objective: a node's review vectors recomputed with gradients a step
     seed: int = 0
 
     def __post_init__(self):
@@ -97,7 +98,8 @@ class TextEncoder:
     def __init__(self, model, mode: str = "frozen", settings: FineTune | None = None, base_name: str = BASE_NAME):
         self.model, self.mode, self.base_name = model, mode, base_name
         self.settings = settings or FineTune(mode=mode)
-        self.model.max_seq_length = min(self.model.max_seq_length, self.settings.max_seq_length)
+        if self.settings.max_seq_length is not None:
+            self.model.max_seq_length = min(self.model.max_seq_length, self.settings.max_seq_length)
         self.base_fingerprint = weights_fingerprint(self.transformer)
         self.peft, self.lower = None, 0   # lower: frozen layers below the adapters run as a cached extractor
         self._lower_cache: dict[str, torch.Tensor] = {}
@@ -292,6 +294,8 @@ class FineTuneRecord:
     peak_cuda_mb: float | None
     pairs_per_epoch: int
     batch: int
+    objective: str = "contrastive"
+    valid_ndcg10: list = dataclasses.field(default_factory=list)  # hybrid objective: before training, then per epoch
 
 
 def fine_tune(encoder: TextEncoder, user_texts: Sequence[str], item_texts: Sequence[str],
@@ -358,6 +362,176 @@ def _load_trainable(encoder: TextEncoder, state: dict) -> None:
     with torch.no_grad():
         for n, t in state.items():
             params[n].copy_(t)
+
+
+# -- the hybrid objective: BPR through the trained hybrid head ---------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class TextUnits:
+    """The texts a node's text vector is made of, as host.rec.protocol.text_embeddings makes it: a
+    node with training reviews pools them (normalized sum), any other node has its own title or
+    profile text. `texts` = item texts, then user texts, then training reviews (the three lists
+    that text_embeddings embeds, so the frozen vectors come from the same cache entries)."""
+
+    texts: list
+    groups: tuple                      # (what, start, stop) of each list in `texts`
+    user_units: list                   # int64 arrays: unit indices of each user
+    item_units: list
+    user_pooled: np.ndarray            # bool [n_users]: the vector is a normalized sum of reviews
+    item_pooled: np.ndarray
+
+
+def text_units(dataset, sp, protocol) -> TextUnits:
+    from .protocol import item_texts, training_reviews, user_texts
+    items, users = item_texts(dataset, sp, reviews_per_item=0), user_texts(dataset, sp, protocol)
+    rows, reviews = training_reviews(dataset, sp)
+    n_i, n_u = len(items), len(users)
+    groups = (("items", 0, n_i), ("users", n_i, n_i + n_u), ("training reviews", n_i + n_u, n_i + n_u + len(reviews)))
+
+    def per_node(owners: np.ndarray, n: int, own_start: int):
+        mine = [[] for _ in range(n)]
+        for k, o in enumerate(owners.tolist()):
+            mine[o].append(n_i + n_u + k)
+        pooled = np.array([bool(m) for m in mine])
+        return [np.array(m if m else [own_start + v], dtype=np.int64) for v, m in enumerate(mine)], pooled
+    item_units, item_pooled = per_node(dataset.items[rows], n_i, 0)
+    user_units, user_pooled = per_node(dataset.users[rows], n_u, n_i)
+    return TextUnits(items + users + reviews, groups, user_units, item_units, user_pooled, item_pooled)
+
+
+def unit_embeddings(units: TextUnits, embed) -> torch.Tensor:
+    """[n_units, dim] from `embed(texts, what)`, one call per group (as text_embeddings calls it)."""
+    parts = [np.asarray(embed(units.texts[lo:hi], what), dtype=np.float32) for what, lo, hi in units.groups if hi > lo]
+    return torch.from_numpy(np.concatenate(parts))
+
+
+def node_vectors(units: TextUnits, unit_vecs: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(e_user, e_item) from every unit's vector, pooled exactly as text_embeddings pools them
+    (the same NumPy sums and norms, so the frozen encoder's unit vectors give its node vectors)."""
+    vecs = unit_vecs.detach().numpy()
+
+    def pool(node_units, pooled):
+        out = vecs[[int(u[0]) for u in node_units]].copy()
+        if pooled.any():
+            owner = np.repeat(np.arange(len(node_units)), [len(u) for u in node_units])
+            flat = np.concatenate(node_units)
+            sums = np.zeros_like(out)
+            np.add.at(sums, owner[pooled[owner]], vecs[flat[pooled[owner]]])
+            out[pooled] = sums[pooled] / np.linalg.norm(sums[pooled], axis=1, keepdims=True)
+        return torch.from_numpy(out)
+    return pool(units.user_units, units.user_pooled), pool(units.item_units, units.item_pooled)
+
+
+def encode_all(encoder: TextEncoder, texts: Sequence[str], batch: int = 64) -> torch.Tensor:
+    """Every text through encoder.forward (no gradients, eval mode; with top-k LoRA the top layers on
+    the cached lower ones, equal to the merged model's embedding within float tolerance), in
+    batches of similar length."""
+    order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
+    out = torch.empty(len(texts), encoder._bert().config.hidden_size)
+    encoder.model.eval()
+    with torch.no_grad():
+        for lo in range(0, len(order), batch):
+            idx = order[lo:lo + batch]
+            out[idx] = encoder.forward([texts[k] for k in idx])
+    return out
+
+
+def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, protocol,
+                     start_vectors: torch.Tensor, train_pairs: tuple[np.ndarray, np.ndarray],
+                     trainer=None, progress=print, validate: bool = True):
+    """Fine-tune `encoder` end to end through the trained hybrid head `head` (a FusionHead, kept
+    fixed, as are the graph embeddings feats.h_user / h_item): BPR over training pairs and uniform
+    negatives, each score the head's over the encoder's text vectors of the pair's user and item.
+    A step recomputes the vectors of the batch's nodes with gradients: a node's own text, or up
+    to `units_per_node` of its reviews (the other reviews keep their vectors of the last
+    evaluation). After each epoch every text is re-embedded and the hybrid's validation NDCG@10
+    decides: the best epoch is kept, epoch 0 (`start_vectors`, the unit vectors of the encoder
+    before training: the frozen encoder's, as LoRA's B matrices start at zero) included, so the
+    result is never worse on valid than the frozen encoder. Returns (record, e_user, e_item) with
+    the best epoch's node vectors. validate=False times the epochs only (no re-embedding, no
+    choice: the trained weights are kept, the vectors returned are the start's)."""
+    from .metrics import evaluate
+    from .train import Features, NegativeSampler, adam_step, bpr, head_scorer
+    s = encoder.settings
+    rng = np.random.default_rng(s.seed)
+    torch.manual_seed(s.seed)
+    sampler = NegativeSampler(sp, rng)
+    head = copy.deepcopy(head).eval()
+    for p in head.parameters():
+        p.requires_grad_(False)
+    unit_vecs = start_vectors.clone()
+
+    def valid_ndcg(e_user, e_item) -> float:
+        scorer = head_scorer(head, Features(feats.h_user, feats.h_item, e_user, e_item, feats.user_degree))
+        return float(evaluate(scorer, sp, protocol, "valid")["overall"]["NDCG@10"])
+
+    def live_units(nodes: np.ndarray, node_units: list) -> list:
+        """Per node, the units recomputed with gradients this step (all of a small node's)."""
+        return [m if len(m) <= s.units_per_node else np.sort(rng.choice(m, s.units_per_node, replace=False))
+                for m in (node_units[n] for n in nodes.tolist())]
+
+    def batch_vectors(nodes: np.ndarray, node_units: list, picks: list, live: dict) -> torch.Tensor:
+        """Vectors [len(nodes), dim] of `nodes`: the picked units live, the node's other units cached."""
+        rows = []
+        for n, pick in zip(nodes.tolist(), picks):
+            mine = node_units[n]
+            row = torch.stack([live[k] for k in pick.tolist()]).sum(0)
+            if len(pick) < len(mine):
+                row = row + unit_vecs[np.setdiff1d(mine, pick)].sum(0)
+            rows.append(row)
+        return F.normalize(torch.stack(rows), dim=-1)
+
+    def pair_loss(u, i, j):
+        users, items = np.unique(u.numpy()), np.unique(np.concatenate([i.numpy(), j.numpy()]))
+        u_picks, i_picks = live_units(users, units.user_units), live_units(items, units.item_units)
+        wanted = np.unique(np.concatenate(u_picks + i_picks)).tolist()
+        live = dict(zip(wanted, encoder.forward([units.texts[k] for k in wanted])))
+        e_u = batch_vectors(users, units.user_units, u_picks, live)
+        e_i = batch_vectors(items, units.item_units, i_picks, live)
+        ur = torch.from_numpy(np.searchsorted(users, u.numpy()))
+        ir, jr = (torch.from_numpy(np.searchsorted(items, x.numpy())) for x in (i, j))
+        hu, deg = feats.h_user[u], feats.user_degree[u] if feats.user_degree is not None else None
+        pos = head.score_pairs(hu, e_u[ur], feats.h_item[i], e_i[ir], deg)
+        neg = head.score_pairs(hu, e_u[ur], feats.h_item[j], e_i[jr], deg)
+        return bpr(pos, neg)
+
+    trainable, total = encoder.parameter_counts()
+    best_vectors = node_vectors(units, unit_vecs)
+    scores, epoch_s = [valid_ndcg(*best_vectors)], []
+    best_state, best_epoch = _trainable_state(encoder), 0
+    if encoder.mode != "frozen":
+        step = (trainer or adam_step)(encoder.model, encoder.trainable_parameters(), pair_loss, s.learning_rate, 0.0)
+        waited = 0
+        for epoch in range(1, s.epochs + 1):
+            encoder.model.train()
+            pick = rng.choice(len(train_pairs[0]), size=min(s.pairs_per_epoch, len(train_pairs[0])), replace=False)
+            t0 = time.perf_counter()
+            for lo in range(0, len(pick), s.batch):
+                idx = pick[lo:lo + s.batch]
+                u = train_pairs[0][idx]
+                step(u, train_pairs[1][idx], sampler(u))
+            epoch_s.append(time.perf_counter() - t0)
+            if not validate:
+                progress(f"   {encoder.mode} (hybrid BPR) epoch {epoch}: {epoch_s[-1]:.1f} s (timed only)")
+                continue
+            unit_vecs = encode_all(encoder, units.texts)
+            vectors = node_vectors(units, unit_vecs)
+            scores.append(valid_ndcg(*vectors))
+            progress(f"   {encoder.mode} (hybrid BPR) epoch {epoch}: {epoch_s[-1]:.1f} s, valid NDCG@10 {scores[-1]:.4f}")
+            if scores[-1] > max(scores[:-1]):
+                best_state, best_epoch, best_vectors, waited = _trainable_state(encoder), epoch, vectors, 0
+            else:
+                waited += 1
+                if waited >= s.patience:
+                    break
+        if validate:
+            _load_trainable(encoder, best_state)
+    encoder.model.eval()
+    cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
+    record = FineTuneRecord(encoder.mode, trainable, total, epoch_s, [], best_epoch, float(sum(epoch_s[:best_epoch])),
+                            resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cuda, s.pairs_per_epoch,
+                            s.batch, "hybrid", scores)
+    return record, best_vectors[0], best_vectors[1]
 
 
 def encoder_embeddings(encoder: TextEncoder, user_texts, item_texts, cache_dir) -> tuple[torch.Tensor, torch.Tensor]:

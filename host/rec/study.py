@@ -167,15 +167,58 @@ def run(args) -> dict:
         rows["+ text student (cold items)"] = {"train_wall_s": rows["+ quantization"]["train_wall_s"] + T.wall["text student"],
                                               "processes": 1, "latency": lat}
 
-    if "lora" not in args.skip:
+    if "lora" not in args.skip and args.lora_objective == "hybrid":
+        from .embed import embed_texts
+        from .lora import (FineTune, TextEncoder, encode_all, fine_tune_hybrid, load_base, node_vectors,
+                           text_units, unit_embeddings)
+        print(f"== + LoRA: MiniLM with rank-{args.lora_rank} adapters, BPR through the hybrid head, "
+              f"{args.lora_pairs} pairs an epoch")
+        units = text_units(ds, sp, data.protocol)
+        start = unit_embeddings(units, lambda texts, what: embed_texts(texts, what=what, cache_dir=args.cache,
+                                                                       device=args.device))  # the frozen vectors
+        settings = dict(rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs,
+                        max_seq_length=None, batch=args.lora_batch)
+        tried, best = [], None
+        for lr in args.lora_lr or [None]:  # each learning rate from the same start; the best on valid kept
+            candidate = TextEncoder(load_base(args.device), "lora", FineTune(
+                mode="lora", layers=args.lora_layers, lr=lr, **settings))
+            t0 = time.perf_counter()
+            outcome = fine_tune_hybrid(candidate, units, hybrid, feats, sp, data.protocol, start, sp.train)
+            wall = time.perf_counter() - t0
+            tried.append({"lr": candidate.settings.learning_rate, "valid_ndcg10": outcome[0].valid_ndcg10,
+                          "best_epoch": outcome[0].best_epoch, "wall_s": wall})
+            if best is None or max(outcome[0].valid_ndcg10) > max(best[1][0].valid_ndcg10):
+                best = (candidate, outcome, wall)
+        encoder, (record, le_user, le_item), T.wall["LoRA fine-tuning"] = best
+        frozen_start = all(torch.equal(a, b) for a, b in zip(node_vectors(units, start), (e_user, e_item)))
+        extra["lora"] = {**dataclasses.asdict(record), "adapter_mb": encoder.save_adapter(out / "adapter"),
+                         "model_key": encoder.model_key(), "lr": encoder.settings.learning_rate,
+                         "learning_rates_tried": tried, "start_equals_frozen": frozen_start}
+        # serving runs the merged model: its vectors of a sample of texts against the ones trained with
+        probe = np.random.default_rng(1).choice(len(units.texts), size=min(64, len(units.texts)), replace=False)
+        merged = encoder.merged().embed([units.texts[k] for k in probe])
+        split = encode_all(encoder, [units.texts[k] for k in probe]).numpy()
+        extra["lora"]["merged_max_abs_diff"] = float(np.abs(merged - split).max())
+        if args.lora_time_full:
+            print("== full fine-tuning through the same objective, timed (the + LoRA row's epoch time against it)")
+            full = TextEncoder(load_base(args.device), "full", FineTune(mode="full", **{**settings, "epochs": 1, "lr": None}))
+            full_record, _, _ = fine_tune_hybrid(full, units, hybrid, feats, sp, data.protocol, start, sp.train,
+                                                 validate=False)
+            extra["lora_full_timing"] = dataclasses.asdict(full_record)
+            del full
+        board.rename[pl.LATE_FUSION] = "+ LoRA"
+        board.add(pl.LATE_FUSION, head_scorer(hybrid, Features(h_user, h_item, le_user, le_item, degree)))
+        rows["+ LoRA"] = {"train_wall_s": rows["Hybrid (float)"]["train_wall_s"] + T.wall["LoRA fine-tuning"],
+                          "processes": 1, "latency": serve(float_gnn, hybrid, le_user, le_item)}
+    elif "lora" not in args.skip:
         from .lora import FineTune, TextEncoder, dataset_embeddings, fine_tune, load_base
-        print(f"== + LoRA: MiniLM with rank-{args.lora_rank} adapters, {args.lora_pairs} pairs an epoch")
+        print(f"== + LoRA: MiniLM with rank-{args.lora_rank} adapters, contrastive, {args.lora_pairs} pairs an epoch")
         encoder = TextEncoder(load_base(args.device), "lora", FineTune(
             mode="lora", rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs,
-            layers=args.lora_layers))
+            layers=args.lora_layers, lr=(args.lora_lr or [None])[0], batch=args.lora_batch))
         record = T("LoRA fine-tuning", fine_tune, encoder, u_texts, i_texts, sp.train, sp.valid)
         extra["lora"] = {**dataclasses.asdict(record), "adapter_mb": encoder.save_adapter(out / "adapter"),
-                         "model_key": encoder.model_key()}
+                         "model_key": encoder.model_key(), "lr": encoder.settings.learning_rate}
         le_user, le_item = T("LoRA embeddings", dataset_embeddings, encoder, ds, sp, data.protocol, args.cache)
         board.rename.update({"LLM only": "LLM only (LoRA encoder)", pl.LATE_FUSION: "+ LoRA"})
         l_llm = T("LoRA LLM head", pl.train_llm, tc, data, le_user, le_item, board)
@@ -342,6 +385,15 @@ def main(argv=None) -> int:
     ap.add_argument("--lora-layers", type=int, default=None,
                     help="adapters on the top k transformer layers only, the lower ones cached (default: all)")
     ap.add_argument("--lora-pairs", type=int, default=128, help="training pairs an epoch (a subset: CPU time)")
+    ap.add_argument("--lora-objective", default="hybrid", choices=["hybrid", "contrastive"],
+                    help="hybrid: BPR through the trained hybrid head, epochs chosen on its valid NDCG@10 "
+                         "(the frozen start included); contrastive: user text vs item text InfoNCE, heads retrained")
+    ap.add_argument("--lora-lr", type=float, nargs="+", default=None,
+                    help="LoRA learning rate(s); with several (hybrid objective) each is trained and the best on "
+                         "valid kept (default: 1e-3)")
+    ap.add_argument("--lora-batch", type=int, default=32, help="pairs a step")
+    ap.add_argument("--lora-time-full", action="store_true",
+                    help="also time one epoch of full fine-tuning through the same objective (hybrid)")
     ap.add_argument("--sampled-negatives", type=int, default=99, help="the sampled protocol's negatives a positive")
     ap.add_argument("--processes", type=int, default=2)
     ap.add_argument("--engines", nargs="+", default=["ddp", "deepspeed"], choices=["ddp", "deepspeed"])

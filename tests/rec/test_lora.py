@@ -172,3 +172,84 @@ def test_dataset_embeddings_are_built_as_the_frozen_pipeline_builds_them(tmp_pat
     np.testing.assert_allclose(e_item.numpy(), want_item, atol=2e-6)
     assert {p.parent.name for p in (tmp_path / "cache").glob("*/*.npy")} == {enc.model_key()}
     assert len(list((tmp_path / "cache").glob("*/*.npy"))) == 3  # items, users, training reviews
+
+
+def hybrid_setup(tmp_path, **settings):
+    """The tiny review data set, a 3-layer tiny encoder with adapters on its top layer, random graph
+    vectors and a random (seeded) hybrid head over them."""
+    from host.rec.model import FusionHead
+    from host.rec.protocol import Protocol, split
+    from host.rec.train import Features
+    from .test_protocol import tiny_dataset
+    torch.set_num_threads(1)
+    ds = tiny_dataset()
+    proto = Protocol(seed=3)
+    sp = split(ds, proto)
+    enc = TextEncoder(tiny_model(tmp_path, layers=3), "lora", FineTune(**{
+        "mode": "lora", "rank": 4, "layers": 1, "epochs": 3, "pairs_per_epoch": 16, "batch": 8, "lr": 5e-2,
+        "patience": 5, "units_per_node": 2, "max_seq_length": None, **settings}))
+    torch.manual_seed(7)
+    head = FusionHead(8, 32, hidden=16, proj=8, degree_bounds=(5,))
+    torch.nn.init.normal_(head.out.weight)
+    feats = Features(torch.randn(sp.n_users, 8), torch.randn(sp.n_items, 8), None, None,
+                     torch.from_numpy(sp.user_train_count()))
+    return ds, proto, sp, enc, head, feats
+
+
+def test_text_units_pool_as_the_frozen_pipeline_does(tmp_path):
+    from host.rec.lora import node_vectors, text_units, unit_embeddings
+    from host.rec.protocol import text_embeddings
+    ds, proto, sp, enc, _, _ = hybrid_setup(tmp_path)
+    units = text_units(ds, sp, proto)
+    calls = []
+    start = unit_embeddings(units, lambda texts, what: calls.append(what) or enc.embed(texts))
+    assert calls == ["items", "users", "training reviews"] and start.shape == (len(units.texts), 32)
+    want_user, want_item = text_embeddings(ds, sp, proto, lambda texts, what: enc.embed(texts))
+    e_user, e_item = node_vectors(units, start)
+    assert np.array_equal(e_user.numpy(), want_user) and np.array_equal(e_item.numpy(), want_item)
+    assert units.item_pooled.sum() == len(np.unique(sp.train[1])) and units.user_pooled.all()
+
+
+def test_hybrid_objective_trains_adapters_through_the_fixed_head_and_keeps_the_best_valid_epoch(tmp_path):
+    from host.rec.lora import encode_all, fine_tune_hybrid, node_vectors, text_units, unit_embeddings
+    from host.rec.metrics import evaluate
+    from host.rec.train import Features, head_scorer
+    ds, proto, sp, enc, head, feats = hybrid_setup(tmp_path, pairs_per_epoch=32)
+    units = text_units(ds, sp, proto)
+    start = unit_embeddings(units, lambda texts, what: enc.embed(texts))  # B = 0: the base model's vectors
+    before = {n: p.detach().clone() for n, p in enc.model.named_parameters()}
+    head_before = {n: p.detach().clone() for n, p in head.state_dict().items()}
+    record, e_user, e_item = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
+                                              progress=lambda *_: None)
+    assert all(torch.equal(p, head_before[n]) for n, p in head.state_dict().items())  # the head stays fixed
+    frozen = Features(feats.h_user, feats.h_item, *node_vectors(units, start), feats.user_degree)
+    assert record.valid_ndcg10[0] == evaluate(head_scorer(head, frozen), sp, proto, "valid")["overall"]["NDCG@10"]
+    assert record.objective == "hybrid" and len(record.epoch_s) == 3 and len(record.valid_ndcg10) == 4
+    assert record.best_epoch == int(np.argmax(record.valid_ndcg10)) == 1
+    assert record.valid_ndcg10[1] > record.valid_ndcg10[0] and record.converged_s == record.epoch_s[0]
+    changed = {n for n, p in enc.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all("lora_" in n and ".layer.2." in n for n in changed)
+    # the returned vectors are the kept epoch's, and the merged (serving) model makes them
+    want = node_vectors(units, encode_all(enc, units.texts))
+    np.testing.assert_array_equal(e_user.numpy(), want[0].numpy())
+    np.testing.assert_allclose(e_item.numpy(), want[1].numpy(), atol=0)
+    merged = node_vectors(units, unit_embeddings(units, lambda texts, what: enc.merged().embed(texts)))
+    np.testing.assert_allclose(e_item.numpy(), merged[1].numpy(), atol=2e-6)
+    np.testing.assert_allclose(e_user.numpy(), merged[0].numpy(), atol=2e-6)
+
+
+def test_hybrid_objective_never_returns_worse_than_the_start_on_valid(tmp_path):
+    """When the first epoch is worse on valid (this seed, 16 pairs), training stops (patience 1)
+    and the start -- the frozen encoder's adapters (B = 0) and vectors -- is what comes back."""
+    from host.rec.lora import fine_tune_hybrid, text_units, unit_embeddings
+    ds, proto, sp, enc, head, feats = hybrid_setup(tmp_path, patience=1)
+    units = text_units(ds, sp, proto)
+    start = unit_embeddings(units, lambda texts, what: enc.embed(texts))
+    lora = {n: p.detach().clone() for n, p in enc.model.named_parameters() if "lora_" in n}
+    record, e_user, e_item = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
+                                              progress=lambda *_: None)
+    assert record.best_epoch == 0 and record.valid_ndcg10[1] < record.valid_ndcg10[0] and len(record.epoch_s) == 1
+    assert all(torch.equal(p, lora[n]) for n, p in enc.model.named_parameters() if "lora_" in n)
+    from host.rec.lora import node_vectors
+    want_user, want_item = node_vectors(units, start)
+    assert torch.equal(e_user, want_user) and torch.equal(e_item, want_item)

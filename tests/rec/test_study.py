@@ -16,7 +16,7 @@ def test_study_rows_schema_and_plot(tmp_path):
     out = tmp_path / "out"
     assert main(["--data", "ml-100k", "--path", str(tmp_path), "--epochs", "5", "--head-epochs", "5",
                  "--out", str(out), "--cache", str(tmp_path / "cache"), "--requests", "20", "--distil-epochs", "2",
-                 "--lora-epochs", "1", "--lora-pairs", "16", "--lora-layers", "2", "--sampled-negatives", "49", "--engines", "ddp", "--skip", "student", "accelerator"]) == 0
+                 "--lora-epochs", "1", "--lora-pairs", "16", "--lora-layers", "2", "--lora-time-full", "--lora-lr", "1e-4", "1e-3", "--sampled-negatives", "49", "--engines", "ddp", "--skip", "student", "accelerator"]) == 0
     result = json.loads((out / "study.json").read_text())
     assert result["format"] == STUDY_FORMAT
     rows = result["configurations"]
@@ -31,7 +31,14 @@ def test_study_rows_schema_and_plot(tmp_path):
         assert lat["kind"] == "measured" and lat["requests"] == 20 and 0 < lat["p50_ms"] <= lat["p99_ms"]
     assert rows["+ data-parallel (ddp, 2 processes)"]["processes"] == 2
     assert result["parallel_ddp"]["processes"] == 2 and result["parallel_ddp"]["samples"] > 0
-    assert result["lora"]["trainable_params"] < 0.02 * result["lora"]["all_params"]
+    lora = result["lora"]
+    assert lora["trainable_params"] < 0.02 * lora["all_params"] and lora["objective"] == "hybrid"
+    assert len(lora["valid_ndcg10"]) == 2 and lora["merged_max_abs_diff"] < 1e-5 and lora["start_equals_frozen"]
+    assert [t["lr"] for t in lora["learning_rates_tried"]] == [1e-4, 1e-3]
+    if lora["best_epoch"] == 0:  # the frozen start kept: the + LoRA row is the hybrid's
+        assert rows["+ LoRA"]["NDCG@10"] == rows["Hybrid (float)"]["NDCG@10"]
+    assert result["lora_full_timing"]["mode"] == "full" and len(result["lora_full_timing"]["epoch_s"]) == 1
+    assert result["lora_full_timing"]["trainable_params"] == result["lora_full_timing"]["all_params"]
     assert result["sampled_protocol"]["negatives"] == 49 and "+ LoRA - Hybrid (float)" in result["sampled_protocol"]["paired_ndcg10"]
     assert set(result["paired_ndcg10"]) >= {"+ LoRA - Hybrid (float)", "+ distillation - + quantization"}
     table = (out / "study.md").read_text()
