@@ -177,7 +177,7 @@ def run(args) -> dict:
         start = unit_embeddings(units, lambda texts, what: embed_texts(texts, what=what, cache_dir=args.cache,
                                                                        device=args.device))  # the frozen vectors
         settings = dict(rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs,
-                        max_seq_length=None, batch=args.lora_batch)
+                        max_seq_length=None, batch=args.lora_batch, patience=args.lora_patience)
         tried, best = [], None
         for lr in args.lora_lr or [None]:  # each learning rate from the same start; the best on valid kept
             candidate = TextEncoder(load_base(args.device), "lora", FineTune(
@@ -392,6 +392,7 @@ def main(argv=None) -> int:
                     help="LoRA learning rate(s); with several (hybrid objective) each is trained and the best on "
                          "valid kept (default: 1e-3)")
     ap.add_argument("--lora-batch", type=int, default=32, help="pairs a step")
+    ap.add_argument("--lora-patience", type=int, default=1, help="epochs without a better valid score before stopping")
     ap.add_argument("--lora-time-full", action="store_true",
                     help="also time one epoch of full fine-tuning through the same objective (hybrid)")
     ap.add_argument("--sampled-negatives", type=int, default=99, help="the sampled protocol's negatives a positive")
