@@ -99,3 +99,14 @@ def test_admission_does_not_depend_on_when_the_dispatcher_runs():
         return [type(o).__name__ for o in out]
     for spread in (False, True):
         assert run(main(spread)) == ["tuple"] * 3 + ["Overloaded"] * 5, spread
+
+
+def test_answered_requests_leave_the_deadline_queue_at_once():
+    async def main():
+        b = MicroBatcher([Worker(0, Doubler(), "cpu")], max_batch=4, max_wait_s=0, timeout_s=60)
+        b.start()
+        await asyncio.gather(*(b.submit(q) for q in range(10)))
+        left = len(b._live)  # long before any deadline: nothing answered is still held
+        await b.close()
+        return left
+    assert run(main()) == 0
