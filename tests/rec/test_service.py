@@ -274,6 +274,19 @@ def test_metrics(api):
         assert line in text, line
 
 
+def test_metrics_gc_pauses(api):
+    import gc
+    import re
+    def full_passes():
+        text = api.get("/metrics").text
+        return float(re.search(r'^gnn_serve_gc_pause_seconds_count\{generation="2"\} (\S+)$', text, re.M)[1])
+    before = full_passes()
+    gc.collect()
+    gc.collect()
+    assert full_passes() == before + 2
+    assert 'gnn_serve_gc_pause_seconds_bucket{generation="0",le="+Inf"}' in api.get("/metrics").text
+
+
 def test_fuzz_endpoints(api):
     """Seeded random requests: never a 500, only the documented statuses, and the server answers after."""
     rng = np.random.default_rng(15)

@@ -19,9 +19,11 @@ FastAPI as before (docs/SERVING.md, "Where the CPU goes").
 from __future__ import annotations
 
 import asyncio
+import bisect
 import concurrent.futures
 import contextlib
 import dataclasses
+import gc
 import hashlib
 import json
 import math
@@ -88,6 +90,42 @@ class Metrics:
                               ["worker", "backend"], registry=r)
         self.refused = Counter("gnn_serve_refused", "requests refused with 503", ["reason"], registry=r)
         self.stored = Counter("gnn_serve_interactions_stored", "interactions stored", registry=r)
+        self.gc_pauses = GCPauses()
+        r.register(self.gc_pauses)
+
+
+class GCPauses:
+    """The cyclic GC's pauses as a Prometheus histogram, `gnn_serve_gc_pause_seconds{generation}`:
+    a full collection stalls every request in flight (docs/SERVING.md), so it is worth seeing.
+    Timed by a gc callback into plain counters (no metric lock taken inside a collection, which
+    may start while any thread holds one), read out as a histogram family at scrape time."""
+
+    BUCKETS = (.0001, .0003, .001, .003, .01, .03, .1, .3, 1.0)
+
+    def __init__(self):
+        self.counts = [[0] * (len(self.BUCKETS) + 1) for _ in range(3)]  # per generation, last: +Inf
+        self.sums = [0.0] * 3
+        self._start = 0.0
+
+    def __call__(self, phase: str, info: dict) -> None:
+        if phase == "start":
+            self._start = time.perf_counter()
+            return
+        pause, gen = time.perf_counter() - self._start, info["generation"]
+        self.sums[gen] += pause
+        self.counts[gen][bisect.bisect_left(self.BUCKETS, pause)] += 1
+
+    def collect(self):
+        from prometheus_client.core import HistogramMetricFamily
+        family = HistogramMetricFamily("gnn_serve_gc_pause_seconds", "cyclic GC pauses of the server process",
+                                       labels=["generation"])
+        for gen in range(3):
+            cumulative, buckets = 0, []
+            for bound, n in zip(self.BUCKETS + (float("inf"),), self.counts[gen]):
+                cumulative += n
+                buckets.append(("+Inf" if bound == float("inf") else repr(bound), cumulative))
+            family.add_metric([str(gen)], buckets, self.sums[gen])
+        yield family
 
 
 class Service:
@@ -190,9 +228,12 @@ class Service:
                                     on_batch=self.on_batch)
         self.metrics.queue.set_function(lambda: self.batcher.queue_depth)
         self.metrics.inflight.set_function(lambda: self.batcher.inflight)
+        gc.callbacks.append(self.metrics.gc_pauses)
         self.batcher.start()
 
     async def stop(self) -> None:
+        if self.metrics.gc_pauses in gc.callbacks:
+            gc.callbacks.remove(self.metrics.gc_pauses)
         if self.batcher is not None:
             await self.batcher.close()
         self.db_executor.shutdown(wait=True)
