@@ -1,6 +1,7 @@
 """Data-parallel training on torch.distributed (DDP) or DeepSpeed (ZeRO stage 0-2): the GNN, the
-LLM-only head and the hybrid head of the pipeline, and the LoRA encoder (host.rec.lora), with
-one command line for one process, several CPU processes or a multi-GPU node:
+LLM-only head and the hybrid head of the pipeline, with one command line for one process, several
+CPU processes or a multi-GPU node (host.rec.lora's fine_tune and fine_tune_hybrid take the same
+trainers, but this command does not run them and no test covers that path yet):
 
     python -m host.rec.distributed --data default --out results/ddp                        # 1 process
     torchrun --standalone --nproc_per_node 2 -m host.rec.distributed --data default --out results/ddp
