@@ -69,6 +69,8 @@ package gnn_agg_pkg;
   /* verilator lint_on UNUSEDPARAM */
   localparam int MAX_DEGREE = 65536;  // edges per row; ACC_BITS >= FEAT_BITS + 16 keeps sums exact
   localparam int IDX16_MAX_SRC = 65536;
+  localparam int TILED_MAX_DST = 536870912;   // TILED: rows a tile pair's row word can name (2^29)
+  localparam int TILED_MAX_ROWS = 65536;    // TILED: partition rows a 16-bit local index can address
   localparam int COEF_BITS = 16;      // scales and edge weights: unsigned, COEF_FRAC fraction bits
   localparam int ACC_BUF_BITS = 32;   // acc_buf elements in memory (the accumulator sign-extended)
   localparam int MAX_FEAT_BITS = 16;  // widest FEAT element a build may have
