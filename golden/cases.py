@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
-from .graph import CSR
+from .graph import CSR, tile_csr
 from .hw_model import gnn_agg
 from .norm import normalization
 from .vectors import Vector, feat_dtype
@@ -34,9 +34,10 @@ def random_graph(rng: np.random.Generator, n_dst: int, n_src: int, mean_degree: 
 
 def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.random.Generator,
                 apply_w: bool = False, relu: bool = False, dram: bool = False, idx16: bool = False,
-                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25) -> Vector:
+                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25, tiled: bool = False) -> Vector:
     """Quantize a normalization (and W) in the build's formats, pack the buffers in the build's
-    element sizes, run the golden model for the expected output."""
+    element sizes, run the golden model for the expected output. `tiled`: the call in TILED mode
+    over golden.graph.tile_csr(csr, hw.table_rows(F)) (the same expected output)."""
     fmt = hw.formats
     edge_w = rng.uniform(0.0, min(1.5, fmt.coef.max), csr.n_edges) if norm_kind == "weighted" else None
     qn = normalization(csr, norm_kind, edge_w=edge_w).quantized(fmt.coef)
@@ -65,7 +66,16 @@ def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.ra
             arrays[key] = arr.astype("<u2")
     if w_q is not None:
         arrays["weight"] = w_q.astype(feat_type)
-    problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode))
+    n_pairs = 0
+    if tiled:
+        layout = tile_csr(csr, hw.table_rows(feat_dim))
+        mode |= Mode.TILED
+        n_pairs = layout.n_pairs
+        arrays["row_ptr"] = layout.pairs.astype("<u4")
+        arrays["col_idx"] = layout.col_idx.astype("<u2")
+        if "edge_w" in arrays:
+            arrays["edge_w"] = layout.permute_edges(arrays["edge_w"])
+    problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode), n_pairs)
     return Vector(name, problem, arrays, expect)
 
 
@@ -241,4 +251,70 @@ def tiled_bipartite_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vect
                 out.append(make_vector(f"tiled_{order_name}_{norm}_{'idx16' if idx16 else 'idx32'}", csr, x_q,
                                        norm, rng, idx16=idx16, hw=hw))
         out.append(make_vector(f"tiled_{order_name}_gather", csr, x_q, "symmetric", rng, dram=True, hw=hw))
+    return out
+
+
+def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
+    """TILED mode (golden.graph.tile_csr): the partial-row graph (four partitions; rows that read
+    none, one, two non-adjacent or all of them; runs of 40 rows of one kind; a hub; duplicate
+    edges) with every normalization (edge_w permuted) and W + ReLU; the bipartite graph in
+    spread order; one partition; a partition no row reads (an empty tile); then the bad inputs
+    with their exact stat_error: a local index outside its partition (INDEX), rows not ascending
+    in a tile, a row >= n_dst, a marker with edges, a missing last marker (ROW_PTR while running),
+    the last edge end != n_edges (ROW_PTR before the passes), TILED with IDX16 or n_pairs = 0 (ARG)."""
+    from .contract import TILE_END
+    rng = np.random.default_rng(seed)
+    base = partial_row_cases(hw, seed)[0]
+    p = base.problem
+    csr = CSR(base.arrays["row_ptr"], base.arrays["col_idx"].astype(np.uint32), p.n_src)
+    x_q = base.arrays["feat_in"]
+    out = [make_vector(f"tiled_rows_{norm}", csr, x_q, norm, rng, hw=hw, tiled=True) for norm in NORMS]
+    out.append(make_vector("tiled_rows_w_relu", csr, x_q, "symmetric", rng, apply_w=True, relu=True, hw=hw,
+                           tiled=True))
+    bip = tiled_bipartite_cases(hw, seed)[len(NORMS) * 2 + 1]   # spread order, symmetric, idx32
+    bcsr = CSR(bip.arrays["row_ptr"], bip.arrays["col_idx"].astype(np.uint32), bip.problem.n_src)
+    out.append(make_vector("tiled_bipartite_spread", bcsr, bip.arrays["feat_in"], "symmetric", rng, hw=hw,
+                           tiled=True))
+    feat_dim = p.feat_dim
+    rows = hw.table_rows(feat_dim)
+    one = random_graph(rng, 30, rows, 3)
+    out.append(make_vector("tiled_one_partition", one, random_features(rng, rows, feat_dim, hw=hw), "mean", rng,
+                           hw=hw, tiled=True))
+    # sources in partitions 0 and 2 of 3 only: partition 1's tile is its marker alone
+    gap = random_graph(rng, 25, 3 * rows, 4)
+    cols = gap.col_idx.astype(np.int64)
+    cols = np.where(cols // rows == 1, cols + rows, cols)
+    gap = CSR(gap.row_ptr, cols.astype(np.uint32), 3 * rows)
+    out.append(make_vector("tiled_empty_tile", gap, random_features(rng, 3 * rows, feat_dim, hw=hw), "weighted",
+                           rng, hw=hw, tiled=True))
+
+    good = out[0]   # tiled_rows_symmetric: four tiles
+    pairs = good.arrays["row_ptr"].reshape(-1, 2)
+    rows_at = np.flatnonzero((pairs[:, 0] & TILE_END) == 0)
+
+    def bad(name, err, pairs_fn=None, idx_fn=None, problem=None):
+        arrays = dict(good.arrays)
+        if pairs_fn is not None:
+            pr = pairs.copy()
+            pairs_fn(pr)
+            arrays["row_ptr"] = pr.reshape(-1).astype("<u4")
+        if idx_fn is not None:
+            ci = good.arrays["col_idx"].copy()
+            idx_fn(ci)
+            arrays["col_idx"] = ci
+        out.append(Vector(name, problem or good.problem, arrays, None, int(err)))
+
+    last_rows = hw.table_rows(feat_dim) if p.n_src % rows == 0 else p.n_src % rows   # the first tile (pass) is the remainder partition
+    bad("tiled_err_local_index", Err.INDEX, idx_fn=lambda ci: ci.__setitem__(0, last_rows))
+    a, b = rows_at[0], rows_at[1]
+    bad("tiled_err_not_ascending", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((b, 0), pr[a, 0]))
+    bad("tiled_err_row_range", Err.ROW_PTR,
+        pairs_fn=lambda pr: pr.__setitem__((rows_at[-1], 0), (int(pr[rows_at[-1], 0]) & 0xE0000000) | p.n_dst))
+    first_mark = int(np.flatnonzero(pairs[:, 0] & TILE_END)[0])
+    bad("tiled_err_marker_edges", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((first_mark - 1, 1), pr[first_mark - 2, 1]))
+    bad("tiled_err_no_last_marker", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((-1, 0), pr[-2, 0]))
+    bad("tiled_err_last_end", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((-1, 1), p.n_edges + 1))
+    bad("tiled_err_idx16", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, feat_dim,
+                                                    good.problem.mode | Mode.IDX16, good.problem.n_pairs))
+    bad("tiled_err_no_pairs", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, feat_dim, good.problem.mode, 0))
     return out

@@ -86,7 +86,7 @@ module gnn_agg
     // AXI4-Lite control
     input  logic                  s_axi_control_AWVALID,
     output logic                  s_axi_control_AWREADY,
-    input  logic [7:0]            s_axi_control_AWADDR,
+    input  logic [8:0]            s_axi_control_AWADDR,
     input  logic                  s_axi_control_WVALID,
     output logic                  s_axi_control_WREADY,
     input  logic [31:0]           s_axi_control_WDATA,
@@ -96,7 +96,7 @@ module gnn_agg
     output logic [1:0]            s_axi_control_BRESP,
     input  logic                  s_axi_control_ARVALID,
     output logic                  s_axi_control_ARREADY,
-    input  logic [7:0]            s_axi_control_ARADDR,
+    input  logic [8:0]            s_axi_control_ARADDR,
     output logic                  s_axi_control_RVALID,
     input  logic                  s_axi_control_RREADY,
     output logic [31:0]           s_axi_control_RDATA,
@@ -199,19 +199,19 @@ module gnn_agg
   // control <-> sequencer
   logic start, kernel_idle, kernel_done;
   logic [8:0][63:0] arg_ptr;
-  logic [31:0] arg_n_dst, arg_n_src, arg_n_edges, arg_feat_dim, arg_mode, arg_timeout;
+  logic [31:0] arg_n_dst, arg_n_src, arg_n_edges, arg_feat_dim, arg_mode, arg_n_pairs, arg_timeout;
   logic [5:0][31:0] status;
   // the run (sequencer outputs)
   logic [8:0][63:0] ptr;      // row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf
-  logic [31:0] n_dst, n_src, n_edges, feat_dim_arg, mode, timeout;
+  logic [31:0] n_dst, n_src, n_edges, feat_dim_arg, mode, n_pairs, timeout;
   // the datapath's reset: ap_rst_n, or the sequencer's abort after a time-out
   logic abort, dp_rst_n, timed_out;
   assign dp_rst_n = ap_rst_n && !abort;
   logic [FW-1:0] feat_dim;
   logic [KW-1:0] wpr;
   logic [15:0] row_bytes, acc_row_bytes, row_beats;
-  logic pre, post, ew, apply_w, relu, gather, idx16;
-  logic run_issue, gather_run;
+  logic pre, post, ew, apply_w, relu, gather, idx16, tiled;
+  logic run_issue, stream_start, gather_run;
   logic [32:0] part_lo, part_hi;
   logic [TAW:0] ready_lo;
   // argument checks, divider
@@ -241,8 +241,10 @@ module gnn_agg
   logic [LANES*FEAT_BITS-1:0] ld_word;
   // reader outputs
   logic rp_valid, rp_ready, ds_valid, ds_ready, ss_valid, ss_ready;
-  logic [31:0] rp_data;
-  logic [15:0] ds_data, ss_data;
+  logic [31:0] rp_data, rp_data2;
+  logic rp_take2;
+  logic [15:0] ss_data;
+  logic [BUS_BITS-1:0] ds_data;
   logic [GNW-1:0] ci_count, ci_take, ew_count, ew_take;
   logic [SN-1:0][31:0] ci_data, ew_data;
   logic feat_valid, feat_ready, gather_valid, gather_ready, gs_valid, gs_ready;
@@ -250,7 +252,7 @@ module gnn_agg
   logic [BUS_BITS-1:0] gs_data;
   logic accq_valid, accq_ready;
   logic [LANES*ACC_BUF_BITS-1:0] accq_data;
-  logic rd_idle, rd_error, r_beat, probe, probe_valid;
+  logic rd_idle, rd_idle_pass, rd_error, r_beat, probe, probe_valid;
   logic [BUS_BITS-1:0] probe_data;
   // walker
   logic grp_valid, grp_ready, grp_row_end;
@@ -262,6 +264,11 @@ module gnn_agg
   logic [63:0] gfeat_addr, gscale_addr;
   logic err_row_ptr, err_index, walker_done;
   logic plan_valid, plan_ready, plan_proc, plan_add, plan_fin;   // row plans -> epilogue
+  logic [63:0] plan_addr;
+  logic [LANE_SEL_W-1:0] plan_lane;
+  logic [32:0] walker_rows;
+  logic ds_rd_valid, ds_rd_ready;                                // dst_scale word reads (tiled)
+  logic [63:0] ds_rd_addr;
   logic acc_rd_valid, acc_rd_ready;                              // acc_buf row reads -> sequencer
   logic [63:0] acc_rd_addr;
   logic [15:0] acc_rd_beats;
@@ -294,7 +301,8 @@ module gnn_agg
       .araddr(s_axi_control_ARADDR), .rvalid(s_axi_control_RVALID), .rready(s_axi_control_RREADY),
       .rdata(s_axi_control_RDATA), .rresp(s_axi_control_RRESP), .interrupt,
       .start, .kernel_idle, .kernel_done, .ptr(arg_ptr), .n_dst(arg_n_dst), .n_src(arg_n_src),
-      .n_edges(arg_n_edges), .feat_dim(arg_feat_dim), .mode(arg_mode), .timeout(arg_timeout), .status);
+      .n_edges(arg_n_edges), .feat_dim(arg_feat_dim), .mode(arg_mode), .n_pairs(arg_n_pairs),
+      .timeout(arg_timeout), .status);
 
   // ======================================================================= sequencer
   gnn_agg_seq #(
@@ -302,29 +310,29 @@ module gnn_agg
       .LOAD_CHUNK_ROWS(LOAD_CHUNK_ROWS), .FEAT_BITS(FEAT_BITS), .BEATS_W(BEATS_W)
   ) seq (
       .clk(ap_clk), .rst_n(ap_rst_n),
-      .start, .arg_ptr, .arg_n_dst, .arg_n_src, .arg_n_edges, .arg_feat_dim, .arg_mode, .arg_timeout,
+      .start, .arg_ptr, .arg_n_dst, .arg_n_src, .arg_n_edges, .arg_feat_dim, .arg_mode, .arg_n_pairs, .arg_timeout,
       .kernel_idle, .kernel_done, .status,
-      .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .timeout, .abort, .feat_dim, .wpr, .row_bytes,
+      .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .n_pairs, .timeout, .abort, .feat_dim, .wpr, .row_bytes,
       .acc_row_bytes, .row_beats, .pre_scale(pre), .post_scale(post), .edge_weight(ew), .apply_w,
-      .relu, .gather, .idx16,
+      .relu, .gather, .idx16, .tiled,
       .dim_err, .mode_err, .ptr_err, .bytes(buf_bytes), .rows_per_part,
       .div_start, .div_divisor, .div_busy, .div_quotient,
-      .run_issue, .gather_run, .part_lo, .part_hi, .ready_lo,
+      .run_issue, .stream_start, .gather_run, .part_lo, .part_hi, .ready_lo,
       .rd_cmd_valid, .rd_cmd_ready, .rd_cmd_addr, .rd_cmd_beats, .probe, .probe_valid, .probe_data,
       .ld_cmd_valid, .ld_cmd_ready, .ld_cmd_to_w, .ld_cmd_src0, .ld_cmd_nrows, .ld_cmd_row0,
       .ld_busy, .ld_last,
       .ld_feat_cmd_valid, .ld_feat_cmd_ready, .ld_feat_cmd_addr, .ld_feat_cmd_beats,
       .ld_scale_cmd_valid, .ld_scale_cmd_ready, .ld_scale_cmd_addr, .ld_scale_cmd_beats,
-      .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats,
+      .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats, .ds_rd_valid, .ds_rd_ready, .ds_rd_addr,
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
-      .walker_done, .err_row_ptr, .err_index, .rd_idle, .rd_error, .r_beat, .ss_valid,
+      .walker_done, .walker_rows, .err_row_ptr, .err_index, .rd_idle, .rd_idle_pass, .rd_error, .r_beat, .ss_valid,
       .edges_done, .starved, .accum_busy, .row_done, .row_written, .writer_idle, .wq_valid,
       .wr_error, .w_beat, .timed_out);
 
   gnn_agg_argcheck #(
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .FEAT_BITS(FEAT_BITS)
   ) argcheck (
-      .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .feat_dim, .row_bytes, .rows_per_part,
+      .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .n_pairs, .feat_dim, .row_bytes, .rows_per_part,
       .dim_err, .mode_err, .ptr_err, .bytes(buf_bytes));
 
   // R = TABLE_ELEMS / feat_dim, one quotient bit per cycle
@@ -351,15 +359,16 @@ module gnn_agg
       .aruser(m_axi_gmem_ARUSER),
       .rvalid(m_axi_gmem_RVALID), .rready(m_axi_gmem_RREADY), .rdata(m_axi_gmem_RDATA),
       .rlast(m_axi_gmem_RLAST), .rid(m_axi_gmem_RID), .ruser(m_axi_gmem_RUSER), .rresp(m_axi_gmem_RRESP),
-      .pass_start(run_issue), .n_dst, .n_edges, .idx16, .edge_weight(ew), .post_scale(post),
+      .pass_start(stream_start), .tiled, .n_pairs, .n_dst, .n_edges, .idx16(idx16 || tiled), .edge_weight(ew),
+      .post_scale(post),
       .gather, .gather_run, .probe, .probe_valid, .probe_data,
       .scale_start(ld_scale_start), .scale_skip(ld_scale_skip), .scale_count(ld_scale_count),
-      .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
-      .ds_valid, .ds_ready, .ds_data, .ss_valid, .ss_ready, .ss_data,
+      .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data,
+      .ew_take, .ds_valid, .ds_ready, .ds_data, .ss_valid, .ss_ready, .ss_data,
       .gscale_valid(gs_valid), .gscale_ready(gs_ready), .gscale_data(gs_data),
       .feat_valid, .feat_ready, .feat_data(feat_word), .gfeat_valid(gather_valid), .gfeat_ready(gather_ready),
       .acc_valid(accq_valid), .acc_ready(accq_ready), .acc_data(accq_data),
-      .idle(rd_idle), .rd_error, .r_beat);
+      .idle(rd_idle), .idle_pass(rd_idle_pass), .rd_error, .r_beat);
 
   // ======================================================================= loader
   gnn_agg_loader #(
@@ -381,13 +390,14 @@ module gnn_agg
       .tw_en, .tw_row, .tw_k, .ww_en, .ww_addr, .wr_data(ld_word), .busy(ld_busy), .last(ld_last));
 
   // ======================================================================= walker, PE array
-  gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW), .PES(PES)) walker (
-      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
+  gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW), .PES(PES), .FEAT_BITS(FEAT_BITS)) walker (
+      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .stream_start, .tiled, .n_pairs, .post_scale(post),
+      .dst_scale(ptr[4]), .feat_out(ptr[7]), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
       .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(ptr[5]), .src_scale(ptr[3]),
-      .row_bytes, .acc_buf(ptr[8]), .acc_row_bytes, .acc_row_beats(acc_row_bytes >> LOG_BB),
-      .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin,
-      .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats,
-      .rp_valid, .rp_ready, .rp_data, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
+      .row_bytes, .acc_buf(ptr[8]), .acc_row_beats(acc_row_bytes >> LOG_BB),
+      .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin, .plan_addr, .plan_lane, .rows_out(walker_rows),
+      .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats, .ds_rd_valid, .ds_rd_ready, .ds_rd_addr,
+      .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
       .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .err_row_ptr, .err_index, .done(walker_done));
@@ -408,14 +418,14 @@ module gnn_agg
   // ======================================================================= epilogue, writer
   gnn_agg_epilogue #(
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .FEAT_BITS(FEAT_BITS), .WGT_FRAC(WGT_FRAC),
-      .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS)
+      .COEF_FRAC(COEF_FRAC), .ACC_BITS(ACC_BITS), .DS_LANES(BUS_BITS / 16)
   ) epilogue (
-      .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .wpr, .feat_dim,
-      .post_scale(post), .apply_w, .relu, .feat_out(ptr[7]), .acc_buf(ptr[8]),
+      .clk(ap_clk), .rst_n(dp_rst_n), .wpr, .feat_dim,
+      .post_scale(post), .tiled, .apply_w, .relu,
       .row_bytes, .acc_row_bytes, .log_bus_bytes(8'(LOG_BB)),
       .ww_en, .ww_addr, .ww_data(ld_word),
       .free(epi_free), .row_done, .snap_we, .snap_k, .snap_word,
-      .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin,
+      .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin, .plan_addr, .plan_lane,
       .accin_valid(accq_valid), .accin_ready(accq_ready), .accin_data(accq_data),
       .dscale_valid(ds_valid), .dscale_ready(ds_ready), .dscale_data(ds_data),
       .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,

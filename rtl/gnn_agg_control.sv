@@ -1,7 +1,8 @@
 // gnn_agg_control: the s_axi_control slave with the register map Vitis HLS generates
 // (docs/CONTRACT.md "Register map"): CTRL (ap_start/done/idle/ready, auto_restart, interrupt),
 // GIE/IER/ISR, 64-bit pointer and 32-bit scalar arguments, read-only status and hardware words,
-// and TIMEOUT (0xFC, the last word: the AXI response time-out, which Vitis's map does not have).
+// TIMEOUT (0xFC: the AXI response time-out, which Vitis's map does not have) and, past that block
+// (hence a 9-bit address), N_PAIRS (0x100: the tiled layout's pair count).
 `default_nettype none
 
 module gnn_agg_control
@@ -16,7 +17,7 @@ module gnn_agg_control
     // AXI4-Lite
     input  logic        awvalid,
     output logic        awready,
-    input  logic [7:0]  awaddr,
+    input  logic [8:0]  awaddr,
     input  logic        wvalid,
     output logic        wready,
     input  logic [31:0] wdata,
@@ -26,7 +27,7 @@ module gnn_agg_control
     output logic [1:0]  bresp,
     input  logic        arvalid,
     output logic        arready,
-    input  logic [7:0]  araddr,
+    input  logic [8:0]  araddr,
     output logic        rvalid,
     input  logic        rready,
     output logic [31:0] rdata,
@@ -42,12 +43,16 @@ module gnn_agg_control
     output logic [31:0] n_edges,
     output logic [31:0] feat_dim,
     output logic [31:0] mode,
+    output logic [31:0] n_pairs,        // N_PAIRS
     output logic [31:0] timeout,        // TIMEOUT: cycles without an m_axi response, 0 = none
     input  logic [5:0][31:0] status     // cycles, edges, stalls, rd_beats, wr_beats, error
 );
   // ---------------- write channel: AW, then W, then B
   logic aw_held;
-  logic [7:0] waddr;
+  logic [8:0] waddr_full;
+  logic [7:0] waddr;    // the offset inside the Vitis block (0x00..0xFC) ...
+  logic whigh;          // ... or past it (0x100..)
+  assign {whigh, waddr} = waddr_full;
   assign awready = !aw_held && !bvalid;
   assign wready = aw_held;
   assign bresp = 2'b00;
@@ -57,12 +62,12 @@ module gnn_agg_control
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       aw_held <= 1'b0;
-      waddr <= '0;
+      waddr_full <= '0;
       bvalid <= 1'b0;
     end else begin
       if (awvalid && awready) begin
         aw_held <= 1'b1;
-        waddr <= awaddr;
+        waddr_full <= awaddr;
       end
       if (wfire) begin
         aw_held <= 1'b0;
@@ -107,7 +112,7 @@ module gnn_agg_control
         isr <= isr | 2'b11;
         if (auto_restart) ap_start <= 1'b1;
       end
-      if (wfire && wstrb[0]) begin
+      if (wfire && wstrb[0] && !whigh) begin
         case (waddr)
           gnn_agg_pkg::REG_CTRL: begin
             if (wdata[0]) ap_start <= 1'b1;
@@ -135,7 +140,10 @@ module gnn_agg_control
       n_edges <= '0;
       feat_dim <= '0;
       mode <= '0;
+      n_pairs <= '0;
       timeout <= '0;
+    end else if (wfire && whigh) begin
+      if (waddr_full == gnn_agg_pkg::REG_N_PAIRS) n_pairs <= merge(n_pairs, wdata, wstrb);
     end else if (wfire) begin
       for (int i = 0; i < 9; i++) begin
         if (waddr == ptr_base(i)) ptr[i][31:0] <= merge(ptr[i][31:0], wdata, wstrb);
@@ -155,9 +163,12 @@ module gnn_agg_control
 
   // ---------------- read channel
   logic [31:0] rword;
+  logic [7:0] raddr;    // as for writes: the offset inside the Vitis block, or past it
+  logic rhigh;
+  assign {rhigh, raddr} = araddr;
   always_comb begin
     rword = '0;
-    case (araddr)
+    case (raddr)
       gnn_agg_pkg::REG_CTRL: rword = {22'b0, interrupt, 1'b0, auto_restart, 3'b0, ap_ready, kernel_idle,
                          ap_done, ap_start};
       gnn_agg_pkg::REG_GIE: rword = {31'b0, gie};
@@ -177,19 +188,20 @@ module gnn_agg_control
       default: ;
     endcase
     for (int i = 0; i < 9; i++) begin
-      if (araddr == ptr_base(i)) rword = ptr[i][31:0];
-      if (araddr == ptr_base(i) + 8'd4) rword = ptr[i][63:32];
+      if (raddr == ptr_base(i)) rword = ptr[i][31:0];
+      if (raddr == ptr_base(i) + 8'd4) rword = ptr[i][63:32];
     end
     // status words, each followed by the _ap_vld word Vitis puts at +4
     for (int s = 0; s < 6; s++) begin
-      if (araddr == gnn_agg_pkg::REG_STAT_CYCLES + 8'(8 * s)) rword = status[s];
-      if (araddr == gnn_agg_pkg::REG_STAT_CYCLES + 8'(8 * s + 4)) rword = {31'b0, has_run};
+      if (raddr == gnn_agg_pkg::REG_STAT_CYCLES + 8'(8 * s)) rword = status[s];
+      if (raddr == gnn_agg_pkg::REG_STAT_CYCLES + 8'(8 * s + 4)) rword = {31'b0, has_run};
     end
+    if (rhigh) rword = araddr == gnn_agg_pkg::REG_N_PAIRS ? n_pairs : '0;
   end
 
   assign arready = !rvalid;
   assign rresp = 2'b00;
-  assign ctrl_read = arvalid && arready && araddr == gnn_agg_pkg::REG_CTRL;
+  assign ctrl_read = arvalid && arready && araddr == {1'b0, gnn_agg_pkg::REG_CTRL};
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       rvalid <= 1'b0;

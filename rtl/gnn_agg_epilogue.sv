@@ -9,7 +9,9 @@
 //            (MV_TREE levels), the row's accumulation, saturation: MV_TREE + 5 cycles
 //            from a W word's read to its z in zrow (MV_TREE + 2 more per row than unpipelined)
 //            RELU, then write the FEAT row to feat_out
-// Row v's addresses are feat_out + v * row_bytes and acc_buf + v * acc_row_bytes in every pass.
+// The row's write address (feat_out + v * row_bytes if fin, else acc_buf + v * acc_row_bytes)
+// comes with its plan. Its dst_scale entry: the next one of the per-pass dst_scale stream
+// (every row's, CSR modes), or, tiled, lane plan_lane of the bus word read for each fin row.
 // The reducer writes the row's sum over the processing elements into the snapshot register while
 // the epilogue is free, so the PEs accumulate the next rows meanwhile.
 `default_nettype none
@@ -22,6 +24,7 @@ module gnn_agg_epilogue
     parameter int WGT_FRAC = 12,   // W fraction bits: the matvec drops this many bits
     parameter int COEF_FRAC = 15,   // dst_scale fraction bits
     parameter int ACC_BITS = 32,   // accumulator width
+    parameter int DS_LANES = 4,   // 16-bit dst_scale entries in a dscale_data word (a bus word)
     localparam int AB = gnn_agg_pkg::ACC_BUF_BITS,   // acc_buf element width in memory
     localparam int MAX_WPR = MAX_FEAT / LANES,   // most lane words per row
     localparam int KW = $clog2(MAX_WPR + 1),   // bits of wpr (0..MAX_WPR)
@@ -35,14 +38,12 @@ module gnn_agg_epilogue
     input  logic                        clk,
     input  logic                        rst_n,
     // configuration, stable during a pass
-    input  logic                        start,        // one cycle: a pass begins (row 0)
     input  logic [KW-1:0]               wpr,
     input  logic [FW-1:0]               feat_dim,
-    input  logic                        post_scale,   // a dst_scale entry per row, every pass
+    input  logic                        post_scale,   // a dst_scale entry per row (tiled: per fin row)
+    input  logic                        tiled,
     input  logic                        apply_w,
     input  logic                        relu,
-    input  logic [63:0]                 feat_out,
-    input  logic [63:0]                 acc_buf,
     input  logic [15:0]                 row_bytes,    // feat_dim * FEAT_BITS / 8
     input  logic [15:0]                 acc_row_bytes,  // feat_dim * 4
     input  logic [7:0]                  log_bus_bytes,
@@ -62,13 +63,15 @@ module gnn_agg_epilogue
     input  logic                        plan_proc,
     input  logic                        plan_add,
     input  logic                        plan_fin,
+    input  logic [63:0]                 plan_addr,
+    input  logic [$clog2(DS_LANES)-1:0] plan_lane,
     // acc_buf rows read back (the `add` rows') and dst_scale entries
     input  logic                        accin_valid,
     output logic                        accin_ready,
     input  logic [LANES*AB-1:0]         accin_data,
     input  logic                        dscale_valid,
     output logic                        dscale_ready,
-    input  logic [15:0]                 dscale_data,
+    input  logic [16*DS_LANES-1:0]      dscale_data,  // entry in lane plan_lane (CSR modes: lane 0)
     // to the writer
     output logic                        wcmd_valid,
     input  logic                        wcmd_ready,
@@ -88,12 +91,13 @@ module gnn_agg_epilogue
   logic signed [FEAT_BITS-1:0] zrow[MAX_WPR][LANES];
   logic [15:0] dscale_q;
   logic [KW-1:0] k;
-  logic [63:0] out_addr, acc_addr;
 
   assign free = state == IDLE;
   logic add_q, fin_q;   // the current row's plan
   logic plan_go;        // CMD: the plan (and dst_scale entry) is taken this cycle
-  assign plan_go = state == CMD && plan_valid && (!post_scale || dscale_valid) && (!plan_proc || wcmd_ready);
+  logic need_ds;        // the plan takes a dst_scale entry
+  assign need_ds = post_scale && (!tiled || (plan_proc && plan_fin));
+  assign plan_go = state == CMD && plan_valid && (!need_ds || dscale_valid) && (!plan_proc || wcmd_ready);
   assign plan_ready = plan_go;
 
   // ---------------- combine: one lane word per cycle
@@ -216,8 +220,6 @@ module gnn_agg_epilogue
     if (!rst_n) begin
       state <= IDLE;
       k <= '0;
-      out_addr <= '0;
-      acc_addr <= '0;
       dscale_q <= '0;
       add_q <= 1'b0;
       fin_q <= 1'b0;
@@ -227,14 +229,10 @@ module gnn_agg_epilogue
       j_issue <= '0;
       k_issue <= '0;
     end else begin
-      if (start) begin
-        out_addr <= feat_out;
-        acc_addr <= acc_buf;
-      end
       case (state)
         IDLE: if (row_done) state <= CMD;
         CMD: if (plan_go) begin
-          dscale_q <= dscale_data;
+          dscale_q <= dscale_data[16 * int'(plan_lane) +: 16];
           add_q <= plan_add;
           fin_q <= plan_fin;
           k <= '0;
@@ -286,10 +284,6 @@ module gnn_agg_epilogue
       endcase
       if (snap_we)
         for (int l = 0; l < LANES; l++) snap[snap_k][l] <= $signed(snap_word[ACC_BITS*l +: ACC_BITS]);
-      if (plan_go) begin
-        out_addr <= out_addr + 64'(row_bytes);
-        acc_addr <= acc_addr + 64'(acc_row_bytes);
-      end
     end
   end
 
@@ -297,9 +291,9 @@ module gnn_agg_epilogue
   assign row_written = (state == COMBINE && combine_go && k == wpr - 1'b1 && !(fin_q && apply_w))
                     || (state == EMIT && wdata_ready && k == wpr - 1'b1)
                     || (plan_go && !plan_proc);
-  assign dscale_ready = plan_go && post_scale;
-  assign wcmd_valid = state == CMD && plan_valid && plan_proc && (!post_scale || dscale_valid);
-  assign wcmd_addr = plan_fin ? out_addr : acc_addr;
+  assign dscale_ready = plan_go && need_ds;
+  assign wcmd_valid = state == CMD && plan_valid && plan_proc && (!need_ds || dscale_valid);
+  assign wcmd_addr = plan_addr;
   assign wcmd_beats = (plan_fin ? row_bytes : acc_row_bytes) >> log_bus_bytes;
 
   always_comb begin

@@ -39,6 +39,7 @@ package gnn_agg_pkg;
   localparam logic [7:0] REG_HW_TABLE_ELEMS = 8'hEC;
   localparam logic [7:0] REG_HW_FORMATS = 8'hF4;
   localparam logic [7:0] REG_TIMEOUT = 8'hFC;
+  localparam logic [8:0] REG_N_PAIRS = 9'h100;   // past the Vitis block: the address is 9 bits
 
   // mode register: bit indices
   localparam int MODE_PRE_SCALE = 0;
@@ -48,7 +49,8 @@ package gnn_agg_pkg;
   localparam int MODE_RELU = 4;
   localparam int MODE_DRAM_GATHER = 5;
   localparam int MODE_IDX16 = 6;
-  localparam int MODE_BITS = 7;
+  localparam int MODE_TILED = 7;
+  localparam int MODE_BITS = 8;
 
   // stat_error: bit indices
   localparam int ERR_ARG = 0;
@@ -67,6 +69,8 @@ package gnn_agg_pkg;
   /* verilator lint_on UNUSEDPARAM */
   localparam int MAX_DEGREE = 65536;  // edges per row; ACC_BITS >= FEAT_BITS + 16 keeps sums exact
   localparam int IDX16_MAX_SRC = 65536;
+  localparam int TILED_MAX_DST = 536870912;   // TILED: rows a tile pair's row word can name (2^29)
+  localparam int TILED_MAX_ROWS = 65536;    // TILED: partition rows a 16-bit local index can address
   localparam int COEF_BITS = 16;      // scales and edge weights: unsigned, COEF_FRAC fraction bits
   localparam int ACC_BUF_BITS = 32;   // acc_buf elements in memory (the accumulator sign-extended)
   localparam int MAX_FEAT_BITS = 16;  // widest FEAT element a build may have

@@ -7,7 +7,9 @@
 //                is high, whole bus words on probe_* instead (the sequencer's row_ptr check);
 //   col_idx   -> a window of up to SN indices per cycle (gnn_agg_window; 16-bit with idx16);
 //   edge_w    -> a window of up to SN 16-bit weights (edge_weight runs);
-//   dst_scale -> 16-bit entries (every pass of a post_scale run: one per row for the epilogue);
+//   dst_scale -> 16-bit entries (every pass of a post_scale run: one per row for the epilogue),
+//                or, tiled, whole bus words (one read per finished row; the epilogue picks the lane);
+//   tile pairs -> (tiled) two 32-bit elements per cycle over the row_ptr stream;
 //   src_scale -> 16-bit entries for the loader (table mode; a run starting inside a bus word),
 //                or whole bus words for PE 0 (DRAM-gather: the word holding src_scale[u]);
 //   features  -> lane words (gnn_agg_upsize) for the loader, or for PE 0 during a gather run;
@@ -64,10 +66,12 @@ module gnn_agg_reader #(
     input  logic [0:0]                  ruser,
     input  logic [1:0]                  rresp,
     // pass configuration: element runs start with pass_start (one cycle)
-    input  logic                        pass_start,
+    input  logic                        pass_start,   // tiled: the first pass only (the runs span the passes)
+    input  logic                        tiled,
+    input  logic [31:0]                 n_pairs,
     input  logic [31:0]                 n_dst,
     input  logic [31:0]                 n_edges,
-    input  logic                        idx16,        // 16-bit col_idx
+    input  logic                        idx16,        // 16-bit col_idx (IDX16 or TILED)
     input  logic                        edge_weight,  // EDGE_WEIGHT: edge_w is read
     input  logic                        post_scale,   // POST_SCALE: dst_scale is read every pass
     input  logic                        gather,       // DRAM_GATHER: src_scale words go to PE 0
@@ -84,6 +88,8 @@ module gnn_agg_reader #(
     output logic                        rp_valid,     // row_ptr
     input  logic                        rp_ready,
     output logic [31:0]                 rp_data,
+    output logic [31:0]                 rp_data2,     // the next element of the same word
+    input  logic                        rp_take2,
     output logic [GNW-1:0]              ci_count,     // col_idx window
     output logic [SN-1:0][31:0]         ci_data,
     input  logic [GNW-1:0]              ci_take,
@@ -92,7 +98,7 @@ module gnn_agg_reader #(
     input  logic [GNW-1:0]              ew_take,
     output logic                        ds_valid,     // dst_scale
     input  logic                        ds_ready,
-    output logic [15:0]                 ds_data,
+    output logic [BUS_BITS-1:0]         ds_data,      // the entry in bits [15:0]; tiled: the bus word
     output logic                        ss_valid,     // src_scale for the loader
     input  logic                        ss_ready,
     output logic [15:0]                 ss_data,
@@ -111,6 +117,7 @@ module gnn_agg_reader #(
     output logic [LANES*AB-1:0]         acc_data,
     // status
     output logic                        idle,         // every stream: nothing requested, in flight or queued
+    output logic                        idle_pass,    // the same, leaving out row_ptr, col_idx and edge_w
     output logic                        rd_error,     // a beat answered SLVERR / DECERR (one cycle)
     output logic                        r_beat        // a read beat arrived (one cycle)
 );
@@ -149,6 +156,12 @@ module gnn_agg_reader #(
       .r_valid(s_r_valid), .r_beat);
 
   assign idle = &s_idle;
+  always_comb begin
+    idle_pass = 1'b1;
+    for (int i = 0; i < NS; i++)
+      if (i != gnn_agg_pkg::RD_ROW_PTR && i != gnn_agg_pkg::RD_COL_IDX && i != gnn_agg_pkg::RD_EDGE_W)
+        idle_pass = idle_pass && s_idle[i];
+  end
   assign rd_error = |s_rd_error;
 
   assign rready = 1'b1;
@@ -169,13 +182,15 @@ module gnn_agg_reader #(
   assign probe_data = s_out_data[gnn_agg_pkg::RD_ROW_PTR];
   assign s_out_ready[gnn_agg_pkg::RD_ROW_PTR] = probe || rp_in_ready;
 
+  // tiled: pairs start on 8-byte boundaries, so a pair's second element is in its word (take2)
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) rp_unpack (
-      .clk, .rst_n, .start(pass_start), .wide(1'b1), .skip('0), .count({1'b0, n_dst} + 33'd1),
+      .clk, .rst_n, .start(pass_start), .wide(1'b1), .skip('0),
+      .count(tiled ? {n_pairs, 1'b0} : {1'b0, n_dst} + 33'd1),
       .in_valid(s_out_valid[gnn_agg_pkg::RD_ROW_PTR] && !probe), .in_ready(rp_in_ready),
       .in_data(s_out_data[gnn_agg_pkg::RD_ROW_PTR]),
-      .out_valid(rp_valid), .out_ready(rp_ready), .out_data(rp_data), .out_take2(1'b0),
+      .out_valid(rp_valid), .out_ready(rp_ready), .out_data(rp_data), .out_take2(rp_take2),
       /* verilator lint_off PINCONNECTEMPTY */
-      .out_valid2(), .out_data2());
+      .out_valid2(), .out_data2(rp_data2));
       /* verilator lint_on PINCONNECTEMPTY */
   gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(SN)) ci_window (
       .clk, .rst_n, .start(pass_start), .wide(!idx16), .count({1'b0, n_edges}),
@@ -187,12 +202,13 @@ module gnn_agg_reader #(
       .in_valid(s_out_valid[gnn_agg_pkg::RD_EDGE_W]), .in_ready(s_out_ready[gnn_agg_pkg::RD_EDGE_W]),
       .in_data(s_out_data[gnn_agg_pkg::RD_EDGE_W]),
       .out_count(ew_count), .out_data(ew_data), .out_take(ew_take));
+  logic ds_up_valid, ds_up_in_ready;
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ds_unpack (
       .clk, .rst_n, .start(pass_start), .wide(1'b0), .skip('0),
-      .count(post_scale ? {1'b0, n_dst} : 33'd0),
-      .in_valid(s_out_valid[gnn_agg_pkg::RD_DST_SCALE]), .in_ready(s_out_ready[gnn_agg_pkg::RD_DST_SCALE]),
+      .count(post_scale && !tiled ? {1'b0, n_dst} : 33'd0),
+      .in_valid(s_out_valid[gnn_agg_pkg::RD_DST_SCALE] && !tiled), .in_ready(ds_up_in_ready),
       .in_data(s_out_data[gnn_agg_pkg::RD_DST_SCALE]),
-      .out_valid(ds_valid), .out_ready(ds_ready), .out_data(ds_data32), .out_take2(1'b0),
+      .out_valid(ds_up_valid), .out_ready(ds_ready && !tiled), .out_data(ds_data32), .out_take2(1'b0),
       /* verilator lint_off PINCONNECTEMPTY */
       .out_valid2(), .out_data2());
       /* verilator lint_on PINCONNECTEMPTY */
@@ -205,7 +221,9 @@ module gnn_agg_reader #(
       /* verilator lint_off PINCONNECTEMPTY */
       .out_valid2(), .out_data2());
       /* verilator lint_on PINCONNECTEMPTY */
-  assign ds_data = ds_data32[15:0];
+  assign ds_valid = tiled ? s_out_valid[gnn_agg_pkg::RD_DST_SCALE] : ds_up_valid;
+  assign ds_data = tiled ? s_out_data[gnn_agg_pkg::RD_DST_SCALE] : BUS_BITS'(ds_data32[15:0]);
+  assign s_out_ready[gnn_agg_pkg::RD_DST_SCALE] = tiled ? ds_ready : ds_up_in_ready;
   assign ss_data = ss_data32[15:0];
   // DRAM-gather: whole src_scale words to PE 0, which picks the lane
   assign gscale_valid = gather && s_out_valid[gnn_agg_pkg::RD_SRC_SCALE];

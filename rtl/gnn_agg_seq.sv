@@ -23,6 +23,10 @@
 //   early     a pass over the only partition does not wait for its table load: the load runs in
 //             chunks of LOAD_CHUNK_ROWS from the top rows down, table rows >= ready_lo are
 //             loaded, and a PE issues an edge only when its row is (other passes: ready_lo = 0).
+// TILED: the row_ptr (tile pairs), col_idx and edge_w commands go out once, in the first pass,
+// for the whole run (stream_start), and the walker takes each pass's tile from them; the row_ptr
+// check reads only the word holding the last pair's edge end (== n_edges); dst_scale is read per
+// finished row (the walker's ds_rd commands); a pass ends when the walker's rows are written.
 `default_nettype none
 
 module gnn_agg_seq #(
@@ -54,6 +58,7 @@ module gnn_agg_seq #(
     input  logic [31:0]                arg_n_edges,
     input  logic [31:0]                arg_feat_dim,
     input  logic [31:0]                arg_mode,
+    input  logic [31:0]                arg_n_pairs,
     input  logic [31:0]                arg_timeout,
     output logic                       kernel_idle,
     output logic                       kernel_done,  // one cycle
@@ -65,6 +70,7 @@ module gnn_agg_seq #(
     output logic [31:0]                n_edges,
     output logic [31:0]                feat_dim_arg, // feat_dim as written (checked)
     output logic [31:0]                mode,
+    output logic [31:0]                n_pairs,
     output logic [31:0]                timeout,      // the watchdog's limit (cycles, 0 = none)
     output logic                       abort,        // one cycle: reset the datapath (ABORT)
     output logic [FW-1:0]              feat_dim,     // valid from DIVIDE on
@@ -79,6 +85,7 @@ module gnn_agg_seq #(
     output logic                       relu,
     output logic                       gather,
     output logic                       idx16,
+    output logic                       tiled,
     // gnn_agg_argcheck
     input  logic                       dim_err,
     input  logic                       mode_err,
@@ -92,6 +99,7 @@ module gnn_agg_seq #(
     input  logic [QB-1:0]              div_quotient,
     // the pass
     output logic                       run_issue,    // one cycle: a pass starts
+    output logic                       stream_start, // one cycle: the CSR streams start (tiled: first pass only)
     output logic                       gather_run,   // a DRAM-gather pass is running
     output logic [32:0]                part_lo,      // sources [part_lo, part_hi) are in the table
     output logic [32:0]                part_hi,
@@ -127,6 +135,10 @@ module gnn_agg_seq #(
     output logic                       acc_rd_ready,
     input  logic [63:0]                acc_rd_addr,
     input  logic [15:0]                acc_rd_beats,
+    // gnn_agg_walker's dst_scale word reads (tiled POST_SCALE, one per finished row)
+    input  logic                       ds_rd_valid,
+    output logic                       ds_rd_ready,
+    input  logic [63:0]                ds_rd_addr,
     // gnn_agg_walker's DRAM-gather requests (one feature row, one src_scale word)
     input  logic                       gfeat_valid,
     output logic                       gfeat_ready,
@@ -136,9 +148,11 @@ module gnn_agg_seq #(
     input  logic [63:0]                gscale_addr,
     // progress and errors of the other blocks
     input  logic                       walker_done,
+    input  logic [32:0]                walker_rows,  // rows the walker handed on in this pass
     input  logic                       err_row_ptr,
     input  logic                       err_index,
     input  logic                       rd_idle,      // every read stream idle
+    input  logic                       rd_idle_pass, // every read stream but row_ptr, col_idx, edge_w idle
     input  logic                       rd_error,
     input  logic                       r_beat,
     input  logic                       ss_valid,     // a src_scale entry is waiting for the loader
@@ -173,6 +187,7 @@ module gnn_agg_seq #(
   assign relu = mode[gnn_agg_pkg::MODE_RELU];
   assign gather = mode[gnn_agg_pkg::MODE_DRAM_GATHER];
   assign idx16 = mode[gnn_agg_pkg::MODE_IDX16];
+  assign tiled = mode[gnn_agg_pkg::MODE_TILED];
 
   assign wpr = KW'(feat_dim >> LOG_LANES);
   assign row_bytes = 16'(feat_dim) << $clog2(FEAT_BYTES);
@@ -190,8 +205,10 @@ module gnn_agg_seq #(
   logic [63:0] tail_addr;
   logic [31:0] probe_entry;           // the checked entry of the probe word
   localparam int ENTRY_SEL_W = LOG_BB > 2 ? LOG_BB - 2 : 1;   // bits of a u32 index in a bus word
-  assign tail_addr = (ptr[0] + 64'({n_dst, 2'b00})) & ~64'(BUS_BYTES - 1);
-  assign probe_entry = rows_tail ? probe_data[32 * int'(n_dst[ENTRY_SEL_W-1:0]) +: 32] : probe_data[31:0];
+  logic [31:0] tail_entry;            // row_ptr[n_dst], or tiled the last pair's edge end (entry 2 n_pairs - 1)
+  assign tail_entry = tiled ? {n_pairs[30:0] - 31'd1, 1'b1} : n_dst;
+  assign tail_addr = (ptr[0] + 64'({tail_entry, 2'b00})) & ~64'(BUS_BYTES - 1);
+  assign probe_entry = rows_tail ? probe_data[32 * int'(tail_entry[ENTRY_SEL_W-1:0]) +: 32] : probe_data[31:0];
   assign probe = state == ROWS_WAIT;
   assign abort = state == ABORT;
 
@@ -207,7 +224,9 @@ module gnn_agg_seq #(
   logic last_pass;                    // the pass over partition 0 (the run's last)
 
   logic load_issue, preload_issue, load_cmd;
+  logic streams_open;                 // tiled: the run's streams were started
   assign run_issue = state == RUN_ISSUE;
+  assign stream_start = run_issue && !(tiled && streams_open);
   assign gather_run = gather && state == RUN_WAIT;
   assign load_issue = state == LOAD_ISSUE;
   assign preload_issue = state == RUN_WAIT && preload_pending && ld_cmd_ready;
@@ -230,18 +249,18 @@ module gnn_agg_seq #(
     rd_cmd_addr = '0;
     rd_cmd_beats = '0;
     // CSR and dst_scale streams: one command per pass; acc_buf: one per partial row read back
-    rd_cmd_valid[gnn_agg_pkg::RD_ROW_PTR] = run_issue || state == ROWS_ISSUE;
+    rd_cmd_valid[gnn_agg_pkg::RD_ROW_PTR] = stream_start || state == ROWS_ISSUE;
     rd_cmd_addr[gnn_agg_pkg::RD_ROW_PTR] = state == ROWS_ISSUE && rows_tail ? tail_addr : ptr[0];
     rd_cmd_beats[gnn_agg_pkg::RD_ROW_PTR] = state == ROWS_ISSUE ? BEATS_W'(1) : beats_of(bytes[0]);
-    rd_cmd_valid[gnn_agg_pkg::RD_COL_IDX] = run_issue && n_edges != 0;
+    rd_cmd_valid[gnn_agg_pkg::RD_COL_IDX] = stream_start && n_edges != 0;
     rd_cmd_addr[gnn_agg_pkg::RD_COL_IDX] = ptr[1];
     rd_cmd_beats[gnn_agg_pkg::RD_COL_IDX] = beats_of(bytes[1]);
-    rd_cmd_valid[gnn_agg_pkg::RD_EDGE_W] = run_issue && edge_weight && n_edges != 0;
+    rd_cmd_valid[gnn_agg_pkg::RD_EDGE_W] = stream_start && edge_weight && n_edges != 0;
     rd_cmd_addr[gnn_agg_pkg::RD_EDGE_W] = ptr[2];
     rd_cmd_beats[gnn_agg_pkg::RD_EDGE_W] = beats_of(bytes[2]);
-    rd_cmd_valid[gnn_agg_pkg::RD_DST_SCALE] = run_issue && post_scale && n_dst != 0;
-    rd_cmd_addr[gnn_agg_pkg::RD_DST_SCALE] = ptr[4];
-    rd_cmd_beats[gnn_agg_pkg::RD_DST_SCALE] = beats_of(bytes[4]);
+    rd_cmd_valid[gnn_agg_pkg::RD_DST_SCALE] = tiled ? state == RUN_WAIT && ds_rd_valid : run_issue && post_scale && n_dst != 0;
+    rd_cmd_addr[gnn_agg_pkg::RD_DST_SCALE] = tiled ? ds_rd_addr : ptr[4];
+    rd_cmd_beats[gnn_agg_pkg::RD_DST_SCALE] = tiled ? BEATS_W'(1) : beats_of(bytes[4]);
     rd_cmd_valid[gnn_agg_pkg::RD_ACC_BUF] = state == RUN_WAIT && acc_rd_valid;
     rd_cmd_addr[gnn_agg_pkg::RD_ACC_BUF] = acc_rd_addr;
     rd_cmd_beats[gnn_agg_pkg::RD_ACC_BUF] = BEATS_W'(acc_rd_beats);
@@ -266,6 +285,7 @@ module gnn_agg_seq #(
   assign ld_scale_cmd_ready = rd_cmd_ready[gnn_agg_pkg::RD_SRC_SCALE];
   assign gfeat_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_FEAT];
   assign acc_rd_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_ACC_BUF];
+  assign ds_rd_ready = tiled && state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_DST_SCALE];
   assign gscale_ready = state == RUN_WAIT && rd_cmd_ready[gnn_agg_pkg::RD_SRC_SCALE];
 
   // ---- status
@@ -276,15 +296,18 @@ module gnn_agg_seq #(
   assign status = {32'(err), stat_wr_beats, stat_rd_beats, stat_stalls, stat_edges, stat_cycles};
 
   logic pass_finished;
+  logic pass_rd_idle;   // tiled: the tile streams run on into the next pass
+  assign pass_rd_idle = tiled ? rd_idle_pass : rd_idle;
   assign pass_finished = !ld_busy && !preload_pending && !chunk_busy && walker_done &&
-                         rows_ended == {1'b0, n_dst} && rows_written == {1'b0, n_dst} &&
-                         !accum_busy && writer_idle && !wq_valid && rd_idle;
+                         rows_ended == walker_rows && rows_written == walker_rows &&
+                         !accum_busy && writer_idle && !wq_valid && pass_rd_idle;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
       state <= IDLE;
       ptr <= '0;
-      {n_dst, n_src, n_edges, feat_dim_arg, mode, timeout} <= '0;
+      {n_dst, n_src, n_edges, feat_dim_arg, mode, n_pairs, timeout} <= '0;
+      streams_open <= 1'b0;
       feat_dim <= '0;
       err <= '0;
       rows_tail <= 1'b0;
@@ -312,7 +335,7 @@ module gnn_agg_seq #(
       end else if (state != IDLE) begin
         if (stat_cycles != '1) stat_cycles <= stat_cycles + 1'b1;
         stat_edges <= stat_edges + 32'(edges_done);
-        if (state == RUN_WAIT && starved && rows_ended != {1'b0, n_dst}) stat_stalls <= stat_stalls + 1'b1;
+        if (state == RUN_WAIT && starved && (!walker_done || rows_ended != walker_rows)) stat_stalls <= stat_stalls + 1'b1;
         if (r_beat) stat_rd_beats <= stat_rd_beats + 1'b1;
         if (w_beat) stat_wr_beats <= stat_wr_beats + 1'b1;
       end
@@ -334,6 +357,7 @@ module gnn_agg_seq #(
           n_edges <= arg_n_edges;
           feat_dim_arg <= arg_feat_dim;
           mode <= arg_mode;
+          n_pairs <= arg_n_pairs;
           timeout <= arg_timeout;
           err <= '0;
           state <= CHECK_DIM;
@@ -351,7 +375,8 @@ module gnn_agg_seq #(
         DIVIDE: if (!div_busy) state <= CHECK_PTRS;
         CHECK_PTRS: begin
           err <= err | ptr_err;
-          rows_tail <= 1'b0;
+          rows_tail <= tiled;   // tiled: no row_ptr[0]; only the last pair's edge end is checked
+          streams_open <= 1'b0;
           state <= err != 0 || ptr_err != 0 ? DONE : ROWS_ISSUE;
           part_lo <= '0;
           part_hi <= {1'b0, n_src};
@@ -411,7 +436,7 @@ module gnn_agg_seq #(
           state <= !gather && load_rows != 0 ? LOAD_ISSUE : RUN_ISSUE;
         end
         LOAD_ISSUE: state <= early ? RUN_ISSUE : LOAD_WAIT;   // the loader took the command
-        LOAD_WAIT: if (!ld_busy && rd_idle && !ss_valid) begin
+        LOAD_WAIT: if (!ld_busy && pass_rd_idle && !ss_valid) begin
           // set the preload up (issued once the pass runs)
           if (preload_pending) begin
             nxt_src0 <= preload_src0;
@@ -421,6 +446,7 @@ module gnn_agg_seq #(
           state <= RUN_ISSUE;
         end
         RUN_ISSUE: begin
+          streams_open <= 1'b1;
           rows_ended <= '0;
           rows_written <= '0;
           state <= RUN_WAIT;

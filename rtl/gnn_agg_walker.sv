@@ -29,6 +29,20 @@
 // soon as the row's indices are scanned, so the read runs while the row's edges accumulate.
 // A row thus reads and writes acc_buf once for each partition it touches beyond its first and
 // is finished in the pass of its lowest partition. With one partition every row is proc && fin.
+//
+// Tiled mode (TILED: the layout of docs/CONTRACT.md "Tiled layout"): the row part reads tile
+// pairs (row word, edge end) instead of row_ptr, two elements per cycle, over one stream for the
+// whole run (stream_start opens it in the first pass; its state carries over between passes).
+// A pass takes the pairs of its tile up to the end marker; each pair is a descriptor whose plan
+// is the pair's (proc: the row is < n_dst, add, fin), so the scan notes nothing; the indices are
+// table rows already (INDEX: >= the partition's rows). The last pass (partition 0) consumes
+// every pair left, then drains col_idx up to n_edges, so exactly n_pairs pairs and n_edges
+// indices are read whatever they hold. ROW_PTR: edge ends as row_ptr entries, a row >= n_dst,
+// rows not ascending within a tile, a marker with edges, a pass that finds no pair left, a
+// marker before the last pair in the last pass, a last pair that is no marker.
+// Each row's write address (feat_out + v row_bytes when it finishes, else acc_buf + v
+// acc_row_bytes) rides on its plan, in either mode; a tiled POST_SCALE run reads the bus word
+// holding dst_scale[v] once per finished row (ds_rd_*; its lane rides on the plan).
 `default_nettype none
 
 module gnn_agg_walker
@@ -38,6 +52,7 @@ module gnn_agg_walker
     parameter int PES = 1,   // processing elements
     parameter int PLAN_FIFO_DEPTH = 64,   // row plans queued for the epilogue
     parameter int ACC_RD_FIFO_DEPTH = 16,   // acc_buf row reads queued for the reader
+    parameter int FEAT_BITS = 16,   // FEAT element width: an acc_buf row is 32 / FEAT_BITS feature rows
     localparam int G = PES > 2 ? PES : 2,    // slots of a group
     localparam int SN = BUS_BITS / 16 > G ? BUS_BITS / 16 : G,   // indices scanned per cycle
     localparam int NW = $clog2(SN + 1),   // bits of an index count (0..SN)
@@ -45,7 +60,13 @@ module gnn_agg_walker
 ) (
     input  logic                  clk,
     input  logic                  rst_n,
-    input  logic                  start,
+    input  logic                  start,        // a pass begins
+    input  logic                  stream_start, // the CSR / tile streams begin (every pass; tiled: the first)
+    input  logic                  tiled,
+    input  logic [31:0]           n_pairs,
+    input  logic                  post_scale,
+    input  logic [63:0]           dst_scale,
+    input  logic [63:0]           feat_out,
     input  logic [31:0]           n_dst,
     input  logic [31:0]           n_src,
     input  logic [31:0]           n_edges,
@@ -58,12 +79,13 @@ module gnn_agg_walker
     input  logic [63:0]           src_scale,
     input  logic [15:0]           row_bytes,
     input  logic [63:0]           acc_buf,
-    input  logic [15:0]           acc_row_bytes,
     input  logic [15:0]           acc_row_beats,
     // element streams
     input  logic                  rp_valid,
     output logic                  rp_ready,
     input  logic [31:0]           rp_data,
+    input  logic [31:0]           rp_data2,     // tiled: the pair's edge end (rp_data its row word)
+    output logic                  rp_take2,
     input  logic [NW-1:0]         ci_count,     // col_idx window
     input  logic [SN-1:0][31:0]   ci_data,
     output logic [NW-1:0]         ci_take,
@@ -91,27 +113,50 @@ module gnn_agg_walker
     output logic                  plan_proc,
     output logic                  plan_add,
     output logic                  plan_fin,
+    output logic [63:0]           plan_addr,    // the row's write address (feat_out if fin, else acc_buf)
+    output logic [LANE_SEL_W-1:0] plan_lane,    // tiled: dst_scale[v]'s lane in its ds_rd word
+    output logic [32:0]           rows_out,     // plans of this pass (final once done)
     // acc_buf read commands: the partial row of each `add` row, in row order
     output logic                  acc_rd_valid,
     input  logic                  acc_rd_ready,
     output logic [63:0]           acc_rd_addr,
     output logic [15:0]           acc_rd_beats,
+    // tiled POST_SCALE: the bus word holding dst_scale[v] of each finished row, in row order
+    output logic                  ds_rd_valid,
+    input  logic                  ds_rd_ready,
+    output logic [63:0]           ds_rd_addr,
     output logic                  err_row_ptr,   // one cycle
     output logic                  err_index,     // one cycle
     output logic                  done           // every row emitted and every col_idx consumed
 );  localparam int BUS_BYTES = BUS_BITS / 8;
 
-  // ---------------- rows -> descriptors {drain, count}
+  localparam int ACC_SHIFT = $clog2(gnn_agg_pkg::ACC_BUF_BITS / FEAT_BITS);   // acc_buf row / feature row
+  localparam int DW = 1 + 33 + 3 + 29 + 48;   // descriptor: drain, count, tiled plan, row, row offset
+
+  // ---------------- rows -> descriptors {drain, count, proc, add, fin, v, v * row_bytes}
   typedef enum logic [1:0] {R_IDLE, R_ROWS, R_DRAIN, R_DONE} rstate_t;
   rstate_t rstate;
   logic first;
   logic [32:0] v;            // row_ptr entries consumed
   logic [32:0] prev_raw, prev_end;
   logic desc_in_valid, desc_in_ready, desc_valid, desc_ready;
-  logic [33:0] desc_in, desc;
+  logic [DW-1:0] desc_in, desc;
+
+  // tiled: the pair's fields
+  logic t_end, t_add, t_fin, t_first;   // t_first: no row of this tile taken yet
+  logic [28:0] t_v, prev_v;
+  logic [32:0] pairs_left;
+  logic last_part;
+  assign last_part = part_lo == 0;
+  assign t_end = rp_data[29];
+  assign t_add = rp_data[30];
+  assign t_fin = rp_data[31];
+  assign t_v = rp_data[28:0];
+  logic [28:0] row_v;        // the descriptor's row
+  assign row_v = tiled ? t_v : v[28:0] - 29'd1;
 
   logic [32:0] raw, limit, end_c;
-  assign raw = {1'b0, rp_data};
+  assign raw = {1'b0, tiled ? rp_data2 : rp_data};
   always_comb begin
     limit = prev_end + 33'(gnn_agg_pkg::MAX_DEGREE);
     if (limit > {1'b0, n_edges}) limit = {1'b0, n_edges};
@@ -122,18 +167,25 @@ module gnn_agg_walker
   logic last_entry;
   assign last_entry = v == {1'b0, n_dst};
 
-  assign rp_ready = rstate == R_ROWS && (first || desc_in_ready);
+  logic no_pairs, final_pair;   // tiled: nothing left for this pass / this pair is the last
+  assign no_pairs = tiled && pairs_left == 0;
+  assign final_pair = pairs_left == 33'd1;
+  assign rp_ready = rstate == R_ROWS && !no_pairs && (first || desc_in_ready);
+  assign rp_take2 = tiled;
   logic rp_fire;
   assign rp_fire = rp_valid && rp_ready;
+  logic [47:0] row_off;      // v * row_bytes: the row's offset in feat_out
+  assign row_off = 48'(row_v) * 48'(row_bytes);
   always_comb begin
     desc_in_valid = 1'b0;
     desc_in = '0;
-    if (rstate == R_ROWS && rp_valid && !first) begin
-      desc_in_valid = 1'b1;
-      desc_in = {1'b0, end_c - prev_end};
+    if (rstate == R_ROWS && rp_valid && !first && !no_pairs) begin
+      // a marker is a descriptor only when it has edges (drained)
+      desc_in_valid = !(tiled && t_end) || end_c != prev_end;
+      desc_in = {tiled && t_end, end_c - prev_end, {3'b0, row_v} < n_dst, t_add, t_fin, row_v, row_off};
     end else if (rstate == R_DRAIN && prev_end != {1'b0, n_edges}) begin
       desc_in_valid = 1'b1;
-      desc_in = {1'b1, {1'b0, n_edges} - prev_end};
+      desc_in = {1'b1, {1'b0, n_edges} - prev_end, 3'b0, 29'b0, 48'b0};
     end
   end
   logic row_err;
@@ -142,8 +194,16 @@ module gnn_agg_walker
     if (rp_fire) begin
       if (first && rp_data != 0) row_err = 1'b1;
       if (!first && (raw < prev_raw || raw - prev_raw > 33'(gnn_agg_pkg::MAX_DEGREE))) row_err = 1'b1;
-      if (last_entry && rp_data != n_edges) row_err = 1'b1;
+      if (!tiled && last_entry && rp_data != n_edges) row_err = 1'b1;
+      if (tiled) begin
+        if (t_end && end_c != prev_end) row_err = 1'b1;                       // a marker with edges
+        if (t_end && last_part && !final_pair) row_err = 1'b1;                 // markers left over
+        if (!t_end && final_pair) row_err = 1'b1;                              // no closing marker
+        if (final_pair && raw != {1'b0, n_edges}) row_err = 1'b1;
+        if (!t_end && ({3'b0, t_v} >= n_dst || (!t_first && t_v <= prev_v))) row_err = 1'b1;
+      end
     end
+    if (rstate == R_ROWS && no_pairs) row_err = 1'b1;                          // a pass without its tile
   end
   assign err_row_ptr = row_err;
 
@@ -154,20 +214,39 @@ module gnn_agg_walker
       v <= '0;
       prev_raw <= '0;
       prev_end <= '0;
+      pairs_left <= '0;
+      t_first <= 1'b0;
+      prev_v <= '0;
     end else if (start) begin
       rstate <= R_ROWS;
-      first <= 1'b1;
+      first <= !tiled;
       v <= '0;
-      prev_raw <= '0;
-      prev_end <= '0;
+      t_first <= 1'b1;
+      if (!tiled || stream_start) begin
+        prev_raw <= '0;
+        prev_end <= '0;
+        pairs_left <= {1'b0, n_pairs};
+      end
     end else begin
       case (rstate)
-        R_ROWS: if (rp_fire) begin
+        R_ROWS: if (no_pairs) begin
+          rstate <= R_DRAIN;
+        end else if (rp_fire) begin
           first <= 1'b0;
           prev_raw <= raw;
           if (!first) prev_end <= end_c;
           v <= v + 1'b1;
-          if (last_entry) rstate <= R_DRAIN;
+          if (tiled) begin
+            pairs_left <= pairs_left - 1'b1;
+            if (!t_end) begin
+              t_first <= 1'b0;
+              prev_v <= t_v;
+            end
+            if (final_pair) rstate <= R_DRAIN;
+            else if (t_end && !last_part) rstate <= R_DONE;
+          end else if (last_entry) begin
+            rstate <= R_DRAIN;
+          end
         end
         R_DRAIN: if (!desc_in_valid || desc_in_ready) rstate <= R_DONE;
         default: ;
@@ -175,7 +254,7 @@ module gnn_agg_walker
     end
   end
 
-  gnn_agg_fifo #(.WIDTH(34), .DEPTH(4)) desc_fifo (
+  gnn_agg_fifo #(.WIDTH(DW), .DEPTH(4)) desc_fifo (
       .clk, .rst_n,
       .in_valid(desc_in_valid), .in_ready(desc_in_ready), .in_data(desc_in),
       .out_valid(desc_valid), .out_ready(desc_ready), .out_data(desc),
@@ -185,11 +264,14 @@ module gnn_agg_walker
 
   // ---------------- edges -> groups
   logic [32:0] taken;   // edges of the current descriptor consumed
-  logic desc_drain;
+  logic desc_drain, d_proc, d_add, d_fin;
   logic [32:0] desc_count, left;
-  assign desc_drain = desc[33];
-  assign desc_count = desc[32:0];
+  logic [28:0] d_v;
+  logic [47:0] d_off;
+  assign {desc_drain, desc_count, d_proc, d_add, d_fin, d_v, d_off} = desc;
   assign left = desc_count - taken;
+  logic [32:0] part_rows;   // tiled: local indices below this are valid
+  assign part_rows = part_hi - part_lo;
 
   logic [NW-1:0] avail;
   assign avail = edge_weight && ew_count < ci_count ? ew_count : ci_count;
@@ -204,8 +286,8 @@ module gnn_agg_walker
     n_emit = '0;
     stop = 1'b0;
     for (int i = 0; i < SN; i++) begin
-      idx_ok[i] = ci_data[i] < n_src;
-      emit[i] = idx_ok[i] && {1'b0, ci_data[i]} >= part_lo && {1'b0, ci_data[i]} < part_hi && !desc_drain;
+      idx_ok[i] = tiled ? {1'b0, ci_data[i]} < part_rows : ci_data[i] < n_src;
+      emit[i] = idx_ok[i] && (tiled || ({1'b0, ci_data[i]} >= part_lo && {1'b0, ci_data[i]} < part_hi)) && !desc_drain;
       if (!stop && NW'(i) < avail && left > 33'(i) && n_emit + NW'(emit[i]) <= emax) begin
         k = NW'(i + 1);
         n_emit = n_emit + NW'(emit[i]);
@@ -231,15 +313,18 @@ module gnn_agg_walker
   assign row_now = seen_now || n_emit != 0;
   assign row_before = seen_before || |(in_k & above);
   assign row_after = seen_after || |(in_k & below);
-  logic last_part;
-  assign last_part = part_lo == 0;
   logic p_proc, p_add, p_fin;
-  assign p_fin = row_now ? !row_after : last_part && !row_before;
-  assign p_proc = row_now || p_fin;
-  assign p_add = row_now && row_before;
+  assign p_fin = tiled ? d_fin : row_now ? !row_after : last_part && !row_before;
+  assign p_proc = tiled ? d_proc : row_now || p_fin;
+  assign p_add = tiled ? d_proc && d_add : row_now && row_before;
+  logic p_ds;   // tiled POST_SCALE: read the row's dst_scale word
+  assign p_ds = tiled && post_scale && d_proc && d_fin;
 
-  logic plan_in_ready, acc_in_ready;
-  logic [63:0] row_acc_addr;   // acc_buf row of the descriptor's row
+  logic plan_in_ready, acc_in_ready, ds_in_ready;
+  logic [63:0] row_acc_addr, row_out_addr, row_ds_addr;   // the descriptor's row in acc_buf, feat_out, dst_scale
+  assign row_out_addr = feat_out + 64'(d_off);
+  assign row_acc_addr = acc_buf + (64'(d_off) << ACC_SHIFT);
+  assign row_ds_addr = (dst_scale + {34'b0, d_v, 1'b0}) & ~64'(BUS_BYTES - 1);
 
   logic ends, row_end, has_out, need_fetch, fetch_ok, plan_ok, go;
   assign ends = desc_valid && taken + 33'(k) == desc_count;
@@ -247,7 +332,7 @@ module gnn_agg_walker
   assign has_out = row_end || n_emit != 0;
   assign need_fetch = gather && n_emit != 0;
   assign fetch_ok = !need_fetch || (gfeat_ready && (!pre_scale || gscale_ready));
-  assign plan_ok = !row_end || (plan_in_ready && (!p_add || acc_in_ready));
+  assign plan_ok = !row_end || (plan_in_ready && (!p_add || acc_in_ready) && (!p_ds || ds_in_ready));
   assign go = desc_valid && (k != 0 || ends) && (!has_out || grp_ready) && fetch_ok && plan_ok;
 
   // the contributing edge of a gather group (at most one)
@@ -287,7 +372,7 @@ module gnn_agg_walker
       grp_weight[j] = '0;
       for (int i = 0; i < SN; i++)
         if (sel[i] && pos[i] == NW'(j)) begin
-          grp_row[j] = grp_row[j] | TAW'({1'b0, ci_data[i]} - part_lo);
+          grp_row[j] = grp_row[j] | (tiled ? TAW'(ci_data[i]) : TAW'({1'b0, ci_data[i]} - part_lo));
           grp_weight[j] = grp_weight[j] | ew_data[i][15:0];
         end
     end
@@ -301,25 +386,33 @@ module gnn_agg_walker
     else if (go) taken <= taken + 33'(k);
   end
 
-  logic plan_push, acc_push;
+  logic plan_push, acc_push, ds_push;
   assign plan_push = go && row_end;
   assign acc_push = plan_push && p_add;
+  assign ds_push = plan_push && p_ds;
   always_ff @(posedge clk) begin
     if (!rst_n || start) begin
       {seen_now, seen_before, seen_after} <= '0;
-      row_acc_addr <= acc_buf;
-    end else if (desc_ready) begin
-      {seen_now, seen_before, seen_after} <= '0;
-      if (row_end) row_acc_addr <= row_acc_addr + 64'(acc_row_bytes);
-    end else if (go) begin
-      {seen_now, seen_before, seen_after} <= {row_now, row_before, row_after};
+      rows_out <= '0;
+    end else begin
+      if (desc_ready) {seen_now, seen_before, seen_after} <= '0;
+      else if (go) {seen_now, seen_before, seen_after} <= {row_now, row_before, row_after};
+      if (plan_push) rows_out <= rows_out + 1'b1;
     end
   end
 
-  gnn_agg_fifo #(.WIDTH(3), .DEPTH(PLAN_FIFO_DEPTH)) plan_fifo (
+  gnn_agg_fifo #(.WIDTH(3 + LANE_SEL_W + 64), .DEPTH(PLAN_FIFO_DEPTH)) plan_fifo (
       .clk, .rst_n,
-      .in_valid(plan_push), .in_ready(plan_in_ready), .in_data({p_proc, p_add, p_fin}),
-      .out_valid(plan_valid), .out_ready(plan_ready), .out_data({plan_proc, plan_add, plan_fin}),
+      .in_valid(plan_push), .in_ready(plan_in_ready),
+      .in_data({p_proc, p_add, p_fin, tiled ? d_v[LANE_SEL_W-1:0] : LANE_SEL_W'(0), p_fin ? row_out_addr : row_acc_addr}),
+      .out_valid(plan_valid), .out_ready(plan_ready), .out_data({plan_proc, plan_add, plan_fin, plan_lane, plan_addr}),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .count());
+      /* verilator lint_on PINCONNECTEMPTY */
+  gnn_agg_fifo #(.WIDTH(64), .DEPTH(ACC_RD_FIFO_DEPTH)) ds_rd_fifo (
+      .clk, .rst_n,
+      .in_valid(ds_push), .in_ready(ds_in_ready), .in_data(row_ds_addr),
+      .out_valid(ds_rd_valid), .out_ready(ds_rd_ready), .out_data(ds_rd_addr),
       /* verilator lint_off PINCONNECTEMPTY */
       .count());
       /* verilator lint_on PINCONNECTEMPTY */
@@ -332,7 +425,7 @@ module gnn_agg_walker
       /* verilator lint_on PINCONNECTEMPTY */
   assign acc_rd_beats = acc_row_beats;
 
-  assign done = rstate == R_DONE && !desc_valid && !acc_rd_valid;
+  assign done = rstate == R_DONE && !desc_valid && !acc_rd_valid && !ds_rd_valid;
   wire unused_ew = &{1'b0, ew_data};
 endmodule
 

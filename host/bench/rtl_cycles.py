@@ -43,7 +43,7 @@ import numpy as np
 from golden import builds
 from golden.cases import make_vector
 from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
-from golden.graph import CSR, DATASET_SHAPES, dataset_shaped, degree_stats, spread_row_order
+from golden.graph import CSR, DATASET_SHAPES, dataset_shaped, degree_stats, spread_row_order, tile_csr
 from golden.vectors import feat_dtype
 from host.driver.backends.device import execute
 from host.driver.backends.sim import DDR_COUNTERS, SimTransport
@@ -71,7 +71,10 @@ def lower_bound(csr: CSR, mode: int, feat_dim: int, hw: HwConfig, gather: bool) 
     m = Mode(mode)
     n_dst, n_src, n_edges = csr.n_dst, csr.n_src, csr.n_edges
     row = hw.feat_bytes * feat_dim
-    reads = 4 * (n_dst + 1) + (2 if m & Mode.IDX16 else 4) * n_edges
+    if m & Mode.TILED:   # the tiles (pairs, 16-bit local indices), read once
+        reads = tile_csr(csr, hw.table_rows(feat_dim)).nbytes
+    else:
+        reads = 4 * (n_dst + 1) + (2 if m & Mode.IDX16 else 4) * n_edges
     reads += 2 * n_edges if m & Mode.EDGE_WEIGHT else 0
     reads += 2 * n_dst if m & Mode.POST_SCALE else 0
     reads += hw.feat_bytes * feat_dim * feat_dim if m & Mode.APPLY_W else 0
@@ -180,6 +183,8 @@ def main(argv=None) -> None:
                     help="destination row order: as generated (users, then items) or "
                          "golden.graph.spread_row_order (the host's order for source-tiled runs)")
     ap.add_argument("--modes", default="table,gather", help="comma list of table, gather")
+    ap.add_argument("--tiled", action="store_true",
+                    help="table mode over the tiled layout (Mode.TILED, golden.graph.tile_csr) instead of the CSR")
     ap.add_argument("--mhz", type=float, help="clock for the projected time (default: the board build's target clock)")
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
     ap.add_argument("--format", action="append", default=[], metavar="FIELD=VALUE",
@@ -210,8 +215,8 @@ def main(argv=None) -> None:
     lib = build(hw)
     t0 = time.time()
     vectors = {gather: make_vector("bench", csr, x_q, args.norm, np.random.default_rng(args.seed),
-                                   dram=gather, idx16=args.idx16, apply_w=args.apply_w, relu=args.apply_w,
-                                   hw=hw)
+                                   dram=gather, idx16=args.idx16 and not (args.tiled and not gather),
+                                   apply_w=args.apply_w, relu=args.apply_w, hw=hw, tiled=args.tiled and not gather)
                for gather in (False, True) if ("gather" if gather else "table") in modes}
     print(f"golden model: {time.time() - t0:.1f} s", flush=True)
     ddr_models = {"ideal": [None], "realistic": [realistic(args.board, args.mhz)],
@@ -229,7 +234,7 @@ def main(argv=None) -> None:
                               f"F={args.feat_dim}, {args.norm}")
         print(f"wrote {args.latency_sweep}")
     result = {"graph": {"shape": args.graph, "scale": args.scale, "nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
-              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "apply_w": args.apply_w, "row_order": args.row_order,
+              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "tiled": args.tiled, "apply_w": args.apply_w, "row_order": args.row_order,
               "mhz": args.mhz,
               "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows,
               "latency_sweep": sweep}

@@ -25,13 +25,13 @@ module gnn_agg_control_formal #(
     input wire        clk,
     input wire        rst_n,
     input wire        awvalid,
-    input wire [7:0]  awaddr,
+    input wire [8:0]  awaddr,
     input wire        wvalid,
     input wire [31:0] wdata,
     input wire [3:0]  wstrb,
     input wire        bready,
     input wire        arvalid,
-    input wire [7:0]  araddr,
+    input wire [8:0]  araddr,
     input wire        rready,
     input wire        kernel_idle,
     input wire        kernel_done,
@@ -45,14 +45,14 @@ module gnn_agg_control_formal #(
   wire [1:0] bresp, rresp;
   wire [31:0] rdata;
   wire [8:0][63:0] ptr;
-  wire [31:0] n_dst, n_src, n_edges, feat_dim, mode, timeout;
+  wire [31:0] n_dst, n_src, n_edges, feat_dim, mode, n_pairs, timeout;
 
   gnn_agg_control #(.HW_PARAMS(HW_PARAMS), .HW_MAX_FEAT_WORD(HW_MAX_FEAT),
                     .HW_TABLE_ELEMS_WORD(HW_TABLE), .HW_FORMATS_WORD(HW_FORMATS)) dut (
       .clk, .rst_n, .awvalid, .awready, .awaddr, .wvalid, .wready, .wdata, .wstrb, .bvalid,
       .bready, .bresp, .arvalid, .arready, .araddr, .rvalid, .rready, .rdata, .rresp, .interrupt,
-      .start, .kernel_idle, .kernel_done, .ptr, .n_dst, .n_src, .n_edges, .feat_dim, .mode, .timeout,
-      .status);
+      .start, .kernel_idle, .kernel_done, .ptr, .n_dst, .n_src, .n_edges, .feat_dim, .mode, .n_pairs,
+      .timeout, .status);
 
   reg past_valid = 1'b0;
   always @(posedge clk) past_valid <= 1'b1;
@@ -62,7 +62,7 @@ module gnn_agg_control_formal #(
   wire ar_fire = arvalid && arready, r_fire = rvalid && rready;
 
   // reference models from the bus: write address taken, outstanding counts, GIE / IER / ISR
-  reg [7:0] wa;
+  reg [8:0] wa;
   reg [1:0] w_out, r_out;
   reg gie_m;
   reg [1:0] ier_m, isr_m;
@@ -89,30 +89,32 @@ module gnn_agg_control_formal #(
     end
   end
 
-  // the argument words as (address, value) pairs: 9 pointers x 2 words, then 5 scalars and TIMEOUT
-  wire [23:0][31:0] arg_now;
-  wire [23:0][7:0] arg_addr;
+  // the argument words as (address, value) pairs: 9 pointers x 2 words, then 5 scalars, TIMEOUT
+  // and N_PAIRS
+  wire [24:0][31:0] arg_now;
+  wire [24:0][8:0] arg_addr;
   genvar gi;
   generate
     for (gi = 0; gi < 9; gi++) begin : g_ptr
       assign arg_now[2*gi] = ptr[gi][31:0];
       assign arg_now[2*gi+1] = ptr[gi][63:32];
-      assign arg_addr[2*gi] = gnn_agg_pkg::REG_ROW_PTR + 8'(12 * gi);
-      assign arg_addr[2*gi+1] = gnn_agg_pkg::REG_ROW_PTR + 8'(12 * gi + 4);
+      assign arg_addr[2*gi] = {1'b0, gnn_agg_pkg::REG_ROW_PTR + 8'(12 * gi)};
+      assign arg_addr[2*gi+1] = {1'b0, gnn_agg_pkg::REG_ROW_PTR + 8'(12 * gi + 4)};
     end
   endgenerate
-  assign arg_now[18] = n_dst;    assign arg_addr[18] = gnn_agg_pkg::REG_N_DST;
-  assign arg_now[19] = n_src;    assign arg_addr[19] = gnn_agg_pkg::REG_N_SRC;
-  assign arg_now[20] = n_edges;  assign arg_addr[20] = gnn_agg_pkg::REG_N_EDGES;
-  assign arg_now[21] = feat_dim; assign arg_addr[21] = gnn_agg_pkg::REG_FEAT_DIM;
-  assign arg_now[22] = mode;     assign arg_addr[22] = gnn_agg_pkg::REG_MODE;
-  assign arg_now[23] = timeout;  assign arg_addr[23] = gnn_agg_pkg::REG_TIMEOUT;
+  assign arg_now[18] = n_dst;    assign arg_addr[18] = {1'b0, gnn_agg_pkg::REG_N_DST};
+  assign arg_now[19] = n_src;    assign arg_addr[19] = {1'b0, gnn_agg_pkg::REG_N_SRC};
+  assign arg_now[20] = n_edges;  assign arg_addr[20] = {1'b0, gnn_agg_pkg::REG_N_EDGES};
+  assign arg_now[21] = feat_dim; assign arg_addr[21] = {1'b0, gnn_agg_pkg::REG_FEAT_DIM};
+  assign arg_now[22] = mode;     assign arg_addr[22] = {1'b0, gnn_agg_pkg::REG_MODE};
+  assign arg_now[23] = timeout;  assign arg_addr[23] = {1'b0, gnn_agg_pkg::REG_TIMEOUT};
+  assign arg_now[24] = n_pairs;  assign arg_addr[24] = gnn_agg_pkg::REG_N_PAIRS;
 
   // 3: each byte of each argument word: WDATA's byte after a W handshake to its address with its
   // strobe set, else unchanged
   genvar gb;
   generate
-    for (gi = 0; gi < 24; gi++) begin : g_arg
+    for (gi = 0; gi < 25; gi++) begin : g_arg
       for (gb = 0; gb < 4; gb++) begin : g_byte
         wire [7:0] cur = arg_now[gi][8*gb +: 8];
         wire [7:0] wd = wdata[8*gb +: 8];
@@ -128,7 +130,7 @@ module gnn_agg_control_formal #(
   endgenerate
 
   // what a read of araddr taken last cycle must return, for the read-only words
-  reg [7:0] ra_q;
+  reg [8:0] ra_q;
   reg [5:0][31:0] status_q;
   always @(posedge clk) begin
     ra_q <= araddr;

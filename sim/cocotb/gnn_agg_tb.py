@@ -130,7 +130,7 @@ class Testbench:
             await self.write(reg, value)
             await self.write(reg + 4, value >> 32)
         for reg, value in ((Reg.N_DST, p.n_dst), (Reg.N_SRC, p.n_src), (Reg.N_EDGES, p.n_edges),
-                           (Reg.FEAT_DIM, p.feat_dim), (Reg.MODE, p.mode)):
+                           (Reg.FEAT_DIM, p.feat_dim), (Reg.MODE, p.mode), (Reg.N_PAIRS, p.n_pairs)):
             await self.write(reg, value)
 
     def cycle_budget(self, vec: Vector) -> int:

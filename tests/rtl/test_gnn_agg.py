@@ -110,6 +110,17 @@ def test_tiled_bipartite(tmp_path, hw, latency, pause, seed):
 
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
+    (MAIN, 32, 0.2, 31), (PES2, 0, 0.0, 32), (PES4, 100, 0.3, 33),
+], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat0", "pes4_bus128_lat100_bp"])
+def test_tiled_layout(tmp_path, hw, latency, pause, seed):
+    """TILED mode (golden.cases.tiled_cases): four partitions with rows of every kind, every
+    normalization, W + ReLU, one partition, an empty tile, and the bad tiles with their exact
+    stat_error; each pair and index read once per run."""
+    run(hw, "test_tiled_layout", tmp_path, latency, pause, seed=seed)
+
+
+@rtl_only
+@pytest.mark.parametrize("hw,latency,pause,seed", [
     (MAIN, 32, 0.2, 24), (PES2, 0, 0.0, 25), (PES4, 100, 0.3, 26),
     pytest.param(KV260_PES4_LIKE, 64, 0.25, 27, marks=pytest.mark.slow),
 ], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat0", "pes4_bus128_lat100_bp", "kv260_like_lat64_bp"])

@@ -25,7 +25,7 @@ import time
 import numpy as np
 
 from golden.contract import (BUFFER_ALIGN, BUFFER_NAMES, BUFFER_REG, HW_MAGIC, SCALAR_REGS,
-                             STATUS_REGS, Ctrl, HwConfig, Irq, Problem, Reg)
+                             STATUS_REGS, Ctrl, HwConfig, Irq, Mode, Problem, Reg)
 from golden.vectors import feat_dtype
 
 from ..types import DeviceError, GraphArrays, LayerCall, RunStatus
@@ -133,6 +133,8 @@ def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float
         t.write_reg(BUFFER_REG[name] + 4, addr >> 32)
     for reg, value in zip(SCALAR_REGS, (p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode)):
         t.write_reg(reg, value)
+    if p.mode & Mode.TILED:
+        t.write_reg(Reg.N_PAIRS, p.n_pairs)
     t.write_reg(Reg.TIMEOUT, axi_timeout_cycles)
     t.write_reg(Reg.GIE, 1)
     t.write_reg(Reg.IER, Irq.DONE)
