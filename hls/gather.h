@@ -41,17 +41,16 @@ inline count_t open_row(const call_t &call, hls::stream<u32> &row_ptr_s, count_t
     return end < cursor ? cursor : end > call.n_edges ? count_t(call.n_edges) : count_t(end);
 }
 
-// Row/edge walk, once per pass: one token per cycle, an accepted edge or a row end. A malformed
-// row_ptr cannot derail the streams: each row takes the edges between the previous row's end and
-// its own (clamped), the edges no row claims are drained, so exactly n_edges indices are consumed
-// per pass. A bad index or row is flagged and its edges skipped: nothing about them reaches an
-// address. Edges whose source lies outside this pass's partition are dropped here.
-inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stream<u32> &col_s,
-                      hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &errors,
-                      u32 &edges_taken) {
+// CSR row/edge walk, once per pass: one token per cycle, an accepted edge or a row end. A
+// malformed row_ptr cannot derail the streams: each row takes the edges between the previous
+// row's end and its own (clamped), the edges no row claims are drained, so exactly n_edges
+// indices are consumed per pass. A bad index or row is flagged and its edges skipped: nothing
+// about them reaches an address. Edges whose source lies outside this pass's partition are
+// dropped here; every row is planned in every pass (added back after pass 0, finished in the
+// last).
+inline void walk_csr(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stream<u32> &col_s,
+                     hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &err, u32 &taken) {
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
-    u32 err = 0;
-    u32 taken = 0;
     passes:
     for (u32 p = 0; p < call.passes; ++p) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
@@ -73,16 +72,15 @@ inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stre
                 if (src >= call.n_src) {
                     err |= GNN_AGG_ERR_INDEX;
                 } else if (src >= lo && src < hi) {
-                    const edge_tok tok = {src, w, false};
-                    edges_s.write(tok);
+                    edges_s.write(edge_tok{u32(src - lo), w, false, false, row_plan{0, false, false}});
                     ++taken;
                 }
             } else {
-                const edge_tok row_end = {0, 0, true};
-                edges_s.write(row_end);
+                edges_s.write(edge_tok{0, 0, true, false, row_plan{v, p > 0, p + 1 == call.passes}});
                 if (++v < call.n_dst) limit = open_row(call, row_ptr_s, cursor, prev, err);
             }
         }
+        edges_s.write(edge_tok{0, 0, true, true, row_plan{0, false, false}});
         if (prev != call.n_edges) err |= GNN_AGG_ERR_ROW_PTR;
         unclaimed:
         for (; cursor < call.n_edges; ++cursor) {
@@ -93,6 +91,14 @@ inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stre
             if (src >= call.n_src) err |= GNN_AGG_ERR_INDEX;
         }
     }
+}
+
+// The row walker process: checks, partition filter and row plans (CSR mode).
+inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stream<u32> &col_s,
+                      hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &errors,
+                      u32 &edges_taken) {
+    u32 err = 0, taken = 0;
+    walk_csr(call, row_ptr_s, col_s, weight_s, edges_s, err, taken);
     errors = err;
     edges_taken = taken;
 }
@@ -135,9 +141,10 @@ inline void load_partition(const bus_t *mem, const call_t &call, ap_uint<64> lo,
 // One destination row of neighbour chunks: every (accepted edge, chunk) pair in one pipelined
 // loop, so a row costs degree * chunks iterations with no per-edge drain and DRAM reads of
 // consecutive edges overlap. From the table: one chunk per cycle. From DRAM: one bus word per
-// cycle, the source row pre-scaled on the way in. Closes the row with a `last` token.
+// cycle, the source row pre-scaled on the way in. Passes the row end (with its plan) on; returns
+// false, having passed it on, at the end of the pass.
 template <bool FROM_DRAM>
-void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk_t table[TABLE_ELEMS / LANES],
+bool fetch_row(const bus_t *mem, const call_t &call, const chunk_t table[TABLE_ELEMS / LANES],
                hls::stream<edge_tok> &edges_s, hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     constexpr int PAIR_II = FROM_DRAM ? WORDS_PER_CHUNK : 1;  // a bus word or a table chunk per cycle
     static_assert(PAIR_II >= 1 && PAIR_II <= 16, "one chunk is 1..16 bus words");
@@ -153,9 +160,8 @@ void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk
 #pragma HLS PIPELINE II = PAIR_II
 #pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 40
         const chunk_t t = FROM_DRAM ? load_chunk(mem, call, e.src, c, pre, s, beats)
-                                    : table[((e.src - lo) * call.chunks + c).to_uint64()];
-        const chunk_tok out = {weighted ? scale_lanes<LANES>(t, w) : t, false};
-        chunks_s.write(out);
+                                    : table[(ap_uint<64>(e.src) * call.chunks + c).to_uint64()];
+        chunks_s.write(chunk_tok{weighted ? scale_lanes<LANES>(t, w) : t, false, false, row_plan{0, false, false}});
         if (++c == call.chunks) {
             c = 0;
             e = edges_s.read();
@@ -163,12 +169,12 @@ void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk
             if (FROM_DRAM && pre && !e.last) s.range(15, 0) = load_elem<16>(mem, call.src_scale, e.src, beats);
         }
     }
-    const chunk_tok row_end = {0, true};
-    chunks_s.write(row_end);
+    chunks_s.write(chunk_tok{0, true, e.pass_end, e.plan});
+    return !e.pass_end;
 }
 
 // Neighbour fetch: per pass, (table mode) load the partition's rows into the node table, then
-// for every row the chunks of m_e = q(edge_w * t_u) of its accepted edges.
+// for every row the walker plans the chunks of m_e = q(edge_w * t_u) of its accepted edges.
 inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<edge_tok> &edges_s,
                              hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     static chunk_t table[TABLE_ELEMS / LANES];
@@ -181,14 +187,12 @@ inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<e
         ap_uint<64> lo, hi;
         partition_rows(call, p, lo, hi);
         if (!dram) load_partition(mem, call, lo, hi, table, moved);
+        bool more = true;
         rows:
-        for (u32 v = 0; v < call.n_dst; ++v) {
+        while (more) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
-            if (dram) {
-                fetch_row<true>(mem, call, lo, table, edges_s, chunks_s, moved);
-            } else {
-                fetch_row<false>(mem, call, lo, table, edges_s, chunks_s, moved);
-            }
+            more = dram ? fetch_row<true>(mem, call, table, edges_s, chunks_s, moved)
+                        : fetch_row<false>(mem, call, table, edges_s, chunks_s, moved);
         }
     }
     beats = moved;

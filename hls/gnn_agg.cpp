@@ -86,14 +86,18 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
     hls::stream<u16> weight_s("weight_s");
     hls::stream<edge_tok> edges_s("edges_s");
     hls::stream<chunk_tok> chunks_s("chunks_s");
+    hls::stream<out_row_tok> rows_s("rows_s");
     hls::stream<acc_chunk_t> sums_s("sums_s");
+    hls::stream<out_row_tok> out_rows_s("out_rows_s");
     hls::stream<chunk_t> out_s("out_s");
 #pragma HLS STREAM variable = row_ptr_s depth = 32
 #pragma HLS STREAM variable = col_s depth = 64
 #pragma HLS STREAM variable = weight_s depth = 64
 #pragma HLS STREAM variable = edges_s depth = 64
 #pragma HLS STREAM variable = chunks_s depth = 2 * MAX_CHUNKS + 2
+#pragma HLS STREAM variable = rows_s depth = 2
 #pragma HLS STREAM variable = sums_s depth = 2 * MAX_CHUNKS
+#pragma HLS STREAM variable = out_rows_s depth = 2
 #pragma HLS STREAM variable = out_s depth = 2 * MAX_CHUNKS
 
     const bool idx16 = call.mode & GNN_AGG_MODE_IDX16;
@@ -103,9 +107,9 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
     stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, call.passes, weight_s, rd_edge_w);
     walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, errors, edges);
     fetch_neighbours(gmem_nodes, call, edges_s, chunks_s, rd_nodes);
-    accumulate(gmem_acc, call, chunks_s, sums_s, rd_acc, wr_acc, busy_sum);
-    epilogue(gmem_epilogue, call, sums_s, out_s, rd_epilogue, busy_epilogue);
-    write_rows(gmem_out, call, out_s, wr_out);
+    accumulate(gmem_acc, call, chunks_s, rows_s, sums_s, rd_acc, wr_acc, busy_sum);
+    epilogue(gmem_epilogue, call, rows_s, sums_s, out_rows_s, out_s, rd_epilogue, busy_epilogue);
+    write_rows(gmem_out, call, out_rows_s, out_s, wr_out);
 }
 
 }  // namespace gnn

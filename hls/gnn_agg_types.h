@@ -114,19 +114,41 @@ typedef ap_uint<64> addr_t;
 typedef ap_uint<32> u32;
 typedef ap_uint<16> u16;
 
-// gather -> aggregate: one neighbour's contribution, LANES elements at a time; `last` alone
-// (data unused) closes a destination row, so empty rows and skipped edges cost no chunks.
-struct chunk_tok {
-    chunk_t data;
-    bool last;
+// What one pass does with one destination row: its id v, whether earlier passes left its partial
+// sums in acc_buf (add: fold them in), whether this pass finishes it (fin: to the epilogue; else
+// the sums go back to acc_buf). In TILED mode this is the tile row word `v | add << 30 |
+// fin << 31`; otherwise the kernel's own plan (every row in every pass).
+struct row_plan {
+    u32 v;
+    bool add;
+    bool fin;
 };
 
-// row walker -> neighbour fetch: an accepted edge (index checked, in the current partition), or
-// with `last` the end of a destination row.
+// row walker -> neighbour fetch: an accepted edge (index checked; `src` is its node-table row in
+// table mode, its source row in DRAM-gather mode), or with `last` the end of row `plan`, or with
+// `last` and `pass_end` the end of the pass (no row).
 struct edge_tok {
     u32 src;
     u16 weight;  // COEF bits of edge_w[e]; unused without EDGE_WEIGHT
     bool last;
+    bool pass_end;
+    row_plan plan;
+};
+
+// neighbour fetch -> accumulate: one neighbour's contribution, LANES elements at a time; `last`
+// (data unused) closes row `plan` or, with `pass_end`, the pass, so empty rows cost no chunks.
+struct chunk_tok {
+    chunk_t data;
+    bool last;
+    bool pass_end;
+    row_plan plan;
+};
+
+// accumulate -> epilogue -> write_rows: a finished row's id ahead of its chunks; `end` closes the
+// call (the number of finished rows is the layout's, not known in advance in TILED mode).
+struct out_row_tok {
+    u32 v;
+    bool end;
 };
 
 // The call's scalar arguments plus what the argument check derived from them.
