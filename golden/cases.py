@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
-from .graph import CSR
+from .graph import CSR, tile_csr
 from .hw_model import gnn_agg
 from .norm import normalization
 from .vectors import Vector, feat_dtype
@@ -34,9 +34,10 @@ def random_graph(rng: np.random.Generator, n_dst: int, n_src: int, mean_degree: 
 
 def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.random.Generator,
                 apply_w: bool = False, relu: bool = False, dram: bool = False, idx16: bool = False,
-                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25) -> Vector:
+                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25, tiled: bool = False) -> Vector:
     """Quantize a normalization (and W) in the build's formats, pack the buffers in the build's
-    element sizes, run the golden model for the expected output."""
+    element sizes, run the golden model for the expected output. `tiled`: the call in TILED mode
+    over golden.graph.tile_csr(csr, hw.table_rows(F)) (the same expected output)."""
     fmt = hw.formats
     edge_w = rng.uniform(0.0, min(1.5, fmt.coef.max), csr.n_edges) if norm_kind == "weighted" else None
     qn = normalization(csr, norm_kind, edge_w=edge_w).quantized(fmt.coef)
@@ -65,7 +66,16 @@ def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.ra
             arrays[key] = arr.astype("<u2")
     if w_q is not None:
         arrays["weight"] = w_q.astype(feat_type)
-    problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode))
+    n_pairs = 0
+    if tiled:
+        layout = tile_csr(csr, hw.table_rows(feat_dim))
+        mode |= Mode.TILED
+        n_pairs = layout.n_pairs
+        arrays["row_ptr"] = layout.pairs.astype("<u4")
+        arrays["col_idx"] = layout.col_idx.astype("<u2")
+        if "edge_w" in arrays:
+            arrays["edge_w"] = layout.permute_edges(arrays["edge_w"])
+    problem = Problem(csr.n_dst, csr.n_src, csr.n_edges, feat_dim, int(mode), n_pairs)
     return Vector(name, problem, arrays, expect)
 
 

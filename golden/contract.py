@@ -22,6 +22,14 @@ BUFFER_ALIGN = 64
 #: ACC_BITS >= FEAT_BITS + log2(MAX_DEGREE) bits, so a row's sum is exact
 MAX_DEGREE = 1 << 16
 IDX16_MAX_SRC = 1 << 16
+#: the tiled layout (Mode.TILED, golden.graph.TiledLayout): bits of a tile pair's row word, the
+#: destination row in [28:0], then the flags
+TILE_END = 1 << 29   # the pair ends its tile: no row, the pass is over
+TILE_ADD = 1 << 30   # acc_buf holds the row's partial sum of earlier passes: read it back and add
+TILE_FIN = 1 << 31   # no later pass has edges of the row: finish it into feat_out in this one
+TILE_ROW_MASK = TILE_END - 1
+TILED_MAX_DST = TILE_END       # most destination rows the row word can name
+TILED_MAX_ROWS = 1 << 16       # most table rows (R) a 16-bit local index can address
 #: COEF (scales, edge weights) is always a 16-bit unsigned container; its frac is a parameter
 COEF_BITS = 16
 #: acc_buf holds partial sums as 32-bit elements (the accumulator sign-extended)
@@ -69,6 +77,8 @@ class Reg(IntEnum):
     HW_FORMATS = 0xF4  # number formats, fields in HwConfig.hw_formats_word
     # R/W, RTL kernel only (the last word; the Vitis HLS map has nothing there and reads 0)
     TIMEOUT = 0xFC  # cycles the kernel waits on an m_axi response before Err.TIMEOUT; 0 = never
+    # the tiled layout's scalar (Mode.TILED), past the Vitis HLS block (0x100, 0x104 reserved)
+    N_PAIRS = 0x100
 
 
 POINTER_REGS = (Reg.ROW_PTR, Reg.COL_IDX, Reg.EDGE_W, Reg.SRC_SCALE, Reg.DST_SCALE,
@@ -76,7 +86,7 @@ POINTER_REGS = (Reg.ROW_PTR, Reg.COL_IDX, Reg.EDGE_W, Reg.SRC_SCALE, Reg.DST_SCA
 SCALAR_REGS = (Reg.N_DST, Reg.N_SRC, Reg.N_EDGES, Reg.FEAT_DIM, Reg.MODE)
 STATUS_REGS = (Reg.STAT_CYCLES, Reg.STAT_EDGES, Reg.STAT_STALLS, Reg.STAT_RD_BEATS,
                Reg.STAT_WR_BEATS, Reg.STAT_ERROR)
-CTRL_ADDR_BITS = 8
+CTRL_ADDR_BITS = 9
 
 
 class Ctrl(IntFlag):
@@ -103,6 +113,7 @@ class Mode(IntFlag):
     RELU = 1 << 4         # y_v = max(y_v, 0)
     DRAM_GATHER = 1 << 5  # fetch each neighbour row from DRAM instead of the on-chip table
     IDX16 = 1 << 6        # col_idx stored as uint16 (needs n_src <= 65536)
+    TILED = 1 << 7        # the tiled layout: row_ptr = tile pairs, col_idx = 16-bit table rows (golden.graph.TiledLayout)
 
     # Eq. 1 normalizations expressed as mode bits
     SYMMETRIC = PRE_SCALE | POST_SCALE
@@ -111,7 +122,7 @@ class Mode(IntFlag):
 
 
 ALL_MODE_BITS = int(Mode.PRE_SCALE | Mode.POST_SCALE | Mode.EDGE_WEIGHT | Mode.APPLY_W
-                    | Mode.RELU | Mode.DRAM_GATHER | Mode.IDX16)
+                    | Mode.RELU | Mode.DRAM_GATHER | Mode.IDX16 | Mode.TILED)
 
 
 class Err(IntFlag):
@@ -120,11 +131,13 @@ class Err(IntFlag):
     neutralised, the run completes, ap_done comes, and outputs are undefined but every write
     stays inside feat_out / acc_buf. TIMEOUT ends the run at once (docs/CONTRACT.md)."""
 
-    ARG = 1 << 0      # feat_dim 0 / not a multiple of lanes / > max; needed pointer is 0; IDX16 with n_src > 65536
+    ARG = 1 << 0      # feat_dim 0 / not a multiple of lanes / > max; needed pointer is 0; IDX16 with n_src > 65536;
+    #                   TILED with DRAM_GATHER or IDX16, n_pairs 0, n_dst > 2**29 or R > 65536
     ALIGN = 1 << 1    # a used pointer not BUFFER_ALIGN-aligned
     RANGE = 1 << 2    # a used buffer's address range wraps past 2**64
-    ROW_PTR = 1 << 3  # row_ptr[0] != 0 or row_ptr[n_dst] != n_edges (found before the passes); decreasing, degree > MAX_DEGREE
-    INDEX = 1 << 4    # col_idx[e] >= n_src
+    ROW_PTR = 1 << 3  # row_ptr[0] != 0 or row_ptr[n_dst] != n_edges (found before the passes); decreasing, degree > MAX_DEGREE;
+    #                   TILED: the last edge end != n_edges (before the passes); a row >= n_dst or not ascending in its tile, markers misplaced
+    INDEX = 1 << 4    # col_idx[e] >= n_src; TILED: a local index >= its partition's rows
     AXI_RD = 1 << 5   # SLVERR / DECERR on a read
     AXI_WR = 1 << 6   # SLVERR / DECERR on a write
     TIMEOUT = 1 << 7  # no m_axi response for TIMEOUT cycles: the run was aborted (RTL kernel only)
@@ -239,14 +252,15 @@ class Problem:
     n_edges: int
     feat_dim: int
     mode: int
+    n_pairs: int = 0   # Mode.TILED: pairs of the tiled layout (golden.graph.TiledLayout.n_pairs)
 
     def buffer_bytes(self, hw: HwConfig) -> dict[str, int]:
         """Size in bytes of every buffer the call uses (unused buffers are absent)."""
         m = Mode(self.mode)
-        idx_bytes = 2 if m & Mode.IDX16 else 4
+        idx_bytes = 2 if m & (Mode.IDX16 | Mode.TILED) else 4
         coef_bytes, feat_bytes = COEF_BITS // 8, hw.feat_bytes
         sizes = {
-            "row_ptr": 4 * (self.n_dst + 1),
+            "row_ptr": 8 * self.n_pairs if m & Mode.TILED else 4 * (self.n_dst + 1),
             "col_idx": idx_bytes * self.n_edges,
             "feat_in": feat_bytes * self.n_src * self.feat_dim,
             "feat_out": feat_bytes * self.n_dst * self.feat_dim,

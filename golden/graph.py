@@ -9,6 +9,8 @@ import dataclasses
 
 import numpy as np
 
+from .contract import MAX_DEGREE, TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK, TILED_MAX_DST, TILED_MAX_ROWS
+
 
 @dataclasses.dataclass(frozen=True)
 class CSR:
@@ -284,3 +286,206 @@ def dataset_shaped(name: str, scale: float = 1.0, seed: int = 0) -> BipartiteGra
     users, items, pairs = DATASET_SHAPES[name]
     return synthetic_bipartite(max(2, int(users * scale)), max(2, int(items * scale)),
                                max(1, int(pairs * scale * scale)), seed=seed)
+
+
+# ---------------------------------------------------------------------------------------------
+# The tiled (partition-major) layout of a CSR for source-tiled table mode (Mode.TILED,
+# docs/CONTRACT.md "Tiled layout"): the edges grouped by source partition so that each pass
+# reads only its own edges, once.
+
+
+@dataclasses.dataclass(frozen=True)
+class TiledLayout:
+    """A CSR re-encoded partition-major for R source rows per partition (P = ceil(n_src / R)
+    partitions, at least 1), in pass order: partition P-1 first, down to partition 0. Tile p lists
+    the destination rows with at least one edge in partition p, ascending (partition 0 also lists
+    the rows without edges, so every row is finished once), then an end marker:
+
+      pairs    uint32 [n_pairs, 2]: (row word, edge end). Row word: v | ADD | FIN, or TILE_END for
+               the marker. Edge end: one past the row's last edge in col_idx (cumulative over all
+               tiles; the row's edges start at the previous pair's end, 0 for the first pair); a
+               marker's end equals the previous pair's.
+      col_idx  uint16 [n_edges]: each edge's source as a table row u - p R of its tile's partition.
+      edge_order int64 [n_edges]: tiled edge i is CSR edge edge_order[i] (permute edge_w with
+               `permute_edges`); within a row and a partition the CSR order is kept.
+
+    n_pairs = n_dst + CSR.partial_rows(R) + P: every row is listed once per partition it touches
+    (once, in tile 0, when it has no edges), plus the P markers."""
+
+    pairs: np.ndarray
+    col_idx: np.ndarray
+    edge_order: np.ndarray
+    rows_per_part: int
+    n_dst: int
+    n_src: int
+
+    def __post_init__(self):
+        validate_tiled(self.pairs, self.col_idx, self.n_dst, self.n_src, self.rows_per_part)
+
+    @property
+    def parts(self) -> int:
+        return max(1, -(-self.n_src // self.rows_per_part))
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def n_edges(self) -> int:
+        return len(self.col_idx)
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of the pairs and the local indices (what a tiled pass streams, once per run)."""
+        return self.pairs.nbytes + self.col_idx.nbytes
+
+    def permute_edges(self, values) -> np.ndarray:
+        """Per-edge values (edge_w) of the CSR in the tiled edge order."""
+        values = np.asarray(values)
+        if values.shape[:1] != (self.n_edges,):
+            raise ValueError(f"expected {self.n_edges} per-edge values, got shape {values.shape}")
+        return values[self.edge_order]
+
+    def tiles(self):
+        """Per tile in pass order: (partition, rows, add, fin, starts, ends) as int64 / bool arrays
+        (the rows' edges are col_idx[starts[i]:ends[i]])."""
+        word = self.pairs[:, 0].astype(np.int64)
+        end = self.pairs[:, 1].astype(np.int64)
+        start = np.concatenate([[0], end[:-1]])
+        marks = np.flatnonzero(word & TILE_END)
+        lo = 0
+        for k, m in enumerate(marks):
+            sl = slice(lo, m)
+            yield (self.parts - 1 - k, word[sl] & TILE_ROW_MASK, (word[sl] & TILE_ADD) != 0,
+                   (word[sl] & TILE_FIN) != 0, start[sl], end[sl])
+            lo = m + 1
+
+    def to_csr(self) -> CSR:
+        """The CSR these tiles encode: row v's edges in tiled order (partitions from the highest
+        down, CSR order within one), global source indices."""
+        dst, src = [], []
+        for p, rows, _, _, starts, ends in self.tiles():
+            deg = ends - starts
+            dst.append(np.repeat(rows, deg))
+            src.append(self.col_idx[starts[0]:ends[-1]].astype(np.int64) + p * self.rows_per_part
+                       if len(rows) else np.zeros(0, np.int64))
+        dst = np.concatenate(dst) if dst else np.zeros(0, np.int64)
+        src = np.concatenate(src) if src else np.zeros(0, np.int64)
+        return CSR.from_edges(dst, src, self.n_dst, self.n_src)
+
+
+def tile_csr(csr: CSR, rows_per_part: int) -> TiledLayout:
+    """The tiled layout of `csr` for partitions of `rows_per_part` source rows (the build's
+    HwConfig.table_rows(feat_dim)); see TiledLayout."""
+    if not 0 < rows_per_part <= TILED_MAX_ROWS:
+        raise ValueError(f"rows_per_part must be 1..{TILED_MAX_ROWS} (16-bit local indices), got {rows_per_part}")
+    if csr.n_dst > TILED_MAX_DST:
+        raise ValueError(f"n_dst={csr.n_dst} does not fit the tile row word (at most {TILED_MAX_DST})")
+    n_dst, n_edges = csr.n_dst, csr.n_edges
+    parts = max(1, -(-csr.n_src // rows_per_part))
+    src = csr.col_idx.astype(np.int64)
+    part = src // rows_per_part
+    dst = csr.dst_of_edges()
+    order = np.lexsort((np.arange(n_edges), dst, parts - 1 - part))   # pass order, row, CSR order
+    spart, sdst = part[order], dst[order]
+    key = (parts - 1 - spart) * max(n_dst, 1) + sdst
+    first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if n_edges else np.zeros(0, np.int64)
+    pv, pp = sdst[first], spart[first]
+    cnt = np.diff(np.concatenate([first, [n_edges]]))
+    empty = np.flatnonzero(csr.in_degree == 0)
+    v = np.concatenate([pv, empty])
+    p = np.concatenate([pp, np.zeros(len(empty), np.int64)])
+    cnt = np.concatenate([cnt, np.zeros(len(empty), np.int64)])
+    sort = np.lexsort((v, parts - 1 - p))
+    v, p, cnt = v[sort], p[sort], cnt[sort]
+    # a row's highest and lowest partition (rows without edges: -1 / parts, so add = 0, fin = 1)
+    hi = np.full(n_dst, -1, np.int64)
+    lo = np.full(n_dst, parts, np.int64)
+    np.maximum.at(hi, pv, pp)
+    np.minimum.at(lo, pv, pp)
+    word = v | np.where(hi[v] > p, TILE_ADD, 0) | np.where((lo[v] == p) | (lo[v] == parts), TILE_FIN, 0)
+    end = np.cumsum(cnt)
+    # the k-th tile (pass k) ends with a marker: pair j of pass k sits at j + k
+    per_pass = np.bincount(parts - 1 - p, minlength=parts)
+    n_pairs = len(v) + parts
+    pairs = np.zeros((n_pairs, 2), np.uint32)
+    k = parts - 1 - p
+    pairs[np.arange(len(v)) + k, 0] = word
+    pairs[np.arange(len(v)) + k, 1] = end
+    mark_at = np.cumsum(per_pass) + np.arange(parts)
+    edges_through = np.concatenate([[0], end])[np.cumsum(per_pass)]
+    pairs[mark_at, 0] = TILE_END
+    pairs[mark_at, 1] = edges_through
+    local = (src[order] - spart * rows_per_part).astype(np.uint16)
+    return TiledLayout(pairs, local, order.astype(np.int64), rows_per_part, n_dst, csr.n_src)
+
+
+def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -> None:
+    """Raise ValueError naming the first problem of a tiled layout; accept every one tile_csr
+    makes (and only layouts that encode some CSR as the kernel expects: every row finished once,
+    ADD exactly when an earlier tile listed the row, FIN exactly when no later one does)."""
+    pairs = np.asarray(pairs)
+    col_idx = np.asarray(col_idx)
+    if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype != np.uint32:
+        raise ValueError(f"pairs must be uint32 [n_pairs, 2], got {pairs.dtype} {pairs.shape}")
+    if col_idx.ndim != 1 or col_idx.dtype != np.uint16:
+        raise ValueError(f"col_idx must be uint16 [n_edges], got {col_idx.dtype} {col_idx.shape}")
+    if not 0 < rows_per_part <= TILED_MAX_ROWS:
+        raise ValueError(f"rows_per_part must be 1..{TILED_MAX_ROWS}, got {rows_per_part}")
+    if not 0 <= n_dst <= TILED_MAX_DST:
+        raise ValueError(f"n_dst={n_dst} does not fit the tile row word (at most {TILED_MAX_DST})")
+    parts = max(1, -(-n_src // rows_per_part))
+    word = pairs[:, 0].astype(np.int64)
+    end = pairs[:, 1].astype(np.int64)
+    is_end = (word & TILE_END) != 0
+    if is_end.sum() != parts or not len(word) or not is_end[-1]:
+        raise ValueError(f"the layout needs one end marker per partition ({parts}), the last pair a "
+                         f"marker; got {int(is_end.sum())} markers in {len(word)} pairs")
+    if np.any(word[is_end] != TILE_END):
+        raise ValueError("an end marker has row or flag bits set")
+    start = np.concatenate([[0], end[:-1]])
+    deg = end - start
+    if np.any(deg < 0):
+        j = int(np.argmax(deg < 0))
+        raise ValueError(f"edge ends decrease at pair {j} ({int(start[j])} -> {int(end[j])})")
+    if end[-1] != len(col_idx):
+        raise ValueError(f"the last edge end {int(end[-1])} is not n_edges={len(col_idx)}")
+    if np.any(deg[is_end] != 0):
+        raise ValueError(f"end marker {int(np.argmax(is_end & (deg != 0)))} has edges")
+    if np.any(deg > MAX_DEGREE):
+        raise ValueError(f"pair {int(np.argmax(deg > MAX_DEGREE))} has more than {MAX_DEGREE} edges")
+    tile = np.cumsum(is_end) - is_end          # pass index of each pair
+    part = parts - 1 - tile
+    v = word & TILE_ROW_MASK
+    rows = ~is_end
+    if np.any(v[rows] >= n_dst):
+        j = int(np.flatnonzero(rows)[np.argmax(v[rows] >= n_dst)])
+        raise ValueError(f"pair {j} names row {int(v[j])} >= n_dst={n_dst}")
+    same_tile = rows[1:] & rows[:-1]
+    if np.any(same_tile & (v[1:] <= v[:-1])):
+        j = int(np.argmax(same_tile & (v[1:] <= v[:-1]))) + 1
+        raise ValueError(f"rows do not ascend within a tile at pair {j} ({int(v[j - 1])} then {int(v[j])})")
+    edge_part = np.repeat(part, deg)
+    limit = np.minimum(n_src - edge_part * rows_per_part, rows_per_part)
+    if np.any(col_idx.astype(np.int64) >= limit):
+        e = int(np.argmax(col_idx >= limit))
+        raise ValueError(f"col_idx[{e}]={int(col_idx[e])} is outside its partition "
+                         f"({int(edge_part[e])}: {int(limit[e])} rows)")
+    if np.any(rows & (part != 0) & (deg == 0)):
+        j = int(np.argmax(rows & (part != 0) & (deg == 0)))
+        raise ValueError(f"pair {j} lists row {int(v[j])} with no edges outside partition 0")
+    rv, rp = v[rows], part[rows]
+    count = np.bincount(rv, minlength=n_dst)
+    if n_dst and count.min() == 0:
+        raise ValueError(f"row {int(np.argmin(count))} is listed in no tile")
+    hi = np.full(n_dst, -1, np.int64)
+    lo = np.full(n_dst, parts, np.int64)
+    np.maximum.at(hi, rv, rp)
+    np.minimum.at(lo, rv, rp)
+    want = np.where(hi[rv] > rp, TILE_ADD, 0) | np.where(lo[rv] == rp, TILE_FIN, 0)
+    got = word[rows] & (TILE_ADD | TILE_FIN)
+    if np.any(got != want):
+        i = int(np.argmax(got != want))
+        j = int(np.flatnonzero(rows)[i])
+        raise ValueError(f"pair {j} (row {int(v[j])}) has add={bool(got[i] & TILE_ADD)} fin={bool(got[i] & TILE_FIN)}; "
+                         f"the tiles listing the row ask for add={bool(want[i] & TILE_ADD)} fin={bool(want[i] & TILE_FIN)}")

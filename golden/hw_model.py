@@ -52,6 +52,8 @@ def check_problem(n_dst: int, n_src: int, n_edges: int, feat_dim: int, mode: int
                          f"(lanes={hw.lanes}, bus={hw.bus_bits} bits) and at most {hw.max_feat}")
     if mode & Mode.IDX16 and n_src > IDX16_MAX_SRC:
         raise ValueError(f"IDX16 needs n_src <= {IDX16_MAX_SRC}, got {n_src}")
+    if mode & Mode.TILED and mode & (Mode.DRAM_GATHER | Mode.IDX16):
+        raise ValueError("TILED is a table mode with its own 16-bit indices: not with DRAM_GATHER or IDX16")
 
 
 def gnn_agg(row_ptr, col_idx, feat_in, *, n_src: int, mode: int, src_scale=None, dst_scale=None,

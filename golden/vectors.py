@@ -8,7 +8,8 @@ File layout (little-endian; docs/CONTRACT.md, "Test-vector files"):
       8    32  u32 x 8: version(=2), n_dst, n_src, n_edges, feat_dim, mode, expect_error, feat_bits
      40    72  u64 x 9: pointer arguments in contract order (row_ptr, col_idx, edge_w, src_scale,
                dst_scale, feat_in, weight, feat_out, acc_buf); 0 = not used
-    112    48  u64 x 6: image_base, image_bytes, expect_bytes, axi_error_base, axi_error_bytes, reserved
+    112    48  u64 x 6: image_base, image_bytes, expect_bytes, axi_error_base, axi_error_bytes,
+               n_pairs (Mode.TILED; 0 otherwise)
     160     -  image: DDR bytes [image_base, image_base + image_bytes)
      ..     -  expected feat_out bytes (n_dst * feat_dim FEAT elements of feat_bits), present when
                expect_error == 0
@@ -104,7 +105,7 @@ class Vector:
         head = MAGIC + struct.pack("<8I", VERSION, p.n_dst, p.n_src, p.n_edges, p.feat_dim, p.mode,
                                    self.expect_error, hw.feat_bits)
         head += struct.pack("<9Q", *ptrs)
-        head += struct.pack("<6Q", image_base, len(img), len(expect), *self.axi_error, 0)
+        head += struct.pack("<6Q", image_base, len(img), len(expect), *self.axi_error, p.n_pairs)
         assert len(head) == HEADER_BYTES
         return head + img + expect
 
@@ -125,6 +126,7 @@ class VectorFile:
     image: bytes
     expect: np.ndarray | None
     axi_error: tuple
+    n_pairs: int = 0
 
     @property
     def writable(self) -> list[tuple[int, int]]:
@@ -141,7 +143,7 @@ def parse(data: bytes) -> VectorFile:
     if version != VERSION:
         raise ValueError(f"vector file version {version}, this reader knows {VERSION}")
     ptrs = struct.unpack_from("<9Q", data, 40)
-    image_base, image_bytes, expect_bytes, err_base, err_bytes, _ = struct.unpack_from("<6Q", data, 112)
+    image_base, image_bytes, expect_bytes, err_base, err_bytes, n_pairs = struct.unpack_from("<6Q", data, 112)
     if HEADER_BYTES + image_bytes + expect_bytes != len(data):
         raise ValueError("vector file is truncated or has trailing bytes")
     image = data[HEADER_BYTES:HEADER_BYTES + image_bytes]
@@ -151,7 +153,7 @@ def parse(data: bytes) -> VectorFile:
         expect = np.frombuffer(data, dtype=dtype, count=expect_bytes // dtype.itemsize,
                                offset=HEADER_BYTES + image_bytes).reshape(n_dst, feat_dim)
     return VectorFile(n_dst, n_src, n_edges, feat_dim, mode, expect_error, feat_bits,
-                      dict(zip(BUFFER_NAMES, ptrs)), image_base, image, expect, (err_base, err_bytes))
+                      dict(zip(BUFFER_NAMES, ptrs)), image_base, image, expect, (err_base, err_bytes), n_pairs)
 
 
 def write_dir(vectors, directory, hw: HwConfig = DEFAULT_HW) -> Path:

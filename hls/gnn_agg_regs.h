@@ -40,6 +40,8 @@
 #define GNN_AGG_REG_HW_FORMATS 0xF4
 /* RTL kernel only: the HLS kernel has no AXI response time-out (docs/HLS.md); 0xFC reads 0 there */
 #define GNN_AGG_REG_TIMEOUT 0xFC
+/* the tiled layout's pair count (MODE_TILED), past the block above: 0x100, 0x104 reserved */
+#define GNN_AGG_REG_N_PAIRS 0x100
 
 /* mode register bits */
 #define GNN_AGG_MODE_PRE_SCALE (1u << 0)
@@ -49,6 +51,7 @@
 #define GNN_AGG_MODE_RELU (1u << 4)
 #define GNN_AGG_MODE_DRAM_GATHER (1u << 5)
 #define GNN_AGG_MODE_IDX16 (1u << 6)
+#define GNN_AGG_MODE_TILED (1u << 7)
 
 /* stat_error bits: ARG/ALIGN/RANGE are found before any memory access, the rest while running */
 #define GNN_AGG_ERR_ARG (1u << 0)
@@ -65,6 +68,11 @@
 /* memory layout rules */
 #define GNN_AGG_BUFFER_ALIGN 64u
 #define GNN_AGG_MAX_DEGREE 65536u
+/* the tiled layout (MODE_TILED): a tile pair's row word is v | flags */
+#define GNN_AGG_TILE_END (1u << 29)
+#define GNN_AGG_TILE_ADD (1u << 30)
+#define GNN_AGG_TILE_FIN (1u << 31)
+#define GNN_AGG_TILED_MAX_ROWS 65536u
 #define GNN_AGG_IDX16_MAX_SRC 65536u
 /* scales and edge weights are unsigned 16-bit containers; acc_buf elements are 32-bit (the
    accumulator sign-extended); the other formats are build parameters (gnn_agg_types.h) */

@@ -39,6 +39,7 @@ package gnn_agg_pkg;
   localparam logic [7:0] REG_HW_TABLE_ELEMS = 8'hEC;
   localparam logic [7:0] REG_HW_FORMATS = 8'hF4;
   localparam logic [7:0] REG_TIMEOUT = 8'hFC;
+  localparam logic [8:0] REG_N_PAIRS = 9'h100;   // past the Vitis block: the address is 9 bits
 
   // mode register: bit indices
   localparam int MODE_PRE_SCALE = 0;
@@ -48,7 +49,8 @@ package gnn_agg_pkg;
   localparam int MODE_RELU = 4;
   localparam int MODE_DRAM_GATHER = 5;
   localparam int MODE_IDX16 = 6;
-  localparam int MODE_BITS = 7;
+  localparam int MODE_TILED = 7;
+  localparam int MODE_BITS = 8;
 
   // stat_error: bit indices
   localparam int ERR_ARG = 0;

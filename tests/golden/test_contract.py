@@ -12,7 +12,7 @@ from golden.contract import (ACC_BUF_BITS, BUFFER_ALIGN, COEF_BITS, DEFAULT_HW, 
                              MAX_DEGREE, POINTER_REGS, SCALAR_REGS, STATUS_REGS, Err, HwConfig, Mode, Reg)
 
 ROOT = Path(__file__).resolve().parents[2]
-MODE_BITS = ("PRE_SCALE", "POST_SCALE", "EDGE_WEIGHT", "APPLY_W", "RELU", "DRAM_GATHER", "IDX16")
+MODE_BITS = ("PRE_SCALE", "POST_SCALE", "EDGE_WEIGHT", "APPLY_W", "RELU", "DRAM_GATHER", "IDX16", "TILED")
 
 
 def c_defines() -> dict[str, int]:
@@ -99,6 +99,8 @@ def test_illegal_formats_are_rejected(fields, message):
 def test_vitis_slot_layout():
     """Pointers take 12-byte slots, scalars and status words 8-byte slots, back to back."""
     offsets = [r.value for r in POINTER_REGS + SCALAR_REGS + STATUS_REGS]
+    # the tiled layout's scalar sits past the hardware words and TIMEOUT, in a slot of its own
+    assert Reg.N_PAIRS == Reg.TIMEOUT + 4 and Reg.N_PAIRS not in offsets
     sizes = [12] * len(POINTER_REGS) + [8] * (len(SCALAR_REGS) + len(STATUS_REGS))
     assert offsets[0] == 0x10
     for off, size, nxt in zip(offsets, sizes, offsets[1:]):
@@ -108,6 +110,6 @@ def test_vitis_slot_layout():
 def test_markdown_table_agrees():
     text = (ROOT / "docs/CONTRACT.md").read_text()
     rows = dict((name.upper(), int(off, 16)) for off, name in
-                re.findall(r"^\| (0x[0-9A-F]{2}) \| (\w+) \|", text, re.M))
+                re.findall(r"^\| (0x[0-9A-F]{2,3}) \| (\w+) \|", text, re.M))
     for reg in Reg:
         assert rows[reg.name] == reg.value, reg.name
