@@ -111,8 +111,12 @@ typedef ap_fixed<PRODUCT_BITS + clog2(MAX_FEAT), PRODUCT_BITS - FEAT_FRAC - WGT_
 typedef ap_uint<BUS_BITS> bus_t;
 typedef ap_uint<LANES * FEAT_BITS> chunk_t;  // LANES feature elements side by side
 typedef ap_uint<64> addr_t;
+typedef ap_uint<64> u64;
 typedef ap_uint<32> u32;
 typedef ap_uint<16> u16;
+// TILED: a tile pair as one 64-bit element, the row word in [31:0], the edge end in [63:32]
+// (little-endian u32 pairs); a CSR row_ptr entry travels zero-extended in the same stream type
+typedef u64 pair_t;
 
 // What one pass does with one destination row: its id v, whether earlier passes left its partial
 // sums in acc_buf (add: fold them in), whether this pass finishes it (fin: to the epilogue; else
@@ -155,6 +159,7 @@ struct out_row_tok {
 struct call_t {
     addr_t row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf;
     u32 n_dst, n_src, n_edges, feat_dim, mode;
+    u32 n_pairs;     // TILED: (row word, edge end) pairs in row_ptr
     u32 chunks;      // feat_dim / LANES
     u32 table_rows;  // source rows per partition (n_src in DRAM-gather mode)
     u32 passes;      // source partitions P
