@@ -164,7 +164,7 @@ def test_tiled_cases_cover_partitions_plans_and_errors():
     flags = {(bool(w & TILE_ADD), bool(w & TILE_FIN)) for w in plan.arrays["row_ptr"][:, 0]}
     assert flags >= {(False, False), (True, False), (False, True), (True, True)}
     errors = {n: Err(v.expect_error) for n, v in cases.items() if n.startswith("err_")}
-    assert sum(e == Err.ROW_PTR for e in errors.values()) == 8 and len(errors) == 15
+    assert sum(e == Err.ROW_PTR for e in errors.values()) == 9 and len(errors) == 16
     assert all(v.expect is not None for n, v in cases.items() if n not in errors)
 
 
