@@ -41,27 +41,29 @@ inline acc_chunk_t row_sums(const acc_t acc[MAX_CHUNKS][LANES], u32 k, bool empt
     return sums;
 }
 
-// Per pass and destination row: chunk c of every edge adds into acc[c]; the row's first edge
-// writes instead of adding, so no clearing pass is needed. Then the row's sums go to the
-// epilogue (one pass), or per chunk: fold in the earlier passes' partial sums from acc_buf, then
-// spill them back (not the last pass) or forward them.
+// Per pass and planned row: chunk c of every edge adds into acc[c]; the row's first edge writes
+// instead of adding, so no clearing pass is needed. Then, per the row's plan, per chunk: fold in
+// the earlier passes' partial sums from acc_buf (add), and forward the sums to the epilogue (fin)
+// or spill them back to acc_buf. A row planned fin without add (every row of a one-partition
+// call) goes straight out at one chunk per cycle.
 // `busy` counts the iterations of its pipelined loops (docs/HLS.md, stat_cycles).
 inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &chunks_s,
-                       hls::stream<acc_chunk_t> &sums_s, u32 &rd_beats, u32 &wr_beats, u32 &busy) {
+                       hls::stream<out_row_tok> &rows_s, hls::stream<acc_chunk_t> &sums_s, u32 &rd_beats,
+                       u32 &wr_beats, u32 &busy) {
     acc_t acc[MAX_CHUNKS][LANES];
 #pragma HLS ARRAY_PARTITION variable = acc dim = 2 complete
     u32 rd = 0, wr = 0, iterations = 0;
     passes:
     for (u32 p = 0; p < call.passes; ++p) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
-        const bool first_pass = p == 0, last_pass = p + 1 == call.passes;
         rows:
-        for (u32 v = 0; v < call.n_dst; ++v) {
+        for (;;) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
             u32 c = 0;
             bool first_edge = true;
+            chunk_tok t = chunks_s.read();
             sum:
-            for (chunk_tok t = chunks_s.read(); !t.last; t = chunks_s.read()) {
+            while (!t.last) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 40
                 lanes:
@@ -74,8 +76,12 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
                     first_edge = false;
                 }
                 ++iterations;
+                t = chunks_s.read();
             }
-            if (first_pass && last_pass) {
+            if (t.pass_end) break;
+            const row_plan plan = t.plan;
+            if (plan.fin) rows_s.write(out_row_tok{plan.v, false});
+            if (plan.fin && !plan.add) {
                 forward:
                 for (u32 k = 0; k < call.chunks; ++k) {
 #pragma HLS PIPELINE II = 1
@@ -90,8 +96,8 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
 #pragma HLS PIPELINE II = ACC_WORDS_PER_CHUNK
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS
                 acc_chunk_t sums = row_sums(acc, k, first_edge);
-                const unsigned long long at = acc_buf_word(call, v, k);
-                if (!first_pass) {
+                const unsigned long long at = acc_buf_word(call, plan.v, k);
+                if (plan.add) {
                     fold:
                     for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
                         const bus_t word = mem[at + w];
@@ -104,7 +110,7 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
                         }
                     }
                 }
-                if (last_pass) {
+                if (plan.fin) {
                     sums_s.write(sums);
                 } else {
                     spill:
@@ -117,6 +123,7 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
             iterations += call.chunks * ACC_WORDS_PER_CHUNK;
         }
     }
+    rows_s.write(out_row_tok{0, true});
     rd_beats = rd;
     wr_beats = wr;
     busy = iterations;
@@ -183,8 +190,9 @@ inline void apply_weight(const chunk_t y[MAX_CHUNKS], const chunk_t w_tab[MAX_FE
     }
 }
 
-// Per destination row: post-scale (and with APPLY_W the matrix product), ReLU, to write_rows.
-inline void epilogue(const bus_t *mem, const call_t &call, hls::stream<acc_chunk_t> &sums_s,
+// Per finished row: post-scale (and with APPLY_W the matrix product), ReLU, to write_rows.
+inline void epilogue(const bus_t *mem, const call_t &call, hls::stream<out_row_tok> &rows_s,
+                     hls::stream<acc_chunk_t> &sums_s, hls::stream<out_row_tok> &out_rows_s,
                      hls::stream<chunk_t> &out_s, u32 &rd_beats, u32 &busy) {
     static chunk_t w_tab[MAX_FEAT * MAX_CHUNKS];
     chunk_t y[MAX_CHUNKS];
@@ -197,10 +205,11 @@ inline void epilogue(const bus_t *mem, const call_t &call, hls::stream<acc_chunk
         iterations += call.feat_dim * call.chunks * WORDS_PER_CHUNK;
     }
     rows:
-    for (u32 v = 0; v < call.n_dst; ++v) {
+    for (out_row_tok row = rows_s.read(); !row.end; row = rows_s.read()) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
+        out_rows_s.write(row);
         coef_t scale = 0;
-        if (post) scale.range(15, 0) = load_elem<16>(mem, call.dst_scale, v, rd);
+        if (post) scale.range(15, 0) = load_elem<16>(mem, call.dst_scale, row.v, rd);
         chunks:
         for (u32 c = 0; c < call.chunks; ++c) {
 #pragma HLS PIPELINE II = 1
@@ -220,23 +229,33 @@ inline void epilogue(const bus_t *mem, const call_t &call, hls::stream<acc_chunk
             iterations += call.feat_dim * call.chunks;
         }
     }
+    out_rows_s.write(out_row_tok{0, true});
     rd_beats = rd;
     busy = iterations;
 }
 
-inline void write_rows(bus_t *mem, const call_t &call, hls::stream<chunk_t> &out_s, u32 &beats) {
-    const unsigned long long first = word_of(call.feat_out);
-    const ap_uint<64> words = ap_uint<64>(call.n_dst) * call.chunks * WORDS_PER_CHUNK;
-    chunk_t chunk = 0;
-    words_loop:
-    for (ap_uint<64> i = 0; i < words; ++i) {
+// Each finished row's bus words at feat_out + v * row_bytes: rows arrive in the order they are
+// finished (row order with one partition; per tile otherwise), each one burst.
+inline void write_rows(bus_t *mem, const call_t &call, hls::stream<out_row_tok> &rows_s,
+                       hls::stream<chunk_t> &out_s, u32 &beats) {
+    const u32 row_words = call.chunks * WORDS_PER_CHUNK;
+    u32 moved = 0;
+    rows:
+    for (out_row_tok row = rows_s.read(); !row.end; row = rows_s.read()) {
+#pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
+        const unsigned long long first = word_of(call.feat_out) + (ap_uint<64>(row.v) * row_words).to_uint64();
+        chunk_t chunk = 0;
+        words:
+        for (u32 i = 0; i < row_words; ++i) {
 #pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = 1 max = 1000000 avg = 10000
-        const int k = int(i % WORDS_PER_CHUNK);
-        if (k == 0) chunk = out_s.read();
-        mem[first + i.to_uint64()] = chunk(BUS_BITS * k + BUS_BITS - 1, BUS_BITS * k);
+#pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS * WORDS_PER_CHUNK
+            const int k = int(i % WORDS_PER_CHUNK);
+            if (k == 0) chunk = out_s.read();
+            mem[first + i] = chunk(BUS_BITS * k + BUS_BITS - 1, BUS_BITS * k);
+        }
+        moved += row_words;
     }
-    beats = u32(words);
+    beats = moved;
 }
 
 }  // namespace gnn

@@ -3,7 +3,9 @@
     python hls/csim.py [--config NAME ...] [--n-random N] [--no-sanitize]      (what `make csim` runs)
 
 The configurations are the registry's csim builds (golden/builds.py). For every one: write the
-shared case set (golden.cases.standard_cases) as vector files for that build, compile
+shared case set (golden.cases.standard_cases) and the TILED-mode set (tiled_cases: tiled layouts
+from golden.graph.tile_csr, and malformed ones with their exact stat_error) as vector files for
+that build, compile
 hls/tb/tb_gnn_agg.cpp with the kernel (-O1, ASan + UBSan) and run it on every file. The ap_int.h / ap_fixed.h headers (Apache-2.0) come from the PyPI wheel of
 hls4ml==1.3.0, fetched once into build/hls/; its hls_stream.h is not used (hls/sim/ has ours).
 """
@@ -27,9 +29,13 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from golden.cases import standard_cases  # noqa: E402
+import numpy as np  # noqa: E402
+
+from golden.cases import NORMS, make_vector, random_features, random_graph, standard_cases  # noqa: E402
 from golden import builds  # noqa: E402
-from golden.vectors import parse, write_dir  # noqa: E402
+from golden.contract import MAX_DEGREE, TILE_END, TILE_FIN, TILE_ROW_MASK, Err, HwConfig, Mode, Problem  # noqa: E402
+from golden.graph import CSR  # noqa: E402
+from golden.vectors import Vector, feat_dtype, parse, write_dir  # noqa: E402
 
 BUILD = ROOT / "build" / "hls"
 HLS4ML = "hls4ml==1.3.0"
@@ -112,9 +118,158 @@ def _extract_ap_types() -> None:
     tmp.rename(AP_TYPES)
 
 
+def tiled_feat_dim(hw: HwConfig) -> int:
+    """The feature width of the TILED cases: the narrowest with at most 64 table rows (so that
+    small builds run 4 partitions of a few dozen rows), else max_feat (fewest rows per partition)."""
+    fa = hw.feat_align
+    return next((d for d in range(fa, hw.max_feat + 1, fa) if hw.table_rows(d) <= 64), hw.max_feat)
+
+
+def _plan_graph(rng, rows: int, n_src: int, plan) -> CSR:
+    """A CSR whose row r reads 1-4 sources of each partition in plan[r] (partitions of `rows`
+    rows), in shuffled order, some with duplicate edges."""
+    cols = []
+    for kind in plan:
+        row = []
+        for part in kind:
+            lo, hi = part * rows, min((part + 1) * rows, n_src)
+            row += list(rng.integers(lo, hi, int(rng.integers(1, 5))))
+        if row and rng.random() < 0.2:
+            row += row[:2]
+        cols.append(rng.permutation(np.array(row, np.int64)))
+    row_ptr = np.concatenate([[0], np.cumsum([len(c) for c in cols])]).astype(np.uint32)
+    edges = np.concatenate(cols) if cols else np.zeros(0, np.int64)
+    return CSR(row_ptr, edges.astype(np.uint32), n_src)
+
+
+def tiled_cases(hw: HwConfig, seed: int = 1, n_random: int = 40) -> list[Vector]:
+    """TILED-mode vectors (docs/CONTRACT.md, "Tiled layout"): golden layouts of graphs over 1-4
+    source partitions -- rows that read chosen sets of partitions (ADD / FIN in every combination,
+    runs of rows a pass does not touch), rows without edges, a partition no edge reads, n_src a
+    multiple of R, a 4096-edge hub, every normalization, W + ReLU, random graphs -- each with the
+    CSR run's golden output; then malformed layouts, each with the one error bit the contract
+    gives it. Builds whose partitions are large (more than 64 rows at max_feat: the boards' node
+    tables, whose feature tables run to megabytes) get the symmetric, weighted and W + ReLU plan
+    graphs, one partition and four random graphs, no error cases: those run on the -tiled builds,
+    which have the same bus and lanes and a small table."""
+    rng = np.random.default_rng(seed)
+    feat_dim = tiled_feat_dim(hw)
+    rows = hw.table_rows(feat_dim)
+    n_src = 3 * rows + rows // 2 + 1  # four partitions, the remainder (pass 0) smaller
+    large = rows > 64
+    if large:
+        n_random = min(n_random, 4)
+
+    def vec(name, csr, norm, **kw):
+        x = random_features(rng, csr.n_src, feat_dim, hw=hw)
+        return make_vector(f"tiled_{name}", csr, x, norm, rng, hw=hw, tiled=True, **kw)
+
+    kinds = [(), (3,), (0,), (1,), (2,), (3, 0), (3, 2), (2, 1), (1, 0), (3, 1), (2, 0), (3, 1, 0), (3, 2, 1, 0)]
+    plan = [(), (3,), (0,), (3, 0)] + kinds + [(1,)] * 20 + kinds + [(3, 2, 1, 0)] * 10 + [()] * 5
+    plan += [kinds[int(i)] for i in rng.integers(0, len(kinds), 30)] + [()]
+    planned = _plan_graph(rng, rows, n_src, plan)
+    out = [vec(f"plan_{norm}", planned, norm) for norm in (("symmetric", "weighted") if large else NORMS)]
+    out.append(vec("plan_w_relu", planned, "symmetric", apply_w=True, relu=True))
+    out.append(vec("one_partition", _plan_graph(rng, rows, rows, [(0,), (), (0,)] * 8), "symmetric", relu=True))
+    if not large:
+        out.append(vec("empty_partitions", _plan_graph(rng, rows, n_src, [(3,), (0,), (3, 0), (), (0,)] * 6), "mean"))
+        out.append(vec("n_src_multiple_of_r", _plan_graph(rng, rows, 2 * rows, [(1,), (0,), (1, 0), ()] * 6),
+                       "weighted"))
+        out.append(vec("rows_without_edges", CSR(np.zeros(9, np.uint32), np.zeros(0, np.uint32), 2 * rows + 1),
+                       "symmetric"))
+        out.append(vec("no_rows", CSR(np.zeros(1, np.uint32), np.zeros(0, np.uint32), n_src), "sum"))
+        hub = [rng.integers(3 * rows, n_src, 3), rng.integers(0, n_src, 4096), rng.integers(0, rows, 2)]
+        out.append(vec("hub_4096", CSR(np.array([0, 3, 4099, 4101], np.uint32), np.concatenate(hub).astype(np.uint32),
+                                       n_src), "sum"))
+    for i in range(n_random):
+        g = random_graph(rng, int(rng.integers(0, 41)), int(rng.integers(1, 4 * rows + 1)), rng.uniform(0, 8),
+                         skew=rng.uniform(0.3, 1.5))
+        out.append(vec(f"random_{i:03d}", g, str(rng.choice(NORMS)), apply_w=bool(rng.random() < 0.3),
+                       relu=bool(rng.random() < 0.4)))
+    return out if large else out + tiled_error_cases(hw, planned, rng)
+
+
+def tiled_error_cases(hw: HwConfig, csr: CSR, rng) -> list[Vector]:
+    """Malformed TILED calls built from the layout of `csr` (four partitions), each with the one
+    stat_error bit the contract gives it; every edit keeps the other pairs and indices valid, so
+    no second bit can be due."""
+    feat_dim = tiled_feat_dim(hw)
+    base = make_vector("tiled_base", csr, random_features(rng, csr.n_src, feat_dim, hw=hw), "sum", rng, hw=hw,
+                       tiled=True)
+    p = base.problem
+    pairs = base.arrays["row_ptr"]
+    word, end = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    marks = np.flatnonzero(word & TILE_END)
+    assert len(marks) == 4, "the error cases need four tiles"
+    rows = hw.table_rows(feat_dim)
+    out = []
+
+    def variant(name, err, problem=None, pointer=None, **arrays):
+        v = Vector(f"err_tiled_{name}", problem or p, {**base.arrays, **arrays}, None, int(err))
+        v.pointer_override = pointer or {}
+        out.append(v)
+
+    def edit(j, w=None, e=None):
+        q = pairs.copy()
+        if w is not None:
+            q[j, 0] = w
+        if e is not None:
+            q[j, 1] = e
+        return q
+
+    def problem(**changes):
+        return Problem(**{**dataclasses.asdict(p), **changes})
+
+    # ROW_PTR while running
+    last_row = marks[1] - 1  # the last row of tile 1 (partition 2): naming n_dst keeps the order
+    variant("row_eq_n_dst", Err.ROW_PTR, row_ptr=edit(last_row, w=int(word[last_row]) & ~TILE_ROW_MASK | p.n_dst))
+    j = marks[1] + 1  # two rows of tile 2 (partition 1) swapped, edges kept
+    swapped = edit(j, w=int(word[j + 1]))
+    swapped[j + 1, 0] = word[j]
+    variant("rows_not_ascending", Err.ROW_PTR, row_ptr=swapped)
+    # tile 1's marker takes the first edge of tile 2; its local index is a full partition's
+    variant("marker_with_edges", Err.ROW_PTR, row_ptr=edit(marks[1], e=int(end[marks[1]]) + 1))
+    k = next(i for i in range(marks[0] + 2, marks[1]) if end[i - 1] > end[i - 2])  # row with edges in tile 1
+    variant("end_decreasing", Err.ROW_PTR, row_ptr=edit(k - 1, e=int(end[k - 1]) - 1 - int(end[k - 1] - end[k - 2])))
+    variant("last_pair_not_marker", Err.ROW_PTR, row_ptr=pairs[:-1].copy(), problem=problem(n_pairs=p.n_pairs - 1))
+    cut = marks[2] + 1  # the layout stops after tile 2: the last pass finds no pair left
+    variant("pass_without_pairs", Err.ROW_PTR, row_ptr=pairs[:cut].copy(),
+            col_idx=base.arrays["col_idx"][:int(end[marks[2]])].copy(),
+            problem=problem(n_pairs=cut, n_edges=int(end[marks[2]])))
+    early = np.insert(pairs, marks[3] - 1, [TILE_END, end[marks[3] - 2]], axis=0)  # a marker before the last row
+    variant("marker_before_last_pair", Err.ROW_PTR, row_ptr=early, problem=problem(n_pairs=p.n_pairs + 1))
+    hub = np.array([[0 | TILE_FIN, MAX_DEGREE + 1], [TILE_END, MAX_DEGREE + 1]], "<u4")
+    out.append(Vector("err_tiled_degree_over_max", Problem(1, 1, MAX_DEGREE + 1, feat_dim, int(Mode.TILED), 2),
+                      {"row_ptr": hub, "col_idx": np.zeros(MAX_DEGREE + 1, "<u2"),
+                       "feat_in": random_features(rng, 1, feat_dim, hw=hw).astype(feat_dtype(hw.feat_bits))},
+                      None, int(Err.ROW_PTR)))
+    # ROW_PTR before the passes: the last edge end is not n_edges
+    variant("last_end", Err.ROW_PTR, row_ptr=edit(len(pairs) - 1, e=p.n_edges - 1))
+    # INDEX: a local index past the remainder partition (tile 0), and 0xFFFF in a full one
+    col = base.arrays["col_idx"].copy()
+    col[0] = csr.n_src - 3 * rows
+    variant("index_past_remainder", Err.INDEX, col_idx=col)
+    col = base.arrays["col_idx"].copy()
+    col[-1] = 0xFFFF
+    variant("index_ffff", Err.INDEX, col_idx=col)
+    # ARG, ALIGN, RANGE: nothing is touched
+    variant("with_dram_gather", Err.ARG, problem=problem(mode=p.mode | Mode.DRAM_GATHER))
+    variant("with_idx16", Err.ARG, problem=problem(mode=p.mode | Mode.IDX16))
+    variant("n_pairs_zero", Err.ARG, problem=problem(n_pairs=0))
+    layout, _ = base.layout(hw)
+    variant("misaligned_row_ptr", Err.ALIGN, pointer={"row_ptr": layout["row_ptr"][0] + 8})
+    assert 8 * p.n_pairs > 64
+    variant("wrapping_row_ptr", Err.RANGE, pointer={"row_ptr": (1 << 64) - 64})
+    return out
+
+
 def write_vectors(config: Config, n_random: int = 200, seed: int = 1) -> Path:
-    """The shared case set for this build, as vector files (rewritten only when missing)."""
-    out = BUILD / "vectors" / f"{config.name}-n{n_random}-s{seed}"
+    """The shared case set and the TILED set for this build, as vector files (rewritten when the
+    code that makes them, golden/ and this file, changes)."""
+    digest = hashlib.sha256()
+    for f in sorted((ROOT / "golden").glob("*.py")) + [Path(__file__).resolve()]:
+        digest.update(f.read_bytes())
+    out = BUILD / "vectors" / f"{config.name}-n{n_random}-s{seed}-{digest.hexdigest()[:12]}"
     with _locked(f"vectors-{out.name}"):
         if not (out / "index.txt").exists():
             _write_vectors(config, n_random, seed, out)
@@ -125,7 +280,7 @@ def _write_vectors(config: Config, n_random: int, seed: int, out: Path) -> None:
     hw = config.hw
     tmp = out.with_name(out.name + ".partial")
     shutil.rmtree(tmp, ignore_errors=True)
-    write_dir(standard_cases(hw, seed=seed, n_random=n_random), tmp, hw)
+    write_dir(standard_cases(hw, seed=seed, n_random=n_random) + tiled_cases(hw, seed, n_random // 5), tmp, hw)
     shutil.rmtree(out, ignore_errors=True)
     tmp.rename(out)
 

@@ -1,9 +1,11 @@
 /*
  * gather.h -- the gather stage: CSR neighbour gathering.
  *
- *   stream_elems (x3)   row_ptr, col_idx, edge_w as element streams, once per source partition
- *   walk_rows           pairs rows with their edges, checks row_ptr and every index *before* it
- *                       becomes an address, keeps the edges whose source is in this partition
+ *   stream_elems (x3)   row_ptr, col_idx, edge_w as element streams: once per source partition
+ *                       (CSR), once per call (TILED: the tile pairs, local indices, edge weights)
+ *   walk_rows           pairs rows with their edges, checks row_ptr (the tile pairs) and every
+ *                       index *before* it becomes an address, keeps the edges whose source is in
+ *                       this partition, and plans each row's pass (row_plan)
  *   fetch_neighbours    node table (table mode: one partition of pre-scaled rows on chip) or
  *                       DRAM reads (DRAM_GATHER), edge weight, LANES features per cycle out
  */
@@ -23,6 +25,13 @@
 
 namespace gnn {
 
+// The partition pass k reads: ascending in CSR mode, P - 1 down to 0 in TILED mode (the tiles'
+// order, docs/CONTRACT.md "Tiled layout").
+inline u32 pass_partition(const call_t &call, u32 k) {
+#pragma HLS INLINE
+    return call.mode & GNN_AGG_MODE_TILED ? u32(call.passes - 1 - k) : k;
+}
+
 // Source rows [lo, hi) of partition p (all of them in DRAM-gather mode: table_rows = n_src).
 inline void partition_rows(const call_t &call, u32 p, ap_uint<64> &lo, ap_uint<64> &hi) {
 #pragma HLS INLINE
@@ -31,33 +40,37 @@ inline void partition_rows(const call_t &call, u32 p, ap_uint<64> &lo, ap_uint<6
     hi = end < call.n_src ? end : ap_uint<64>(call.n_src);
 }
 
-// Reads the next row's end from row_ptr, checks it against the previous one, and returns where
-// the row's edges stop: its end clamped to [edges already consumed, n_edges].
-inline count_t open_row(const call_t &call, hls::stream<u32> &row_ptr_s, count_t cursor, u32 &prev, u32 &err) {
+// Checks a row's edge end (a row_ptr entry, or a tile pair's end) against the previous one and
+// returns where the row's edges stop: its end clamped to [edges already consumed, n_edges]. So
+// whatever the ends hold, the rows together consume at most n_edges indices, in order.
+inline count_t edge_limit(const call_t &call, u32 end, count_t cursor, u32 &prev, u32 &err) {
 #pragma HLS INLINE
-    const u32 end = row_ptr_s.read();
     if (end < prev || end - prev > GNN_AGG_MAX_DEGREE || end > call.n_edges) err |= GNN_AGG_ERR_ROW_PTR;
     prev = end;
     return end < cursor ? cursor : end > call.n_edges ? count_t(call.n_edges) : count_t(end);
 }
 
-// Row/edge walk, once per pass: one token per cycle, an accepted edge or a row end. A malformed
-// row_ptr cannot derail the streams: each row takes the edges between the previous row's end and
-// its own (clamped), the edges no row claims are drained, so exactly n_edges indices are consumed
-// per pass. A bad index or row is flagged and its edges skipped: nothing about them reaches an
-// address. Edges whose source lies outside this pass's partition are dropped here.
-inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stream<u32> &col_s,
-                      hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &errors,
-                      u32 &edges_taken) {
+inline count_t open_row(const call_t &call, hls::stream<pair_t> &row_ptr_s, count_t cursor, u32 &prev, u32 &err) {
+#pragma HLS INLINE
+    return edge_limit(call, u32(row_ptr_s.read()), cursor, prev, err);
+}
+
+// CSR row/edge walk, once per pass: one token per cycle, an accepted edge or a row end. A
+// malformed row_ptr cannot derail the streams: each row takes the edges between the previous
+// row's end and its own (clamped), the edges no row claims are drained, so exactly n_edges
+// indices are consumed per pass. A bad index or row is flagged and its edges skipped: nothing
+// about them reaches an address. Edges whose source lies outside this pass's partition are
+// dropped here; every row is planned in every pass (added back after pass 0, finished in the
+// last).
+inline void walk_csr(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::stream<u32> &col_s,
+                     hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &err, u32 &taken) {
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
-    u32 err = 0;
-    u32 taken = 0;
     passes:
     for (u32 p = 0; p < call.passes; ++p) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
         ap_uint<64> lo, hi;
         partition_rows(call, p, lo, hi);
-        u32 prev = row_ptr_s.read();
+        u32 prev = u32(row_ptr_s.read());
         if (prev != 0) err |= GNN_AGG_ERR_ROW_PTR;
         count_t cursor = 0;  // edges consumed so far
         count_t limit = call.n_dst > 0 ? open_row(call, row_ptr_s, cursor, prev, err) : count_t(0);
@@ -73,16 +86,15 @@ inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stre
                 if (src >= call.n_src) {
                     err |= GNN_AGG_ERR_INDEX;
                 } else if (src >= lo && src < hi) {
-                    const edge_tok tok = {src, w, false};
-                    edges_s.write(tok);
+                    edges_s.write(edge_tok{u32(src - lo), w, false, false, row_plan{0, false, false}});
                     ++taken;
                 }
             } else {
-                const edge_tok row_end = {0, 0, true};
-                edges_s.write(row_end);
+                edges_s.write(edge_tok{0, 0, true, false, row_plan{v, p > 0, p + 1 == call.passes}});
                 if (++v < call.n_dst) limit = open_row(call, row_ptr_s, cursor, prev, err);
             }
         }
+        edges_s.write(edge_tok{0, 0, true, true, row_plan{0, false, false}});
         if (prev != call.n_edges) err |= GNN_AGG_ERR_ROW_PTR;
         unclaimed:
         for (; cursor < call.n_edges; ++cursor) {
@@ -92,6 +104,107 @@ inline void walk_rows(const call_t &call, hls::stream<u32> &row_ptr_s, hls::stre
             if (weighted) weight_s.read();
             if (src >= call.n_src) err |= GNN_AGG_ERR_INDEX;
         }
+    }
+}
+
+// TILED walk (docs/CONTRACT.md, "Tiled layout"): pass k reads tile k, the pairs up to its end
+// marker, and the edges they claim; a row's plan is its pair's row word and its degree the step
+// of the edge ends. One token per cycle: an edge, or a pair read (with the previous row's end
+// token). The pairs and indices are read once, in order, whatever they hold: ends are clamped
+// like row_ptr entries, a row >= n_dst consumes its edges without using them, a pass that finds
+// no pair left ends at once, and what the passes leave of both streams is drained, so exactly
+// n_pairs pairs and n_edges indices are consumed. Local indices are checked against the rows of
+// the pass's partition.
+inline void walk_tiles(const call_t &call, hls::stream<pair_t> &pairs_s, hls::stream<u32> &col_s,
+                       hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &err, u32 &taken) {
+    const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
+    count_t pairs_left = call.n_pairs;
+    count_t cursor = 0;  // edges consumed so far
+    u32 prev_end = 0;
+    passes:
+    for (u32 k = 0; k < call.passes; ++k) {
+#pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
+        ap_uint<64> lo, hi;
+        partition_rows(call, pass_partition(call, k), lo, hi);
+        const ap_uint<64> part_rows = hi - lo;
+        const bool last_pass = k + 1 == call.passes;
+        bool open = false;    // a pair has been read and its edges are being consumed
+        bool marker = false;  // ... and it is the tile's end marker
+        bool use = false;     // ... and its row is processed (v < n_dst)
+        bool first_row = true;
+        u32 prev_v = 0;
+        row_plan plan = {0, false, false};
+        count_t limit = cursor;
+        walk:
+        for (;;) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT min = 1 max = 1000000 avg = 10000
+            if (open && cursor < limit) {
+                const u32 idx = col_s.read();
+                const u16 w = weighted ? weight_s.read() : u16(0);
+                ++cursor;
+                if (idx >= part_rows) {
+                    err |= GNN_AGG_ERR_INDEX;
+                } else if (use) {
+                    edges_s.write(edge_tok{idx, w, false, false, row_plan{0, false, false}});
+                    ++taken;
+                }
+            } else {
+                if (open && marker) break;
+                if (open && use) edges_s.write(edge_tok{0, 0, true, false, plan});
+                if (pairs_left == 0) {  // no marker closes this tile
+                    err |= GNN_AGG_ERR_ROW_PTR;
+                    break;
+                }
+                const pair_t pair = pairs_s.read();
+                --pairs_left;
+                const u32 word = pair(31, 0);
+                const u32 start = prev_end;
+                limit = edge_limit(call, u32(pair(63, 32)), cursor, prev_end, err);
+                open = true;
+                marker = word & GNN_AGG_TILE_END;
+                if (marker) {
+                    use = false;
+                    if (prev_end != start) err |= GNN_AGG_ERR_ROW_PTR;            // a marker with edges
+                    if (last_pass && pairs_left != 0) err |= GNN_AGG_ERR_ROW_PTR; // pairs after the last tile
+                } else {
+                    const u32 v = word & (GNN_AGG_TILE_END - 1);
+                    use = v < call.n_dst;
+                    if (!use || (!first_row && v <= prev_v)) err |= GNN_AGG_ERR_ROW_PTR;
+                    first_row = false;
+                    prev_v = v;
+                    // one pass: acc_buf is not a buffer of the call, whatever the flags say
+                    plan = row_plan{v, call.passes > 1 && (word & GNN_AGG_TILE_ADD),
+                                    call.passes == 1 || (word & GNN_AGG_TILE_FIN)};
+                }
+            }
+        }
+        edges_s.write(edge_tok{0, 0, true, true, row_plan{0, false, false}});
+    }
+    unclaimed_pairs:
+    for (; pairs_left > 0; --pairs_left) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT min = 0 max = 16 avg = 0
+        pairs_s.read();
+    }
+    unclaimed_edges:
+    for (; cursor < call.n_edges; ++cursor) {
+#pragma HLS PIPELINE II = 1
+#pragma HLS LOOP_TRIPCOUNT min = 0 max = 16 avg = 0
+        col_s.read();
+        if (weighted) weight_s.read();
+    }
+}
+
+// The row walker process: checks, partition filter (CSR) and row plans.
+inline void walk_rows(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::stream<u32> &col_s,
+                      hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &errors,
+                      u32 &edges_taken) {
+    u32 err = 0, taken = 0;
+    if (call.mode & GNN_AGG_MODE_TILED) {
+        walk_tiles(call, row_ptr_s, col_s, weight_s, edges_s, err, taken);
+    } else {
+        walk_csr(call, row_ptr_s, col_s, weight_s, edges_s, err, taken);
     }
     errors = err;
     edges_taken = taken;
@@ -135,9 +248,10 @@ inline void load_partition(const bus_t *mem, const call_t &call, ap_uint<64> lo,
 // One destination row of neighbour chunks: every (accepted edge, chunk) pair in one pipelined
 // loop, so a row costs degree * chunks iterations with no per-edge drain and DRAM reads of
 // consecutive edges overlap. From the table: one chunk per cycle. From DRAM: one bus word per
-// cycle, the source row pre-scaled on the way in. Closes the row with a `last` token.
+// cycle, the source row pre-scaled on the way in. Passes the row end (with its plan) on; returns
+// false, having passed it on, at the end of the pass.
 template <bool FROM_DRAM>
-void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk_t table[TABLE_ELEMS / LANES],
+bool fetch_row(const bus_t *mem, const call_t &call, const chunk_t table[TABLE_ELEMS / LANES],
                hls::stream<edge_tok> &edges_s, hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     constexpr int PAIR_II = FROM_DRAM ? WORDS_PER_CHUNK : 1;  // a bus word or a table chunk per cycle
     static_assert(PAIR_II >= 1 && PAIR_II <= 16, "one chunk is 1..16 bus words");
@@ -153,9 +267,8 @@ void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk
 #pragma HLS PIPELINE II = PAIR_II
 #pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 40
         const chunk_t t = FROM_DRAM ? load_chunk(mem, call, e.src, c, pre, s, beats)
-                                    : table[((e.src - lo) * call.chunks + c).to_uint64()];
-        const chunk_tok out = {weighted ? scale_lanes<LANES>(t, w) : t, false};
-        chunks_s.write(out);
+                                    : table[(ap_uint<64>(e.src) * call.chunks + c).to_uint64()];
+        chunks_s.write(chunk_tok{weighted ? scale_lanes<LANES>(t, w) : t, false, false, row_plan{0, false, false}});
         if (++c == call.chunks) {
             c = 0;
             e = edges_s.read();
@@ -163,12 +276,12 @@ void fetch_row(const bus_t *mem, const call_t &call, ap_uint<64> lo, const chunk
             if (FROM_DRAM && pre && !e.last) s.range(15, 0) = load_elem<16>(mem, call.src_scale, e.src, beats);
         }
     }
-    const chunk_tok row_end = {0, true};
-    chunks_s.write(row_end);
+    chunks_s.write(chunk_tok{0, true, e.pass_end, e.plan});
+    return !e.pass_end;
 }
 
 // Neighbour fetch: per pass, (table mode) load the partition's rows into the node table, then
-// for every row the chunks of m_e = q(edge_w * t_u) of its accepted edges.
+// for every row the walker plans the chunks of m_e = q(edge_w * t_u) of its accepted edges.
 inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<edge_tok> &edges_s,
                              hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     static chunk_t table[TABLE_ELEMS / LANES];
@@ -176,19 +289,17 @@ inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<e
     const bool dram = call.mode & GNN_AGG_MODE_DRAM_GATHER;
     u32 moved = 0;
     passes:
-    for (u32 p = 0; p < call.passes; ++p) {
+    for (u32 k = 0; k < call.passes; ++k) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
         ap_uint<64> lo, hi;
-        partition_rows(call, p, lo, hi);
+        partition_rows(call, pass_partition(call, k), lo, hi);
         if (!dram) load_partition(mem, call, lo, hi, table, moved);
+        bool more = true;
         rows:
-        for (u32 v = 0; v < call.n_dst; ++v) {
+        while (more) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
-            if (dram) {
-                fetch_row<true>(mem, call, lo, table, edges_s, chunks_s, moved);
-            } else {
-                fetch_row<false>(mem, call, lo, table, edges_s, chunks_s, moved);
-            }
+            more = dram ? fetch_row<true>(mem, call, table, edges_s, chunks_s, moved)
+                        : fetch_row<false>(mem, call, table, edges_s, chunks_s, moved);
         }
     }
     beats = moved;

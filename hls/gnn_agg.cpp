@@ -23,27 +23,33 @@ static u32 check_call(call_t &call) {
     const u32 mode = call.mode;
     u32 err = 0;
     const ap_uint<32> known = GNN_AGG_MODE_PRE_SCALE | GNN_AGG_MODE_POST_SCALE | GNN_AGG_MODE_EDGE_WEIGHT |
-                              GNN_AGG_MODE_APPLY_W | GNN_AGG_MODE_RELU | GNN_AGG_MODE_DRAM_GATHER | GNN_AGG_MODE_IDX16;
+                              GNN_AGG_MODE_APPLY_W | GNN_AGG_MODE_RELU | GNN_AGG_MODE_DRAM_GATHER | GNN_AGG_MODE_IDX16 |
+                              GNN_AGG_MODE_TILED;
+    const bool dram = mode & GNN_AGG_MODE_DRAM_GATHER;
+    const bool tiled = mode & GNN_AGG_MODE_TILED;
     if (mode & ~known) err |= GNN_AGG_ERR_ARG;
     if ((mode & GNN_AGG_MODE_IDX16) && call.n_src > GNN_AGG_IDX16_MAX_SRC) err |= GNN_AGG_ERR_ARG;
+    // TILED is a table mode with its own 16-bit indices; every tile ends with a pair (n_pairs >= 1)
+    if (tiled && (dram || (mode & GNN_AGG_MODE_IDX16) || call.n_pairs == 0 || call.n_dst > GNN_AGG_TILE_END))
+        err |= GNN_AGG_ERR_ARG;
     if (call.feat_dim == 0 || call.feat_dim > MAX_FEAT || call.feat_dim % FEAT_ALIGN != 0) {
         // the buffer sizes the pointer checks need are undefined: report the argument alone
         return err | GNN_AGG_ERR_ARG;
     }
-    const bool dram = mode & GNN_AGG_MODE_DRAM_GATHER;
     call.chunks = call.feat_dim / LANES;
     call.table_rows = dram ? call.n_src : u32(TABLE_ELEMS / call.feat_dim);
+    if (tiled && call.table_rows > GNN_AGG_TILED_MAX_ROWS) err |= GNN_AGG_ERR_ARG;  // local indices are 16-bit
     call.passes = dram || call.n_src <= call.table_rows ? u32(1)
                                                         : u32((call.n_src + call.table_rows - 1) / call.table_rows);
 
     const ap_uint<64> f = call.feat_dim;
-    const ap_uint<64> idx_bytes = mode & GNN_AGG_MODE_IDX16 ? 2 : 4;
+    const ap_uint<64> idx_bytes = mode & (GNN_AGG_MODE_IDX16 | GNN_AGG_MODE_TILED) ? 2 : 4;
     struct buffer {
         addr_t addr;
         ap_uint<64> bytes;
     };
     const buffer used[9] = {
-        {call.row_ptr, 4 * (ap_uint<64>(call.n_dst) + 1)},
+        {call.row_ptr, tiled ? ap_uint<64>(8 * ap_uint<64>(call.n_pairs)) : ap_uint<64>(4 * (ap_uint<64>(call.n_dst) + 1))},
         {call.col_idx, idx_bytes * call.n_edges},
         {call.edge_w, mode & GNN_AGG_MODE_EDGE_WEIGHT ? ap_uint<64>(2 * ap_uint<64>(call.n_edges)) : ap_uint<64>(0)},
         {call.src_scale, mode & GNN_AGG_MODE_PRE_SCALE ? ap_uint<64>(2 * ap_uint<64>(call.n_src)) : ap_uint<64>(0)},
@@ -64,10 +70,16 @@ static u32 check_call(call_t &call) {
     return err;
 }
 
-// Err.ROW_PTR before the passes: row_ptr[0] == 0 and row_ptr[n_dst] == n_edges, one bus word each,
-// so registers that disagree with row_ptr end the call after two reads instead of a stream over
-// n_edges (or n_dst) entries. The RTL makes the same check (gnn_agg_seq, ROWS_*).
+// Err.ROW_PTR before the passes: row_ptr[0] == 0 and row_ptr[n_dst] == n_edges, one bus word each
+// (TILED: the last pair's edge end == n_edges, one word), so registers that disagree with row_ptr
+// end the call after two reads instead of a stream over n_edges (or n_dst) entries. The RTL makes
+// the same check (gnn_agg_seq, ROWS_*).
 static u32 check_row_ptr(const bus_t *gmem_row_ptr, const call_t &call, u32 &beats) {
+    if (call.mode & GNN_AGG_MODE_TILED) {
+        const ap_uint<64> last_end = 2 * ap_uint<64>(call.n_pairs) - 1;  // u32 element of pair n_pairs - 1
+        return load_elem<32>(gmem_row_ptr, call.row_ptr, last_end, beats) != call.n_edges ? u32(GNN_AGG_ERR_ROW_PTR)
+                                                                                           : u32(0);
+    }
     if (load_elem<32>(gmem_row_ptr, call.row_ptr, 0, beats) != 0) return GNN_AGG_ERR_ROW_PTR;
     if (load_elem<32>(gmem_row_ptr, call.row_ptr, call.n_dst, beats) != call.n_edges) return GNN_AGG_ERR_ROW_PTR;
     return 0;
@@ -81,31 +93,38 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
                 u32 &rd_row_ptr, u32 &rd_col_idx, u32 &rd_edge_w, u32 &rd_nodes, u32 &rd_acc,
                 u32 &rd_epilogue, u32 &wr_acc, u32 &wr_out) {
 #pragma HLS DATAFLOW
-    hls::stream<u32> row_ptr_s("row_ptr_s");
+    hls::stream<pair_t> row_ptr_s("row_ptr_s");
     hls::stream<u32> col_s("col_s");
     hls::stream<u16> weight_s("weight_s");
     hls::stream<edge_tok> edges_s("edges_s");
     hls::stream<chunk_tok> chunks_s("chunks_s");
+    hls::stream<out_row_tok> rows_s("rows_s");
     hls::stream<acc_chunk_t> sums_s("sums_s");
+    hls::stream<out_row_tok> out_rows_s("out_rows_s");
     hls::stream<chunk_t> out_s("out_s");
 #pragma HLS STREAM variable = row_ptr_s depth = 32
 #pragma HLS STREAM variable = col_s depth = 64
 #pragma HLS STREAM variable = weight_s depth = 64
 #pragma HLS STREAM variable = edges_s depth = 64
 #pragma HLS STREAM variable = chunks_s depth = 2 * MAX_CHUNKS + 2
+#pragma HLS STREAM variable = rows_s depth = 2
 #pragma HLS STREAM variable = sums_s depth = 2 * MAX_CHUNKS
+#pragma HLS STREAM variable = out_rows_s depth = 2
 #pragma HLS STREAM variable = out_s depth = 2 * MAX_CHUNKS
 
-    const bool idx16 = call.mode & GNN_AGG_MODE_IDX16;
+    const bool tiled = call.mode & GNN_AGG_MODE_TILED;
+    const bool idx16 = call.mode & (GNN_AGG_MODE_IDX16 | GNN_AGG_MODE_TILED);
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
-    stream_elems(gmem_row_ptr, call.row_ptr, count_t(call.n_dst) + 1, 32, call.passes, row_ptr_s, rd_row_ptr);
-    stream_elems(gmem_col_idx, call.col_idx, call.n_edges, idx16 ? 16 : 32, call.passes, col_s, rd_col_idx);
-    stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, call.passes, weight_s, rd_edge_w);
+    const u32 reads = tiled ? u32(1) : call.passes;  // the tiles are read once per call, the CSR once per pass
+    stream_elems(gmem_row_ptr, call.row_ptr, tiled ? count_t(call.n_pairs) : count_t(call.n_dst + count_t(1)), tiled ? 64 : 32,
+                 reads, row_ptr_s, rd_row_ptr);
+    stream_elems(gmem_col_idx, call.col_idx, call.n_edges, idx16 ? 16 : 32, reads, col_s, rd_col_idx);
+    stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, reads, weight_s, rd_edge_w);
     walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, errors, edges);
     fetch_neighbours(gmem_nodes, call, edges_s, chunks_s, rd_nodes);
-    accumulate(gmem_acc, call, chunks_s, sums_s, rd_acc, wr_acc, busy_sum);
-    epilogue(gmem_epilogue, call, sums_s, out_s, rd_epilogue, busy_epilogue);
-    write_rows(gmem_out, call, out_s, wr_out);
+    accumulate(gmem_acc, call, chunks_s, rows_s, sums_s, rd_acc, wr_acc, busy_sum);
+    epilogue(gmem_epilogue, call, rows_s, sums_s, out_rows_s, out_s, rd_epilogue, busy_epilogue);
+    write_rows(gmem_out, call, out_rows_s, out_s, wr_out);
 }
 
 }  // namespace gnn
@@ -116,7 +135,7 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
              const bus_t *gmem_nodes, bus_t *gmem_acc, const bus_t *gmem_epilogue, bus_t *gmem_out,
              addr_t row_ptr, addr_t col_idx, addr_t edge_w, addr_t src_scale, addr_t dst_scale,
              addr_t feat_in, addr_t weight, addr_t feat_out, addr_t acc_buf,
-             u32 n_dst, u32 n_src, u32 n_edges, u32 feat_dim, u32 mode,
+             u32 n_dst, u32 n_src, u32 n_edges, u32 feat_dim, u32 mode, u32 n_pairs,
              u32 &stat_cycles, u32 &stat_edges, u32 &stat_stalls, u32 &stat_rd_beats,
              u32 &stat_wr_beats, u32 &stat_error, u32 &hw_magic, u32 &hw_params, u32 &hw_max_feat,
              u32 &hw_table_elems, u32 &hw_formats) {
@@ -142,6 +161,7 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
 #pragma HLS INTERFACE mode = s_axilite port = n_edges bundle = control offset = 0x8C
 #pragma HLS INTERFACE mode = s_axilite port = feat_dim bundle = control offset = 0x94
 #pragma HLS INTERFACE mode = s_axilite port = mode bundle = control offset = 0x9C
+#pragma HLS INTERFACE mode = s_axilite port = n_pairs bundle = control offset = 0x100
 #pragma HLS INTERFACE mode = s_axilite port = stat_cycles bundle = control offset = 0xA4
 #pragma HLS INTERFACE mode = s_axilite port = stat_edges bundle = control offset = 0xAC
 #pragma HLS INTERFACE mode = s_axilite port = stat_stalls bundle = control offset = 0xB4
@@ -156,7 +176,7 @@ void gnn_agg(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_t *
 #pragma HLS INTERFACE mode = s_axilite port = return bundle = control
 
     call_t call = {row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf,
-                   n_dst, n_src, n_edges, feat_dim, mode, 0, 0, 1};
+                   n_dst, n_src, n_edges, feat_dim, mode, n_pairs, 0, 0, 1};
     const u32 arg_err = check_call(call);
     // ap_uint has no zero default: after an argument error these stay 0
     u32 errors = 0, edges = 0, busy_sum = 0, busy_epilogue = 0, rd_row_ptr = 0, rd_col_idx = 0, rd_edge_w = 0,

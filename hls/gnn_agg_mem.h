@@ -50,13 +50,14 @@ ap_uint<BITS> load_elem(const bus_t *mem, addr_t base, ap_uint<64> index, u32 &b
     return word(lo + BITS - 1, lo);
 }
 
-// Stream `count` elements of `elem_bits` (16 or 32) bits from `base`, `passes` times: the CSR
-// arrays are read once per source partition. Sequential word addresses: one burst per pass.
+// Stream `count` elements of `elem_bits` (16, 32 or 64) bits from `base`, `passes` times: the CSR
+// arrays are read once per source partition, the tiled ones once. Sequential word addresses:
+// one burst per pass.
 template <typename T>
 void stream_elems(const bus_t *mem, addr_t base, count_t count, int elem_bits, u32 passes,
                   hls::stream<T> &out, u32 &beats) {
     const int per_word = BUS_BITS / elem_bits;
-    const ap_uint<32> mask = elem_bits == 32 ? 0xFFFFFFFFu : 0xFFFFu;
+    const ap_uint<64> mask = elem_bits == 64 ? ~ap_uint<64>(0) : ap_uint<64>((ap_uint<64>(1) << elem_bits) - 1);
     u32 moved = 0;
     passes:
     for (u32 p = 0; p < passes; ++p) {
@@ -73,7 +74,7 @@ void stream_elems(const bus_t *mem, addr_t base, count_t count, int elem_bits, u
                 ++moved;
                 used = 0;
             }
-            out.write(T(word(31, 0) & mask));
+            out.write(T(word(63, 0) & mask));
             word >>= elem_bits;
             ++used;
         }

@@ -111,28 +111,55 @@ typedef ap_fixed<PRODUCT_BITS + clog2(MAX_FEAT), PRODUCT_BITS - FEAT_FRAC - WGT_
 typedef ap_uint<BUS_BITS> bus_t;
 typedef ap_uint<LANES * FEAT_BITS> chunk_t;  // LANES feature elements side by side
 typedef ap_uint<64> addr_t;
+typedef ap_uint<64> u64;
 typedef ap_uint<32> u32;
 typedef ap_uint<16> u16;
+// TILED: a tile pair as one 64-bit element, the row word in [31:0], the edge end in [63:32]
+// (little-endian u32 pairs); a CSR row_ptr entry travels zero-extended in the same stream type
+typedef u64 pair_t;
 
-// gather -> aggregate: one neighbour's contribution, LANES elements at a time; `last` alone
-// (data unused) closes a destination row, so empty rows and skipped edges cost no chunks.
-struct chunk_tok {
-    chunk_t data;
-    bool last;
+// What one pass does with one destination row: its id v, whether earlier passes left its partial
+// sums in acc_buf (add: fold them in), whether this pass finishes it (fin: to the epilogue; else
+// the sums go back to acc_buf). In TILED mode this is the tile row word `v | add << 30 |
+// fin << 31`; otherwise the kernel's own plan (every row in every pass).
+struct row_plan {
+    u32 v;
+    bool add;
+    bool fin;
 };
 
-// row walker -> neighbour fetch: an accepted edge (index checked, in the current partition), or
-// with `last` the end of a destination row.
+// row walker -> neighbour fetch: an accepted edge (index checked; `src` is its node-table row in
+// table mode, its source row in DRAM-gather mode), or with `last` the end of row `plan`, or with
+// `last` and `pass_end` the end of the pass (no row).
 struct edge_tok {
     u32 src;
     u16 weight;  // COEF bits of edge_w[e]; unused without EDGE_WEIGHT
     bool last;
+    bool pass_end;
+    row_plan plan;
+};
+
+// neighbour fetch -> accumulate: one neighbour's contribution, LANES elements at a time; `last`
+// (data unused) closes row `plan` or, with `pass_end`, the pass, so empty rows cost no chunks.
+struct chunk_tok {
+    chunk_t data;
+    bool last;
+    bool pass_end;
+    row_plan plan;
+};
+
+// accumulate -> epilogue -> write_rows: a finished row's id ahead of its chunks; `end` closes the
+// call (the number of finished rows is the layout's, not known in advance in TILED mode).
+struct out_row_tok {
+    u32 v;
+    bool end;
 };
 
 // The call's scalar arguments plus what the argument check derived from them.
 struct call_t {
     addr_t row_ptr, col_idx, edge_w, src_scale, dst_scale, feat_in, weight, feat_out, acc_buf;
     u32 n_dst, n_src, n_edges, feat_dim, mode;
+    u32 n_pairs;     // TILED: (row word, edge end) pairs in row_ptr
     u32 chunks;      // feat_dim / LANES
     u32 table_rows;  // source rows per partition (n_src in DRAM-gather mode)
     u32 passes;      // source partitions P

@@ -61,11 +61,18 @@ def run(cmd: list[str], cwd: Path) -> None:
     subprocess.run([str(c) for c in cmd], cwd=cwd, check=True)
 
 
-def write_vectors(build: builds.Build, out: Path, n_random: int) -> Path:
+def write_vectors(build: builds.Build, out: Path, n_random: int, tiled: bool = False) -> Path:
+    """The shared case set for the build (with `tiled`, also the TILED set `make csim` runs)."""
     from golden.cases import standard_cases
     from golden.vectors import write_dir
 
-    return write_dir(standard_cases(build.hw, n_random=n_random), out, build.hw)
+    cases = standard_cases(build.hw, n_random=n_random)
+    if tiled:
+        sys.path.insert(0, str(ROOT / "hls"))
+        from csim import tiled_cases
+
+        cases += tiled_cases(build.hw, n_random=n_random // 5)
+    return write_dir(cases, out, build.hw)
 
 
 def choose_build(board: str | None, impl: str | None, name: str | None) -> builds.Build:
@@ -139,7 +146,7 @@ def main(argv=None) -> int:
     batch = ["vivado", "-mode", "batch", "-nojournal", "-nolog", "-notrace", "-source"]
     if build.impl == "hls":
         steps = os.environ.get("HLS_STEPS", DEFAULT_HLS_STEPS).split()
-        csim = write_vectors(build, work / "vectors", 200)
+        csim = write_vectors(build, work / "vectors", 200, tiled=True)
         cosim = write_vectors(build, work / "vectors-cosim", COSIM_RANDOM_CASES)
         run(["vitis_hls", "-f", FLOW / "run_hls.tcl", "-tclargs", data, work / "vitis", csim, cosim, *steps],
             cwd=work)

@@ -11,7 +11,8 @@
  * then check
  *   - stat_error equals the expected error bits, and the hw_* words are the build's;
  *   - on a clean run feat_out is bit-exact with the golden output, stat_edges = n_edges and
- *     stat_wr_beats is feat_out plus the acc_buf spills of a tiled run;
+ *     stat_wr_beats is feat_out plus the acc_buf spills of a source-tiled run (CSR: every row in
+ *     every pass but the last; TILED: the pairs that do not finish their row);
  *   - no byte outside feat_out and acc_buf changed; after an ARG/ALIGN/RANGE error no byte at
  *     all changed and no beat moved.
  * Vectors with an AXI read-error window need a memory model that answers SLVERR: C simulation
@@ -44,7 +45,7 @@ const char *const BUFFER_NAMES[9] = {"row_ptr", "col_idx", "edge_w", "src_scale"
 enum { FEAT_OUT = 7, ACC_BUF = 8 };
 
 struct vector_file {
-    std::uint32_t n_dst, n_src, n_edges, feat_dim, mode, expect_error;
+    std::uint32_t n_dst, n_src, n_edges, feat_dim, mode, expect_error, n_pairs;
     std::uint64_t ptr[9];
     std::uint64_t image_base, image_bytes, expect_bytes, axi_error_base, axi_error_bytes;
     std::vector<std::uint8_t> image, expect;
@@ -76,6 +77,9 @@ bool load(const std::string &path, vector_file &v, std::string &why) {
     v.expect_bytes = get<std::uint64_t>(d, 128);
     v.axi_error_base = get<std::uint64_t>(d, 136);
     v.axi_error_bytes = get<std::uint64_t>(d, 144);
+    const std::uint64_t n_pairs = get<std::uint64_t>(d, 152);
+    if (n_pairs >> 32) { why = "n_pairs does not fit 32 bits"; return false; }
+    v.n_pairs = std::uint32_t(n_pairs);
     if (HEADER_BYTES + v.image_bytes + v.expect_bytes != d.size()) { why = "truncated"; return false; }
     if (v.image_base % BUS_BYTES) { why = "image base not on a bus word"; return false; }
     v.image.assign(d.begin() + HEADER_BYTES, d.begin() + HEADER_BYTES + v.image_bytes);
@@ -115,6 +119,15 @@ std::uint32_t expected_passes(const vector_file &v) {
     return v.n_src <= rows ? 1 : std::uint32_t((v.n_src + rows - 1) / rows);
 }
 
+// Partial rows a clean run writes to acc_buf: every row in every pass but the last (CSR); the
+// listed rows that are not finished where they are listed (TILED: n_pairs less the P markers and
+// the n_dst finishing pairs).
+std::uint64_t spilled_rows(const vector_file &v) {
+    const std::uint64_t passes = expected_passes(v);
+    if (v.mode & GNN_AGG_MODE_TILED) return std::uint64_t(v.n_pairs) - passes - v.n_dst;
+    return (passes - 1) * v.n_dst;
+}
+
 // Runs one vector; returns "" when every check holds, else what went wrong.
 std::string check(const vector_file &v, std::size_t min_words) {
     std::size_t mem_bytes = (v.image_base + v.image_bytes + TAIL_BYTES + BUS_BYTES - 1) / BUS_BYTES * BUS_BYTES;
@@ -126,7 +139,7 @@ std::string check(const vector_file &v, std::size_t min_words) {
     u32 cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems, formats;
     bus_t *const base = mem.data();  // address 0 of the simulated address space
     gnn_agg(base, base, base, base, base, base, base, v.ptr[0], v.ptr[1], v.ptr[2], v.ptr[3], v.ptr[4],
-            v.ptr[5], v.ptr[6], v.ptr[7], v.ptr[8], v.n_dst, v.n_src, v.n_edges, v.feat_dim, v.mode,
+            v.ptr[5], v.ptr[6], v.ptr[7], v.ptr[8], v.n_dst, v.n_src, v.n_edges, v.feat_dim, v.mode, v.n_pairs,
             cycles, edges, stalls, rd_beats, wr_beats, error, magic, params, max_feat, table_elems, formats);
     const std::vector<std::uint8_t> after = to_bytes(mem);
 
@@ -157,8 +170,7 @@ std::string check(const vector_file &v, std::size_t min_words) {
                        << " (row " << first_wrong / v.feat_dim << "); ";
         if (edges != v.n_edges) why << "stat_edges " << unsigned(edges) << ", expected " << v.n_edges << "; ";
         const std::uint64_t out_beats = std::uint64_t(FEAT_BYTES) * v.n_dst * v.feat_dim / BUS_BYTES;
-        const std::uint64_t spill_beats =
-            (expected_passes(v) - 1ull) * ACC_BUF_BYTES * v.n_dst * v.feat_dim / BUS_BYTES;
+        const std::uint64_t spill_beats = spilled_rows(v) * ACC_BUF_BYTES * v.feat_dim / BUS_BYTES;
         if (wr_beats != out_beats + spill_beats)
             why << "stat_wr_beats " << unsigned(wr_beats) << ", expected " << out_beats + spill_beats << "; ";
     }

@@ -4,7 +4,8 @@ Each configuration compiles hls/tb/tb_gnn_agg.cpp with the kernel for one board'
 (with a small node table, so random cases also run tiled) and checks every vector bit-exact,
 with the expected stat_error and no write outside feat_out/acc_buf. Also: the testbench itself
 catches a wrong output and a wrong error word, the register offsets in the interface pragmas
-are the contract's, and the kernel sources parse as C++14 (the Vitis HLS front end)."""
+are the contract's, and the kernel sources parse as C++14 (the Vitis HLS front end). The set includes
+the TILED-mode cases of hls/csim.py (tiled_cases)."""
 import importlib.util
 import re
 import shutil
@@ -149,3 +150,41 @@ def test_table_memory_reaches_the_pragma(memory):
                           capture_output=True, text=True, check=True)
     pragmas = re.findall(r"^#pragma HLS BIND_STORAGE .*$", proc.stdout, re.M)
     assert pragmas == [f"#pragma HLS BIND_STORAGE variable = table type = ram_2p impl = {memory}"]
+
+
+def test_tiled_cases_cover_partitions_plans_and_errors():
+    """The TILED set of a small-table build: four partitions, rows added back and finished in
+    every combination, and each malformed layout with its one error bit."""
+    from golden.contract import TILE_ADD, TILE_FIN, Mode
+
+    hw = csim.CONFIGS["pynq-z2-hls-tiled"].hw
+    cases = {v.name: v for v in csim.tiled_cases(hw)}
+    plan = cases["tiled_plan_sum"]
+    assert plan.problem.mode & Mode.TILED and hw.partitions(plan.problem.n_src, plan.problem.feat_dim) == 4
+    flags = {(bool(w & TILE_ADD), bool(w & TILE_FIN)) for w in plan.arrays["row_ptr"][:, 0]}
+    assert flags >= {(False, False), (True, False), (False, True), (True, True)}
+    errors = {n: Err(v.expect_error) for n, v in cases.items() if n.startswith("err_")}
+    assert sum(e == Err.ROW_PTR for e in errors.values()) == 9 and len(errors) == 16
+    assert all(v.expect is not None for n, v in cases.items() if n not in errors)
+
+
+def test_tiled_one_pass_ignores_the_acc_buf_flags(tmp_path):
+    """With one partition acc_buf is no buffer of the call: a layout whose row words say ADD and not
+    FIN still finishes every row into feat_out (bit-exact) and writes nothing else."""
+    from golden.cases import make_vector, random_features, random_graph
+    from golden.contract import TILE_ADD, TILE_END, TILE_FIN
+    from golden.vectors import write_dir
+
+    config = csim.CONFIGS["pynq-z2-hls-tiled"]
+    hw = config.hw
+    rng = np.random.default_rng(3)
+    fa = hw.feat_align
+    v = make_vector("one_pass_flags", random_graph(rng, 12, hw.table_rows(fa), 4), random_features(rng, hw.table_rows(fa), fa),
+                    "symmetric", rng, hw=hw, tiled=True)
+    pairs = v.arrays["row_ptr"].copy()
+    rows = (pairs[:, 0] & TILE_END) == 0
+    pairs[rows, 0] = (pairs[rows, 0] & ~np.uint32(TILE_FIN)) | np.uint32(TILE_ADD)
+    v.arrays["row_ptr"] = pairs
+    write_dir([v], tmp_path, hw)
+    proc = subprocess.run([str(csim.compile_tb(config, sanitize=True)), str(tmp_path)], capture_output=True, text=True)
+    assert "csim: 1 vectors checked: 1 bit-exact, 0 failed, 0 skipped" in proc.stdout, proc.stdout[-2000:]
