@@ -41,9 +41,11 @@ module gnn_agg_rd_arbiter #(
     found = 1'b0;
     pick = '0;
     for (int k = 1; k <= N; k++) begin
-      logic [SW-1:0] s;
-      s = SW'((int'(last_grant) + k) % N);
-      if (!found && req_valid[s]) begin
+      // (last_grant + k) mod N without a divider: last_grant < N and k <= N
+      logic [SW:0] s;
+      s = (SW + 1)'(last_grant) + (SW + 1)'(k);
+      if (s >= (SW + 1)'(N)) s = s - (SW + 1)'(N);
+      if (!found && req_valid[SW'(s)]) begin
         found = 1'b1;
         pick = SW'(s);
       end
