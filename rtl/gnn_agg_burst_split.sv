@@ -30,7 +30,14 @@ module gnn_agg_burst_split #(
   localparam int LOG_BB = $clog2(BUS_BITS / 8);   // log2 of the bus width in bytes
   initial if (MAX_BURST > 256 || MAX_BURST < 1) $fatal(1, "gnn_agg_burst_split: MAX_BURST must be 1..256");
 
+  // The next burst's address: the page part lags by one increment (page_step) so that no carry
+  // runs from the burst length into the 52 page bits on the issue path; a burst never crosses
+  // 4 KiB, so the low 12 bits carry into the page only when a burst ends on the page's end.
+  logic [11:0] cur_lo;
+  logic [63:12] cur_page;
+  logic page_step;   // the page is cur_page + 1 (folded in the next cycle)
   logic [63:0] cur_addr;
+  assign cur_addr = {cur_page + 52'(page_step), cur_lo};
   logic [BEATS_W-1:0] cur_beats;
 
   // Beats until the next 4 KiB boundary (1 .. 4096 / BUS_BYTES), counted from the bus word that
@@ -55,7 +62,9 @@ module gnn_agg_burst_split #(
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      cur_addr <= '0;
+      cur_lo <= '0;
+      cur_page <= '0;
+      page_step <= 1'b0;
       cur_beats <= '0;
       ax_valid <= 1'b0;
       ax_addr <= '0;
@@ -63,15 +72,20 @@ module gnn_agg_burst_split #(
     end else begin
       if (ax_valid && ax_ready) ax_valid <= 1'b0;
       if (cmd_valid && cmd_ready) begin
-        cur_addr <= cmd_addr;
+        {cur_page, cur_lo} <= cmd_addr;
+        page_step <= 1'b0;
         cur_beats <= cmd_beats;
-      end else if (issue) begin
-        ax_valid <= 1'b1;
-        ax_addr <= cur_addr;
-        ax_len <= 8'(burst - 1'b1);
-        // the next burst starts on the bus word after this one (aligned, all lanes valid)
-        cur_addr <= (cur_addr & ~64'((1 << LOG_BB) - 1)) + (64'(burst) << LOG_BB);
-        cur_beats <= cur_beats - burst;
+      end else begin
+        cur_page <= cur_page + 52'(page_step);
+        page_step <= 1'b0;
+        if (issue) begin
+          ax_valid <= 1'b1;
+          ax_addr <= cur_addr;
+          ax_len <= 8'(burst - 1'b1);
+          // the next burst starts on the bus word after this one (aligned, all lanes valid)
+          {page_step, cur_lo} <= {1'b0, cur_lo & ~12'((1 << LOG_BB) - 1)} + (13'(burst) << LOG_BB);
+          cur_beats <= cur_beats - burst;
+        end
       end
     end
   end

@@ -36,22 +36,22 @@ module gnn_agg_rd_arbiter #(
   logic [SW-1:0] last_grant, pick;
   logic found;
 
-  // round robin: the first requester after the last grant
-  always_comb begin
-    found = 1'b0;
-    pick = '0;
-    for (int k = 1; k <= N; k++) begin
-      logic [SW-1:0] s;
-      s = SW'((int'(last_grant) + k) % N);
-      if (!found && req_valid[s]) begin
-        found = 1'b1;
-        pick = SW'(s);
-      end
+  // round robin: the first requester after the last grant. One priority pick per possible last
+  // grant (constant rotations: no adder or divider on the way to the grant), then last_grant
+  // selects among them.
+  logic [N-1:0][SW-1:0] rot_pick;
+  always_comb
+    for (int g = 0; g < N; g++) begin
+      rot_pick[g] = '0;
+      for (int k = N; k >= 1; k--)
+        if (req_valid[(g + k) % N]) rot_pick[g] = SW'((g + k) % N);
     end
-  end
+  assign found = |req_valid;
+  assign pick = rot_pick[last_grant];
 
   logic can_issue;
-  assign can_issue = (!arvalid || arready) && in_flight != OW'(MAX_OUTSTANDING);
+  logic at_max;   // in_flight == MAX_OUTSTANDING, registered with in_flight
+  assign can_issue = (!arvalid || arready) && !at_max;
   always_comb begin
     req_ready = '0;
     if (can_issue && found) req_ready[pick] = 1'b1;
@@ -59,6 +59,8 @@ module gnn_agg_rd_arbiter #(
 
   logic burst_done;
   assign burst_done = rvalid && rlast && in_flight != 0;
+  logic [OW-1:0] in_flight_next;
+  assign in_flight_next = in_flight + ((can_issue && found) ? OW'(1) : '0) - (burst_done ? OW'(1) : '0);
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -68,6 +70,7 @@ module gnn_agg_rd_arbiter #(
       arid <= '0;
       last_grant <= SW'(N - 1);
       in_flight <= '0;
+      at_max <= 1'b0;
     end else begin
       if (arvalid && arready) arvalid <= 1'b0;
       if (can_issue && found) begin
@@ -77,7 +80,8 @@ module gnn_agg_rd_arbiter #(
         arid <= ID_BITS'(pick);
         last_grant <= pick;
       end
-      in_flight <= in_flight + ((can_issue && found) ? OW'(1) : '0) - (burst_done ? OW'(1) : '0);
+      in_flight <= in_flight_next;
+      at_max <= in_flight_next == OW'(MAX_OUTSTANDING);
     end
   end
 

@@ -56,9 +56,12 @@ module gnn_agg_rd_stream #(
   logic accept_beat;
   assign accept_beat = r_valid && outstanding != 0;
 
+  // issue (late: it waits for the arbiter's grant) selects the sum last, after the adders
+  logic [CW-1:0] out_less;   // outstanding after this cycle's beat
+  assign out_less = outstanding - CW'(accept_beat);
   always_ff @(posedge clk) begin
     if (!rst_n) outstanding <= '0;
-    else outstanding <= outstanding + (issue ? CW'(burst) : '0) - (accept_beat ? CW'(1) : '0);
+    else outstanding <= issue ? out_less + CW'(burst) : out_less;
   end
 
   assign rd_error = accept_beat && r_resp[1];  // SLVERR (2) or DECERR (3); EXOKAY is never asked for

@@ -47,8 +47,6 @@ module gnn_agg_window #(
     assign out_data[i] = buf_q[i];
   end
 
-  logic [CW-1:0] kept;        // elements left after the take
-  assign kept = cnt - CW'(out_take);
   logic [HALVES-1:0][31:0] word_elems;
   always_comb begin
     for (int j = 0; j < HALVES; j++) begin
@@ -56,6 +54,31 @@ module gnn_agg_window #(
       else word_elems[j] = {16'd0, in_data[16*j +: 16]};
     end
   end
+
+  // The held elements followed by the word's (when one is ingested), from the registered state
+  // alone: out_take comes late (the walker decides it from out_data in the same cycle), so it
+  // only picks the window of this sequence each entry moves to (an N + 1 input mux per entry).
+  // fill[j]: position j holds an element (below cnt, or below cnt + HALVES while ingesting);
+  // entries whose source position is empty keep their value.
+  localparam int LH = $clog2(HALVES);
+  logic [C+HALVES-1:0][31:0] held_in;
+  logic [C+HALVES-1:0] fill;
+  always_comb
+    for (int j = 0; j < C + HALVES; j++) begin
+      logic [CW:0] w;   // position j within the word (when j >= cnt)
+      w = (CW + 1)'(j) - (CW + 1)'(cnt);
+      held_in[j] = j < C && (CW + 1)'(j) < (CW + 1)'(cnt) ? buf_q[j % C] : word_elems[LH'(w)];
+      fill[j] = (CW + 1)'(j) < (CW + 1)'(cnt) || (ingest && w < (CW + 1)'(HALVES));
+    end
+  // entry i after a take of t: position i + t of that sequence (kept as it is where that is empty)
+  logic [C-1:0][N:0][31:0] move;
+  logic [C-1:0][N:0] move_fill;
+  always_comb
+    for (int i = 0; i < C; i++)
+      for (int t = 0; t <= N; t++) begin
+        move[i][t] = held_in[(i + t) % (C + HALVES)];
+        move_fill[i][t] = i + t < C + HALVES && fill[(i + t) % (C + HALVES)];
+      end
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -67,13 +90,9 @@ module gnn_agg_window #(
       ingest_left <= count;
       wide_q <= wide;
     end else begin
-      for (int i = 0; i < C; i++) begin
-        int d;
-        d = i - int'(kept);
-        if (d < 0) buf_q[i] <= buf_q[(i + int'(out_take)) % C];
-        else if (ingest && d < HALVES) buf_q[i] <= word_elems[d % HALVES];
-      end
-      cnt <= kept + (ingest ? n_in : CW'(0));
+      for (int i = 0; i < C; i++)
+        if (out_take <= NW'(N) && move_fill[i][out_take]) buf_q[i] <= move[i][out_take];
+      cnt <= cnt + (ingest ? n_in : CW'(0)) - CW'(out_take);   // the late take in the last adder
       if (ingest) ingest_left <= ingest_left - 33'(n_in);
     end
   end
