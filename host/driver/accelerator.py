@@ -29,13 +29,14 @@ import threading
 
 import numpy as np
 
-from golden.contract import BOARDS, IDX16_MAX_SRC, MAX_DEGREE, HwConfig, Mode, Problem
+from golden.contract import (BOARDS, IDX16_MAX_SRC, MAX_DEGREE, TILE_END, TILE_ROW_MASK, TILED_MAX_DST,
+                             TILED_MAX_ROWS, HwConfig, Mode, Problem)
 from golden.fixed import COEF, FixedFormat
-from golden.graph import CSR, validate_csr
+from golden.graph import CSR, tile_csr, validate_csr, validate_tiled
 from golden.hw_model import check_problem
 from golden.norm import Normalization
 
-from .types import Backend, DeviceError, GraphArrays, LayerCall, RunStatus
+from .types import Backend, DeviceError, GraphArrays, LayerCall, RunStatus, TiledArrays
 
 BACKENDS = ("cpu", "sim", "board")
 GATHERS = {"table": 0, "dram": int(Mode.DRAM_GATHER)}
@@ -51,6 +52,18 @@ class GraphHandle:
         self.arrays = arrays
         self.state = state  # the backend's own record of the uploaded buffers
         self.released = False
+        self._layouts: dict[int, TiledArrays] = {}  # tiled layouts by table rows R, built on first use
+
+    @property
+    def layouts(self) -> dict[int, TiledArrays]:
+        """The tiled layouts built so far, by table rows R (a copy; freed with the graph)."""
+        return dict(self._layouts)
+
+    def layout(self, rows_per_part: int) -> TiledArrays:
+        """The tiled layout for R = rows_per_part, built and checked on the first call that needs it."""
+        if rows_per_part not in self._layouts:
+            self._layouts[rows_per_part] = prepare_tiled(self.arrays, rows_per_part)
+        return self._layouts[rows_per_part]
 
     @property
     def n_dst(self) -> int:
@@ -72,6 +85,7 @@ class GraphHandle:
         with self._owner.lock:
             if not self.released:
                 self._owner.backend.release_graph(self.state)
+                self._layouts.clear()
                 self.released = True
                 self._owner._graphs.discard(self)  # a server loads and releases one per batch
 
@@ -150,14 +164,21 @@ class Accelerator:
 
     # -- layers ---------------------------------------------------------------------------
     def aggregate(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
-                  gather: str = "table") -> np.ndarray:
+                  gather: str = "table", *, tiled: bool | None = None) -> np.ndarray:
         """One Eq. 1 layer on graph `g`: returns FEAT integers [n_dst, F] (int16 in the default
         build), bit-exact with golden.hw_model.gnn_agg. `x_q` holds FEAT integers [n_src, F] with
         F a multiple of hw.feat_align, or is a FeatureHandle from load_features; `weight_q` holds
-        WGT integers [F, F] (W[out][in]) or is None; `gather` is "table" or "dram"."""
+        WGT integers [F, F] (W[out][in]) or is None; `gather` is "table" or "dram".
+
+        `tiled` picks the table mode's edge layout: None (default) runs the tiled layout
+        (Mode.TILED, golden.graph.tile_csr) on the sim and board backends when the sources need
+        more than one partition of this build's table at this F, the CSR otherwise; True or
+        False forces it (comparisons). The layout depends on R = hw.table_rows(F): one is built,
+        checked and uploaded per (graph, R) on the first call that needs it, and freed with the
+        graph. The output is the same bits either way."""
         with self.lock:
             self._check_open()
-            call = self.prepare_call(g, x_q, weight_q, relu, gather)
+            call = self.prepare_call(g, x_q, weight_q, relu, gather, tiled=tiled)
             try:
                 y, self.status = self.backend.run(g.state, g.arrays, call)
             except DeviceError as e:
@@ -167,8 +188,9 @@ class Accelerator:
         return y
 
     def prepare_call(self, g: GraphHandle, x_q, weight_q=None, relu: bool = False,
-                     gather: str = "table") -> LayerCall:
-        """The checks aggregate() makes, as a LayerCall (ValueError on anything malformed)."""
+                     gather: str = "table", *, tiled: bool | None = None) -> LayerCall:
+        """The checks aggregate() makes, as a LayerCall (ValueError on anything malformed); a
+        TILED call builds (or reuses) the graph's layout for this F."""
         if not isinstance(g, GraphHandle) or g._owner is not self:
             raise ValueError("g must be a GraphHandle returned by this Accelerator's load_graph")
         if g.released:
@@ -195,7 +217,28 @@ class Accelerator:
                 raise ValueError(f"weight_q must be [F, F] = ({feat_dim}, {feat_dim}), got {w.shape}")
             mode |= int(Mode.APPLY_W)
         check_problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, self.hw)
+        if self._use_tiled(g, feat_dim, gather, tiled):
+            layout = g.layout(self.hw.table_rows(feat_dim))
+            mode = (mode & ~int(Mode.IDX16)) | int(Mode.TILED)  # TILED has its own 16-bit indices
+            check_problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, self.hw)
+            return LayerCall(Problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, layout.n_pairs), x, w,
+                             feat_state, layout)
         return LayerCall(Problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode), x, w, feat_state)
+
+    def _use_tiled(self, g: GraphHandle, feat_dim: int, gather: str, tiled: bool | None) -> bool:
+        if tiled is not None and not isinstance(tiled, (bool, np.bool_)):
+            raise ValueError(f"tiled must be a bool or None, got {tiled!r}")
+        rows = self.hw.table_rows(feat_dim)
+        fits = rows <= TILED_MAX_ROWS and g.n_dst <= TILED_MAX_DST
+        if tiled is None:
+            return bool(gather == "table" and self.backend.tiled_by_default and fits
+                        and self.hw.partitions(g.n_src, feat_dim) > 1)
+        if tiled and gather != "table":
+            raise ValueError("tiled=True is a table-mode layout: not with gather='dram'")
+        if tiled and not fits:
+            raise ValueError(f"the tiled layout needs R = hw.table_rows({feat_dim}) = {rows} <= {TILED_MAX_ROWS} "
+                             f"(16-bit local indices) and n_dst={g.n_dst} <= {TILED_MAX_DST}")
+        return bool(tiled)
 
     # -- life cycle -----------------------------------------------------------------------
     def close(self) -> None:
@@ -256,6 +299,42 @@ def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None,
     col_idx = np.ascontiguousarray(col_idx, dtype="<u2" if idx16 else "<u4")
     return GraphArrays(np.ascontiguousarray(row_ptr, dtype="<u4"), col_idx, edge_w, src_scale,
                        dst_scale, n_src, mode)
+
+
+def prepare_tiled(graph: GraphArrays, rows_per_part: int) -> TiledArrays:
+    """The tiled layout of a prepared graph for R = rows_per_part (golden.graph.tile_csr), in the
+    DDR dtypes, edge_w permuted to its edge order. What is uploaded is checked here, on private
+    copies: golden.graph.validate_tiled (the kernel's structural rules), and that tiled edge i is
+    CSR edge edge_order[i] -- same destination row, same global source -- with edge_order a
+    permutation, so the layout encodes exactly this graph (ValueError otherwise)."""
+    csr = CSR(graph.row_ptr.astype(np.int64), graph.col_idx.astype(np.int64), graph.n_src)
+    layout = tile_csr(csr, rows_per_part)
+    pairs = _plain(layout.pairs, "layout.pairs")
+    col_idx = _plain(layout.col_idx, "layout.col_idx")
+    order = _plain(layout.edge_order, "layout.edge_order")
+    n_dst, n_edges = csr.n_dst, csr.n_edges
+    validate_tiled(pairs, col_idx, n_dst, csr.n_src, rows_per_part)
+    if order.shape != (n_edges,) or not np.issubdtype(order.dtype, np.integer) or \
+            not np.array_equal(np.sort(order), np.arange(n_edges)):
+        raise ValueError(f"the layout's edge_order is not a permutation of the graph's {n_edges} edges")
+    word = pairs[:, 0].astype(np.int64)
+    end = pairs[:, 1].astype(np.int64)
+    deg = end - np.concatenate([[0], end[:-1]])
+    is_end = (word & TILE_END) != 0
+    parts = max(1, -(-csr.n_src // rows_per_part))
+    part = np.repeat(parts - 1 - (np.cumsum(is_end) - is_end), deg)   # pass k holds partition P-1-k
+    row = np.repeat(word & TILE_ROW_MASK, deg)
+    src = col_idx.astype(np.int64) + part * rows_per_part
+    csr_row, csr_src = csr.dst_of_edges()[order], csr.col_idx[order].astype(np.int64)
+    bad = (row != csr_row) | (src != csr_src)
+    if bad.any():
+        e = int(np.argmax(bad))
+        raise ValueError(f"tiled edge {e} (row {int(row[e])}, source {int(src[e])}) is not CSR edge "
+                         f"{int(order[e])} (row {int(csr_row[e])}, source {int(csr_src[e])}): the layout "
+                         f"does not encode this graph")
+    edge_w = None if graph.edge_w is None else np.ascontiguousarray(graph.edge_w[order], dtype="<u2")
+    return TiledArrays(np.ascontiguousarray(pairs, dtype="<u4"), np.ascontiguousarray(col_idx, dtype="<u2"),
+                       edge_w, rows_per_part)
 
 
 def _plain(a, name: str) -> np.ndarray:

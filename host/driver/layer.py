@@ -137,12 +137,14 @@ class GraphLayer:
     `graph` is a PyG ``edge_index`` [2, E] (with `num_nodes`, `flow`), a scipy sparse matrix
     [n_dst, n_src] (``y = M x``) or a `golden.graph.CSR`. `norm` is one of `NORMS` or a
     `golden.norm.Normalization` for a CSR; `self_loops` (default: True for "gcn", else False)
-    applies PyG's add_remaining_self_loops. The graph is uploaded once (`release()` frees it).
+    applies PyG's add_remaining_self_loops. The graph is uploaded once (`release()` frees it);
+    `tiled` is the default edge layout of the calls (`Accelerator.aggregate`; None: the tiled
+    layout on sim and board when the sources need more than one table partition).
     See the module docstring for the conventions and the range policy."""
 
     def __init__(self, acc: Accelerator, graph, *, num_nodes: int | None = None,
                  flow: str = "source_to_target", norm="gcn", self_loops: bool | None = None,
-                 idx16: bool | None = None):
+                 idx16: bool | None = None, tiled: bool | None = None):
         if not isinstance(acc, Accelerator):
             raise ValueError(f"acc must be a host.driver.Accelerator, got {type(acc).__name__}")
         if flow not in FLOWS:
@@ -154,6 +156,8 @@ class GraphLayer:
             self_loops = norm == "gcn"
         if not isinstance(self_loops, (bool, np.bool_)):
             raise ValueError(f"self_loops must be a bool or None, got {self_loops!r}")
+        if tiled is not None and not isinstance(tiled, (bool, np.bool_)):
+            raise ValueError(f"tiled must be a bool or None, got {tiled!r}")
 
         if isinstance(graph, CSR) or sp.issparse(graph):
             if num_nodes is not None:
@@ -205,6 +209,7 @@ class GraphLayer:
             nrm = normalization(csr, norm, coef=acc.formats.coef)
             self.norm_name = norm
         self.acc = acc
+        self.tiled = tiled
         self.flow = flow
         self.self_loops = bool(self_loops)
         self.csr = csr    # the graph the hardware runs (after self loops and dropped edges)
@@ -227,8 +232,9 @@ class GraphLayer:
 
     # -- the layer ----------------------------------------------------------------------------
     def __call__(self, x, weight=None, relu: bool = False, gather: str = "table", *,
-                 scale: float = 1.0, check: bool = True) -> np.ndarray:
-        """Eq. 1 on float features x [n_src, F] (optional W [F, F], W[out][in]); float64 [n_dst, F]."""
+                 scale: float = 1.0, check: bool = True, tiled: bool | None = None) -> np.ndarray:
+        """Eq. 1 on float features x [n_src, F] (optional W [F, F], W[out][in]); float64 [n_dst, F].
+        `tiled` overrides the layer's edge layout for this call (None: the layer's)."""
         x, w, scale = self._operands(x, weight, scale)
         fmt = self.acc.formats
         f = x.shape[1]
@@ -249,7 +255,8 @@ class GraphLayer:
         if w_q is not None:
             wp = np.zeros((fp, fp), dtype=fmt.wgt.dtype)
             wp[:f, :f] = w_q
-        y_q = self.acc.aggregate(self.graph, xp, weight_q=wp, relu=relu, gather=gather)
+        y_q = self.acc.aggregate(self.graph, xp, weight_q=wp, relu=relu, gather=gather,
+                                 tiled=self.tiled if tiled is None else tiled)
         return fmt.feat.to_float(y_q[:, :f]) / scale
 
     def float_reference(self, x, weight=None, relu: bool = False) -> np.ndarray:

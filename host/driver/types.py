@@ -75,6 +75,26 @@ class GraphArrays:
 
 
 @dataclasses.dataclass(frozen=True)
+class TiledArrays:
+    """A graph's tiled layout for R = rows_per_part table rows (golden.graph.TiledLayout), checked
+    against the graph's CSR, in the contract's DDR dtypes: what a TILED call uploads in place of
+    row_ptr, col_idx and edge_w (src_scale and dst_scale are the CSR's)."""
+
+    pairs: np.ndarray             # <u4 [n_pairs, 2] (row word, edge end), the row_ptr buffer
+    col_idx: np.ndarray           # <u2 [n_edges] local table rows
+    edge_w: np.ndarray | None     # <u2 COEF [n_edges] in the tiled edge order (EDGE_WEIGHT)
+    rows_per_part: int
+
+    @property
+    def n_pairs(self) -> int:
+        return len(self.pairs)
+
+    @property
+    def nbytes(self) -> int:
+        return sum(a.nbytes for a in (self.pairs, self.col_idx, self.edge_w) if a is not None)
+
+
+@dataclasses.dataclass(frozen=True)
 class LayerCall:
     """One validated kernel call, ready for a backend."""
 
@@ -82,6 +102,7 @@ class LayerCall:
     feat_in: np.ndarray          # FEAT integers [n_src, feat_dim], C-contiguous
     weight: np.ndarray | None    # WGT integers [feat_dim, feat_dim] W[out][in]   (APPLY_W)
     feat_state: object = None    # FeatureHandle.state when feat_in is already on the device
+    tiled: TiledArrays | None = None  # the layout a Mode.TILED call runs (problem.n_pairs pairs)
 
 
 class Backend(Protocol):
@@ -89,6 +110,9 @@ class Backend(Protocol):
     argument against the contract before any of these is called."""
 
     hw: HwConfig  # the build this backend runs (read from the device by sim and board)
+    #: whether table-mode calls over several source partitions run the tiled layout by default
+    #: (sim, board: it reads the edges once instead of once per pass; cpu: no, golden's CSR)
+    tiled_by_default: bool
 
     def upload_graph(self, graph: GraphArrays) -> object:
         """Copy a graph's buffers to the device once; returns the backend's record of them."""
@@ -101,7 +125,8 @@ class Backend(Protocol):
     def release_features(self, state) -> None: ...
 
     def run(self, state, graph: GraphArrays, call: LayerCall) -> tuple[np.ndarray, RunStatus]:
-        """One kernel call: FEAT integers [n_dst, F] and the call's status registers; DeviceError
+        """One kernel call (over call.tiled instead of the CSR when the mode has TILED; a backend
+        with device buffers uploads each layout once per graph and frees it with the graph): FEAT integers [n_dst, F] and the call's status registers; DeviceError
         when the kernel reports stat_error."""
 
     def close(self) -> None: ...

@@ -1,6 +1,7 @@
 """A stand-in for the `pynq` package (not installed off-board) for tests/driver/test_board.py:
 Overlay, DefaultIP with bindto registration, allocate() buffers with device addresses, and a
-fake kernel behind the registers that computes with golden.hw_model and records every write.
+fake kernel behind the registers that computes with golden.hw_model and records every write (a
+TILED call is decoded back to its CSR, golden.graph.TiledLayout checking the pairs).
 Buffers come from host.driver.backends.device.Arena at the sim's default base, so a board run and a
 sim run of the same calls use the same addresses."""
 from __future__ import annotations
@@ -11,6 +12,7 @@ import numpy as np
 
 from golden.contract import (BUFFER_REG, SCALAR_REGS, VLNV, Ctrl, HwConfig, Irq,
                              Mode, Reg)
+from golden.graph import TiledLayout
 from golden.hw_model import gnn_agg
 from golden.vectors import feat_dtype
 from host.driver.backends.device import Arena
@@ -66,13 +68,19 @@ class FakeKernel:
         n_dst, n_src, n_edges, feat_dim, mode = (self.regs[r] for r in SCALAR_REGS)
         get = self._array
         feat = feat_dtype(self.hw.feat_bits)
-        y = gnn_agg(get("row_ptr", "<u4", n_dst + 1),
-                    get("col_idx", "<u2" if mode & Mode.IDX16 else "<u4", n_edges),
+        edge_w = get("edge_w", "<u2", n_edges) if mode & Mode.EDGE_WEIGHT else None
+        if mode & Mode.TILED:
+            row_ptr, col_idx, edge_w = self._untile(n_dst, n_src, n_edges, feat_dim, edge_w)
+            mode &= ~Mode.TILED
+        else:
+            row_ptr = get("row_ptr", "<u4", n_dst + 1)
+            col_idx = get("col_idx", "<u2" if mode & Mode.IDX16 else "<u4", n_edges)
+        y = gnn_agg(row_ptr, col_idx,
                     get("feat_in", feat, n_src * feat_dim).reshape(n_src, feat_dim), n_src=n_src,
                     mode=mode,
                     src_scale=get("src_scale", "<u2", n_src) if mode & Mode.PRE_SCALE else None,
                     dst_scale=get("dst_scale", "<u2", n_dst) if mode & Mode.POST_SCALE else None,
-                    edge_w=get("edge_w", "<u2", n_edges) if mode & Mode.EDGE_WEIGHT else None,
+                    edge_w=edge_w,
                     weight=get("weight", feat, feat_dim * feat_dim).reshape(feat_dim, feat_dim)
                     if mode & Mode.APPLY_W else None, hw=self.hw)
         out = get("feat_out", feat, n_dst * feat_dim)
@@ -82,6 +90,22 @@ class FakeKernel:
         self.done = True
         if self.regs.get(Reg.IER, 0) & Irq.DONE:
             self.isr |= Irq.DONE
+
+    def _untile(self, n_dst, n_src, n_edges, feat_dim, edge_w):
+        """The CSR (and its edge_w) a TILED call's buffers encode, rows in tiled edge order."""
+        pairs = self._array("row_ptr", "<u4", 2 * self.regs.get(Reg.N_PAIRS, 0)).reshape(-1, 2)
+        local = self._array("col_idx", "<u2", n_edges)
+        rows = self.hw.table_rows(feat_dim)
+        layout = TiledLayout(pairs.copy(), local.copy(), np.arange(n_edges), rows, n_dst, n_src)
+        dst, src = [], []
+        for part, v, _, _, starts, ends in layout.tiles():
+            dst.append(np.repeat(v, ends - starts))
+            src.append(local[starts[0]:ends[-1]].astype(np.int64) + part * rows if len(v) else
+                       np.zeros(0, np.int64))
+        dst, src = np.concatenate(dst), np.concatenate(src)
+        order = np.argsort(dst, kind="stable")
+        row_ptr = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=n_dst))])
+        return row_ptr, src[order], None if edge_w is None else edge_w[order]
 
 
 #: Where the two PYNQ APIs the boards run differ (from the 3.1.2 and 4.0.0 sources): 4.0 (KV260,

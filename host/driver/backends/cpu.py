@@ -2,6 +2,9 @@
 NumPy/SciPy) in the formats of its HwConfig, bit-exact by definition. host.driver has already made every check gnn_agg would
 make, once per graph and once per call, so the per-call cost is the arithmetic alone.
 
+A TILED call (tiled=True) is computed on the CSR too: the contract defines its output as the CSR
+run's, bit for bit (docs/CONTRACT.md, "Tiled layout").
+
 It has no cycle model: RunStatus.cycles, stalls, rd_beats and wr_beats are 0, edges is n_edges
 (what the kernel reports on a clean run).
 """
@@ -16,6 +19,8 @@ from ..types import GraphArrays, LayerCall, RunStatus
 
 
 class CpuBackend:
+    tiled_by_default = False  # a TILED call's output is the CSR run's: golden computes it on the CSR
+
     def __init__(self, hw: HwConfig):
         self.hw = hw
 

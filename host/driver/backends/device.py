@@ -28,9 +28,11 @@ from golden.contract import (BUFFER_ALIGN, BUFFER_NAMES, BUFFER_REG, HW_MAGIC, S
                              STATUS_REGS, Ctrl, HwConfig, Irq, Mode, Problem, Reg)
 from golden.vectors import feat_dtype
 
-from ..types import DeviceError, GraphArrays, LayerCall, RunStatus
+from ..types import DeviceError, GraphArrays, LayerCall, RunStatus, TiledArrays
 
 GRAPH_BUFFERS = ("row_ptr", "col_idx", "edge_w", "src_scale", "dst_scale")
+#: what a tiled layout replaces (row_ptr holds the tile pairs); src_scale, dst_scale stay the CSR's
+TILED_BUFFERS = {"row_ptr": "pairs", "col_idx": "col_idx", "edge_w": "edge_w"}
 CALL_BUFFERS = ("feat_in", "weight", "feat_out", "acc_buf")
 # far above any gap between two beats of a working memory path (DDR refresh, contention: hundreds
 # of cycles), far below the wall-clock timeout_s at any clock of the builds (~10 ms at 100 MHz)
@@ -152,10 +154,22 @@ def execute(t: Transport, pointers: dict[str, int], p: Problem, timeout_s: float
     return RunStatus(*values)
 
 
+class DeviceGraph(dict):
+    """A graph's device buffers: the CSR's by name, and `tiled`, the buffers of each tiled layout
+    uploaded so far (by table rows R: row_ptr = the pairs, col_idx, edge_w)."""
+
+    def __init__(self):
+        super().__init__()
+        self.tiled: dict[int, dict[str, DeviceBuffer]] = {}
+
+
 class DeviceBackend:
-    """Accelerator backend over a Transport: uploads graphs once, keeps one set of per-call
-    buffers (feat_in, weight, feat_out, acc_buf) that grows when a call needs more, and runs the
-    register sequence. `axi_timeout_cycles` is written to TIMEOUT at every call (0: none)."""
+    """Accelerator backend over a Transport: uploads graphs once (and each tiled layout of a
+    graph once, on its first TILED call), keeps one set of per-call buffers (feat_in, weight,
+    feat_out, acc_buf) that grows when a call needs more, and runs the register sequence.
+    `axi_timeout_cycles` is written to TIMEOUT at every call (0: none)."""
+
+    tiled_by_default = True
 
     def __init__(self, transport: Transport, hw: HwConfig | None, timeout_s: float,
                  axi_timeout_cycles: int = DEFAULT_AXI_TIMEOUT_CYCLES):
@@ -181,23 +195,40 @@ class DeviceBackend:
                                f"not {BUFFER_ALIGN}-byte aligned")
         return buf
 
-    def upload_graph(self, graph: GraphArrays) -> dict[str, DeviceBuffer]:
-        arrays = {name: getattr(graph, name) for name in GRAPH_BUFFERS}
+    def _upload_arrays(self, arrays: dict[str, np.ndarray | None]) -> dict[str, DeviceBuffer]:
         buffers = {}
         try:
             for name, a in arrays.items():
                 if a is None:
                     continue
                 buf = self._allocate(a.nbytes)
-                buf.view[:a.nbytes] = a.view(np.uint8)
+                buf.view[:a.nbytes] = a.reshape(-1).view(np.uint8)
                 buf.sync_to_device()
                 buffers[name] = buf
         except BaseException:
-            self.release_graph(buffers)
+            for buf in buffers.values():
+                buf.free()
             raise
         return buffers
 
-    def release_graph(self, buffers: dict[str, DeviceBuffer]) -> None:
+    def upload_graph(self, graph: GraphArrays) -> DeviceGraph:
+        buffers = DeviceGraph()
+        buffers.update(self._upload_arrays({name: getattr(graph, name) for name in GRAPH_BUFFERS}))
+        return buffers
+
+    def upload_tiled(self, buffers: DeviceGraph, layout: TiledArrays) -> dict[str, DeviceBuffer]:
+        """The device buffers of a graph's tiled layout, uploaded on the first call for its R."""
+        tiles = buffers.tiled.get(layout.rows_per_part)
+        if tiles is None:
+            tiles = buffers.tiled[layout.rows_per_part] = self._upload_arrays(
+                {name: getattr(layout, field) for name, field in TILED_BUFFERS.items()})
+        return tiles
+
+    def release_graph(self, buffers: DeviceGraph) -> None:
+        for tiles in buffers.tiled.values():
+            for buf in tiles.values():
+                buf.free()
+        buffers.tiled.clear()
         for buf in buffers.values():
             buf.free()
         buffers.clear()
@@ -221,9 +252,11 @@ class DeviceBackend:
         return buf
 
     # -- one call ---------------------------------------------------------------------------
-    def run(self, graph_buffers: dict, graph: GraphArrays, call: LayerCall) -> tuple[np.ndarray, RunStatus]:
+    def run(self, graph_buffers: DeviceGraph, graph: GraphArrays, call: LayerCall) -> tuple[np.ndarray, RunStatus]:
         p = call.problem
         sizes = p.buffer_bytes(self.hw)
+        if p.mode & Mode.TILED:
+            graph_buffers = {**graph_buffers, **self.upload_tiled(graph_buffers, call.tiled)}
         buffers = {name: graph_buffers[name] for name in GRAPH_BUFFERS if name in sizes}
         resident = call.feat_state is not None  # feat_in uploaded once by load_features
         for name in CALL_BUFFERS:
