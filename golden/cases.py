@@ -258,11 +258,12 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     """TILED mode (golden.graph.tile_csr): the partial-row graph (four partitions; rows that read
     none, one, two non-adjacent or all of them; runs of 40 rows of one kind; a hub; duplicate
     edges) with every normalization (edge_w permuted) and W + ReLU; the bipartite graph in
-    spread order; one partition; a partition no row reads (an empty tile); then the bad inputs
+    spread order; one partition, also with wrong ADD / FIN flags (ignored: no acc_buf access, exact
+    feat_out); a partition no row reads (an empty tile); then the bad inputs
     with their exact stat_error: a local index outside its partition (INDEX), rows not ascending
     in a tile, a row >= n_dst, a marker with edges, a missing last marker (ROW_PTR while running),
     the last edge end != n_edges (ROW_PTR before the passes), TILED with IDX16 or n_pairs = 0 (ARG)."""
-    from .contract import TILE_END
+    from .contract import TILE_ADD, TILE_END, TILE_FIN
     rng = np.random.default_rng(seed)
     base = partial_row_cases(hw, seed)[0]
     p = base.problem
@@ -280,6 +281,14 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     one = random_graph(rng, 30, rows, 3)
     out.append(make_vector("tiled_one_partition", one, random_features(rng, rows, feat_dim, hw=hw), "mean", rng,
                            hw=hw, tiled=True))
+    # one partition with every row pair saying ADD and not FIN: acc_buf is no buffer of the call
+    # (pointer 0), so the kernel finishes every row whatever the flags and feat_out is exact
+    one_vec = out[-1]
+    flagged = one_vec.arrays["row_ptr"].reshape(-1, 2).copy()
+    is_row = (flagged[:, 0] & TILE_END) == 0
+    flagged[is_row, 0] = (flagged[is_row, 0] | TILE_ADD) & ~np.uint32(TILE_FIN)
+    out.append(Vector("tiled_one_partition_wrong_flags", one_vec.problem,
+                      dict(one_vec.arrays, row_ptr=flagged.reshape(-1).astype("<u4")), one_vec.expect))
     # sources in partitions 0 and 2 of 3 only: partition 1's tile is its marker alone
     gap = random_graph(rng, 25, 3 * rows, 4)
     cols = gap.col_idx.astype(np.int64)

@@ -34,10 +34,13 @@
 // pairs (row word, edge end) instead of row_ptr, two elements per cycle, over one stream for the
 // whole run (stream_start opens it in the first pass; its state carries over between passes).
 // A pass takes the pairs of its tile up to the end marker; each pair is a descriptor whose plan
-// is the pair's (proc: the row is < n_dst, add, fin), so the scan notes nothing; the indices are
-// table rows already (INDEX: >= the partition's rows). The last pass (partition 0) consumes
-// every pair left, then drains col_idx up to n_edges, so exactly n_pairs pairs and n_edges
-// indices are read whatever they hold. ROW_PTR: edge ends as row_ptr entries, a row >= n_dst,
+// is the pair's (proc: the row is < n_dst, add, fin), so the scan notes nothing; with one
+// partition acc_buf is no buffer of the call, so every row is fin and none add whatever its
+// flags say. The indices are table rows already (INDEX: >= the partition's rows, also for the
+// edges of a row >= n_dst or of a marker, which are dropped). The last pass (partition 0)
+// consumes every pair left, then drains col_idx up to n_edges without an index check (those
+// edges have no tile), so exactly n_pairs pairs and n_edges indices are read whatever they
+// hold. Any word with bit 29 is a marker (its other bits are ignored). ROW_PTR: edge ends as row_ptr entries, a row >= n_dst,
 // rows not ascending within a tile, a marker with edges, a pass that finds no pair left, a
 // marker before the last pair in the last pass, a last pair that is no marker.
 // Each row's write address (feat_out + v row_bytes when it finishes, else acc_buf + v
@@ -131,9 +134,9 @@ module gnn_agg_walker
 );  localparam int BUS_BYTES = BUS_BITS / 8;
 
   localparam int ACC_SHIFT = $clog2(gnn_agg_pkg::ACC_BUF_BITS / FEAT_BITS);   // acc_buf row / feature row
-  localparam int DW = 1 + 33 + 3 + 29 + 48;   // descriptor: drain, count, tiled plan, row, row offset
+  localparam int DW = 2 + 33 + 3 + 29 + 48;   // descriptor: leftover, drain, count, tiled plan, row, row offset
 
-  // ---------------- rows -> descriptors {drain, count, proc, add, fin, v, v * row_bytes}
+  // ---------------- rows -> descriptors {leftover, drain, count, proc, add, fin, v, v * row_bytes}
   typedef enum logic [1:0] {R_IDLE, R_ROWS, R_DRAIN, R_DONE} rstate_t;
   rstate_t rstate;
   logic first;
@@ -182,10 +185,10 @@ module gnn_agg_walker
     if (rstate == R_ROWS && rp_valid && !first && !no_pairs) begin
       // a marker is a descriptor only when it has edges (drained)
       desc_in_valid = !(tiled && t_end) || end_c != prev_end;
-      desc_in = {tiled && t_end, end_c - prev_end, {3'b0, row_v} < n_dst, t_add, t_fin, row_v, row_off};
+      desc_in = {1'b0, tiled && t_end, end_c - prev_end, {3'b0, row_v} < n_dst, t_add, t_fin, row_v, row_off};
     end else if (rstate == R_DRAIN && prev_end != {1'b0, n_edges}) begin
       desc_in_valid = 1'b1;
-      desc_in = {1'b1, {1'b0, n_edges} - prev_end, 3'b0, 29'b0, 48'b0};
+      desc_in = {tiled, 1'b1, {1'b0, n_edges} - prev_end, 3'b0, 29'b0, 48'b0};   // the edges after the last row (tiled: no tile, no index check)
     end
   end
   logic row_err;
@@ -264,11 +267,11 @@ module gnn_agg_walker
 
   // ---------------- edges -> groups
   logic [32:0] taken;   // edges of the current descriptor consumed
-  logic desc_drain, d_proc, d_add, d_fin;
+  logic desc_left, desc_drain, d_proc, d_add, d_fin;
   logic [32:0] desc_count, left;
   logic [28:0] d_v;
   logic [47:0] d_off;
-  assign {desc_drain, desc_count, d_proc, d_add, d_fin, d_v, d_off} = desc;
+  assign {desc_left, desc_drain, desc_count, d_proc, d_add, d_fin, d_v, d_off} = desc;
   assign left = desc_count - taken;
   logic [32:0] part_rows;   // tiled: local indices below this are valid
   assign part_rows = part_hi - part_lo;
@@ -314,11 +317,13 @@ module gnn_agg_walker
   assign row_before = seen_before || |(in_k & above);
   assign row_after = seen_after || |(in_k & below);
   logic p_proc, p_add, p_fin;
-  assign p_fin = tiled ? d_fin : row_now ? !row_after : last_part && !row_before;
+  logic one_part;   // the only partition: no acc_buf
+  assign one_part = last_part && part_hi == {1'b0, n_src};
+  assign p_fin = tiled ? d_fin || one_part : row_now ? !row_after : last_part && !row_before;
   assign p_proc = tiled ? d_proc : row_now || p_fin;
-  assign p_add = tiled ? d_proc && d_add : row_now && row_before;
+  assign p_add = tiled ? d_proc && d_add && !one_part : row_now && row_before;
   logic p_ds;   // tiled POST_SCALE: read the row's dst_scale word
-  assign p_ds = tiled && post_scale && d_proc && d_fin;
+  assign p_ds = tiled && post_scale && d_proc && p_fin;
 
   logic plan_in_ready, acc_in_ready, ds_in_ready;
   logic [63:0] row_acc_addr, row_out_addr, row_ds_addr;   // the descriptor's row in acc_buf, feat_out, dst_scale
@@ -344,7 +349,7 @@ module gnn_agg_walker
 
   assign ci_take = go ? k : '0;
   assign ew_take = go && edge_weight ? k : '0;
-  assign err_index = go && |(in_k & ~idx_ok);
+  assign err_index = go && !desc_left && |(in_k & ~idx_ok);
   assign gfeat_valid = desc_valid && (k != 0 || ends) && need_fetch && grp_ready && (!pre_scale || gscale_ready) &&
                        plan_ok;
   assign gscale_valid = desc_valid && (k != 0 || ends) && need_fetch && pre_scale && grp_ready && gfeat_ready &&
