@@ -32,6 +32,7 @@ if str(ROOT) not in sys.path:
 import numpy as np  # noqa: E402
 
 from golden.cases import NORMS, make_vector, random_features, random_graph, standard_cases  # noqa: E402
+from golden.cases import tiled_cases as shared_tiled_cases  # noqa: E402
 from golden import builds  # noqa: E402
 from golden.contract import MAX_DEGREE, TILE_END, TILE_FIN, TILE_ROW_MASK, Err, HwConfig, Mode, Problem  # noqa: E402
 from golden.graph import CSR  # noqa: E402
@@ -186,7 +187,12 @@ def tiled_cases(hw: HwConfig, seed: int = 1, n_random: int = 40) -> list[Vector]
                          skew=rng.uniform(0.3, 1.5))
         out.append(vec(f"random_{i:03d}", g, str(rng.choice(NORMS)), apply_w=bool(rng.random() < 0.3),
                        relu=bool(rng.random() < 0.4)))
-    return out if large else out + tiled_error_cases(hw, planned, rng)
+    if large:
+        return out
+    # the shared set the RTL runs too (golden.cases.tiled_cases), so both kernels meet the same
+    # layouts, among them one partition with wrong ADD / FIN flags and acc_buf = 0
+    shared = [dataclasses.replace(v, name=f"shared_{v.name}") for v in shared_tiled_cases(hw, seed)]
+    return out + tiled_error_cases(hw, planned, rng) + shared
 
 
 def tiled_error_cases(hw: HwConfig, csr: CSR, rng) -> list[Vector]:

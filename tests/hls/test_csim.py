@@ -154,11 +154,16 @@ def test_table_memory_reaches_the_pragma(memory):
 
 def test_tiled_cases_cover_partitions_plans_and_errors():
     """The TILED set of a small-table build: four partitions, rows added back and finished in
-    every combination, and each malformed layout with its one error bit."""
+    every combination, and each malformed layout with its one error bit; plus the shared set the
+    RTL runs (golden.cases.tiled_cases), all of it."""
+    from golden.cases import tiled_cases
     from golden.contract import TILE_ADD, TILE_FIN, Mode
 
     hw = csim.CONFIGS["pynq-z2-hls-tiled"].hw
-    cases = {v.name: v for v in csim.tiled_cases(hw)}
+    every = {v.name: v for v in csim.tiled_cases(hw)}
+    cases = {n: v for n, v in every.items() if not n.startswith("shared_")}
+    shared = {n.removeprefix("shared_") for n in every if n.startswith("shared_")}
+    assert shared == {v.name for v in tiled_cases(hw)} and "tiled_one_partition_wrong_flags" in shared
     plan = cases["tiled_plan_sum"]
     assert plan.problem.mode & Mode.TILED and hw.partitions(plan.problem.n_src, plan.problem.feat_dim) == 4
     flags = {(bool(w & TILE_ADD), bool(w & TILE_FIN)) for w in plan.arrays["row_ptr"][:, 0]}
