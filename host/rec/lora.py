@@ -325,32 +325,58 @@ def fine_tune(encoder: TextEncoder, user_texts: Sequence[str], item_texts: Seque
         return float(np.mean(losses))
 
     trainable, total = encoder.parameter_counts()
-    losses, epoch_s = [valid_loss()], []
-    best_state, best_epoch = _trainable_state(encoder), 0
+    losses, epoch_s, best_epoch = [valid_loss()], [], 0
     if encoder.mode != "frozen":
         step = (trainer or adam_step)(encoder.model, encoder.trainable_parameters(), pair_loss, s.learning_rate, 0.0)
-        waited = 0
-        for epoch in range(1, s.epochs + 1):
-            encoder.model.train()
-            pick = rng.choice(len(train_pairs[0]), size=min(s.pairs_per_epoch, len(train_pairs[0])), replace=False)
-            t0 = time.perf_counter()
-            for lo in range(0, len(pick), s.batch):
-                idx = pick[lo:lo + s.batch]
-                step(train_pairs[0][idx], train_pairs[1][idx], train_pairs[1][idx])
-            epoch_s.append(time.perf_counter() - t0)
-            losses.append(valid_loss())
-            progress(f"   {encoder.mode} epoch {epoch}: {epoch_s[-1]:.1f} s, valid loss {losses[-1]:.4f}")
-            if losses[-1] < min(losses[:-1]):
-                best_state, best_epoch, waited = _trainable_state(encoder), epoch, 0
-            else:
-                waited += 1
-                if waited >= s.patience:
-                    break
-        _load_trainable(encoder, best_state)
+
+        def step_batch(idx):
+            step(train_pairs[0][idx], train_pairs[1][idx], train_pairs[1][idx])
+
+        def negated_loss():
+            loss = valid_loss()
+            return -loss, None, f"valid loss {loss:.4f}"
+        epoch_s, scores, best_epoch, _ = _early_stopped_epochs(
+            encoder, rng, len(train_pairs[0]), step_batch, negated_loss, (-losses[0], None), encoder.mode, progress)
+        losses = [-x for x in scores]
     encoder.model.eval()
     cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
     return FineTuneRecord(encoder.mode, trainable, total, epoch_s, losses, best_epoch, float(sum(epoch_s[:best_epoch])),
                           resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cuda, s.pairs_per_epoch, s.batch)
+
+
+def _early_stopped_epochs(encoder: TextEncoder, rng, n_pairs: int, step_batch, evaluate, start, describe: str,
+                          progress) -> tuple[list, list, int, object]:
+    """The epoch loop of both objectives: up to settings.epochs epochs, each over pairs_per_epoch
+    training pairs drawn without replacement, in batches of `batch` (step_batch(indices)); after
+    each, evaluate() -> (score, value, text), higher scores better. The best epoch's trainable
+    weights are restored at the end (epoch 0, whose (score, value) is `start`, included) and the
+    loop stops after `patience` epochs without improvement. evaluate=None only times the epochs
+    (the trained weights are kept). Returns (epoch seconds, scores, best epoch, its value)."""
+    s = encoder.settings
+    scores, epoch_s = [start[0]], []
+    best_state, best_epoch, best_value, waited = _trainable_state(encoder), 0, start[1], 0
+    for epoch in range(1, s.epochs + 1):
+        encoder.model.train()
+        pick = rng.choice(n_pairs, size=min(s.pairs_per_epoch, n_pairs), replace=False)
+        t0 = time.perf_counter()
+        for lo in range(0, len(pick), s.batch):
+            step_batch(pick[lo:lo + s.batch])
+        epoch_s.append(time.perf_counter() - t0)
+        if evaluate is None:
+            progress(f"   {describe} epoch {epoch}: {epoch_s[-1]:.1f} s (timed only)")
+            continue
+        score, value, text = evaluate()
+        scores.append(score)
+        progress(f"   {describe} epoch {epoch}: {epoch_s[-1]:.1f} s, {text}")
+        if score > max(scores[:-1]):
+            best_state, best_epoch, best_value, waited = _trainable_state(encoder), epoch, value, 0
+        else:
+            waited += 1
+            if waited >= s.patience:
+                break
+    if evaluate is not None:
+        _load_trainable(encoder, best_state)
+    return epoch_s, scores, best_epoch, best_value
 
 
 def _trainable_state(encoder: TextEncoder) -> dict:
@@ -497,35 +523,23 @@ def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, pr
 
     trainable, total = encoder.parameter_counts()
     best_vectors = node_vectors(units, unit_vecs)
-    scores, epoch_s = [valid_ndcg(*best_vectors)], []
-    best_state, best_epoch = _trainable_state(encoder), 0
+    scores, epoch_s, best_epoch = [valid_ndcg(*best_vectors)], [], 0
     if encoder.mode != "frozen":
         step = (trainer or adam_step)(encoder.model, encoder.trainable_parameters(), pair_loss, s.learning_rate, 0.0)
-        waited = 0
-        for epoch in range(1, s.epochs + 1):
-            encoder.model.train()
-            pick = rng.choice(len(train_pairs[0]), size=min(s.pairs_per_epoch, len(train_pairs[0])), replace=False)
-            t0 = time.perf_counter()
-            for lo in range(0, len(pick), s.batch):
-                idx = pick[lo:lo + s.batch]
-                u = train_pairs[0][idx]
-                step(u, train_pairs[1][idx], sampler(u))
-            epoch_s.append(time.perf_counter() - t0)
-            if not validate:
-                progress(f"   {encoder.mode} (hybrid BPR) epoch {epoch}: {epoch_s[-1]:.1f} s (timed only)")
-                continue
+
+        def step_batch(idx):
+            u = train_pairs[0][idx]
+            step(u, train_pairs[1][idx], sampler(u))
+
+        def reembedded():
+            nonlocal unit_vecs
             unit_vecs = encode_all(encoder, units.texts)
             vectors = node_vectors(units, unit_vecs)
-            scores.append(valid_ndcg(*vectors))
-            progress(f"   {encoder.mode} (hybrid BPR) epoch {epoch}: {epoch_s[-1]:.1f} s, valid NDCG@10 {scores[-1]:.4f}")
-            if scores[-1] > max(scores[:-1]):
-                best_state, best_epoch, best_vectors, waited = _trainable_state(encoder), epoch, vectors, 0
-            else:
-                waited += 1
-                if waited >= s.patience:
-                    break
-        if validate:
-            _load_trainable(encoder, best_state)
+            score = valid_ndcg(*vectors)
+            return score, vectors, f"valid NDCG@10 {score:.4f}"
+        epoch_s, scores, best_epoch, best_vectors = _early_stopped_epochs(
+            encoder, rng, len(train_pairs[0]), step_batch, reembedded if validate else None,
+            (scores[0], best_vectors), f"{encoder.mode} (hybrid BPR)", progress)
     encoder.model.eval()
     cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
     record = FineTuneRecord(encoder.mode, trainable, total, epoch_s, [], best_epoch, float(sum(epoch_s[:best_epoch])),
