@@ -60,6 +60,7 @@ class FineTune:
     valid_pairs: int = 128
     max_seq_length: int | None = 128   # tokens a text is cut at; None: the base model's own (the frozen encoder's)
     units_per_node: int = 2             # hybrid objective: a node's review vectors recomputed with gradients a step
+    head_lr: float | None = None        # hybrid objective: the head trains jointly at this lr (None: kept fixed)
     seed: int = 0
 
     def __post_init__(self):
@@ -465,17 +466,21 @@ def encode_all(encoder: TextEncoder, texts: Sequence[str], batch: int = 64) -> t
 def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, protocol,
                      start_vectors: torch.Tensor, train_pairs: tuple[np.ndarray, np.ndarray],
                      trainer=None, progress=print, validate: bool = True):
-    """Fine-tune `encoder` end to end through the trained hybrid head `head` (a FusionHead, kept
-    fixed, as are the graph embeddings feats.h_user / h_item): BPR over training pairs and uniform
+    """Fine-tune `encoder` end to end through the trained hybrid head `head` (a FusionHead; the
+    graph embeddings feats.h_user / h_item stay fixed): BPR over training pairs and uniform
     negatives, each score the head's over the encoder's text vectors of the pair's user and item.
+    The head is a copy: kept fixed, or with settings.head_lr trained jointly with the adapters (one
+    Adam step over both, the head at head_lr), because the head was fitted to the frozen vectors.
     A step recomputes the vectors of the batch's nodes with gradients: a node's own text, or up
     to `units_per_node` of its reviews (the other reviews keep their vectors of the last
-    evaluation). After each epoch every text is re-embedded and the hybrid's validation NDCG@10
-    decides: the best epoch is kept, epoch 0 (`start_vectors`, the unit vectors of the encoder
-    before training: the frozen encoder's, as LoRA's B matrices start at zero) included, so the
-    result is never worse on valid than the frozen encoder. Returns (record, e_user, e_item) with
-    the best epoch's node vectors. validate=False times the epochs only (no re-embedding, no
-    choice: the trained weights are kept, the vectors returned are the start's)."""
+    evaluation). After each epoch every text a node's vector is made of (not the own text of a
+    node that pools reviews) is re-embedded and the hybrid's validation NDCG@10
+    decides: the best epoch is kept (adapters, vectors and head), epoch 0 (`start_vectors`, the
+    unit vectors of the encoder before training: the frozen encoder's, as LoRA's B matrices start
+    at zero, and the given head) included, so the result is never worse on valid than the frozen
+    encoder with its head. Returns (record, e_user, e_item, head) with the best epoch's node
+    vectors and head. validate=False times the epochs only (no re-embedding, no choice: the
+    trained weights are kept, the vectors returned are the start's)."""
     from .metrics import evaluate
     from .train import Features, NegativeSampler, adam_step, bpr, head_scorer
     s = encoder.settings
@@ -483,8 +488,9 @@ def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, pr
     torch.manual_seed(s.seed)
     sampler = NegativeSampler(sp, rng)
     head = copy.deepcopy(head).eval()
+    joint = s.head_lr is not None
     for p in head.parameters():
-        p.requires_grad_(False)
+        p.requires_grad_(joint)
     unit_vecs = start_vectors.clone()
 
     def valid_ndcg(e_user, e_item) -> float:
@@ -522,30 +528,39 @@ def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, pr
         return bpr(pos, neg)
 
     trainable, total = encoder.parameter_counts()
-    best_vectors = node_vectors(units, unit_vecs)
-    scores, epoch_s, best_epoch = [valid_ndcg(*best_vectors)], [], 0
+    best = (node_vectors(units, unit_vecs), copy.deepcopy(head.state_dict()))
+    scores, epoch_s, best_epoch = [valid_ndcg(*best[0])], [], 0
     if encoder.mode != "frozen":
-        step = (trainer or adam_step)(encoder.model, encoder.trainable_parameters(), pair_loss, s.learning_rate, 0.0)
+        params, module = encoder.trainable_parameters(), encoder.model
+        if joint:  # one optimizer, two learning rates; a data-parallel trainer wraps both modules
+            params = [{"params": params, "lr": s.learning_rate}, {"params": list(head.parameters()), "lr": s.head_lr}]
+            module = torch.nn.ModuleList([encoder.model, head])
+        step = (trainer or adam_step)(module, params, pair_loss, s.learning_rate, 0.0)
 
         def step_batch(idx):
             u = train_pairs[0][idx]
             step(u, train_pairs[1][idx], sampler(u))
 
+        used = np.unique(np.concatenate(units.user_units + units.item_units))  # no node pools the others
+
         def reembedded():
-            nonlocal unit_vecs
-            unit_vecs = encode_all(encoder, units.texts)
+            unit_vecs[used] = encode_all(encoder, [units.texts[k] for k in used.tolist()])
             vectors = node_vectors(units, unit_vecs)
             score = valid_ndcg(*vectors)
-            return score, vectors, f"valid NDCG@10 {score:.4f}"
-        epoch_s, scores, best_epoch, best_vectors = _early_stopped_epochs(
+            return score, (vectors, copy.deepcopy(head.state_dict())), f"valid NDCG@10 {score:.4f}"
+        epoch_s, scores, best_epoch, best = _early_stopped_epochs(
             encoder, rng, len(train_pairs[0]), step_batch, reembedded if validate else None,
-            (scores[0], best_vectors), f"{encoder.mode} (hybrid BPR)", progress)
+            (scores[0], best), f"{encoder.mode} (hybrid BPR{', head jointly' if joint else ''})", progress)
+        if validate:
+            head.load_state_dict(best[1])
+    for p in head.parameters():
+        p.requires_grad_(False)
     encoder.model.eval()
     cuda = torch.cuda.max_memory_allocated() / 2**20 if torch.cuda.is_available() else None
     record = FineTuneRecord(encoder.mode, trainable, total, epoch_s, [], best_epoch, float(sum(epoch_s[:best_epoch])),
                             resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, cuda, s.pairs_per_epoch,
                             s.batch, "hybrid", scores)
-    return record, best_vectors[0], best_vectors[1]
+    return record, best[0][0], best[0][1], head
 
 
 def encoder_embeddings(encoder: TextEncoder, user_texts, item_texts, cache_dir) -> tuple[torch.Tensor, torch.Tensor]:

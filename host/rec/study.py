@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import itertools
 import json
 import os
 import pathlib
@@ -177,23 +178,26 @@ def run(args) -> dict:
         start = unit_embeddings(units, lambda texts, what: embed_texts(texts, what=what, cache_dir=args.cache,
                                                                        device=args.device))  # the frozen vectors
         settings = dict(rank=args.lora_rank, epochs=args.lora_epochs, pairs_per_epoch=args.lora_pairs,
-                        max_seq_length=None, batch=args.lora_batch, patience=args.lora_patience)
+                        max_seq_length=None, batch=args.lora_batch, patience=args.lora_patience,
+                        units_per_node=args.lora_units_per_node)
         tried, best = [], None
-        for lr in args.lora_lr or [None]:  # each learning rate from the same start; the best on valid kept
+        for lr, head_lr in itertools.product(args.lora_lr or [None], args.lora_head_lr or [None]):
+            # each setting from the same start; the best on valid kept
             candidate = TextEncoder(load_base(args.device), "lora", FineTune(
-                mode="lora", layers=args.lora_layers, lr=lr, **settings))
+                mode="lora", layers=args.lora_layers, lr=lr, head_lr=head_lr, **settings))
             t0 = time.perf_counter()
             outcome = fine_tune_hybrid(candidate, units, hybrid, feats, sp, data.protocol, start, sp.train)
             wall = time.perf_counter() - t0
-            tried.append({"lr": candidate.settings.learning_rate, "valid_ndcg10": outcome[0].valid_ndcg10,
-                          "best_epoch": outcome[0].best_epoch, "wall_s": wall})
+            tried.append({"lr": candidate.settings.learning_rate, "head_lr": head_lr,
+                          "valid_ndcg10": outcome[0].valid_ndcg10, "best_epoch": outcome[0].best_epoch, "wall_s": wall})
             if best is None or max(outcome[0].valid_ndcg10) > max(best[1][0].valid_ndcg10):
                 best = (candidate, outcome, wall)
-        encoder, (record, le_user, le_item), T.wall["LoRA fine-tuning"] = best
+        encoder, (record, le_user, le_item, l_hybrid), T.wall["LoRA fine-tuning"] = best
         frozen_start = all(torch.equal(a, b) for a, b in zip(node_vectors(units, start), (e_user, e_item)))
         extra["lora"] = {**dataclasses.asdict(record), "adapter_mb": encoder.save_adapter(out / "adapter"),
                          "model_key": encoder.model_key(), "lr": encoder.settings.learning_rate,
-                         "learning_rates_tried": tried, "start_equals_frozen": frozen_start}
+                         "head_lr": encoder.settings.head_lr, "learning_rates_tried": tried,
+                         "start_equals_frozen": frozen_start}
         # serving runs the merged model: its vectors of a sample of texts against the ones trained with
         probe = np.random.default_rng(1).choice(len(units.texts), size=min(64, len(units.texts)), replace=False)
         merged = encoder.merged().embed([units.texts[k] for k in probe])
@@ -202,14 +206,14 @@ def run(args) -> dict:
         if args.lora_time_full:
             print("== full fine-tuning through the same objective, timed (the + LoRA row's epoch time against it)")
             full = TextEncoder(load_base(args.device), "full", FineTune(mode="full", **{**settings, "epochs": 1, "lr": None}))
-            full_record, _, _ = fine_tune_hybrid(full, units, hybrid, feats, sp, data.protocol, start, sp.train,
-                                                 validate=False)
+            full_record = fine_tune_hybrid(full, units, hybrid, feats, sp, data.protocol, start, sp.train,
+                                           validate=False)[0]
             extra["lora_full_timing"] = dataclasses.asdict(full_record)
             del full
         board.rename[pl.LATE_FUSION] = "+ LoRA"
-        board.add(pl.LATE_FUSION, head_scorer(hybrid, Features(h_user, h_item, le_user, le_item, degree)))
+        board.add(pl.LATE_FUSION, head_scorer(l_hybrid, Features(h_user, h_item, le_user, le_item, degree)))
         rows["+ LoRA"] = {"train_wall_s": rows["Hybrid (float)"]["train_wall_s"] + T.wall["LoRA fine-tuning"],
-                          "processes": 1, "latency": serve(float_gnn, hybrid, le_user, le_item)}
+                          "processes": 1, "latency": serve(float_gnn, l_hybrid, le_user, le_item)}
     elif "lora" not in args.skip:
         from .lora import FineTune, TextEncoder, dataset_embeddings, fine_tune, load_base
         print(f"== + LoRA: MiniLM with rank-{args.lora_rank} adapters, contrastive, {args.lora_pairs} pairs an epoch")
@@ -391,6 +395,11 @@ def main(argv=None) -> int:
     ap.add_argument("--lora-lr", type=float, nargs="+", default=None,
                     help="LoRA learning rate(s); with several (hybrid objective) each is trained and the best on "
                          "valid kept (default: 1e-3)")
+    ap.add_argument("--lora-head-lr", type=float, nargs="+", default=None,
+                    help="hybrid objective: train the hybrid head jointly with the adapters at this lr (several: "
+                         "each with each --lora-lr, the best on valid kept; default: the head kept fixed)")
+    ap.add_argument("--lora-units-per-node", type=int, default=2,
+                    help="hybrid objective: a node's reviews re-encoded with gradients a step (the others cached)")
     ap.add_argument("--lora-batch", type=int, default=32, help="pairs a step")
     ap.add_argument("--lora-patience", type=int, default=1, help="epochs without a better valid score before stopping")
     ap.add_argument("--lora-time-full", action="store_true",

@@ -219,9 +219,10 @@ def test_hybrid_objective_trains_adapters_through_the_fixed_head_and_keeps_the_b
     start = unit_embeddings(units, lambda texts, what: enc.embed(texts))  # B = 0: the base model's vectors
     before = {n: p.detach().clone() for n, p in enc.model.named_parameters()}
     head_before = {n: p.detach().clone() for n, p in head.state_dict().items()}
-    record, e_user, e_item = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
-                                              progress=lambda *_: None)
-    assert all(torch.equal(p, head_before[n]) for n, p in head.state_dict().items())  # the head stays fixed
+    record, e_user, e_item, kept_head = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
+                                                         progress=lambda *_: None)
+    for h in (head, kept_head):  # the head stays fixed
+        assert all(torch.equal(p, head_before[n]) for n, p in h.state_dict().items())
     frozen = Features(feats.h_user, feats.h_item, *node_vectors(units, start), feats.user_degree)
     assert record.valid_ndcg10[0] == evaluate(head_scorer(head, frozen), sp, proto, "valid")["overall"]["NDCG@10"]
     assert record.objective == "hybrid" and len(record.epoch_s) == 3 and len(record.valid_ndcg10) == 4
@@ -246,10 +247,48 @@ def test_hybrid_objective_never_returns_worse_than_the_start_on_valid(tmp_path):
     units = text_units(ds, sp, proto)
     start = unit_embeddings(units, lambda texts, what: enc.embed(texts))
     lora = {n: p.detach().clone() for n, p in enc.model.named_parameters() if "lora_" in n}
-    record, e_user, e_item = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
-                                              progress=lambda *_: None)
+    record, e_user, e_item, _ = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
+                                                 progress=lambda *_: None)
     assert record.best_epoch == 0 and record.valid_ndcg10[1] < record.valid_ndcg10[0] and len(record.epoch_s) == 1
     assert all(torch.equal(p, lora[n]) for n, p in enc.model.named_parameters() if "lora_" in n)
     from host.rec.lora import node_vectors
     want_user, want_item = node_vectors(units, start)
     assert torch.equal(e_user, want_user) and torch.equal(e_item, want_item)
+
+
+def test_hybrid_objective_with_head_lr_trains_the_head_jointly_and_keeps_the_best_epoch_s_head(tmp_path):
+    """settings.head_lr: one Adam step over the adapters and a copy of the head; the kept epoch's
+    head comes back with its vectors (their valid score is the record's), the given head untouched."""
+    from host.rec.lora import fine_tune_hybrid, text_units, unit_embeddings
+    from host.rec.metrics import evaluate
+    from host.rec.train import Features, head_scorer
+    ds, proto, sp, enc, head, feats = hybrid_setup(tmp_path, pairs_per_epoch=32, lr=1e-2, head_lr=5e-2)
+    units = text_units(ds, sp, proto)
+    start = unit_embeddings(units, lambda texts, what: enc.embed(texts))
+    before = {n: p.detach().clone() for n, p in enc.model.named_parameters()}
+    head_before = {n: p.detach().clone() for n, p in head.state_dict().items()}
+    record, e_user, e_item, kept = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train,
+                                                    progress=lambda *_: None)
+    assert all(torch.equal(p, head_before[n]) for n, p in head.state_dict().items())
+    assert record.best_epoch == int(np.argmax(record.valid_ndcg10)) == 3
+    unchanged = {n for n, p in kept.named_parameters() if torch.equal(p, head_before[n])}
+    assert unchanged == {"out.bias"}  # every head weight trained but the bias that BPR's difference cancels
+    assert not any(p.requires_grad for p in kept.parameters())
+    changed = {n for n, p in enc.model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed and all("lora_" in n and ".layer.2." in n for n in changed)
+    scored = Features(feats.h_user, feats.h_item, e_user, e_item, feats.user_degree)
+    assert evaluate(head_scorer(kept, scored), sp, proto, "valid")["overall"]["NDCG@10"] == max(record.valid_ndcg10)
+
+
+def test_hybrid_objective_with_adapter_lr_zero_trains_the_head_only(tmp_path):
+    """The two learning rates are separate: adapters at lr 0 stay at B = 0 (the frozen encoder)
+    while the head trains."""
+    from host.rec.lora import fine_tune_hybrid, text_units, unit_embeddings
+    ds, proto, sp, enc, head, feats = hybrid_setup(tmp_path, epochs=1, lr=0.0, head_lr=5e-2)
+    units = text_units(ds, sp, proto)
+    start = unit_embeddings(units, lambda texts, what: enc.embed(texts))
+    before = {n: p.detach().clone() for n, p in enc.model.named_parameters()}
+    trained = fine_tune_hybrid(enc, units, head, feats, sp, proto, start, sp.train, progress=lambda *_: None,
+                               validate=False)[3]  # validate=False keeps the trained weights
+    assert all(torch.equal(p, before[n]) for n, p in enc.model.named_parameters())
+    assert {n for n, p in trained.named_parameters() if torch.equal(p, dict(head.named_parameters())[n])} == {"out.bias"}

@@ -16,7 +16,7 @@ def test_study_rows_schema_and_plot(tmp_path):
     out = tmp_path / "out"
     assert main(["--data", "ml-100k", "--path", str(tmp_path), "--epochs", "5", "--head-epochs", "5",
                  "--out", str(out), "--cache", str(tmp_path / "cache"), "--requests", "20", "--distil-epochs", "2",
-                 "--lora-epochs", "1", "--lora-pairs", "16", "--lora-layers", "2", "--lora-time-full", "--lora-lr", "1e-4", "1e-3", "--sampled-negatives", "49", "--engines", "ddp", "--skip", "student", "accelerator"]) == 0
+                 "--lora-epochs", "1", "--lora-pairs", "16", "--lora-layers", "2", "--lora-time-full", "--lora-lr", "1e-4", "1e-3", "--lora-head-lr", "1e-3", "--lora-units-per-node", "1", "--sampled-negatives", "49", "--engines", "ddp", "--skip", "student", "accelerator"]) == 0
     result = json.loads((out / "study.json").read_text())
     assert result["format"] == STUDY_FORMAT
     rows = result["configurations"]
@@ -34,8 +34,9 @@ def test_study_rows_schema_and_plot(tmp_path):
     lora = result["lora"]
     assert lora["trainable_params"] < 0.02 * lora["all_params"] and lora["objective"] == "hybrid"
     assert len(lora["valid_ndcg10"]) == 2 and lora["merged_max_abs_diff"] < 1e-5 and lora["start_equals_frozen"]
-    assert [t["lr"] for t in lora["learning_rates_tried"]] == [1e-4, 1e-3]
-    if lora["best_epoch"] == 0:  # the frozen start kept: the + LoRA row is the hybrid's
+    assert [(t["lr"], t["head_lr"]) for t in lora["learning_rates_tried"]] == [(1e-4, 1e-3), (1e-3, 1e-3)]
+    assert lora["head_lr"] == 1e-3
+    if lora["best_epoch"] == 0:  # the frozen start and its head kept: the + LoRA row is the hybrid's
         assert rows["+ LoRA"]["NDCG@10"] == rows["Hybrid (float)"]["NDCG@10"]
     assert result["lora_full_timing"]["mode"] == "full" and len(result["lora_full_timing"]["epoch_s"]) == 1
     assert result["lora_full_timing"]["trainable_params"] == result["lora_full_timing"]["all_params"]
