@@ -208,3 +208,36 @@ def hybrid_from_text_head(text_head: FusionHead, gnn_dim: int, gnn_weight: float
         head.out.load_state_dict(text_head.out.state_dict())
         head.gnn_weight.fill_(gnn_weight)
     return head
+
+
+def fused_gnn(a: GNN, b: GNN, weight: float) -> GNN:
+    """One GNN of width F_a + F_b whose <h_u, h_i> is a's plus `weight` times b's, exactly (up to
+    float rounding): x0 = [x0_a | sqrt(weight) x0_b], W = blockdiag(W_a, W_b). Eq. 1 acts on each
+    block on its own (the adjacency mixes nodes, not columns; W is block-diagonal; ReLU is
+    elementwise and commutes with a positive scale), so the layer outputs and their mean are
+    [h_a | sqrt(weight) h_b]. The score-level fusion of two GNNs is thus a single GNN the
+    accelerator propagates in one pass, exported and served like any other."""
+    if (a.n_users, a.n_items, len(a.layers), a.style) != (b.n_users, b.n_items, len(b.layers), b.style):
+        raise ValueError("fused_gnn needs two GNNs of the same graph, layer count and style, got "
+                         f"{(a.n_users, a.n_items, len(a.layers), a.style)} and "
+                         f"{(b.n_users, b.n_items, len(b.layers), b.style)}")
+    if not weight >= 0:
+        raise ValueError(f"the fusion weight must be >= 0, got {weight}")
+    texts = [g.text for g in (a, b) if g.text is not None]
+    if len(texts) == 2 and not torch.equal(*texts):
+        raise ValueError("fused_gnn: both GNNs have text features, and they differ")
+    fa, fb = a.embedding.shape[1], b.embedding.shape[1]
+    root = float(weight) ** 0.5
+    with torch.no_grad():
+        fused = GNN(a.n_users, a.n_items, fa + fb, len(a.layers), a.style, init_std=0.0,
+                    text=texts[0] if texts else None)
+        fused.embedding.copy_(torch.cat([a.embedding, root * b.embedding], 1))
+        if texts:
+            fused.text_proj.weight.zero_()
+            for g, rows, s in ((a, slice(0, fa), 1.0), (b, slice(fa, fa + fb), root)):
+                if g.text_proj is not None:
+                    fused.text_proj.weight[rows] = s * g.text_proj.weight
+        for layer, la, lb in zip(fused.layers, a.layers, b.layers):
+            if layer.weight is not None:
+                layer.weight.copy_(torch.block_diag(la.weight, lb.weight))
+    return fused.eval()

@@ -20,6 +20,11 @@ Configurations (all on the same split, scored by the same full-ranking evaluatio
   Hybrid: text in GNN text-aware message passing: layer-0 features x0 = E + P [e_u; e_i]
                       (P: 384 -> F learned), propagated by Eq. 1, dot product
   Hybrid: both        late fusion over the text-in-GNN embeddings
+  Hybrid: GNN + text-in-GNN  score-level fusion of the two trained GNNs, <h_u, h_i> of GNN only
+                      + a x that of text in GNN, a chosen on valid (train.choose_fusion_weight); it
+                      is one GNN of width 2F (model.fused_gnn), so the accelerator propagates both
+  Control: GNN + GNN  the same fusion of GNN only and a second GNN only of model seed + 1: what
+                      ensembling alone gives, without text (not a hybrid: never the chosen one)
   Hybrid + quant.     the hybrid with the best valid NDCG@10, h from the accelerator: FEAT x0
                       (and WGT W) through host.driver.Accelerator layer by layer -- what the
                       hardware computes
@@ -47,16 +52,17 @@ from .cli import user_errors
 from .data import Dataset, load
 from .embed import DEFAULT_CACHE, embed_texts, load_encoder, resolve_device
 from .metrics import per_user_metrics, sampled_metrics, summarize
-from .model import GNN, MF, STYLES, FusionHead, hybrid_from_text_head, sparse_adjacency, unified_graph
+from .model import GNN, MF, STYLES, FusionHead, fused_gnn, hybrid_from_text_head, sparse_adjacency, unified_graph
 from .protocol import USER_TEXT_SOURCES, Protocol, Split, split, text_embeddings
 from .quant import FixedGNN, export_fixed, propagate_fixed
 from .report import degree_bucket_names, write_report
 from .serve import OnlineGNN, OnlineRecommender, format_recommendations
-from .train import (Features, TrainConfig, choose_gnn_weight, head_scorer, train_embedding_model,
-                    train_head)
+from .train import (Features, TrainConfig, choose_fusion_weight, choose_gnn_weight, head_scorer,
+                    train_embedding_model, train_head)
 
 LATE_FUSION, TEXT_IN_GNN, BOTH = "Hybrid: late fusion", "Hybrid: text in GNN", "Hybrid: both"
-HYBRIDS = (LATE_FUSION, TEXT_IN_GNN, BOTH)
+FUSION, CONTROL = "Hybrid: GNN + text-in-GNN", "Control: GNN + GNN"
+HYBRIDS = (LATE_FUSION, TEXT_IN_GNN, BOTH, FUSION)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -116,6 +122,7 @@ class PipelineRun:
     accelerator: dict            # the Hybrid + quant. layers on the accelerator (accelerator_record)
     best_hybrid: str = ""        # the name of the hybrid configuration chosen on valid
     gnn_only: GNN | None = None  # the "GNN only" model (ids only)
+    fusion: dict = dataclasses.field(default_factory=dict)  # FUSION and CONTROL: their weight choice on valid
 
 
 @dataclasses.dataclass
@@ -204,6 +211,13 @@ def run(cfg: PipelineConfig) -> PipelineRun:
     hybrids[TEXT_IN_GNN] = (text_gnn, graph_only_head(tc.dim), [], [])
     hybrids[BOTH] = (text_gnn, *train_hybrid(tc, data, llm, Features(ht_user, ht_item, e_user, e_item, user_degree),
                                              board, BOTH))
+    fusion = {}
+    fused, fusion[FUSION] = train_fusion(tc, data, adj, board, FUSION, gnn, text_gnn)
+    hybrids[FUSION] = (fused, graph_only_head(fused.embedding.shape[1]), [], [])
+    t0 = time.time()
+    second, _, _ = train_gnn(cfg, dataclasses.replace(tc, seed=tc.seed + 1), data, adj, None, layers=gnn_layers(gnn))
+    _, fusion[CONTROL] = train_fusion(tc, data, adj, board, CONTROL, gnn, second, time.time() - t0)
+    fusion[CONTROL]["control_of"] = FUSION
     best = max(hybrids, key=lambda name: board.valid[name])
     print(f"   best hybrid on valid: {best} ({board.valid[best]:.4f})")
     best_gnn, hybrid, chosen, scores = hybrids[best]
@@ -212,7 +226,7 @@ def run(cfg: PipelineConfig) -> PipelineRun:
 
     known = [np.concatenate(p) for p in zip(sp.per_user("train"), sp.per_user("valid"))]
     result = PipelineRun(board.results, board.per_user, data.dataset, sp, data.protocol, tc, mf, best_gnn, fixed,
-                         llm, hybrid, e_user, e_item, known, chosen, scores, accelerator, best, gnn)
+                         llm, hybrid, e_user, e_item, known, chosen, scores, accelerator, best, gnn, fusion)
     print(write_report(out, result, cfg))
     serve_samples(out, result)
     print(f"\nTotal {time.time() - t_start:.0f} s")
@@ -259,11 +273,12 @@ def gnn_layers(gnn: GNN) -> tuple[int]:
     return (len(gnn.layers),)
 
 
-def train_gnn(cfg: PipelineConfig, tc: TrainConfig, data: _Data, adj, board: _Scoreboard,
+def train_gnn(cfg: PipelineConfig, tc: TrainConfig, data: _Data, adj, board: _Scoreboard | None,
               text: torch.Tensor | None = None, layers: tuple[int, ...] | None = None):
     """The GNN (ids only, or text in x0) with the layer count of `layers` (default
-    tc.layer_choices) that reaches the best valid NDCG@10."""
-    name = "GNN only" if text is None else TEXT_IN_GNN
+    tc.layer_choices) that reaches the best valid NDCG@10; onto `board` unless it is None (a
+    part of another configuration)."""
+    name = ("GNN only" if text is None else TEXT_IN_GNN) + (f" (model seed {tc.seed})" if board is None else "")
     layers = layers or tc.layer_choices
     sp = data.split
     t0 = time.time()
@@ -281,8 +296,27 @@ def train_gnn(cfg: PipelineConfig, tc: TrainConfig, data: _Data, adj, board: _Sc
         print(f"   chosen on valid: {n} layers")
     with torch.no_grad():
         h_user, h_item = gnn(adj)
-    board.add(name, _dot_scorer((h_user, h_item)), time.time() - t0)
+    if board is not None:
+        board.add(name, _dot_scorer((h_user, h_item)), time.time() - t0)
     return gnn, h_user, h_item
+
+
+def train_fusion(tc: TrainConfig, data: _Data, adj, board: _Scoreboard, name: str, a: GNN, b: GNN,
+                 parts_s: float = 0.0) -> tuple[GNN, dict]:
+    """Score-level fusion <h_u, h_i>_a + weight <h_u, h_i>_b of two trained GNNs, the weight chosen
+    on valid, as the one GNN fused_gnn(a, b, weight); onto `board` with the choice's time plus
+    `parts_s` (parts trained for this configuration alone). Returns it and the choice."""
+    print(f"== {name}: <h_u, h_i> + a <h_u, h_i>', a chosen on valid")
+    t0 = time.time()
+    with torch.no_grad():
+        score_a, score_b = _dot_scorer(a(adj)), _dot_scorer(b(adj))
+    weight, ratio, valid = choose_fusion_weight(score_a, score_b, data.split, data.protocol, tc.fusion_weights)
+    print(f"   a = w x {ratio:.3f} (the ratio of the score spreads); w -> valid NDCG@10 "
+          + ", ".join(f"{w:g}: {v:.4f}" for w, v in valid.items()) + f"; chosen a = {weight:.4f}")
+    fused = fused_gnn(a, b, weight)
+    with torch.no_grad():
+        board.add(name, _dot_scorer(fused(adj)), time.time() - t0 + parts_s)
+    return fused, {"weight": weight, "spread_ratio": ratio, "valid_ndcg10": valid}
 
 
 def graph_only_head(dim: int) -> FusionHead:

@@ -15,9 +15,10 @@ TABLE_COLUMNS = [("overall", "R@10"), ("overall", "NDCG@10"), ("overall", "NDCG@
                  ("cold_users", "NDCG@10"), ("sampled", "NDCG@10"), ("sampled", "HR@10")]
 
 
-def paired_comparisons(best_hybrid: str) -> list[tuple[str, str]]:
-    """The claims a run tests: the best hybrid (chosen on valid) against each of its parts."""
-    return [(best_hybrid, "GNN only"), (best_hybrid, "LLM only")]
+def paired_comparisons(best_hybrid: str, controls: tuple = ()) -> list[tuple[str, str]]:
+    """The claims a run tests: the best hybrid (chosen on valid) against each of its parts, then
+    each (configuration, its control) of `controls`."""
+    return [(best_hybrid, "GNN only"), (best_hybrid, "LLM only"), *controls]
 
 
 def markdown_table(results: dict) -> str:
@@ -38,10 +39,27 @@ def markdown_table(results: dict) -> str:
     return "\n".join(lines)
 
 
-def paired_differences(per_user: dict, best_hybrid: str) -> dict:
+def paired_differences(per_user: dict, best_hybrid: str, controls: tuple = ()) -> dict:
     """{"A - B": {slice: {mean, se, users}}}: per-user NDCG@10 differences of paired_comparisons."""
     return {f"{a} - {b}": {s: paired_difference(per_user[a], per_user[b], s) for s in per_user[a]}
-            for a, b in paired_comparisons(best_hybrid)}
+            for a, b in dict.fromkeys(paired_comparisons(best_hybrid, controls))}
+
+
+def fusion_controls(fusion: dict) -> tuple:
+    """What a run's score fusions (PipelineRun.fusion) are judged by: each fusion and its control
+    against GNN only, and the fusion against its control (is the gain the text or the ensemble?)."""
+    pairs = []
+    for control, rec in fusion.items():
+        if "control_of" in rec:
+            pairs += [(rec["control_of"], "GNN only"), (control, "GNN only"), (rec["control_of"], control)]
+    return tuple(pairs)
+
+
+def fusion_lines(fusion: dict) -> list[str]:
+    """One line per score fusion: the weight of its second GNN chosen on valid, and the grid."""
+    return [f"{name}: weight a = {rec['weight']:.4f} chosen on valid (a = w x {rec['spread_ratio']:.3f}; w -> valid "
+            "NDCG@10 " + ", ".join(f"{float(w):g}: {v:.4f}" for w, v in rec["valid_ndcg10"].items()) + ")"
+            for name, rec in fusion.items()]
 
 
 def paired_table(paired: dict) -> str:
@@ -105,7 +123,7 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
     ds, proto, hybrid = run.dataset, run.protocol, run.hybrid
     buckets = degree_bucket_names(run.train_config.degree_bounds)
     table = markdown_table(run.results)
-    paired = paired_differences(run.per_user, run.best_hybrid)
+    paired = paired_differences(run.per_user, run.best_hybrid, fusion_controls(run.fusion))
     weights_line = ("Hybrid graph weight g per user training degree, chosen on valid: " + ", ".join(
         f"{name}: {w:g}" for name, w in zip(buckets, run.chosen_weights)) if run.chosen_weights else
         "The best hybrid scores <h_u, h_i> alone (no fusion head, no graph weights)")
@@ -120,7 +138,7 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
                       f"F={run.train_config.dim}; accelerator backend: {cfg.backend}", "",
                       f"Best hybrid on valid: {run.best_hybrid} (Hybrid + quant. is it on the accelerator)", "",
                       table, "", paired_table(paired), "",
-                      weights_line, "", acc_line, ""])
+                      weights_line, "", *fusion_lines(run.fusion), "", acc_line, ""])
     (out / "results.md").write_text(text)
     plot_results(run.results, paired, f"{ds.name}: NDCG@10 (Eq. 1 on backend '{cfg.backend}')", out / "results.png")
     (out / "results.json").write_text(json.dumps({
@@ -130,9 +148,9 @@ def write_report(out: pathlib.Path, run, cfg, cycles_note: str = "") -> str:
         "gnn_layers": len(run.gnn_only.layers),
         "hybrid_gnn_weight": {"buckets": buckets, "chosen_on_valid": run.chosen_weights,
                               "after_fine_tuning": hybrid.gnn_weight.tolist(), "valid_ndcg10": run.weight_scores},
-        "accelerator": acc},
+        "score_fusion": run.fusion, "accelerator": acc},
         indent=2))
-    return "\n" + table + "\n\n" + paired_table(paired) + "\n\n" + weights_line + "\n" + acc_line
+    return "\n" + "\n".join([table, "", paired_table(paired), "", weights_line, *fusion_lines(run.fusion), acc_line])
 
 
 def write_baselines_report(out: pathlib.Path, ds, proto, train_config, results: dict, gnn_layers: int, cfg) -> str:
@@ -196,6 +214,19 @@ def summary_of_splits(runs: dict, kind: str = "split") -> str:
         lines.append(f"| {seed} | {best} | {r['gnn_layers']} | {diff('GNN only', 'overall')} | "
                      f"{diff('GNN only', 'cold_items')} | {diff('LLM only', 'overall')} | "
                      f"{diff('LLM only', 'cold_items')} | {rel:+.2%} |")
+    controls = [(seed, name, f"{rec['control_of']} - GNN only", f"{name} - GNN only", f"{rec['control_of']} - {name}")
+                for seed, r in runs.items()
+                for name, rec in r.get("score_fusion", {}).items() if "control_of" in rec]
+    if controls:
+        lines += ["", "Per split: score fusion of two GNNs against its control (the same fusion of two GNN only "
+                  "models, model seeds s and s + 1), paired per-user differences of NDCG@10 (mean ± SE; * = mean "
+                  "> 2 SE):", "", "| split seed | comparison | overall | cold items | cold users |", "|---" * 5 + "|"]
+        for seed, name, *keys in controls:
+            for key in keys:
+                d = runs[seed]["paired_ndcg10"][key]
+                lines.append(f"| {seed} | {key.replace(' - ', ' − ')} | " + " | ".join(
+                    f"{d[s]['mean']:+.4f} ± {d[s]['se']:.4f}{' *' if d[s]['mean'] > 2 * d[s]['se'] else ''}"
+                    for s in ("overall", "cold_items", "cold_users")) + " |")
     pop = np.mean([r["results"]["Popularity"]["cold_items"]["NDCG@10"] for r in runs.values()])
     best_cold = np.mean([r["results"][r["best_hybrid"]]["cold_items"]["NDCG@10"] for r in runs.values()])
     if pop > 0:

@@ -10,7 +10,7 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from .metrics import evaluate, per_user_metrics
+from .metrics import evaluate, per_user_metrics, summarize
 from .model import GNN, MF, FusionHead
 from .protocol import Protocol, Split
 
@@ -34,6 +34,8 @@ class TrainConfig:
     hybrid_epochs: int = 20    # fine-tuning of the hybrid head (it starts from the parts)
     gnn_weights: tuple = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0)  # graph vs text balance, chosen on valid
     degree_bounds: tuple = (5, 20)  # user training-degree buckets with their own balance
+    fusion_weights: tuple = (0.0, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0)  # score fusion of two GNNs, relative to the
+                               # ratio of their score spreads (choose_fusion_weight), chosen on valid
     eval_every: int = 5
     patience: int = 10         # evaluations without improvement before stopping (50 epochs: at lr 2e-3 the
                                # valid curve of ml-100k still rises after 10-20 flat epochs)
@@ -217,3 +219,30 @@ def choose_gnn_weight(head: FusionHead, feats: Features, sp: Split, protocol: Pr
         with torch.no_grad():
             head.gnn_weight[b] = w_b
     return scores, float(chosen.mean())
+
+
+def score_spread(score: Callable, n_users: int, batch: int = 256) -> float:
+    """sqrt of the mean over users of the variance of a user's scores over all items: the scale
+    of a scorer's rankings (a per-user shift does not change a ranking, so it does not count)."""
+    total = 0.0
+    for lo in range(0, n_users, batch):
+        total += float(np.var(score(np.arange(lo, min(lo + batch, n_users))), axis=1, dtype=np.float64).sum())
+    return float(np.sqrt(total / n_users))
+
+
+def choose_fusion_weight(score_a: Callable, score_b: Callable, sp: Split, protocol: Protocol,
+                         weights) -> tuple[float, float, dict[float, float]]:
+    """The weight `a` of the fused score s_a + a s_b with the best validation NDCG@10, searched as
+    a = w * ratio for w in `weights`, ratio = score_spread(a) / score_spread(b) (w = 1: both
+    models move a user's ranking equally on average). Ties go to the first w. Returns
+    (a, ratio, {w: validation NDCG@10})."""
+    spread_a, spread_b = score_spread(score_a, sp.n_users), score_spread(score_b, sp.n_users)
+    if spread_b == 0:
+        raise ValueError("the second scorer ranks no item above another (its scores do not vary per user)")
+    ratio = spread_a / spread_b
+    valid = {}
+    for w in weights:
+        fused = lambda users, c=w * ratio: score_a(users) + c * score_b(users)  # noqa: E731
+        valid[w] = summarize(per_user_metrics(fused, sp, protocol, "valid"))["overall"]["NDCG@10"]
+    best = max(weights, key=valid.get)
+    return best * ratio, ratio, valid

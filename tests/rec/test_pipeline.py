@@ -34,8 +34,9 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     assert "Protocol: implicit feedback rating >= 4.0" in printed
     assert "backend 'cpu'" in printed and "Sample recommendations" in printed
     result = json.loads((out / "results.json").read_text())
-    hybrids = ["Hybrid: late fusion", "Hybrid: text in GNN", "Hybrid: both"]
-    names = ["Popularity", "BPR-MF", "GNN only", "LLM only", *hybrids, "Hybrid + quant."]
+    hybrids = ["Hybrid: late fusion", "Hybrid: text in GNN", "Hybrid: both", "Hybrid: GNN + text-in-GNN"]
+    control = "Control: GNN + GNN"
+    names = ["Popularity", "BPR-MF", "GNN only", "LLM only", *hybrids, control, "Hybrid + quant."]
     assert list(result["results"]) == names
     for name in names:
         res = result["results"][name]
@@ -51,7 +52,9 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     assert all(f"| {name} |" in table for name in names) and "Protocol:" in table
     # the paired per-user differences: the same users as the table, a difference of the means
     paired = result["paired_ndcg10"]
-    pairs = [(best, "GNN only"), (best, "LLM only")]
+    fusion = "Hybrid: GNN + text-in-GNN"
+    pairs = list(dict.fromkeys([(best, "GNN only"), (best, "LLM only"), (fusion, "GNN only"), (control, "GNN only"),
+                                (fusion, control)]))
     assert list(paired) == [f"{a} - {b}" for a, b in pairs]
     for (a, b), by_slice in zip(pairs, paired.values()):
         for slice_, d in by_slice.items():
@@ -62,6 +65,15 @@ def test_pipeline_end_to_end(tmp_path, capsys):
     weights = result["hybrid_gnn_weight"]
     assert len(weights["chosen_on_valid"]) == len(weights["valid_ndcg10"])
     assert len(weights["chosen_on_valid"]) in (0, len(weights["buckets"]))  # 0: text in GNN, no head
+    # each score fusion's weight is the one of its grid best on valid (ties: the first), scaled by the spread ratio
+    for name in (fusion, control):
+        rec = result["score_fusion"][name]
+        grid = {float(w): v for w, v in rec["valid_ndcg10"].items()}
+        w = max(grid, key=grid.get)
+        assert rec["weight"] == pytest.approx(w * rec["spread_ratio"], rel=1e-12) and rec["spread_ratio"] > 0
+        assert f"{name}: weight a = {rec['weight']:.4f} chosen on valid" in table
+        assert result["results"][name]["valid_ndcg10"] == pytest.approx(grid[w], abs=1e-6)
+    assert result["score_fusion"][control]["control_of"] == fusion
     assert (out / "results.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     acc = result["accelerator"]  # the cpu backend: its build, each layer's status, no cycle model
     assert acc["backend"] == "cpu" and acc["build"] == "pynq-z2" and len(acc["layers"]) in (2, 3)
