@@ -463,6 +463,16 @@ def encode_all(encoder: TextEncoder, texts: Sequence[str], batch: int = 64) -> t
     return out
 
 
+def forward_by_length(encoder: TextEncoder, texts: Sequence[str], chunk: int) -> torch.Tensor:
+    """encoder.forward(texts) (with gradients) in chunks of `chunk` texts of similar length, rows in
+    the order of `texts`: a batch is padded to its longest text, and review lengths vary ~10x."""
+    order = sorted(range(len(texts)), key=lambda k: len(texts[k]))
+    out = torch.cat([encoder.forward([texts[k] for k in order[lo:lo + chunk]]) for lo in range(0, len(order), chunk)])
+    inverse = torch.empty(len(order), dtype=torch.int64)
+    inverse[order] = torch.arange(len(order))
+    return out[inverse]
+
+
 def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, protocol,
                      start_vectors: torch.Tensor, train_pairs: tuple[np.ndarray, np.ndarray],
                      trainer=None, progress=print, validate: bool = True):
@@ -473,7 +483,7 @@ def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, pr
     Adam step over both, the head at head_lr), because the head was fitted to the frozen vectors.
     A step recomputes the vectors of the batch's nodes with gradients: a node's own text, or up
     to `units_per_node` of its reviews (the other reviews keep their vectors of the last
-    evaluation). After each epoch every text a node's vector is made of (not the own text of a
+    evaluation), in chunks of `batch` texts of similar length. After each epoch every text a node's vector is made of (not the own text of a
     node that pools reviews) is re-embedded and the hybrid's validation NDCG@10
     decides: the best epoch is kept (adapters, vectors and head), epoch 0 (`start_vectors`, the
     unit vectors of the encoder before training: the frozen encoder's, as LoRA's B matrices start
@@ -517,7 +527,7 @@ def fine_tune_hybrid(encoder: TextEncoder, units: TextUnits, head, feats, sp, pr
         users, items = np.unique(u.numpy()), np.unique(np.concatenate([i.numpy(), j.numpy()]))
         u_picks, i_picks = live_units(users, units.user_units), live_units(items, units.item_units)
         wanted = np.unique(np.concatenate(u_picks + i_picks)).tolist()
-        live = dict(zip(wanted, encoder.forward([units.texts[k] for k in wanted])))
+        live = dict(zip(wanted, forward_by_length(encoder, [units.texts[k] for k in wanted], s.batch)))
         e_u = batch_vectors(users, units.user_units, u_picks, live)
         e_i = batch_vectors(items, units.item_units, i_picks, live)
         ur = torch.from_numpy(np.searchsorted(users, u.numpy()))
