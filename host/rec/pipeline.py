@@ -218,6 +218,8 @@ def run(cfg: PipelineConfig) -> PipelineRun:
     second, _, _ = train_gnn(cfg, dataclasses.replace(tc, seed=tc.seed + 1), data, adj, None, layers=gnn_layers(gnn))
     _, fusion[CONTROL] = train_fusion(tc, data, adj, board, CONTROL, gnn, second, time.time() - t0)
     fusion[CONTROL]["control_of"] = FUSION
+    if fusion[FUSION]["weight"] == 0:  # the valid choice left no text in it: GNN only, not a hybrid
+        del hybrids[FUSION]
     best = max(hybrids, key=lambda name: board.valid[name])
     print(f"   best hybrid on valid: {best} ({board.valid[best]:.4f})")
     best_gnn, hybrid, chosen, scores = hybrids[best]

@@ -79,7 +79,9 @@ class OnlineGNN:
         n_users, n_items = graph.n_users, graph.n_items
         self.item_degree = csr.in_degree[n_users:]
         self.item_scale = normalization(csr, "symmetric").src_scale[n_users:]
-        self.stacked = all(w is None for w in fixed.weights_q) and not any(fixed.relu)
+        # LightGCN's layers in one call over [x^(0) | ... | x^(L-1)] when the stack fits the build's features
+        self.stacked = all(w is None for w in fixed.weights_q) and not any(fixed.relu) \
+            and fixed.x0_q.shape[1] * len(fixed.weights_q) <= acc.hw.max_feat
         item_rows = [x[n_users:] for x in self.layers_q[:-1]]
         item_rows = [np.ascontiguousarray(np.hstack(item_rows))] if self.stacked else item_rows
         # t_i = round(x_i / sqrt(|N(i)|)), the pre-scaled rows the kernel would gather, made once by

@@ -135,3 +135,21 @@ def test_fusion_weight_is_the_grid_best_on_valid(graph):
     assert valid[100.0] == pytest.approx(1.0) and valid[0.0] < 0.5
     with pytest.raises(ValueError, match="do not vary"):
         choose_fusion_weight(score_a, lambda users: shift[users] * np.ones(sp.n_items), sp, proto, (0.0, 1.0))
+
+
+def test_fused_gnn_serves_online_layer_by_layer(graph):
+    """3 layers at F = 128: the stacked table [x^(0) | x^(1) | x^(2)] (384 features) exceeds the
+    build's 256, so serving runs the layers one call each, and a user's online row is still the
+    offline one bit for bit."""
+    from host.rec.serve import OnlineGNN, RequestTiming
+    a, b = two_gnns(graph, "lightgcn", dim=64, layers=3)
+    fixed = export_fixed(fused_gnn(a, b, 1.3), graph["adj"])
+    bip = graph["sp"].graph()
+    with Accelerator("cpu") as acc:
+        online = OnlineGNN(acc, fixed, bip)
+        assert not online.stacked and acc.hw.max_feat < 3 * 128
+        for u in range(0, bip.n_users, 9):
+            timing = RequestTiming()
+            h = online.user_embedding(u, bip.items[bip.users == u], timing)
+            np.testing.assert_array_equal(h, online.final[u])
+            assert timing.calls == 3
