@@ -5,11 +5,11 @@
 //   not fin: write total to acc_buf (ACC_BITS sign-extended to 32-bit lanes)
 //   fin:     y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
 //            COMBINE is a pipeline with one stall for all stages (the output register waiting
-//            for the write queue): the sum, the product (DSP M and P registers), rounding and
-//            saturation, the output register. Every word takes the multiply: by dst_scale[v],
-//            or by 1.0 (2^COEF_FRAC), which round_sat maps back to sat(total) and total exactly.
+//            for the write queue): the sum, the product (DSP48s), the rounding add, saturation
+//            into the output register. Every word takes the multiply: by dst_scale[v], or by
+//            1.0 (2^COEF_FRAC), which round_sat maps back to sat(total) and to total exactly.
 //            The epilogue is free again once the row's last word is in the pipeline; a row's
-//            words reach the write queue COMBINE_LAT cycles after they enter it
+//            words are offered to the write queue 4 cycles after they enter it
 //            APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle,
 //            pipelined: W read, W / y registers, products, a radix-4 adder tree
 //            (MV_TREE levels), the row's accumulation, saturation: MV_TREE + 5 cycles
@@ -99,7 +99,6 @@ module gnn_agg_epilogue
   logic signed [FEAT_BITS-1:0] zrow[MAX_WPR][LANES];
   localparam int CW = gnn_agg_pkg::COEF_BITS + 1;   // the multiplier's coefficient (signed, >= 0)
   localparam int QW = CW + ACC_BITS;                 // a product
-  localparam int LO = 17;   // a sum's low bits, multiplied in one DSP (an 18-bit signed operand)
   logic signed [CW-1:0] coef_q;   // the row's: dst_scale[v] (POST_SCALE, fin) or 1.0
   logic [KW-1:0] k;
 
@@ -113,10 +112,10 @@ module gnn_agg_epilogue
 
   // ---------------- combine: one lane word per cycle, a pipeline with one stall
   //   sum    s_total <= snap[k] + acc_buf word (add)          (the snapshot word is read here)
-  //   mul    m_lo <= coef * the low LO bits, m_hi <= coef * the high bits
-  //          (one DSP pass each: a 17 x ACC_BITS product takes two DSP48s)
-  //   add    p_r <= (m_hi << LO | 1/2 LSB of y) + m_lo = coef * total + 1/2 LSB  (a carry chain;
-  //          the rounding constant sits in the shifted term's zero low bits)
+  //   mul    the product, one DSP48 pass per register (signed operands of 25 x 18 bits): wider
+  //          than 25 bits, m_lo <= coef * the low 17 bits and m_hi <= coef * the high bits
+  //   add    p_r <= coef * total + 1/2 LSB of y: (m_hi << 17 | 1/2 LSB) + m_lo (the rounding
+  //          constant in the shifted term's zero low bits), a carry chain
   //   out    y = sat(p_r >>> COEF_FRAC), total = p_r >>> COEF_FRAC (coef 1.0) -> o_data or yrow
   // The rounding constant added before the out stage leaves it round_sat's saturation only.
   // EMIT's zrow words also go out through o_data, so every write-queue word leaves a register.
@@ -126,8 +125,6 @@ module gnn_agg_epilogue
   logic [KIW-1:0] s_k, m_k, p_k;
   logic signed [CW-1:0] s_coef;
   logic signed [ACC_BITS-1:0] s_total[LANES];
-  logic signed [CW+LO:0] m_lo[LANES];
-  logic signed [QW-LO-1:0] m_hi[LANES];
   logic signed [QW-1:0] p_r[LANES];
   logic [LANES*AB-1:0] o_data;
   assign adv = !o_v || wdata_ready;
@@ -148,14 +145,34 @@ module gnn_agg_epilogue
         s_total[l] <= snap[KIW'(k)][l] + (add_q ? accin_data[AB*l +: ACC_BITS] : ACC_BITS'(0));
       m_fin <= s_fin;
       m_k <= s_k;
-      for (int l = 0; l < LANES; l++) begin
-        m_lo[l] <= s_coef * $signed({1'b0, s_total[l][LO-1:0]});
-        m_hi[l] <= s_coef * $signed(s_total[l][ACC_BITS-1:LO]);
-      end
       p_fin <= m_fin;
       p_k <= m_k;
-      for (int l = 0; l < LANES; l++)
-        p_r[l] <= ((QW'(m_hi[l]) <<< LO) | QW'(1 << (COEF_FRAC - 1))) + QW'(m_lo[l]);
+    end
+  end
+
+  localparam logic signed [QW-1:0] HALF = QW'(1) <<< (COEF_FRAC - 1);   // 1/2 LSB of y
+  if (ACC_BITS > 25) begin : g_split
+    localparam int LO = 17;   // {0, the low bits}: an 18-bit signed operand
+    logic signed [CW+LO:0] m_lo[LANES];
+    logic signed [QW-LO-1:0] m_hi[LANES];
+    always_ff @(posedge clk) begin
+      if (adv) begin
+        for (int l = 0; l < LANES; l++) begin
+          m_lo[l] <= s_coef * $signed({1'b0, s_total[l][LO-1:0]});
+          m_hi[l] <= s_coef * $signed(s_total[l][ACC_BITS-1:LO]);
+          p_r[l] <= ((QW'(m_hi[l]) <<< LO) | HALF) + QW'(m_lo[l]);
+        end
+      end
+    end
+  end else begin : g_one
+    logic signed [QW-1:0] m[LANES];
+    always_ff @(posedge clk) begin
+      if (adv) begin
+        for (int l = 0; l < LANES; l++) begin
+          m[l] <= s_coef * s_total[l];
+          p_r[l] <= m[l] + HALF;
+        end
+      end
     end
   end
 
