@@ -278,7 +278,7 @@ module gnn_agg
   logic [KIW-1:0] snap_k;
   logic [LANES*ACC_BITS-1:0] snap_word;
   // epilogue, write queue, writer
-  logic wcmd_valid, wcmd_ready, wdata_valid, wdata_ready, wdata_wide, row_written;
+  logic wcmd_valid, wcmd_ready, wdata_valid, wdata_ready, wdata_wide, row_written, epi_busy;
   logic wq_valid, wq_ready, wq_wide;
   logic [LANES*ACC_BUF_BITS-1:0] wq_data;
   logic [63:0] wcmd_addr;
@@ -326,7 +326,8 @@ module gnn_agg
       .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats, .ds_rd_valid, .ds_rd_ready, .ds_rd_addr,
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .walker_done, .walker_rows, .err_row_ptr, .err_index, .rd_idle, .rd_idle_pass, .rd_error, .r_beat, .ss_valid,
-      .edges_done, .starved, .accum_busy, .row_done, .row_written, .writer_idle, .wq_valid,
+      .edges_done, .starved, .accum_busy, .row_done, .row_written, .writer_idle,
+      .words_queued(epi_busy || wq_valid),
       .wr_error, .w_beat, .timed_out);
 
   gnn_agg_argcheck #(
@@ -429,7 +430,7 @@ module gnn_agg
       .accin_valid(accq_valid), .accin_ready(accq_ready), .accin_data(accq_data),
       .dscale_valid(ds_valid), .dscale_ready(ds_ready), .dscale_data(ds_data),
       .wcmd_valid, .wcmd_ready, .wcmd_addr, .wcmd_beats,
-      .wdata_valid, .wdata_ready, .wdata, .wdata_wide, .row_written);
+      .wdata_valid, .wdata_ready, .wdata, .wdata_wide, .row_written, .busy(epi_busy));
 
   // finished lane words queue for the bus, so short rows do not wait for the writes of long ones
   gnn_agg_fifo #(.WIDTH(LANES * ACC_BUF_BITS + 1), .DEPTH(ROW_FIFO_DEPTH)) write_queue (

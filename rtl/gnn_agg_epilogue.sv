@@ -4,11 +4,18 @@
 //   combine  total = acc (+ the acc_buf row of the earlier partitions if add)   lane word per cycle
 //   not fin: write total to acc_buf (ACC_BITS sign-extended to 32-bit lanes)
 //   fin:     y = POST_SCALE ? q(dst_scale[v] * total) : sat(total)
+//            COMBINE is a pipeline with one stall for all stages (the output register waiting
+//            for the write queue): the sum, the product (DSP48s), the rounding add, saturation
+//            into the output register. Every word takes the multiply: by dst_scale[v], or by
+//            1.0 (2^COEF_FRAC), which round_sat maps back to sat(total) and to total exactly.
+//            The epilogue is free again once the row's last word is in the pipeline; a row's
+//            words are offered to the write queue 4 cycles after they enter it
 //            APPLY_W: z_j = q(sum_k W[j][k] y_k), W held on chip, LANES products per cycle,
 //            pipelined: W read, W / y registers, products, a radix-4 adder tree
 //            (MV_TREE levels), the row's accumulation, saturation: MV_TREE + 5 cycles
-//            from a W word's read to its z in zrow (MV_TREE + 2 more per row than unpipelined)
-//            RELU, then write the FEAT row to feat_out
+//            from a W word's read to its z in zrow (MV_TREE + 2 more per row than unpipelined);
+//            W @ y starts when the row's last y is in yrow (3 cycles later than unpipelined)
+//            RELU, then write the FEAT row to feat_out (through the output register)
 // The row's write address (feat_out + v * row_bytes if fin, else acc_buf + v * acc_row_bytes)
 // comes with its plan. Its dst_scale entry: the next one of the per-pass dst_scale stream
 // (every row's, CSR modes), or, tiled, lane plan_lane of the bus word read for each fin row.
@@ -81,7 +88,8 @@ module gnn_agg_epilogue
     input  logic                        wdata_ready,
     output logic [LANES*AB-1:0]         wdata,
     output logic                        wdata_wide,
-    output logic                        row_written    // one cycle per finished row
+    output logic                        row_written,   // one cycle per finished row
+    output logic                        busy           // lane words in the pipeline, not yet queued
 );
   typedef enum logic [2:0] {IDLE, CMD, COMBINE, MATVEC, EMIT} state_t;
   state_t state;
@@ -89,7 +97,9 @@ module gnn_agg_epilogue
   logic signed [ACC_BITS-1:0] snap[MAX_WPR][LANES];
   logic signed [FEAT_BITS-1:0] yrow[MAX_WPR][LANES];
   logic signed [FEAT_BITS-1:0] zrow[MAX_WPR][LANES];
-  logic [15:0] dscale_q;
+  localparam int CW = gnn_agg_pkg::COEF_BITS + 1;   // the multiplier's coefficient (signed, >= 0)
+  localparam int QW = CW + ACC_BITS;                 // a product
+  logic signed [CW-1:0] coef_q;   // the row's: dst_scale[v] (POST_SCALE, fin) or 1.0
   logic [KW-1:0] k;
 
   assign free = state == IDLE;
@@ -100,23 +110,81 @@ module gnn_agg_epilogue
   assign plan_go = state == CMD && plan_valid && (!need_ds || dscale_valid) && (!plan_proc || wcmd_ready);
   assign plan_ready = plan_go;
 
-  // ---------------- combine: one lane word per cycle
+  // ---------------- combine: one lane word per cycle, a pipeline with one stall
+  //   sum    s_total <= snap[k] + acc_buf word (add)          (the snapshot word is read here)
+  //   mul    the product, one DSP48 pass per register (signed operands of 25 x 18 bits): wider
+  //          than 25 bits, m_lo <= coef * the low 17 bits and m_hi <= coef * the high bits
+  //   add    p_r <= coef * total + 1/2 LSB of y: (m_hi << 17 | 1/2 LSB) + m_lo (the rounding
+  //          constant in the shifted term's zero low bits), a carry chain
+  //   out    y = sat(p_r >>> COEF_FRAC), total = p_r >>> COEF_FRAC (coef 1.0) -> o_data or yrow
+  // The rounding constant added before the out stage leaves it round_sat's saturation only.
+  // EMIT's zrow words also go out through o_data, so every write-queue word leaves a register.
+  logic adv;            // the pipeline moves: the output register is empty or the queue takes it
+  logic s_v, m_v, p_v, o_v;
+  logic s_fin, m_fin, p_fin, o_wide;
+  logic [KIW-1:0] s_k, m_k, p_k;
+  logic signed [CW-1:0] s_coef;
+  logic signed [ACC_BITS-1:0] s_total[LANES];
+  logic signed [QW-1:0] p_r[LANES];
+  logic [LANES*AB-1:0] o_data;
+  assign adv = !o_v || wdata_ready;
+
+  logic combine_go;  // a lane word enters the pipeline this cycle
+  assign combine_go = state == COMBINE && (!add_q || accin_valid) && adv;
+  assign accin_ready = combine_go && add_q;
+  logic emit_go;     // EMIT: a zrow word goes to the output register
+  assign emit_go = state == EMIT && adv;
+
   // acc_buf holds the exact sums sign-extended, so its low ACC_BITS are the sum
-  logic signed [ACC_BITS-1:0] total[LANES];
-  logic signed [FEAT_BITS-1:0] y[LANES];
-  always_comb begin
-    for (int l = 0; l < LANES; l++) begin
-      total[l] = snap[KIW'(k)][l] + (add_q ? accin_data[AB*l +: ACC_BITS] : ACC_BITS'(0));
-      y[l] = FEAT_BITS'(post_scale ? gnn_agg_pkg::scale_acc(dscale_q, AB'(total[l]), COEF_FRAC, FEAT_BITS)
-                                   : gnn_agg_pkg::sat(64'(total[l]), FEAT_BITS));
-      if (relu && !apply_w && y[l] < 0) y[l] = '0;
+  always_ff @(posedge clk) begin
+    if (adv) begin
+      s_fin <= fin_q;
+      s_k <= KIW'(k);
+      s_coef <= coef_q;
+      for (int l = 0; l < LANES; l++)
+        s_total[l] <= snap[KIW'(k)][l] + (add_q ? accin_data[AB*l +: ACC_BITS] : ACC_BITS'(0));
+      m_fin <= s_fin;
+      m_k <= s_k;
+      p_fin <= m_fin;
+      p_k <= m_k;
     end
   end
 
-  logic combine_go;  // a lane word is combined this cycle
-  assign combine_go = state == COMBINE && (!add_q || accin_valid) &&
-                      (fin_q && apply_w || wdata_ready);
-  assign accin_ready = combine_go && add_q;
+  localparam logic signed [QW-1:0] HALF = QW'(1) <<< (COEF_FRAC - 1);   // 1/2 LSB of y
+  if (ACC_BITS > 25) begin : g_split
+    localparam int LO = 17;   // {0, the low bits}: an 18-bit signed operand
+    logic signed [CW+LO:0] m_lo[LANES];
+    logic signed [QW-LO-1:0] m_hi[LANES];
+    always_ff @(posedge clk) begin
+      if (adv) begin
+        for (int l = 0; l < LANES; l++) begin
+          m_lo[l] <= s_coef * $signed({1'b0, s_total[l][LO-1:0]});
+          m_hi[l] <= s_coef * $signed(s_total[l][ACC_BITS-1:LO]);
+          p_r[l] <= ((QW'(m_hi[l]) <<< LO) | HALF) + QW'(m_lo[l]);
+        end
+      end
+    end
+  end else begin : g_one
+    logic signed [QW-1:0] m[LANES];
+    always_ff @(posedge clk) begin
+      if (adv) begin
+        for (int l = 0; l < LANES; l++) begin
+          m[l] <= s_coef * s_total[l];
+          p_r[l] <= m[l] + HALF;
+        end
+      end
+    end
+  end
+
+  logic signed [FEAT_BITS-1:0] y[LANES];
+  logic signed [AB-1:0] total[LANES];
+  always_comb begin
+    for (int l = 0; l < LANES; l++) begin
+      y[l] = FEAT_BITS'(gnn_agg_pkg::sat(64'(p_r[l] >>> COEF_FRAC), FEAT_BITS));
+      if (relu && !apply_w && y[l] < 0) y[l] = '0;
+      total[l] = AB'(p_r[l] >>> COEF_FRAC);
+    end
+  end
 
   // ---------------- W @ y: W[j][k-th lane word] . yrow[k], one lane word per cycle
   // A W word's pipeline (a valid bit and its j, k per stage):
@@ -220,7 +288,7 @@ module gnn_agg_epilogue
     if (!rst_n) begin
       state <= IDLE;
       k <= '0;
-      dscale_q <= '0;
+      coef_q <= '0;
       add_q <= 1'b0;
       fin_q <= 1'b0;
       issue_v <= 1'b0;
@@ -232,20 +300,19 @@ module gnn_agg_epilogue
       case (state)
         IDLE: if (row_done) state <= CMD;
         CMD: if (plan_go) begin
-          dscale_q <= dscale_data[16 * int'(plan_lane) +: 16];
+          coef_q <= post_scale && plan_fin ? $signed({1'b0, dscale_data[16 * int'(plan_lane) +: 16]})
+                                           : CW'(1) <<< COEF_FRAC;
           add_q <= plan_add;
           fin_q <= plan_fin;
           k <= '0;
           state <= plan_proc ? COMBINE : IDLE;
         end
         COMBINE: if (combine_go) begin
-          for (int l = 0; l < LANES; l++) yrow[KIW'(k)][l] <= y[l];
           k <= k + 1'b1;
           if (k == wpr - 1'b1) begin
             k <= '0;
             if (fin_q && apply_w) begin
-              state <= MATVEC;
-              issue_v <= 1'b1;
+              state <= MATVEC;   // the W reads start with the row's last y in yrow
               issue_done <= 1'b0;
               w_addr <= '0;
               j_issue <= '0;
@@ -256,6 +323,8 @@ module gnn_agg_epilogue
           end
         end
         MATVEC: begin
+          // the pipeline holds only this row's words: its last one goes into yrow now
+          if (!issue_v && !issue_done && adv && p_v && !m_v && !s_v) issue_v <= 1'b1;
           if (issue_v) begin
             w_addr <= w_addr + 1'b1;
             k_issue <= k_issue + 1'b1;
@@ -273,7 +342,7 @@ module gnn_agg_epilogue
             state <= EMIT;
           end
         end
-        EMIT: if (wdata_ready) begin
+        EMIT: if (emit_go) begin
           k <= k + 1'b1;
           if (k == wpr - 1'b1) begin
             k <= '0;
@@ -287,30 +356,44 @@ module gnn_agg_epilogue
     end
   end
 
-  // row_written: the row is finished for this pass (written, or left as it is)
-  assign row_written = (state == COMBINE && combine_go && k == wpr - 1'b1 && !(fin_q && apply_w))
-                    || (state == EMIT && wdata_ready && k == wpr - 1'b1)
+  // the pipeline's valid bits; yrow and the output register take a word as it leaves prod
+  always_ff @(posedge clk) begin
+    if (!rst_n) begin
+      {s_v, m_v, p_v, o_v} <= '0;
+    end else if (adv) begin
+      s_v <= combine_go;
+      m_v <= s_v;
+      p_v <= m_v;
+      o_v <= emit_go || (p_v && !(p_fin && apply_w));
+    end
+  end
+  always_ff @(posedge clk) begin
+    if (adv) begin
+      if (p_v && p_fin && apply_w)
+        for (int l = 0; l < LANES; l++) yrow[p_k][l] <= y[l];
+      o_wide <= !emit_go && !p_fin;
+      o_data <= '0;
+      for (int l = 0; l < LANES; l++) begin
+        if (emit_go) o_data[FEAT_BITS*l +: FEAT_BITS] <= zrow[KIW'(k)][l];
+        else if (p_fin) o_data[FEAT_BITS*l +: FEAT_BITS] <= y[l];
+        else o_data[AB*l +: AB] <= total[l];
+      end
+    end
+  end
+  assign busy = s_v || m_v || p_v || o_v;
+
+  // row_written: the row is finished for this pass (left as it is, or its last word in the
+  // pipeline: `busy` stays up until the write queue holds it)
+  assign row_written = (combine_go && k == wpr - 1'b1 && !(fin_q && apply_w))
+                    || (emit_go && k == wpr - 1'b1)
                     || (plan_go && !plan_proc);
   assign dscale_ready = plan_go && need_ds;
   assign wcmd_valid = state == CMD && plan_valid && plan_proc && (!need_ds || dscale_valid);
   assign wcmd_addr = plan_addr;
   assign wcmd_beats = (plan_fin ? row_bytes : acc_row_bytes) >> log_bus_bytes;
-
-  always_comb begin
-    wdata = '0;
-    wdata_wide = !fin_q;
-    wdata_valid = 1'b0;
-    if (state == COMBINE) begin
-      wdata_valid = (!add_q || accin_valid) && !(fin_q && apply_w);
-      for (int l = 0; l < LANES; l++) begin
-        if (fin_q) wdata[FEAT_BITS*l +: FEAT_BITS] = y[l];
-        else wdata[AB*l +: AB] = AB'(total[l]);
-      end
-    end else if (state == EMIT) begin
-      wdata_valid = 1'b1;
-      for (int l = 0; l < LANES; l++) wdata[FEAT_BITS*l +: FEAT_BITS] = zrow[KIW'(k)][l];
-    end
-  end
+  assign wdata_valid = o_v;
+  assign wdata = o_data;
+  assign wdata_wide = o_wide;
 endmodule
 
 `default_nettype wire

@@ -160,9 +160,9 @@ module gnn_agg_seq #(
     input  logic                       starved,
     input  logic                       accum_busy,
     input  logic                       row_done,     // a row left the PEs
-    input  logic                       row_written,  // a row was written
+    input  logic                       row_written,  // a row is finished (its last word on its way)
     input  logic                       writer_idle,
-    input  logic                       wq_valid,     // the write queue holds a lane word
+    input  logic                       words_queued, // a lane word waits in the epilogue or write queue
     input  logic                       wr_error,
     input  logic                       w_beat,
     input  logic                       timed_out     // the watchdog expired
@@ -300,7 +300,7 @@ module gnn_agg_seq #(
   assign pass_rd_idle = tiled ? rd_idle_pass : rd_idle;
   assign pass_finished = !ld_busy && !preload_pending && !chunk_busy && walker_done &&
                          rows_ended == walker_rows && rows_written == walker_rows &&
-                         !accum_busy && writer_idle && !wq_valid && pass_rd_idle;
+                         !accum_busy && writer_idle && !words_queued && pass_rd_idle;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -476,7 +476,7 @@ module gnn_agg_seq #(
             state <= PASS;
           end
         end
-        FINISH: if (writer_idle && !wq_valid && rd_idle) state <= DONE;
+        FINISH: if (writer_idle && !words_queued && rd_idle) state <= DONE;
         ABORT: state <= DONE;
         DONE: state <= IDLE;
         default: state <= IDLE;
