@@ -111,7 +111,7 @@ async def test_tiled_layout(dut):
         if vec.expect_error:
             continue
         layout, _ = vec.layout(tb.hw)
-        for name, check in (("row_ptr", 1), ("col_idx", 0)):   # + the word of the row_ptr check
+        for name, check in (("row_ptr", 2), ("col_idx", 0)):   # + the words of the row_ptr check
             addr, nbytes = layout[name]
             assert tb.mem.beats_in(tb.mem.read_log, addr, nbytes) == -(-nbytes // bus) + check, (vec.name, name)
         rows = tb.hw.table_rows(p.feat_dim)
