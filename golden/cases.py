@@ -7,6 +7,8 @@ Every case is small enough for a Python-driven RTL simulation; `scale` grows the
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
@@ -263,11 +265,14 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     edges) with every normalization (edge_w permuted) and W + ReLU, in the host's pass order,
     descending, ascending and a shuffled one; the bipartite graph in spread order; one
     partition, also with wrong ADD / FIN flags (ignored: no acc_buf access, exact feat_out); a
-    partition no row reads (an empty tile); then the bad inputs with their exact stat_error: a
-    local index outside its partition (INDEX), rows not ascending in a tile, a row >= n_dst, a
-    marker with edges (ROW_PTR while running), a later marker naming a partition >= P (ROW_PTR,
-    and its tile's edges INDEX), a first pair that is no marker or names a partition >= P, the
-    last edge end != n_edges (ROW_PTR before the passes), TILED with IDX16 or n_pairs = 0 (ARG)."""
+    partition no row reads (an empty tile); layouts validate_tiled refuses but the kernel runs
+    exactly: a tile split by a second marker of its partition (P + 1 passes), markers with
+    ADD|FIN set; then the bad inputs with their exact stat_error: a local index outside its
+    partition (INDEX), rows not ascending in a tile, a row >= n_dst, a marker with edges (one
+    index 0xFFFF: ROW_PTR alone, unchecked), a later marker naming P or 2^29 - 1 (ROW_PTR, and its
+    tile's edges INDEX), an extra marker naming P with no pairs (ROW_PTR alone), a first pair
+    that is no marker or names P, the last edge end != n_edges (ROW_PTR before the passes), TILED
+    with IDX16 or n_pairs = 0 (ARG)."""
     from .contract import TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK
     rng = np.random.default_rng(seed)
     base = partial_row_cases(hw, seed)[0]
@@ -312,6 +317,20 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     marks = np.flatnonzero(pairs[:, 0] & TILE_END)
     rows_at = np.flatnonzero((pairs[:, 0] & TILE_END) == 0)
 
+    def with_pairs(name, pr, expect, err=0):
+        problem = dataclasses.replace(good.problem, n_pairs=len(pr))
+        out.append(Vector(name, problem, dict(good.arrays, row_ptr=pr.reshape(-1).astype("<u4")), expect, int(err)))
+
+    # tile 1 split in two by a second marker of its partition (its rows' flags stay right)
+    half = (marks[1] + 1 + marks[2]) // 2
+    with_pairs("tiled_split_tile", np.insert(pairs, half, [pairs[marks[1], 0], pairs[half - 1, 1]], axis=0),
+               good.expect)
+    flagged = pairs.copy()
+    flagged[marks, 0] |= np.uint32(TILE_ADD | TILE_FIN)
+    with_pairs("tiled_marker_flags", flagged, good.expect)
+    with_pairs("tiled_err_marker_past_p_empty", np.append(pairs, [[TILE_END | parts, p.n_edges]], axis=0).astype(np.uint32),
+               None, Err.ROW_PTR)
+
     def bad(name, err, pairs_fn=None, idx_fn=None, problem=None):
         arrays = dict(good.arrays)
         if pairs_fn is not None:
@@ -332,7 +351,9 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     bad("tiled_err_row_range", Err.ROW_PTR,
         pairs_fn=lambda pr: pr.__setitem__((rows_at[-1], 0), (int(pr[rows_at[-1], 0]) & 0xE0000000) | p.n_dst))
     m = int(marks[1])   # the second marker takes the edges of the row before it (dropped unchecked)
-    bad("tiled_err_marker_edges", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((m - 1, 1), pr[m - 2, 1]))
+    bad("tiled_err_marker_edges", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((m - 1, 1), pr[m - 2, 1]),
+        idx_fn=lambda ci: ci.__setitem__(int(pairs[m - 1, 1]) - 1, 0xFFFF))
+    bad("tiled_err_marker_past_p", Err.ROW_PTR | Err.INDEX, pairs_fn=lambda pr: pr.__setitem__((m, 0), TILE_END | parts))
     bad("tiled_err_marker_range", Err.ROW_PTR | Err.INDEX,
         pairs_fn=lambda pr: pr.__setitem__((m, 0), TILE_END | TILE_ROW_MASK))
     bad("tiled_err_first_not_marker", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((0, 0), pr[1, 0]))
