@@ -7,10 +7,12 @@ Every case is small enough for a Python-driven RTL simulation; `scale` grows the
 """
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 
 from .contract import IDX16_MAX_SRC, DEFAULT_HW, Err, HwConfig, Mode, Problem
-from .graph import CSR, tile_csr
+from .graph import CSR, pass_order, tile_csr
 from .hw_model import gnn_agg
 from .norm import normalization
 from .vectors import Vector, feat_dtype
@@ -34,10 +36,12 @@ def random_graph(rng: np.random.Generator, n_dst: int, n_src: int, mean_degree: 
 
 def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.random.Generator,
                 apply_w: bool = False, relu: bool = False, dram: bool = False, idx16: bool = False,
-                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25, tiled: bool = False) -> Vector:
+                hw: HwConfig = DEFAULT_HW, w_scale: float = 0.25, tiled: bool = False,
+                tile_order=None) -> Vector:
     """Quantize a normalization (and W) in the build's formats, pack the buffers in the build's
     element sizes, run the golden model for the expected output. `tiled`: the call in TILED mode
-    over golden.graph.tile_csr(csr, hw.table_rows(F)) (the same expected output)."""
+    over golden.graph.tile_csr(csr, hw.table_rows(F)) with the tiles in `tile_order` (None: the
+    host's choice, golden.graph.pass_order), the same expected output."""
     fmt = hw.formats
     edge_w = rng.uniform(0.0, min(1.5, fmt.coef.max), csr.n_edges) if norm_kind == "weighted" else None
     qn = normalization(csr, norm_kind, edge_w=edge_w).quantized(fmt.coef)
@@ -68,7 +72,8 @@ def make_vector(name: str, csr: CSR, x_q: np.ndarray, norm_kind: str, rng: np.ra
         arrays["weight"] = w_q.astype(feat_type)
     n_pairs = 0
     if tiled:
-        layout = tile_csr(csr, hw.table_rows(feat_dim))
+        rows = hw.table_rows(feat_dim)
+        layout = tile_csr(csr, rows, pass_order(csr, rows, feat_dim, hw.feat_bytes) if tile_order is None else tile_order)
         mode |= Mode.TILED
         n_pairs = layout.n_pairs
         arrays["row_ptr"] = layout.pairs.astype("<u4")
@@ -257,27 +262,37 @@ def tiled_bipartite_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vect
 def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     """TILED mode (golden.graph.tile_csr): the partial-row graph (four partitions; rows that read
     none, one, two non-adjacent or all of them; runs of 40 rows of one kind; a hub; duplicate
-    edges) with every normalization (edge_w permuted) and W + ReLU; the bipartite graph in
-    spread order; one partition, also with wrong ADD / FIN flags (ignored: no acc_buf access, exact
-    feat_out); a partition no row reads (an empty tile); then the bad inputs
-    with their exact stat_error: a local index outside its partition (INDEX), rows not ascending
-    in a tile, a row >= n_dst, a marker with edges, a missing last marker (ROW_PTR while running),
-    the last edge end != n_edges (ROW_PTR before the passes), TILED with IDX16 or n_pairs = 0 (ARG)."""
-    from .contract import TILE_ADD, TILE_END, TILE_FIN
+    edges) with every normalization (edge_w permuted) and W + ReLU, in the host's pass order,
+    descending, ascending and a shuffled one; the bipartite graph in spread order; one
+    partition, also with wrong ADD / FIN flags (ignored: no acc_buf access, exact feat_out); a
+    partition no row reads (an empty tile); layouts validate_tiled refuses but the kernel runs
+    exactly: a tile split by a second marker of its partition (P + 1 passes), markers with
+    ADD|FIN set; then the bad inputs with their exact stat_error: a local index outside its
+    partition (INDEX), rows not ascending in a tile, a row >= n_dst, a marker with edges (one
+    index 0xFFFF: ROW_PTR alone, unchecked), a later marker naming P or 2^29 - 1 (ROW_PTR, and its
+    tile's edges INDEX), an extra marker naming P with no pairs (ROW_PTR alone), a first pair
+    that is no marker or names P, the last edge end != n_edges (ROW_PTR before the passes), TILED
+    with IDX16 or n_pairs = 0 (ARG)."""
+    from .contract import TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK
     rng = np.random.default_rng(seed)
     base = partial_row_cases(hw, seed)[0]
     p = base.problem
     csr = CSR(base.arrays["row_ptr"], base.arrays["col_idx"].astype(np.uint32), p.n_src)
     x_q = base.arrays["feat_in"]
+    feat_dim = p.feat_dim
+    rows = hw.table_rows(feat_dim)
+    parts = hw.partitions(p.n_src, feat_dim)
     out = [make_vector(f"tiled_rows_{norm}", csr, x_q, norm, rng, hw=hw, tiled=True) for norm in NORMS]
     out.append(make_vector("tiled_rows_w_relu", csr, x_q, "symmetric", rng, apply_w=True, relu=True, hw=hw,
                            tiled=True))
+    shuffled = tuple(int(q) for q in rng.permutation(parts))
+    for name, order in (("descending", tuple(range(parts - 1, -1, -1))), ("ascending", tuple(range(parts))),
+                        ("shuffled", shuffled)):
+        out.append(make_vector(f"tiled_rows_{name}", csr, x_q, "weighted", rng, hw=hw, tiled=True, tile_order=order))
     bip = tiled_bipartite_cases(hw, seed)[len(NORMS) * 2 + 1]   # spread order, symmetric, idx32
     bcsr = CSR(bip.arrays["row_ptr"], bip.arrays["col_idx"].astype(np.uint32), bip.problem.n_src)
     out.append(make_vector("tiled_bipartite_spread", bcsr, bip.arrays["feat_in"], "symmetric", rng, hw=hw,
                            tiled=True))
-    feat_dim = p.feat_dim
-    rows = hw.table_rows(feat_dim)
     one = random_graph(rng, 30, rows, 3)
     out.append(make_vector("tiled_one_partition", one, random_features(rng, rows, feat_dim, hw=hw), "mean", rng,
                            hw=hw, tiled=True))
@@ -295,11 +310,26 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     cols = np.where(cols // rows == 1, cols + rows, cols)
     gap = CSR(gap.row_ptr, cols.astype(np.uint32), 3 * rows)
     out.append(make_vector("tiled_empty_tile", gap, random_features(rng, 3 * rows, feat_dim, hw=hw), "weighted",
-                           rng, hw=hw, tiled=True))
+                           rng, hw=hw, tiled=True, tile_order=(2, 1, 0)))
 
     good = out[0]   # tiled_rows_symmetric: four tiles
     pairs = good.arrays["row_ptr"].reshape(-1, 2)
+    marks = np.flatnonzero(pairs[:, 0] & TILE_END)
     rows_at = np.flatnonzero((pairs[:, 0] & TILE_END) == 0)
+
+    def with_pairs(name, pr, expect, err=0):
+        problem = dataclasses.replace(good.problem, n_pairs=len(pr))
+        out.append(Vector(name, problem, dict(good.arrays, row_ptr=pr.reshape(-1).astype("<u4")), expect, int(err)))
+
+    # tile 1 split in two by a second marker of its partition (its rows' flags stay right)
+    half = (marks[1] + 1 + marks[2]) // 2
+    with_pairs("tiled_split_tile", np.insert(pairs, half, [pairs[marks[1], 0], pairs[half - 1, 1]], axis=0),
+               good.expect)
+    flagged = pairs.copy()
+    flagged[marks, 0] |= np.uint32(TILE_ADD | TILE_FIN)
+    with_pairs("tiled_marker_flags", flagged, good.expect)
+    with_pairs("tiled_err_marker_past_p_empty", np.append(pairs, [[TILE_END | parts, p.n_edges]], axis=0).astype(np.uint32),
+               None, Err.ROW_PTR)
 
     def bad(name, err, pairs_fn=None, idx_fn=None, problem=None):
         arrays = dict(good.arrays)
@@ -313,15 +343,21 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
             arrays["col_idx"] = ci
         out.append(Vector(name, problem or good.problem, arrays, None, int(err)))
 
-    last_rows = hw.table_rows(feat_dim) if p.n_src % rows == 0 else p.n_src % rows   # the first tile (pass) is the remainder partition
-    bad("tiled_err_local_index", Err.INDEX, idx_fn=lambda ci: ci.__setitem__(0, last_rows))
+    first = int(pairs[0, 0]) & TILE_ROW_MASK                     # the first pass's partition
+    first_rows = min(rows, p.n_src - first * rows)
+    bad("tiled_err_local_index", Err.INDEX, idx_fn=lambda ci: ci.__setitem__(0, first_rows))
     a, b = rows_at[0], rows_at[1]
     bad("tiled_err_not_ascending", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((b, 0), pr[a, 0]))
     bad("tiled_err_row_range", Err.ROW_PTR,
         pairs_fn=lambda pr: pr.__setitem__((rows_at[-1], 0), (int(pr[rows_at[-1], 0]) & 0xE0000000) | p.n_dst))
-    first_mark = int(np.flatnonzero(pairs[:, 0] & TILE_END)[0])
-    bad("tiled_err_marker_edges", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((first_mark - 1, 1), pr[first_mark - 2, 1]))
-    bad("tiled_err_no_last_marker", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((-1, 0), pr[-2, 0]))
+    m = int(marks[1])   # the second marker takes the edges of the row before it (dropped unchecked)
+    bad("tiled_err_marker_edges", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((m - 1, 1), pr[m - 2, 1]),
+        idx_fn=lambda ci: ci.__setitem__(int(pairs[m - 1, 1]) - 1, 0xFFFF))
+    bad("tiled_err_marker_past_p", Err.ROW_PTR | Err.INDEX, pairs_fn=lambda pr: pr.__setitem__((m, 0), TILE_END | parts))
+    bad("tiled_err_marker_range", Err.ROW_PTR | Err.INDEX,
+        pairs_fn=lambda pr: pr.__setitem__((m, 0), TILE_END | TILE_ROW_MASK))
+    bad("tiled_err_first_not_marker", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((0, 0), pr[1, 0]))
+    bad("tiled_err_first_marker_range", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((0, 0), TILE_END | parts))
     bad("tiled_err_last_end", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((-1, 1), p.n_edges + 1))
     bad("tiled_err_idx16", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, feat_dim,
                                                     good.problem.mode | Mode.IDX16, good.problem.n_pairs))

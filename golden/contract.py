@@ -24,7 +24,7 @@ MAX_DEGREE = 1 << 16
 IDX16_MAX_SRC = 1 << 16
 #: the tiled layout (Mode.TILED, golden.graph.TiledLayout): bits of a tile pair's row word, the
 #: destination row in [28:0], then the flags
-TILE_END = 1 << 29   # the pair ends its tile: no row, the pass is over
+TILE_END = 1 << 29   # a tile marker: no row; the tile of partition word & TILE_ROW_MASK follows
 TILE_ADD = 1 << 30   # acc_buf holds the row's partial sum of earlier passes: read it back and add
 TILE_FIN = 1 << 31   # no later pass has edges of the row: finish it into feat_out in this one
 TILE_ROW_MASK = TILE_END - 1
@@ -136,7 +136,8 @@ class Err(IntFlag):
     ALIGN = 1 << 1    # a used pointer not BUFFER_ALIGN-aligned
     RANGE = 1 << 2    # a used buffer's address range wraps past 2**64
     ROW_PTR = 1 << 3  # row_ptr[0] != 0 or row_ptr[n_dst] != n_edges (found before the passes); decreasing, degree > MAX_DEGREE;
-    #                   TILED: the last edge end != n_edges (before the passes); a row >= n_dst or not ascending in its tile, markers misplaced
+    #                   TILED: the last edge end != n_edges, pair 0 no marker of a partition < P (before the passes); a row >= n_dst
+    #                   or not ascending in its tile, a marker with edges or naming a partition >= P
     INDEX = 1 << 4    # col_idx[e] >= n_src; TILED: a local index >= its partition's rows
     AXI_RD = 1 << 5   # SLVERR / DECERR on a read
     AXI_WR = 1 << 6   # SLVERR / DECERR on a write

@@ -297,20 +297,22 @@ def dataset_shaped(name: str, scale: float = 1.0, seed: int = 0) -> BipartiteGra
 @dataclasses.dataclass(frozen=True)
 class TiledLayout:
     """A CSR re-encoded partition-major for R source rows per partition (P = ceil(n_src / R)
-    partitions, at least 1), in pass order: partition P-1 first, down to partition 0. Tile p lists
-    the destination rows with at least one edge in partition p, ascending (partition 0 also lists
-    the rows without edges, so every row is finished once), then an end marker:
+    partitions, at least 1), one tile per partition in the pass order the host chose (`order`,
+    see pass_order). Each tile begins with a marker naming its partition p, then lists the
+    destination rows with at least one edge in partition p, ascending (the last tile also lists
+    the rows without edges, so every row is finished once):
 
-      pairs    uint32 [n_pairs, 2]: (row word, edge end). Row word: v | ADD | FIN, or TILE_END for
-               the marker. Edge end: one past the row's last edge in col_idx (cumulative over all
-               tiles; the row's edges start at the previous pair's end, 0 for the first pair); a
-               marker's end equals the previous pair's.
+      pairs    uint32 [n_pairs, 2]: (row word, edge end). Row word: v | ADD | FIN, or TILE_END | p
+               for the marker of partition p's tile. Edge end: one past the row's last edge in
+               col_idx (cumulative over all tiles; the row's edges start at the previous pair's
+               end, 0 for the first pair); a marker's end equals the previous pair's (0 first).
       col_idx  uint16 [n_edges]: each edge's source as a table row u - p R of its tile's partition.
       edge_order int64 [n_edges]: tiled edge i is CSR edge edge_order[i] (permute edge_w with
                `permute_edges`); within a row and a partition the CSR order is kept.
 
-    n_pairs = n_dst + CSR.partial_rows(R) + P: every row is listed once per partition it touches
-    (once, in tile 0, when it has no edges), plus the P markers."""
+    ADD: an earlier tile lists the row; FIN: no later tile does. n_pairs = n_dst +
+    CSR.partial_rows(R) + P: every row is listed once per partition it touches (once, in the
+    last tile, when it has no edges), plus the P markers."""
 
     pairs: np.ndarray
     col_idx: np.ndarray
@@ -325,6 +327,12 @@ class TiledLayout:
     @property
     def parts(self) -> int:
         return max(1, -(-self.n_src // self.rows_per_part))
+
+    @property
+    def order(self) -> tuple[int, ...]:
+        """The partitions in pass order (the markers')."""
+        word = self.pairs[:, 0].astype(np.int64)
+        return tuple(int(p) for p in word[(word & TILE_END) != 0] & TILE_ROW_MASK)
 
     @property
     def n_pairs(self) -> int:
@@ -353,16 +361,14 @@ class TiledLayout:
         end = self.pairs[:, 1].astype(np.int64)
         start = np.concatenate([[0], end[:-1]])
         marks = np.flatnonzero(word & TILE_END)
-        lo = 0
-        for k, m in enumerate(marks):
-            sl = slice(lo, m)
-            yield (self.parts - 1 - k, word[sl] & TILE_ROW_MASK, (word[sl] & TILE_ADD) != 0,
+        for m, nxt in zip(marks, np.append(marks[1:], len(word))):
+            sl = slice(m + 1, nxt)
+            yield (int(word[m] & TILE_ROW_MASK), word[sl] & TILE_ROW_MASK, (word[sl] & TILE_ADD) != 0,
                    (word[sl] & TILE_FIN) != 0, start[sl], end[sl])
-            lo = m + 1
 
     def to_csr(self) -> CSR:
-        """The CSR these tiles encode: row v's edges in tiled order (partitions from the highest
-        down, CSR order within one), global source indices."""
+        """The CSR these tiles encode: row v's edges in tiled order (partitions in pass order,
+        CSR order within one), global source indices."""
         dst, src = [], []
         for p, rows, _, _, starts, ends in self.tiles():
             deg = ends - starts
@@ -374,56 +380,194 @@ class TiledLayout:
         return CSR.from_edges(dst, src, self.n_dst, self.n_src)
 
 
-def tile_csr(csr: CSR, rows_per_part: int) -> TiledLayout:
+def _part_count(csr: CSR, rows_per_part: int) -> int:
+    return max(1, -(-csr.n_src // rows_per_part))
+
+
+def _check_order(order, parts: int) -> tuple[int, ...]:
+    order = tuple(int(p) for p in order)
+    if sorted(order) != list(range(parts)):
+        raise ValueError(f"order must name each of the {parts} partitions once, got {order}")
+    return order
+
+
+class PassTraffic:
+    """The byte-traffic model a host uses to choose the pass order of a tiled layout (docs/CONTRACT.md,
+    "Tiled layout"): a pass over partition p after the partitions S costs
+
+        load  = rows(p) F feat_bytes                                   (the table load: reads, alone)
+        read  = 8 (pairs + 1) + 2 edges(p) + 4 F add                   (tile, acc_buf read-back)
+        write = 4 F (pairs - fin) + feat_bytes F fin                   (acc_buf, feat_out)
+        cost  = load + max(read, write)
+
+    with pairs = the rows touching p (plus, in the last pass, the rows without edges, all fin),
+    add = those also touching S, fin = those touching no partition after p. A pass streams its
+    reads and writes at once and the table load precedes it, so it is bound by its larger bus
+    direction; mode-dependent reads (edge_w, a POST_SCALE dst_scale word per finished row) are
+    left out. cost(S, p) depends only on S and p, so the cheapest order is a shortest path over
+    the subsets of partitions (exact for P <= EXACT_PARTS; above, the cheapest of descending,
+    ascending and the greedy order, which adds the cheapest next pass each step)."""
+
+    EXACT_PARTS = 12
+
+    def __init__(self, csr: CSR, rows_per_part: int, feat_dim: int, feat_bytes: int):
+        self.parts = parts = _part_count(csr, rows_per_part)
+        self.feat_dim, self.feat_bytes = feat_dim, feat_bytes
+        part = csr.col_idx.astype(np.int64) // rows_per_part
+        key = np.unique(csr.dst_of_edges() * parts + part)
+        self.row_part = (key // parts, key % parts)                 # the (row, partition) pairs
+        self.edges = np.bincount(part, minlength=parts)
+        self.touch = np.bincount(self.row_part[1], minlength=parts)  # rows touching each partition
+        self.empty = int((csr.in_degree == 0).sum())
+        self.rows = np.minimum(rows_per_part, csr.n_src - np.arange(parts) * rows_per_part).clip(0)
+        self.n_dst = csr.n_dst
+
+    def _pass_cost(self, p, touch, add, fin, last):
+        F, fb = self.feat_dim, self.feat_bytes
+        pairs = touch + np.where(last, self.empty, 0)
+        fin = fin + np.where(last, self.empty, 0)
+        read = 8 * (pairs + 1) + 2 * self.edges[p] + 4 * F * add
+        write = 4 * F * (pairs - fin) + fb * F * fin
+        return self.rows[p] * F * fb + np.maximum(read, write)
+
+    def cost(self, order) -> int:
+        """Model bytes of a run in this pass order."""
+        order = _check_order(order, self.parts)
+        pos = np.empty(self.parts, np.int64)
+        pos[list(order)] = np.arange(self.parts)
+        v, q = self.row_part
+        first = np.full(self.n_dst, self.parts, np.int64)
+        last = np.full(self.n_dst, -1, np.int64)
+        np.minimum.at(first, v, pos[q])
+        np.maximum.at(last, v, pos[q])
+        k = pos[q]
+        add = np.bincount(k, weights=first[v] < k, minlength=self.parts).astype(np.int64)
+        fin = np.bincount(k, weights=last[v] == k, minlength=self.parts).astype(np.int64)
+        ks = np.arange(self.parts)
+        o = np.asarray(order)
+        return int(self._pass_cost(o, self.touch[o], add, fin, ks == self.parts - 1).sum())
+
+    def _exact(self) -> tuple[int, ...]:
+        P = self.parts
+        full = (1 << P) - 1
+        v, q = self.row_part
+        mask = np.zeros(self.n_dst, np.int64)
+        np.bitwise_or.at(mask, v, 1 << q)
+        hist = np.bincount(mask[mask != 0], minlength=1 << P)
+        # z[p, X]: rows touching p whose partitions all lie in X (subset sums over the masks)
+        has = (np.arange(1 << P)[None, :] >> np.arange(P)[:, None]) & 1
+        z = (hist[None, :] * has).astype(np.int64)
+        for i in range(P):
+            z = z.reshape(P, -1, 2, 1 << i)
+            z[:, :, 1, :] += z[:, :, 0, :]
+        z = z.reshape(P, 1 << P)
+        best = np.full(1 << P, np.iinfo(np.int64).max, np.int64)
+        best[0] = 0
+        step = np.full(1 << P, -1, np.int64)
+        pop = np.array([bin(s).count("1") for s in range(1 << P)])
+        for k in range(P):
+            S = np.flatnonzero(pop == k)
+            for p in range(P - 1, -1, -1):
+                s = S[(S >> p) & 1 == 0]
+                t = s | (1 << p)
+                c = best[s] + self._pass_cost(p, self.touch[p], self.touch[p] - z[p, full & ~s], z[p, t], t == full)
+                better = c < best[t]
+                best[t[better]], step[t[better]] = c[better], p
+        order, s = [], full
+        while s:
+            order.append(int(step[s]))
+            s &= ~(1 << int(step[s]))
+        return tuple(order[::-1])
+
+    def _greedy(self) -> tuple[int, ...]:
+        v, q = self.row_part
+        left = np.bincount(v, minlength=self.n_dst)     # partitions not yet passed, per row
+        seen = np.zeros(self.n_dst, bool)               # rows touched by a pass so far
+        order = []
+        for k in range(self.parts):
+            free = [p for p in range(self.parts) if p not in order]
+            costs = []
+            for p in free:
+                r = v[q == p]
+                costs.append(int(self._pass_cost(p, len(r), int(seen[r].sum()), int((left[r] == 1).sum()),
+                                                 k == self.parts - 1)))
+            p = free[int(np.argmin(costs))]
+            r = v[q == p]
+            seen[r] = True
+            left[r] -= 1
+            order.append(p)
+        return tuple(order)
+
+    def best(self) -> tuple[int, ...]:
+        """The cheapest order found; descending (P-1 .. 0) when nothing is cheaper."""
+        desc = tuple(range(self.parts - 1, -1, -1))
+        cands = [self._exact()] if self.parts <= self.EXACT_PARTS else [desc[::-1], self._greedy()]
+        cost = self.cost(desc)
+        for o in cands:
+            c = self.cost(o)
+            if c < cost:
+                desc, cost = o, c
+        return desc
+
+
+def pass_order(csr: CSR, rows_per_part: int, feat_dim: int, feat_bytes: int) -> tuple[int, ...]:
+    """The pass order a host gives tile_csr: the cheapest under PassTraffic (feat_bytes: the
+    build's FEAT element, HwConfig.feat_bytes)."""
+    return PassTraffic(csr, rows_per_part, feat_dim, feat_bytes).best()
+
+
+def tile_csr(csr: CSR, rows_per_part: int, order=None) -> TiledLayout:
     """The tiled layout of `csr` for partitions of `rows_per_part` source rows (the build's
-    HwConfig.table_rows(feat_dim)); see TiledLayout."""
+    HwConfig.table_rows(feat_dim)) with the tiles in `order` (each partition once; None:
+    descending, P-1 first); see TiledLayout and pass_order."""
     if not 0 < rows_per_part <= TILED_MAX_ROWS:
         raise ValueError(f"rows_per_part must be 1..{TILED_MAX_ROWS} (16-bit local indices), got {rows_per_part}")
     if csr.n_dst > TILED_MAX_DST:
         raise ValueError(f"n_dst={csr.n_dst} does not fit the tile row word (at most {TILED_MAX_DST})")
     n_dst, n_edges = csr.n_dst, csr.n_edges
-    parts = max(1, -(-csr.n_src // rows_per_part))
+    parts = _part_count(csr, rows_per_part)
+    order = _check_order(range(parts - 1, -1, -1) if order is None else order, parts)
+    pos = np.empty(parts, np.int64)
+    pos[list(order)] = np.arange(parts)
     src = csr.col_idx.astype(np.int64)
     part = src // rows_per_part
     dst = csr.dst_of_edges()
-    order = np.lexsort((np.arange(n_edges), dst, parts - 1 - part))   # pass order, row, CSR order
-    spart, sdst = part[order], dst[order]
-    key = (parts - 1 - spart) * max(n_dst, 1) + sdst
+    edge_order = np.lexsort((np.arange(n_edges), dst, pos[part]))   # pass, row, CSR order
+    spart, sdst = part[edge_order], dst[edge_order]
+    key = pos[spart] * max(n_dst, 1) + sdst
     first = np.flatnonzero(np.concatenate([[True], key[1:] != key[:-1]])) if n_edges else np.zeros(0, np.int64)
-    pv, pp = sdst[first], spart[first]
+    pv, pk = sdst[first], pos[spart[first]]
     cnt = np.diff(np.concatenate([first, [n_edges]]))
     empty = np.flatnonzero(csr.in_degree == 0)
     v = np.concatenate([pv, empty])
-    p = np.concatenate([pp, np.zeros(len(empty), np.int64)])
+    k = np.concatenate([pk, np.full(len(empty), parts - 1, np.int64)])   # rows without edges: last tile
     cnt = np.concatenate([cnt, np.zeros(len(empty), np.int64)])
-    sort = np.lexsort((v, parts - 1 - p))
-    v, p, cnt = v[sort], p[sort], cnt[sort]
-    # a row's highest and lowest partition (rows without edges: -1 / parts, so add = 0, fin = 1)
-    hi = np.full(n_dst, -1, np.int64)
+    sort = np.lexsort((v, k))
+    v, k, cnt = v[sort], k[sort], cnt[sort]
+    # a row's first and last pass (rows without edges: parts / -1, so add = 0, fin = 1)
     lo = np.full(n_dst, parts, np.int64)
-    np.maximum.at(hi, pv, pp)
-    np.minimum.at(lo, pv, pp)
-    word = v | np.where(hi[v] > p, TILE_ADD, 0) | np.where((lo[v] == p) | (lo[v] == parts), TILE_FIN, 0)
+    hi = np.full(n_dst, -1, np.int64)
+    np.minimum.at(lo, pv, pk)
+    np.maximum.at(hi, pv, pk)
+    word = v | np.where(lo[v] < k, TILE_ADD, 0) | np.where((hi[v] == k) | (hi[v] < 0), TILE_FIN, 0)
     end = np.cumsum(cnt)
-    # the k-th tile (pass k) ends with a marker: pair j of pass k sits at j + k
-    per_pass = np.bincount(parts - 1 - p, minlength=parts)
-    n_pairs = len(v) + parts
-    pairs = np.zeros((n_pairs, 2), np.uint32)
-    k = parts - 1 - p
-    pairs[np.arange(len(v)) + k, 0] = word
-    pairs[np.arange(len(v)) + k, 1] = end
-    mark_at = np.cumsum(per_pass) + np.arange(parts)
-    edges_through = np.concatenate([[0], end])[np.cumsum(per_pass)]
-    pairs[mark_at, 0] = TILE_END
-    pairs[mark_at, 1] = edges_through
-    local = (src[order] - spart * rows_per_part).astype(np.uint16)
-    return TiledLayout(pairs, local, order.astype(np.int64), rows_per_part, n_dst, csr.n_src)
+    # pass k's marker precedes its tile: row pair j of pass k sits at j + k + 1
+    per_pass = np.bincount(k, minlength=parts)
+    pairs = np.zeros((len(v) + parts, 2), np.uint32)
+    pairs[np.arange(len(v)) + k + 1, 0] = word
+    pairs[np.arange(len(v)) + k + 1, 1] = end
+    before = np.concatenate([[0], np.cumsum(per_pass)[:-1]])     # row pairs before each tile
+    pairs[before + np.arange(parts), 0] = TILE_END | np.asarray(order, np.int64)
+    pairs[before + np.arange(parts), 1] = np.concatenate([[0], end])[before]
+    local = (src[edge_order] - spart * rows_per_part).astype(np.uint16)
+    return TiledLayout(pairs, local, edge_order.astype(np.int64), rows_per_part, n_dst, csr.n_src)
 
 
 def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -> None:
     """Raise ValueError naming the first problem of a tiled layout; accept every one tile_csr
-    makes (and only layouts that encode some CSR as the kernel expects: every row finished once,
-    ADD exactly when an earlier tile listed the row, FIN exactly when no later one does)."""
+    makes (and only layouts that encode some CSR as the kernel expects: one tile per partition,
+    every row finished once, ADD exactly when an earlier tile listed the row, FIN exactly when
+    no later one does)."""
     pairs = np.asarray(pairs)
     col_idx = np.asarray(col_idx)
     if pairs.ndim != 2 or pairs.shape[1] != 2 or pairs.dtype != np.uint32:
@@ -437,12 +581,14 @@ def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -
     parts = max(1, -(-n_src // rows_per_part))
     word = pairs[:, 0].astype(np.int64)
     end = pairs[:, 1].astype(np.int64)
-    is_end = (word & TILE_END) != 0
-    if is_end.sum() != parts or not len(word) or not is_end[-1]:
-        raise ValueError(f"the layout needs one end marker per partition ({parts}), the last pair a "
-                         f"marker; got {int(is_end.sum())} markers in {len(word)} pairs")
-    if np.any(word[is_end] != TILE_END):
-        raise ValueError("an end marker has row or flag bits set")
+    is_mark = (word & TILE_END) != 0
+    if not len(word) or not is_mark[0]:
+        raise ValueError("the first pair must be a marker")
+    named = word[is_mark] & TILE_ROW_MASK
+    if sorted(named.tolist()) != list(range(parts)):
+        raise ValueError(f"the markers must name each of the {parts} partitions once, got {named.tolist()}")
+    if np.any(word[is_mark] & (TILE_ADD | TILE_FIN)):
+        raise ValueError("a marker has flag bits set")
     start = np.concatenate([[0], end[:-1]])
     deg = end - start
     if np.any(deg < 0):
@@ -450,14 +596,14 @@ def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -
         raise ValueError(f"edge ends decrease at pair {j} ({int(start[j])} -> {int(end[j])})")
     if end[-1] != len(col_idx):
         raise ValueError(f"the last edge end {int(end[-1])} is not n_edges={len(col_idx)}")
-    if np.any(deg[is_end] != 0):
-        raise ValueError(f"end marker {int(np.argmax(is_end & (deg != 0)))} has edges")
+    if np.any(deg[is_mark] != 0):
+        raise ValueError(f"the marker at pair {int(np.argmax(is_mark & (deg != 0)))} has edges")
     if np.any(deg > MAX_DEGREE):
         raise ValueError(f"pair {int(np.argmax(deg > MAX_DEGREE))} has more than {MAX_DEGREE} edges")
-    tile = np.cumsum(is_end) - is_end          # pass index of each pair
-    part = parts - 1 - tile
+    tile = np.cumsum(is_mark) - 1              # pass index of each pair
+    part = named[tile]
     v = word & TILE_ROW_MASK
-    rows = ~is_end
+    rows = ~is_mark
     if np.any(v[rows] >= n_dst):
         j = int(np.flatnonzero(rows)[np.argmax(v[rows] >= n_dst)])
         raise ValueError(f"pair {j} names row {int(v[j])} >= n_dst={n_dst}")
@@ -471,18 +617,18 @@ def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -
         e = int(np.argmax(col_idx >= limit))
         raise ValueError(f"col_idx[{e}]={int(col_idx[e])} is outside its partition "
                          f"({int(edge_part[e])}: {int(limit[e])} rows)")
-    if np.any(rows & (part != 0) & (deg == 0)):
-        j = int(np.argmax(rows & (part != 0) & (deg == 0)))
-        raise ValueError(f"pair {j} lists row {int(v[j])} with no edges outside partition 0")
-    rv, rp = v[rows], part[rows]
+    if np.any(rows & (tile != parts - 1) & (deg == 0)):
+        j = int(np.argmax(rows & (tile != parts - 1) & (deg == 0)))
+        raise ValueError(f"pair {j} lists row {int(v[j])} with no edges outside the last tile")
+    rv, rk = v[rows], tile[rows]
     count = np.bincount(rv, minlength=n_dst)
     if n_dst and count.min() == 0:
         raise ValueError(f"row {int(np.argmin(count))} is listed in no tile")
-    hi = np.full(n_dst, -1, np.int64)
     lo = np.full(n_dst, parts, np.int64)
-    np.maximum.at(hi, rv, rp)
-    np.minimum.at(lo, rv, rp)
-    want = np.where(hi[rv] > rp, TILE_ADD, 0) | np.where(lo[rv] == rp, TILE_FIN, 0)
+    hi = np.full(n_dst, -1, np.int64)
+    np.minimum.at(lo, rv, rk)
+    np.maximum.at(hi, rv, rk)
+    want = np.where(lo[rv] < rk, TILE_ADD, 0) | np.where(hi[rv] == rk, TILE_FIN, 0)
     got = word[rows] & (TILE_ADD | TILE_FIN)
     if np.any(got != want):
         i = int(np.argmax(got != want))

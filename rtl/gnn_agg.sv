@@ -213,6 +213,8 @@ module gnn_agg
   logic pre, post, ew, apply_w, relu, gather, idx16, tiled;
   logic run_issue, stream_start, gather_run;
   logic [32:0] part_lo, part_hi;
+  logic single_part, tile_more;   // one partition; tiled: the pass ended at a marker
+  logic [28:0] tile_part;         // tiled: that marker's partition
   logic [TAW:0] ready_lo;
   // argument checks, divider
   logic dim_err, mode_err;
@@ -315,7 +317,7 @@ module gnn_agg
       .ptr, .n_dst, .n_src, .n_edges, .feat_dim_arg, .mode, .n_pairs, .timeout, .abort, .feat_dim, .wpr, .row_bytes,
       .acc_row_bytes, .row_beats, .pre_scale(pre), .post_scale(post), .edge_weight(ew), .apply_w,
       .relu, .gather, .idx16, .tiled,
-      .dim_err, .mode_err, .ptr_err, .bytes(buf_bytes), .rows_per_part,
+      .dim_err, .mode_err, .ptr_err, .bytes(buf_bytes), .rows_per_part, .single_part,
       .div_start, .div_divisor, .div_busy, .div_quotient,
       .run_issue, .stream_start, .gather_run, .part_lo, .part_hi, .ready_lo,
       .rd_cmd_valid, .rd_cmd_ready, .rd_cmd_addr, .rd_cmd_beats, .probe, .probe_valid, .probe_data,
@@ -325,7 +327,7 @@ module gnn_agg
       .ld_scale_cmd_valid, .ld_scale_cmd_ready, .ld_scale_cmd_addr, .ld_scale_cmd_beats,
       .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats, .ds_rd_valid, .ds_rd_ready, .ds_rd_addr,
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
-      .walker_done, .walker_rows, .err_row_ptr, .err_index, .rd_idle, .rd_idle_pass, .rd_error, .r_beat, .ss_valid,
+      .walker_done, .tile_more, .tile_part, .walker_rows, .err_row_ptr, .err_index, .rd_idle, .rd_idle_pass, .rd_error, .r_beat, .ss_valid,
       .edges_done, .starved, .accum_busy, .row_done, .row_written, .writer_idle,
       .words_queued(epi_busy || wq_valid),
       .wr_error, .w_beat, .timed_out);
@@ -393,7 +395,7 @@ module gnn_agg
   // ======================================================================= walker, PE array
   gnn_agg_walker #(.BUS_BITS(BUS_BITS), .TAW(TAW), .PES(PES), .FEAT_BITS(FEAT_BITS)) walker (
       .clk(ap_clk), .rst_n(dp_rst_n), .start(run_issue), .stream_start, .tiled, .n_pairs, .post_scale(post),
-      .dst_scale(ptr[4]), .feat_out(ptr[7]), .n_dst, .n_src, .n_edges, .part_lo, .part_hi,
+      .dst_scale(ptr[4]), .feat_out(ptr[7]), .n_dst, .n_src, .n_edges, .part_lo, .part_hi, .single_part,
       .gather, .pre_scale(pre), .edge_weight(ew), .feat_in(ptr[5]), .src_scale(ptr[3]),
       .row_bytes, .acc_buf(ptr[8]), .acc_row_beats(acc_row_bytes >> LOG_BB),
       .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin, .plan_addr, .plan_lane, .rows_out(walker_rows),
@@ -401,7 +403,7 @@ module gnn_agg
       .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
       .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
-      .err_row_ptr, .err_index, .done(walker_done));
+      .tile_more, .tile_part, .err_row_ptr, .err_index, .done(walker_done));
 
   gnn_agg_pe_array #(
       .LANES(LANES), .MAX_FEAT(MAX_FEAT), .TABLE_ELEMS(TABLE_ELEMS), .BUS_BITS(BUS_BITS), .PES(PES),

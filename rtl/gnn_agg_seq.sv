@@ -25,8 +25,13 @@
 //             loaded, and a PE issues an edge only when its row is (other passes: ready_lo = 0).
 // TILED: the row_ptr (tile pairs), col_idx and edge_w commands go out once, in the first pass,
 // for the whole run (stream_start), and the walker takes each pass's tile from them; the row_ptr
-// check reads only the word holding the last pair's edge end (== n_edges); dst_scale is read per
-// finished row (the walker's ds_rd commands); a pass ends when the walker's rows are written.
+// check reads the word holding pair 0's row word (a marker) and the one holding the last pair's
+// edge end (== n_edges). The passes follow the markers: FIND_LAST turns a marker's partition p
+// into its first row p R (shift-add, one bit of p per cycle) and checks p < P (ROW_PTR; for the
+// first marker no pass runs, a later one gets a pass of no rows, so its indices are INDEX); the
+// next marker comes from the walker at the end of a pass, none (the pairs used up) ends the
+// run. No preload (the next partition is known only at the end of a pass). dst_scale is read
+// per finished row (the walker's ds_rd commands); a pass ends when the walker's rows are written.
 `default_nettype none
 
 module gnn_agg_seq #(
@@ -92,6 +97,7 @@ module gnn_agg_seq #(
     input  logic [gnn_agg_pkg::ERR_BITS-1:0] ptr_err,
     input  logic [N_PTRS-1:0][64:0]    bytes,
     output logic [QB-1:0]              rows_per_part,  // R, whole rows in every bank
+    output logic                       single_part,    // n_src <= R: one partition
     // gnn_agg_div: R = TABLE_ELEMS / feat_dim
     output logic                       div_start,
     output logic [QB-1:0]              div_divisor,
@@ -148,6 +154,8 @@ module gnn_agg_seq #(
     input  logic [63:0]                gscale_addr,
     // progress and errors of the other blocks
     input  logic                       walker_done,
+    input  logic                       tile_more,    // tiled: the pass ended at the next tile's marker
+    input  logic [28:0]                tile_part,    // its partition
     input  logic [32:0]                walker_rows,  // rows the walker handed on in this pass
     input  logic                       err_row_ptr,
     input  logic                       err_index,
@@ -195,6 +203,7 @@ module gnn_agg_seq #(
   assign row_beats = row_bytes >> LOG_BB;
 
   assign rows_per_part = div_quotient & ~QB'(PES - 1);  // whole rows in every bank
+  assign single_part = {1'b0, n_src} <= 33'(rows_per_part);
   assign div_start = state == CHECK_DIM && !dim_err;
   assign div_divisor = QB'(feat_dim);
 
@@ -222,6 +231,9 @@ module gnn_agg_seq #(
   logic [TAW-1:0] nxt_row0;
   logic [32:0] rows_ended, rows_written;
   logic last_pass;                    // the pass over partition 0 (the run's last)
+  // tiled: the marker's partition p and p R by shift-add (mul_acc += mul_a for each set bit of mul_b)
+  logic [28:0] mark_p, mul_b;
+  logic [47:0] mul_a, mul_acc;
 
   logic load_issue, preload_issue, load_cmd;
   logic streams_open;                 // tiled: the run's streams were started
@@ -325,6 +337,10 @@ module gnn_agg_seq #(
       preload_src0 <= '0;
       preload_nrows <= '0;
       last_pass <= 1'b0;
+      mark_p <= '0;
+      mul_b <= '0;
+      mul_a <= '0;
+      mul_acc <= '0;
       rows_ended <= '0;
       rows_written <= '0;
       {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
@@ -375,7 +391,7 @@ module gnn_agg_seq #(
         DIVIDE: if (!div_busy) state <= CHECK_PTRS;
         CHECK_PTRS: begin
           err <= err | ptr_err;
-          rows_tail <= tiled;   // tiled: no row_ptr[0]; only the last pair's edge end is checked
+          rows_tail <= 1'b0;
           streams_open <= 1'b0;
           state <= err != 0 || ptr_err != 0 ? DONE : ROWS_ISSUE;
           part_lo <= '0;
@@ -385,20 +401,42 @@ module gnn_agg_seq #(
         ROWS_ISSUE: if (rd_cmd_ready[gnn_agg_pkg::RD_ROW_PTR]) state <= ROWS_WAIT;
         ROWS_WAIT: if (probe_valid) begin
           // the word's read error (AXI_RD) reaches err before the word leaves the stream's FIFO
-          if (probe_entry != (rows_tail ? n_edges : 32'd0) || err[gnn_agg_pkg::ERR_AXI_RD]) begin
+          // (tiled: pair 0 is a marker, then the last edge end)
+          if ((rows_tail ? probe_entry != n_edges : tiled ? !probe_entry[29] : probe_entry != 0) ||
+              err[gnn_agg_pkg::ERR_AXI_RD]) begin
             if (!err[gnn_agg_pkg::ERR_AXI_RD]) err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
             state <= FINISH;
           end else if (!rows_tail) begin
             rows_tail <= 1'b1;
+            mark_p <= probe_entry[28:0];
+            mul_b <= probe_entry[28:0];
             state <= ROWS_ISSUE;
           end else begin
-            state <= apply_w ? LOAD_W : FIND_LAST;
+            mul_a <= 48'(rows_per_part);
+            mul_acc <= '0;
+            state <= apply_w && !tiled ? LOAD_W : FIND_LAST;   // tiled: the first marker's check first
           end
         end
-        LOAD_W: if (ld_last) state <= FIND_LAST;
-        // Partitions run from the last (the remainder, usually the smallest) down to partition 0,
-        // so the acc_buf read-back of the final pass overlaps the compute of a full partition.
-        FIND_LAST: begin
+        LOAD_W: if (ld_last) state <= tiled ? PASS : FIND_LAST;
+        // CSR: partitions run from the last (the remainder, usually the smallest) down to
+        // partition 0, so the acc_buf read-back of the final pass overlaps the compute of a full
+        // partition. Tiled: the marker's partition [p R, min((p + 1) R, n_src)).
+        FIND_LAST: if (tiled) begin
+          if (mul_b != 0) begin
+            if (mul_b[0]) mul_acc <= mul_acc + mul_a;
+            mul_a <= mul_a << 1;
+            mul_b <= mul_b >> 1;
+          end else if (mark_p != 0 && mul_acc >= 48'(n_src)) begin   // p >= P
+            err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
+            part_lo <= '0;
+            part_hi <= '0;
+            state <= streams_open ? PASS : FINISH;
+          end else begin
+            part_lo <= mul_acc[32:0];
+            part_hi <= mul_acc + 48'(rows_per_part) < 48'(n_src) ? mul_acc[32:0] + 33'(rows_per_part) : {1'b0, n_src};
+            state <= apply_w && !streams_open ? LOAD_W : PASS;
+          end
+        end else begin
           if (!gather && part_lo + 33'(rows_per_part) < {1'b0, n_src}) part_lo <= part_lo + 33'(rows_per_part);
           else state <= PASS;
         end
@@ -427,7 +465,7 @@ module gnn_agg_seq #(
             nxt_nrows <= load_rows - lo;
             nxt_row0 <= TAW'(lo);
           end
-          if (!gather && part_hi == {1'b0, n_src} && part_lo != 0 && rows < 33'(rows_per_part)) begin
+          if (!gather && !tiled && part_hi == {1'b0, n_src} && part_lo != 0 && rows < 33'(rows_per_part)) begin
             preload_src0 <= part_lo - 33'(rows_per_part) + rows;
             preload_nrows <= 33'(rows_per_part) - rows;
             preload_pending <= 1'b1;
@@ -468,8 +506,14 @@ module gnn_agg_seq #(
             preload_pending <= 1'b1;
           end
         end else if (pass_finished && !run_issue) begin
-          if (last_pass) begin
+          if (tiled ? !tile_more : last_pass) begin
             state <= FINISH;
+          end else if (tiled) begin
+            mark_p <= tile_part;
+            mul_b <= tile_part;
+            mul_a <= 48'(rows_per_part);
+            mul_acc <= '0;
+            state <= FIND_LAST;
           end else begin
             part_hi <= part_lo;
             part_lo <= part_lo - 33'(rows_per_part);

@@ -33,16 +33,17 @@
 // Tiled mode (TILED: the layout of docs/CONTRACT.md "Tiled layout"): the row part reads tile
 // pairs (row word, edge end) instead of row_ptr, two elements per cycle, over one stream for the
 // whole run (stream_start opens it in the first pass; its state carries over between passes).
-// A pass takes the pairs of its tile up to the end marker; each pair is a descriptor whose plan
-// is the pair's (proc: the row is < n_dst, add, fin), so the scan notes nothing; with one
-// partition acc_buf is no buffer of the call, so every row is fin and none add whatever its
-// flags say. The indices are table rows already (INDEX: >= the partition's rows, also for the
-// edges of a row >= n_dst or of a marker, which are dropped). The last pass (partition 0)
-// consumes every pair left, then drains col_idx up to n_edges without an index check (those
-// edges have no tile), so exactly n_pairs pairs and n_edges indices are read whatever they
-// hold. Any word with bit 29 is a marker (its other bits are ignored). ROW_PTR: edge ends as row_ptr entries, a row >= n_dst,
-// rows not ascending within a tile, a marker with edges, a pass that finds no pair left, a
-// marker before the last pair in the last pass, a last pair that is no marker.
+// The first pair is the first tile's marker (the sequencer checked it before the passes). A
+// pass takes the pairs of its tile up to the next marker, which it consumes and hands on
+// (tile_more, tile_part: the partition of the next pass), or up to the last pair; each pair is
+// a descriptor whose plan is the pair's (proc: the row is < n_dst, add, fin), so the scan notes
+// nothing; with one partition (single_part) acc_buf is no buffer of the call, so every row is
+// fin and none add whatever its flags say. The indices are table rows already (INDEX: >= the
+// partition's rows, also for the edges of a row >= n_dst, which are dropped). The edges of a
+// marker, and after the last pair those up to n_edges (they have no tile), are drained without
+// an index check, so exactly n_pairs pairs and n_edges indices are read whatever they hold.
+// Any word with bit 29 is a marker (partition in bits 28:0, its flags ignored). ROW_PTR: edge
+// ends as row_ptr entries, a row >= n_dst, rows not ascending within a tile, a marker with edges.
 // Each row's write address (feat_out + v row_bytes when it finishes, else acc_buf + v
 // acc_row_bytes) rides on its plan, in either mode; a tiled POST_SCALE run reads the bus word
 // holding dst_scale[v] once per finished row (ds_rd_*; its lane rides on the plan).
@@ -75,6 +76,7 @@ module gnn_agg_walker
     input  logic [31:0]           n_edges,
     input  logic [32:0]           part_lo,      // sources [part_lo, part_hi) are in the table
     input  logic [32:0]           part_hi,
+    input  logic                  single_part,  // one partition (tiled: no acc_buf)
     input  logic                  gather,
     input  logic                  pre_scale,
     input  logic                  edge_weight,
@@ -128,6 +130,8 @@ module gnn_agg_walker
     output logic                  ds_rd_valid,
     input  logic                  ds_rd_ready,
     output logic [63:0]           ds_rd_addr,
+    output logic                  tile_more,     // tiled: this pass ended at a marker (a pass follows)
+    output logic [28:0]           tile_part,     // tiled: that marker's partition
     output logic                  err_row_ptr,   // one cycle
     output logic                  err_index,     // one cycle
     output logic                  done           // every row emitted and every col_idx consumed
@@ -147,6 +151,7 @@ module gnn_agg_walker
 
   // tiled: the pair's fields
   logic t_end, t_add, t_fin, t_first;   // t_first: no row of this tile taken yet
+  logic t_open;                         // the next pair is the first tile's marker
   logic [28:0] t_v, prev_v;
   logic [32:0] pairs_left;
   logic last_part;
@@ -170,7 +175,7 @@ module gnn_agg_walker
   logic last_entry;
   assign last_entry = v == {1'b0, n_dst};
 
-  logic no_pairs, final_pair;   // tiled: nothing left for this pass / this pair is the last
+  logic no_pairs, final_pair;   // tiled: no pair left / this pair is the last
   assign no_pairs = tiled && pairs_left == 0;
   assign final_pair = pairs_left == 33'd1;
   assign rp_ready = rstate == R_ROWS && !no_pairs && (first || desc_in_ready);
@@ -183,9 +188,9 @@ module gnn_agg_walker
     desc_in_valid = 1'b0;
     desc_in = '0;
     if (rstate == R_ROWS && rp_valid && !first && !no_pairs) begin
-      // a marker is a descriptor only when it has edges (drained)
+      // a marker is a descriptor only when it has edges (drained without an index check)
       desc_in_valid = !(tiled && t_end) || end_c != prev_end;
-      desc_in = {1'b0, tiled && t_end, end_c - prev_end, {3'b0, row_v} < n_dst, t_add, t_fin, row_v, row_off};
+      desc_in = {tiled && t_end, tiled && t_end, end_c - prev_end, {3'b0, row_v} < n_dst, t_add, t_fin, row_v, row_off};
     end else if (rstate == R_DRAIN && prev_end != {1'b0, n_edges}) begin
       desc_in_valid = 1'b1;
       desc_in = {tiled, 1'b1, {1'b0, n_edges} - prev_end, 3'b0, 29'b0, 48'b0};   // the edges after the last row (tiled: no tile, no index check)
@@ -200,13 +205,10 @@ module gnn_agg_walker
       if (!tiled && last_entry && rp_data != n_edges) row_err = 1'b1;
       if (tiled) begin
         if (t_end && end_c != prev_end) row_err = 1'b1;                       // a marker with edges
-        if (t_end && last_part && !final_pair) row_err = 1'b1;                 // markers left over
-        if (!t_end && final_pair) row_err = 1'b1;                              // no closing marker
         if (final_pair && raw != {1'b0, n_edges}) row_err = 1'b1;
         if (!t_end && ({3'b0, t_v} >= n_dst || (!t_first && t_v <= prev_v))) row_err = 1'b1;
       end
     end
-    if (rstate == R_ROWS && no_pairs) row_err = 1'b1;                          // a pass without its tile
   end
   assign err_row_ptr = row_err;
 
@@ -219,16 +221,21 @@ module gnn_agg_walker
       prev_end <= '0;
       pairs_left <= '0;
       t_first <= 1'b0;
+      t_open <= 1'b0;
+      tile_more <= 1'b0;
+      tile_part <= '0;
       prev_v <= '0;
     end else if (start) begin
       rstate <= R_ROWS;
       first <= !tiled;
       v <= '0;
       t_first <= 1'b1;
+      tile_more <= 1'b0;
       if (!tiled || stream_start) begin
         prev_raw <= '0;
         prev_end <= '0;
         pairs_left <= {1'b0, n_pairs};
+        t_open <= tiled;
       end
     end else begin
       case (rstate)
@@ -241,12 +248,18 @@ module gnn_agg_walker
           v <= v + 1'b1;
           if (tiled) begin
             pairs_left <= pairs_left - 1'b1;
+            t_open <= 1'b0;
             if (!t_end) begin
               t_first <= 1'b0;
               prev_v <= t_v;
             end
-            if (final_pair) rstate <= R_DRAIN;
-            else if (t_end && !last_part) rstate <= R_DONE;
+            if (t_end && !t_open) begin   // the next tile's marker ends this pass
+              tile_more <= 1'b1;
+              tile_part <= t_v;
+              rstate <= R_DONE;
+            end else if (final_pair) begin
+              rstate <= R_DRAIN;
+            end
           end else if (last_entry) begin
             rstate <= R_DRAIN;
           end
@@ -317,11 +330,9 @@ module gnn_agg_walker
   assign row_before = seen_before || |(in_k & above);
   assign row_after = seen_after || |(in_k & below);
   logic p_proc, p_add, p_fin;
-  logic one_part;   // the only partition: no acc_buf
-  assign one_part = last_part && part_hi == {1'b0, n_src};
-  assign p_fin = tiled ? d_fin || one_part : row_now ? !row_after : last_part && !row_before;
+  assign p_fin = tiled ? d_fin || single_part : row_now ? !row_after : last_part && !row_before;
   assign p_proc = tiled ? d_proc : row_now || p_fin;
-  assign p_add = tiled ? d_proc && d_add && !one_part : row_now && row_before;
+  assign p_add = tiled ? d_proc && d_add && !single_part : row_now && row_before;
   logic p_ds;   // tiled POST_SCALE: read the row's dst_scale word
   assign p_ds = tiled && post_scale && d_proc && p_fin;
 

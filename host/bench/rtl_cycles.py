@@ -43,7 +43,7 @@ import numpy as np
 from golden import builds
 from golden.cases import make_vector
 from golden.contract import BOARDS, BUFFER_NAMES, FORMAT_FIELDS, HwConfig, Mode
-from golden.graph import CSR, DATASET_SHAPES, dataset_shaped, degree_stats, spread_row_order, tile_csr
+from golden.graph import CSR, DATASET_SHAPES, PassTraffic, dataset_shaped, degree_stats, spread_row_order, tile_csr
 from golden.vectors import feat_dtype
 from host.driver.backends.device import execute
 from host.driver.backends.sim import DDR_COUNTERS, SimTransport
@@ -185,6 +185,8 @@ def main(argv=None) -> None:
     ap.add_argument("--modes", default="table,gather", help="comma list of table, gather")
     ap.add_argument("--tiled", action="store_true",
                     help="table mode over the tiled layout (Mode.TILED, golden.graph.tile_csr) instead of the CSR")
+    ap.add_argument("--tile-order", default="model", choices=("model", "descending", "ascending"),
+                    help="--tiled: the pass order (model: golden.graph.pass_order, the driver's choice)")
     ap.add_argument("--mhz", type=float, help="clock for the projected time (default: the board build's target clock)")
     ap.add_argument("--out", default=str(ROOT / "build" / "rtl" / "bench_rtl.json"))
     ap.add_argument("--format", action="append", default=[], metavar="FIELD=VALUE",
@@ -213,10 +215,20 @@ def main(argv=None) -> None:
           f"gini {deg['gini']:.2f}; F={args.feat_dim}; {hw}", flush=True)
     modes = [m.strip() for m in args.modes.split(",") if m.strip()]
     lib = build(hw)
+    tile_order = None
+    if args.tiled:
+        rows_per_part = hw.table_rows(args.feat_dim)
+        model = PassTraffic(csr, rows_per_part, args.feat_dim, hw.feat_bytes)
+        orders = {"descending": tuple(range(model.parts - 1, -1, -1)), "ascending": tuple(range(model.parts))}
+        tile_order = orders.get(args.tile_order) or model.best()
+        print("pass orders (PassTraffic model, bytes / bus bytes): " + ", ".join(
+            f"{name} {o}: {model.cost(o) // hw.bus_bytes:,}"
+            for name, o in (("chosen", tile_order), *orders.items())), flush=True)
     t0 = time.time()
     vectors = {gather: make_vector("bench", csr, x_q, args.norm, np.random.default_rng(args.seed),
                                    dram=gather, idx16=args.idx16 and not (args.tiled and not gather),
-                                   apply_w=args.apply_w, relu=args.apply_w, hw=hw, tiled=args.tiled and not gather)
+                                   apply_w=args.apply_w, relu=args.apply_w, hw=hw, tiled=args.tiled and not gather,
+                                   tile_order=tile_order)
                for gather in (False, True) if ("gather" if gather else "table") in modes}
     print(f"golden model: {time.time() - t0:.1f} s", flush=True)
     ddr_models = {"ideal": [None], "realistic": [realistic(args.board, args.mhz)],
@@ -234,7 +246,7 @@ def main(argv=None) -> None:
                               f"F={args.feat_dim}, {args.norm}")
         print(f"wrote {args.latency_sweep}")
     result = {"graph": {"shape": args.graph, "scale": args.scale, "nodes": csr.n_dst, "edges": csr.n_edges, **{k: deg[k] for k in ("mean", "max", "gini")}},
-              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "tiled": args.tiled, "apply_w": args.apply_w, "row_order": args.row_order,
+              "feat_dim": args.feat_dim, "latency": args.latency, "norm": args.norm, "idx16": args.idx16, "tiled": args.tiled, "tile_order": tile_order, "apply_w": args.apply_w, "row_order": args.row_order,
               "mhz": args.mhz,
               "hw": vars(hw) if hasattr(hw, "__dict__") else str(hw), "modes": rows,
               "latency_sweep": sweep}

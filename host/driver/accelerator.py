@@ -32,7 +32,7 @@ import numpy as np
 from golden.contract import (BOARDS, IDX16_MAX_SRC, MAX_DEGREE, TILE_END, TILE_ROW_MASK, TILED_MAX_DST,
                              TILED_MAX_ROWS, HwConfig, Mode, Problem)
 from golden.fixed import COEF, FixedFormat
-from golden.graph import CSR, tile_csr, validate_csr, validate_tiled
+from golden.graph import CSR, pass_order, tile_csr, validate_csr, validate_tiled
 from golden.hw_model import check_problem
 from golden.norm import Normalization
 
@@ -59,10 +59,11 @@ class GraphHandle:
         """The tiled layouts built so far, by table rows R (a copy; freed with the graph)."""
         return dict(self._layouts)
 
-    def layout(self, rows_per_part: int) -> TiledArrays:
-        """The tiled layout for R = rows_per_part, built and checked on the first call that needs it."""
+    def layout(self, rows_per_part: int, feat_dim: int, feat_bytes: int) -> TiledArrays:
+        """The tiled layout for R = rows_per_part, built and checked on the first call that needs it
+        (its pass order chosen for that call's feat_dim, golden.graph.pass_order)."""
         if rows_per_part not in self._layouts:
-            self._layouts[rows_per_part] = prepare_tiled(self.arrays, rows_per_part)
+            self._layouts[rows_per_part] = prepare_tiled(self.arrays, rows_per_part, feat_dim, feat_bytes)
         return self._layouts[rows_per_part]
 
     @property
@@ -218,7 +219,7 @@ class Accelerator:
             mode |= int(Mode.APPLY_W)
         check_problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, self.hw)
         if self._use_tiled(g, feat_dim, gather, tiled):
-            layout = g.layout(self.hw.table_rows(feat_dim))
+            layout = g.layout(self.hw.table_rows(feat_dim), feat_dim, self.hw.feat_bytes)
             mode = (mode & ~int(Mode.IDX16)) | int(Mode.TILED)  # TILED has its own 16-bit indices
             check_problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, self.hw)
             return LayerCall(Problem(g.n_dst, g.n_src, g.n_edges, feat_dim, mode, layout.n_pairs), x, w,
@@ -301,14 +302,15 @@ def prepare_graph(csr: CSR, norm: Normalization, idx16: bool | None = None,
                        dst_scale, n_src, mode)
 
 
-def prepare_tiled(graph: GraphArrays, rows_per_part: int) -> TiledArrays:
-    """The tiled layout of a prepared graph for R = rows_per_part (golden.graph.tile_csr), in the
+def prepare_tiled(graph: GraphArrays, rows_per_part: int, feat_dim: int, feat_bytes: int) -> TiledArrays:
+    """The tiled layout of a prepared graph for R = rows_per_part (golden.graph.tile_csr) in the
+    pass order golden.graph.pass_order chooses for feat_dim and the build's FEAT bytes, in the
     DDR dtypes, edge_w permuted to its edge order. What is uploaded is checked here, on private
     copies: golden.graph.validate_tiled (the kernel's structural rules), and that tiled edge i is
     CSR edge edge_order[i] -- same destination row, same global source -- with edge_order a
     permutation, so the layout encodes exactly this graph (ValueError otherwise)."""
     csr = CSR(graph.row_ptr.astype(np.int64), graph.col_idx.astype(np.int64), graph.n_src)
-    layout = tile_csr(csr, rows_per_part)
+    layout = tile_csr(csr, rows_per_part, pass_order(csr, rows_per_part, feat_dim, feat_bytes))
     pairs = _plain(layout.pairs, "layout.pairs")
     col_idx = _plain(layout.col_idx, "layout.col_idx")
     order = _plain(layout.edge_order, "layout.edge_order")
@@ -320,9 +322,8 @@ def prepare_tiled(graph: GraphArrays, rows_per_part: int) -> TiledArrays:
     word = pairs[:, 0].astype(np.int64)
     end = pairs[:, 1].astype(np.int64)
     deg = end - np.concatenate([[0], end[:-1]])
-    is_end = (word & TILE_END) != 0
-    parts = max(1, -(-csr.n_src // rows_per_part))
-    part = np.repeat(parts - 1 - (np.cumsum(is_end) - is_end), deg)   # pass k holds partition P-1-k
+    is_mark = (word & TILE_END) != 0
+    part = np.repeat((word[is_mark] & TILE_ROW_MASK)[np.cumsum(is_mark) - 1], deg)   # each tile's marker names it
     row = np.repeat(word & TILE_ROW_MASK, deg)
     src = col_idx.astype(np.int64) + part * rows_per_part
     csr_row, csr_src = csr.dst_of_edges()[order], csr.col_idx[order].astype(np.int64)

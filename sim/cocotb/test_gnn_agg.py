@@ -17,7 +17,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from gnn_agg_tb import Outcome, Testbench
 from golden.cases import (edge_cases, make_vector, random_features, random_graph, standard_cases,
                           partial_row_cases, tiled_bipartite_cases, tiled_cases)
-from golden.contract import Ctrl, Err, HW_MAGIC, Irq, Mode, Reg
+from golden.contract import TILE_END, Ctrl, Err, HW_MAGIC, Irq, Mode, Reg
 from golden.graph import CSR
 
 
@@ -111,11 +111,12 @@ async def test_tiled_layout(dut):
         if vec.expect_error:
             continue
         layout, _ = vec.layout(tb.hw)
-        for name, check in (("row_ptr", 1), ("col_idx", 0)):   # + the word of the row_ptr check
+        for name, check in (("row_ptr", 2), ("col_idx", 0)):   # + the words of the row_ptr check
             addr, nbytes = layout[name]
             assert tb.mem.beats_in(tb.mem.read_log, addr, nbytes) == -(-nbytes // bus) + check, (vec.name, name)
         rows = tb.hw.table_rows(p.feat_dim)
-        partial = p.n_pairs - p.n_dst - tb.hw.partitions(p.n_src, p.feat_dim)   # CSR.partial_rows(R)
+        markers = int(np.count_nonzero(vec.arrays["row_ptr"].reshape(-1)[0::2] & TILE_END))   # passes (P, or P + 1 split)
+        partial = p.n_pairs - p.n_dst - markers   # CSR.partial_rows(R)
         acc_beats = partial * p.feat_dim * 4 // bus
         if "acc_buf" in layout:
             assert tb.mem.beats_in(tb.mem.read_log, *layout["acc_buf"]) == acc_beats, vec.name

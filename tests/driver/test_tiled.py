@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from golden.cases import random_features, random_graph
-from golden.contract import BOARDS, Mode, Reg
-from golden.graph import tile_csr
+from golden.contract import BOARDS, TILE_END, TILE_ROW_MASK, Mode, Reg
+from golden.graph import pass_order, tile_csr
 from golden.norm import normalization
 from host.driver import Accelerator, GraphLayer
 from tests.support.fake_pynq import make_fake_pynq
@@ -85,7 +85,7 @@ def test_layout_is_built_once_per_r_and_freed_with_the_graph(sim, graph, monkeyp
     csr, norms, _ = graph
     import host.driver.accelerator as accelerator
     built = []
-    monkeypatch.setattr(accelerator, "tile_csr", lambda c, r: built.append(r) or tile_csr(c, r))
+    monkeypatch.setattr(accelerator, "tile_csr", lambda c, r, o: built.append(r) or tile_csr(c, r, o))
     rng = np.random.default_rng(44)
     x256, x128 = random_features(rng, N_SRC, 256), random_features(rng, N_SRC, 128)
     arena = sim.backend.transport.arena
@@ -95,6 +95,9 @@ def test_layout_is_built_once_per_r_and_freed_with_the_graph(sim, graph, monkeyp
     after_load = arena.free_bytes
     y256 = sim.aggregate(g, x256)
     layout = g.layouts[512]
+    want = pass_order(csr, 512, 256, HW.feat_bytes)   # the model's order
+    word = layout.pairs[:, 0].astype(np.int64)
+    assert tuple(word[(word & TILE_END) != 0] & TILE_ROW_MASK) == want
     tiles = dict(g.state.tiled[512])
     assert set(tiles) == {"row_ptr", "col_idx", "edge_w"}
     assert tiles["row_ptr"].nbytes >= layout.pairs.nbytes and layout.n_pairs == csr.n_dst + csr.partial_rows(512) + 3
@@ -121,14 +124,15 @@ def _swap_sources(layout):
     col = layout.col_idx.copy()
     i = 0
     j = int(np.flatnonzero(col != col[i])[0])
-    assert j < int(layout.pairs[0, 1]) + 50   # both in the first tile
+    word = layout.pairs[:, 0].astype(np.int64)
+    assert j < int(layout.pairs[np.flatnonzero(word & TILE_END)[1], 1])   # both in the first tile
     col[i], col[j] = col[j], col[i]
     return types.SimpleNamespace(pairs=layout.pairs, col_idx=col, edge_order=layout.edge_order)
 
 
 def _flip_fin(layout):
     pairs = layout.pairs.copy()
-    pairs[0, 0] ^= 1 << 31
+    pairs[1, 0] ^= 1 << 31   # pair 0 is the first marker
     return types.SimpleNamespace(pairs=pairs, col_idx=layout.col_idx, edge_order=layout.edge_order)
 
 
@@ -152,7 +156,7 @@ def _repeat_edge(layout):
 def test_bad_layout_never_reaches_the_device(sim, graph, monkeypatch, corrupt, message):
     csr, norms, _ = graph
     import host.driver.accelerator as accelerator
-    monkeypatch.setattr(accelerator, "tile_csr", lambda c, r: corrupt(tile_csr(c, r)))
+    monkeypatch.setattr(accelerator, "tile_csr", lambda c, r, o: corrupt(tile_csr(c, r, o)))
     x = random_features(np.random.default_rng(45), N_SRC, 256)
     g = sim.load_graph(csr, norms["sum"])
     t = sim.backend.transport

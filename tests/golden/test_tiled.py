@@ -1,18 +1,24 @@
-"""The tiled layout (docs/CONTRACT.md, "Tiled layout"): golden.graph.tile_csr, validate_tiled and
-TiledLayout.to_csr, exact on seeded graphs and hand-made edge cases."""
+"""The tiled layout (docs/CONTRACT.md, "Tiled layout"): golden.graph.tile_csr, validate_tiled,
+TiledLayout.to_csr and the pass-order model (PassTraffic, pass_order), exact on seeded graphs
+and hand-made edge cases."""
+import itertools
+
 import numpy as np
 import pytest
 
 from golden.cases import random_graph
 from golden.contract import TILE_ADD, TILE_END, TILE_FIN, HwConfig, Mode, Problem
-from golden.graph import CSR, synthetic_bipartite, tile_csr, validate_tiled
+from golden.graph import CSR, PassTraffic, pass_order, synthetic_bipartite, tile_csr, validate_tiled
 
 
-def by_partition(csr: CSR, rows: int) -> CSR:
-    """csr with each row's edges stably sorted by partition, highest first (the tiled order)."""
+def by_partition(csr: CSR, rows: int, order=None) -> CSR:
+    """csr with each row's edges stably sorted by partition in pass order (default: highest first)."""
+    parts = max(1, -(-csr.n_src // rows))
+    pos = np.empty(parts, np.int64)
+    pos[list(order or range(parts - 1, -1, -1))] = np.arange(parts)
     dst = csr.dst_of_edges()
-    order = np.lexsort((np.arange(csr.n_edges), -(csr.col_idx.astype(np.int64) // rows), dst))
-    return CSR(csr.row_ptr, csr.col_idx[order], csr.n_src)
+    edges = np.lexsort((np.arange(csr.n_edges), pos[csr.col_idx.astype(np.int64) // rows], dst))
+    return CSR(csr.row_ptr, csr.col_idx[edges], csr.n_src)
 
 
 def csr_of(cols, n_src: int) -> CSR:
@@ -20,10 +26,10 @@ def csr_of(cols, n_src: int) -> CSR:
                np.concatenate([np.asarray(c, np.int64) for c in cols]).astype(np.uint32), n_src)
 
 
-def check_round_trip(csr: CSR, rows: int):
-    t = tile_csr(csr, rows)
+def check_round_trip(csr: CSR, rows: int, order=None):
+    t = tile_csr(csr, rows, order)
     back = t.to_csr()
-    ref = by_partition(csr, rows)
+    ref = by_partition(csr, rows, order)
     assert np.array_equal(back.row_ptr, ref.row_ptr) and np.array_equal(back.col_idx, ref.col_idx)
     # edge_order names each tiled edge's CSR edge: same source, same row
     parts = t.parts
@@ -42,7 +48,10 @@ def test_random_graphs_round_trip(seed):
     n_dst, n_src = int(rng.integers(1, 60)), int(rng.integers(1, 200))
     csr = random_graph(rng, n_dst, n_src, float(rng.uniform(0, 8)))
     for rows in (1, 7, 16, n_src, n_src + 5):
+        parts = max(1, -(-n_src // rows))
         check_round_trip(csr, rows)
+        t = check_round_trip(csr, rows, tuple(int(p) for p in rng.permutation(parts)))
+        assert len(t.order) == parts and t.pairs[0, 0] == TILE_END | t.order[0]
 
 
 def test_hand_made_layout():
@@ -53,24 +62,32 @@ def test_hand_made_layout():
     t = check_round_trip(csr, 4)
     E, A, F = TILE_END, TILE_ADD, TILE_FIN
     assert t.pairs.tolist() == [
-        [0, 2], [3, 4], [4 | F, 5], [E, 5],            # partition 2: rows 0, 3, 4
-        [2 | F, 6], [3 | A, 7], [E, 7],                 # partition 1: rows 2, 3
-        [0 | A | F, 8], [1 | F, 8], [3 | A | F, 11], [E, 11]]   # partition 0, with row 1 (no edges)
+        [E | 2, 0], [0, 2], [3, 4], [4 | F, 5],         # partition 2: rows 0, 3, 4
+        [E | 1, 5], [2 | F, 6], [3 | A, 7],             # partition 1: rows 2, 3
+        [E | 0, 7], [0 | A | F, 8], [1 | F, 8], [3 | A | F, 11]]   # partition 0, with row 1 (no edges)
     assert t.col_idx.tolist() == [1, 0, 2, 3, 0, 1, 2, 1, 0, 2, 3]
     assert t.edge_order.tolist() == [0, 2, 4, 7, 10, 3, 6, 1, 5, 8, 9]
     w = np.arange(csr.n_edges) * 10
     assert t.permute_edges(w).tolist() == (t.edge_order * 10).tolist()
+    # ascending: ADD / FIN follow the pass order, the rows without edges go to the last tile
+    up = check_round_trip(csr, 4, (0, 1, 2))
+    assert up.order == (0, 1, 2)
+    assert up.pairs.tolist() == [
+        [E | 0, 0], [0, 1], [3, 4],                     # partition 0: rows 0, 3
+        [E | 1, 4], [2 | F, 5], [3 | A, 6],             # partition 1: rows 2, 3
+        [E | 2, 6], [0 | A | F, 8], [1 | F, 8], [3 | A | F, 10], [4 | F, 11]]
+    assert up.col_idx.tolist() == [1, 0, 2, 3, 1, 2, 1, 0, 2, 3, 0]
 
 
 def test_one_partition_and_empty_graphs():
     csr = CSR(np.array([0, 2, 2, 3]), np.array([1, 0, 1]), 2)
     t = check_round_trip(csr, 8)
-    assert t.pairs.tolist() == [[TILE_FIN, 2], [1 | TILE_FIN, 2], [2 | TILE_FIN, 3], [TILE_END, 3]]
+    assert t.pairs.tolist() == [[TILE_END, 0], [TILE_FIN, 2], [1 | TILE_FIN, 2], [2 | TILE_FIN, 3]]
     empty = check_round_trip(CSR(np.zeros(1, np.uint32), np.zeros(0, np.uint32), 0), 4)
     assert empty.pairs.tolist() == [[TILE_END, 0]]
     rows_only = check_round_trip(CSR(np.zeros(4, np.uint32), np.zeros(0, np.uint32), 9), 4)
-    assert rows_only.pairs.tolist() == [[TILE_END, 0], [TILE_END, 0], [0 | TILE_FIN, 0], [1 | TILE_FIN, 0],
-                                        [2 | TILE_FIN, 0], [TILE_END, 0]]
+    assert rows_only.pairs.tolist() == [[TILE_END | 2, 0], [TILE_END | 1, 0], [TILE_END, 0], [0 | TILE_FIN, 0],
+                                        [1 | TILE_FIN, 0], [2 | TILE_FIN, 0]]
 
 
 def test_partitions_no_row_touches_and_hubs():
@@ -105,26 +122,80 @@ def mutate(t, fn):
 
 
 @pytest.mark.parametrize("name,fn,message", [
-    ("no_last_marker", lambda p, i: p.__setitem__((-1, 0), 2 | TILE_FIN), "one end marker per partition"),
-    ("marker_bits", lambda p, i: p.__setitem__((2, 0), TILE_END | 1), "marker has row or flag bits"),
-    ("ends_decrease", lambda p, i: p.__setitem__((1, 1), 1), "edge ends decrease"),
+    ("first_not_marker", lambda p, i: p.__setitem__((0, 0), 0), "the first pair must be a marker"),
+    ("marker_twice", lambda p, i: p.__setitem__((3, 0), TILE_END | 2), r"each of the 3 partitions once, got \[2, 2, 0\]"),
+    ("marker_range", lambda p, i: p.__setitem__((3, 0), TILE_END | 3), r"each of the 3 partitions once, got \[2, 3, 0\]"),
+    ("marker_lost", lambda p, i: p.__setitem__((3, 0), 2 | TILE_FIN), r"each of the 3 partitions once, got \[2, 0\]"),
+    ("marker_flags", lambda p, i: p.__setitem__((3, 0), TILE_END | TILE_FIN | 1), "a marker has flag bits"),
+    ("ends_decrease", lambda p, i: p.__setitem__((2, 1), 1), "edge ends decrease"),
     ("last_end", lambda p, i: p.__setitem__((-1, 1), 10), "last edge end 10 is not n_edges=9"),
-    ("marker_edges", lambda p, i: p.__setitem__((2, 1), 4), "end marker 2 has edges"),
-    ("row_range", lambda p, i: p.__setitem__((4, 0), 7 | TILE_FIN), "pair 4 names row 7 >= n_dst=4"),
-    ("not_ascending", lambda p, i: p.__setitem__((1, 0), 0), "do not ascend within a tile at pair 1"),
+    ("marker_edges", lambda p, i: p.__setitem__((2, 1), 2), "the marker at pair 3 has edges"),
+    ("row_range", lambda p, i: p.__setitem__((5, 0), 7 | TILE_FIN), "pair 5 names row 7 >= n_dst=4"),
+    ("not_ascending", lambda p, i: p.__setitem__((2, 0), 0), "do not ascend within a tile at pair 2"),
     ("local_index", lambda p, i: i.__setitem__(4, 4), r"col_idx\[4\]=4 is outside its partition \(1: 4 rows\)"),
     ("remainder_index", lambda p, i: i.__setitem__(1, 3), r"col_idx\[1\]=3 is outside its partition \(2: 2 rows\)"),
-    ("flags", lambda p, i: p.__setitem__((4, 0), 3), "pair 4 .row 3. has add=False fin=False; the tiles listing "
+    ("flags", lambda p, i: p.__setitem__((5, 0), 3), "pair 5 .row 3. has add=False fin=False; the tiles listing "
                                                      "the row ask for add=True fin=False"),
-    ("unlisted", lambda p, i: p.__setitem__((7, 0), 2 | TILE_ADD | TILE_FIN), "row 1 is listed in no tile"),
+    ("unlisted", lambda p, i: p.__setitem__((8, 0), 2 | TILE_ADD | TILE_FIN), "row 1 is listed in no tile"),
 ])
 def test_validation_names_the_problem(name, fn, message):
     # 10 sources in partitions of 4 (the remainder partition 2 has 2 rows)
     t = tile_csr(csr_of([[9, 1, 8], [], [5], [8, 0, 6, 2, 3]], 10), 4)
-    assert t.pairs.tolist() == [[0, 2], [3, 3], [TILE_END, 3], [2 | TILE_FIN, 4], [3 | TILE_ADD, 5], [TILE_END, 5],
-                                [0 | TILE_ADD | TILE_FIN, 6], [1 | TILE_FIN, 6], [3 | TILE_ADD | TILE_FIN, 9],
-                                [TILE_END, 9]]
+    assert t.pairs.tolist() == [[TILE_END | 2, 0], [0, 2], [3, 3], [TILE_END | 1, 3], [2 | TILE_FIN, 4],
+                                [3 | TILE_ADD, 5], [TILE_END, 5], [0 | TILE_ADD | TILE_FIN, 6], [1 | TILE_FIN, 6],
+                                [3 | TILE_ADD | TILE_FIN, 9]]
     validate_tiled(t.pairs, t.col_idx, 4, 10, 4)
     pairs, idx = mutate(t, fn)
     with pytest.raises(ValueError, match=message):
         validate_tiled(pairs, idx, 4, 10, 4)
+
+
+def test_validation_rows_without_edges_in_the_last_tile_only():
+    t = tile_csr(csr_of([[9, 1, 8], [], [5], [8, 0, 6, 2, 3]], 10), 4)
+    with pytest.raises(ValueError, match="pair 2 lists row 1 with no edges outside the last tile"):
+        validate_tiled(np.insert(t.pairs, 2, [1 | TILE_FIN, 2], axis=0), t.col_idx, 4, 10, 4)
+
+
+def naive_cost(csr: CSR, rows: int, order, feat_dim: int, fb: int) -> int:
+    """PassTraffic's formula pass by pass over the layout tile_csr makes in `order`."""
+    t = tile_csr(csr, rows, order)
+    total = 0
+    for p, r, add, fin, s, e in t.tiles():
+        load = min(rows, csr.n_src - p * rows) * feat_dim * fb
+        read = 8 * (len(r) + 1) + 2 * int((e - s).sum()) + 4 * feat_dim * int(add.sum())
+        write = 4 * feat_dim * int((~fin).sum()) + fb * feat_dim * int(fin.sum())
+        total += load + max(read, write)
+    return total
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_pass_order_is_the_cheapest(seed):
+    """The model's cost is its formula over the layout; the subset search finds the cheapest of
+    all orders (exhaustive here); ties keep descending."""
+    rng = np.random.default_rng(seed)
+    rows, parts = 8, int(rng.integers(2, 6))
+    n_src = rows * parts - int(rng.integers(0, rows))
+    csr = random_graph(rng, int(rng.integers(20, 80)), n_src, float(rng.uniform(1, 6)), skew=float(rng.uniform(0.3, 1.5)))
+    fd, fb = 16 * int(rng.integers(1, 5)), int(rng.choice([1, 2]))
+    model = PassTraffic(csr, rows, fd, fb)
+    costs = {o: model.cost(o) for o in itertools.permutations(range(parts))}
+    for o in list(costs)[:: max(1, len(costs) // 6)]:
+        assert costs[o] == naive_cost(csr, rows, o, fd, fb)
+    best = pass_order(csr, rows, fd, fb)
+    assert costs[best] == min(costs.values())
+    desc = tuple(range(parts - 1, -1, -1))
+    assert best == desc or costs[best] < costs[desc]
+
+
+def test_pass_order_many_partitions(monkeypatch):
+    """Above EXACT_PARTS the choice is the cheapest of descending, ascending and greedy: never
+    costlier than the exact search would call descending or ascending."""
+    rng = np.random.default_rng(9)
+    csr = random_graph(rng, 200, 7 * 8 - 3, 5, skew=1.2)
+    exact = pass_order(csr, 8, 32, 2)
+    monkeypatch.setattr(PassTraffic, "EXACT_PARTS", 3)
+    model = PassTraffic(csr, 8, 32, 2)
+    heur = model.best()
+    assert sorted(heur) == list(range(7))
+    assert model.cost(exact) <= model.cost(heur) <= min(model.cost(tuple(range(7))), model.cost(tuple(range(6, -1, -1))),
+                                                        model.cost(model._greedy()))

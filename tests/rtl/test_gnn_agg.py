@@ -114,7 +114,8 @@ def test_tiled_bipartite(tmp_path, hw, latency, pause, seed):
 ], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat0", "pes4_bus128_lat100_bp"])
 def test_tiled_layout(tmp_path, hw, latency, pause, seed):
     """TILED mode (golden.cases.tiled_cases): four partitions with rows of every kind, every
-    normalization, W + ReLU, one partition, an empty tile, and the bad tiles with their exact
+    normalization, W + ReLU, pass orders (the model's, descending, ascending, shuffled, a tile
+    split in two), one partition, an empty tile, and the bad tiles and markers with their exact
     stat_error; each pair and index read once per run."""
     run(hw, "test_tiled_layout", tmp_path, latency, pause, seed=seed)
 
