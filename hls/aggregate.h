@@ -41,11 +41,11 @@ inline acc_chunk_t row_sums(const acc_t acc[MAX_CHUNKS][LANES], u32 k, bool empt
     return sums;
 }
 
-// Per pass and planned row: chunk c of every edge adds into acc[c]; the row's first edge writes
-// instead of adding, so no clearing pass is needed. Then, per the row's plan, per chunk: fold in
-// the earlier passes' partial sums from acc_buf (add), and forward the sums to the epilogue (fin)
-// or spill them back to acc_buf. A row planned fin without add (every row of a one-partition
-// call) goes straight out at one chunk per cycle.
+// Per planned row, pass after pass until the call's end: chunk c of every edge adds into acc[c];
+// the row's first edge writes instead of adding, so no clearing pass is needed. Then, per the
+// row's plan, per chunk: fold in the earlier passes' partial sums from acc_buf (add), and forward
+// the sums to the epilogue (fin) or spill them back to acc_buf. A row planned fin without add
+// (every row of a one-partition call) goes straight out at one chunk per cycle.
 // `busy` counts the iterations of its pipelined loops (docs/HLS.md, stat_cycles).
 inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &chunks_s,
                        hls::stream<out_row_tok> &rows_s, hls::stream<acc_chunk_t> &sums_s, u32 &rd_beats,
@@ -53,75 +53,74 @@ inline void accumulate(bus_t *mem, const call_t &call, hls::stream<chunk_tok> &c
     acc_t acc[MAX_CHUNKS][LANES];
 #pragma HLS ARRAY_PARTITION variable = acc dim = 2 complete
     u32 rd = 0, wr = 0, iterations = 0;
-    passes:
-    for (u32 p = 0; p < call.passes; ++p) {
-#pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
-        rows:
-        for (;;) {
+    rows:
+    for (;;) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
-            u32 c = 0;
-            bool first_edge = true;
-            chunk_tok t = chunks_s.read();
-            sum:
-            while (!t.last) {
+        u32 c = 0;
+        bool first_edge = true;
+        chunk_tok t = chunks_s.read();
+        sum:
+        while (!t.last) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 40
-                lanes:
-                for (int l = 0; l < LANES; ++l) {
+            lanes:
+            for (int l = 0; l < LANES; ++l) {
 #pragma HLS UNROLL
-                    acc[c][l] = (first_edge ? acc_t(0) : acc[c][l]) + lane<feat_t, LANES>(t.data, l);
-                }
-                if (++c == call.chunks) {
-                    c = 0;
-                    first_edge = false;
-                }
-                ++iterations;
-                t = chunks_s.read();
+                acc[c][l] = (first_edge ? acc_t(0) : acc[c][l]) + lane<feat_t, LANES>(t.data, l);
             }
-            if (t.pass_end) break;
-            const row_plan plan = t.plan;
-            if (plan.fin) rows_s.write(out_row_tok{plan.v, false});
-            if (plan.fin && !plan.add) {
-                forward:
-                for (u32 k = 0; k < call.chunks; ++k) {
+            if (++c == call.chunks) {
+                c = 0;
+                first_edge = false;
+            }
+            ++iterations;
+            t = chunks_s.read();
+        }
+        if (t.pass_end) {
+            if (t.call_end) break;
+            continue;
+        }
+        const row_plan plan = t.plan;
+        if (plan.fin) rows_s.write(out_row_tok{plan.v, false});
+        if (plan.fin && !plan.add) {
+            forward:
+            for (u32 k = 0; k < call.chunks; ++k) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS
-                    sums_s.write(row_sums(acc, k, first_edge));
-                }
-                iterations += call.chunks;
-                continue;
+                sums_s.write(row_sums(acc, k, first_edge));
             }
-            fold_spill:
-            for (u32 k = 0; k < call.chunks; ++k) {
+            iterations += call.chunks;
+            continue;
+        }
+        fold_spill:
+        for (u32 k = 0; k < call.chunks; ++k) {
 #pragma HLS PIPELINE II = ACC_WORDS_PER_CHUNK
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = MAX_CHUNKS
-                acc_chunk_t sums = row_sums(acc, k, first_edge);
-                const unsigned long long at = acc_buf_word(call, plan.v, k);
-                if (plan.add) {
-                    fold:
-                    for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
-                        const bus_t word = mem[at + w];
-                        ++rd;
-                        for (int i = 0; i < ACC_PER_WORD; ++i) {
-                            const int l = w * ACC_PER_WORD + i;
-                            acc_t part;
-                            part.range(31, 0) = word(32 * i + 31, 32 * i);
-                            set_acc_lane(sums, l, acc_lane(sums, l) + part);
-                        }
-                    }
-                }
-                if (plan.fin) {
-                    sums_s.write(sums);
-                } else {
-                    spill:
-                    for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
-                        mem[at + w] = sums(BUS_BITS * w + BUS_BITS - 1, BUS_BITS * w);
-                        ++wr;
+            acc_chunk_t sums = row_sums(acc, k, first_edge);
+            const unsigned long long at = acc_buf_word(call, plan.v, k);
+            if (plan.add) {
+                fold:
+                for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
+                    const bus_t word = mem[at + w];
+                    ++rd;
+                    for (int i = 0; i < ACC_PER_WORD; ++i) {
+                        const int l = w * ACC_PER_WORD + i;
+                        acc_t part;
+                        part.range(31, 0) = word(32 * i + 31, 32 * i);
+                        set_acc_lane(sums, l, acc_lane(sums, l) + part);
                     }
                 }
             }
-            iterations += call.chunks * ACC_WORDS_PER_CHUNK;
+            if (plan.fin) {
+                sums_s.write(sums);
+            } else {
+                spill:
+                for (int w = 0; w < ACC_WORDS_PER_CHUNK; ++w) {
+                    mem[at + w] = sums(BUS_BITS * w + BUS_BITS - 1, BUS_BITS * w);
+                    ++wr;
+                }
+            }
         }
+        iterations += call.chunks * ACC_WORDS_PER_CHUNK;
     }
     rows_s.write(out_row_tok{0, true});
     rd_beats = rd;

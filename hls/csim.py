@@ -34,7 +34,7 @@ import numpy as np  # noqa: E402
 from golden.cases import NORMS, make_vector, random_features, random_graph, standard_cases  # noqa: E402
 from golden.cases import tiled_cases as shared_tiled_cases  # noqa: E402
 from golden import builds  # noqa: E402
-from golden.contract import MAX_DEGREE, TILE_END, TILE_FIN, TILE_ROW_MASK, Err, HwConfig, Mode, Problem  # noqa: E402
+from golden.contract import MAX_DEGREE, TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK, Err, HwConfig, Mode, Problem  # noqa: E402
 from golden.graph import CSR  # noqa: E402
 from golden.vectors import Vector, feat_dtype, parse, write_dir  # noqa: E402
 
@@ -147,12 +147,14 @@ def tiled_cases(hw: HwConfig, seed: int = 1, n_random: int = 40) -> list[Vector]
     """TILED-mode vectors (docs/CONTRACT.md, "Tiled layout"): golden layouts of graphs over 1-4
     source partitions -- rows that read chosen sets of partitions (ADD / FIN in every combination,
     runs of rows a pass does not touch), rows without edges, a partition no edge reads, n_src a
-    multiple of R, a 4096-edge hub, every normalization, W + ReLU, random graphs -- each with the
-    CSR run's golden output; then malformed layouts, each with the one error bit the contract
-    gives it. Builds whose partitions are large (more than 64 rows at max_feat: the boards' node
-    tables, whose feature tables run to megabytes) get the symmetric, weighted and W + ReLU plan
-    graphs, one partition and four random graphs, no error cases: those run on the -tiled builds,
-    which have the same bus and lanes and a small table."""
+    multiple of R, a 4096-edge hub, every normalization, W + ReLU, random graphs -- in the host's
+    pass order (golden.graph.pass_order), ascending, shuffled and random orders, each with the
+    CSR run's golden output; a tile split by a second marker of its partition (one pass more than
+    P) and markers with ADD / FIN bits, both still exact; then malformed layouts, each with the
+    error bits the contract gives it. Builds whose partitions are large (more than 64 rows at
+    max_feat: the boards' node tables, whose feature tables run to megabytes) get the symmetric,
+    weighted and W + ReLU plan graphs, one partition and four random graphs, no error cases:
+    those run on the -tiled builds, which have the same bus and lanes and a small table."""
     rng = np.random.default_rng(seed)
     feat_dim = tiled_feat_dim(hw)
     rows = hw.table_rows(feat_dim)
@@ -165,12 +167,17 @@ def tiled_cases(hw: HwConfig, seed: int = 1, n_random: int = 40) -> list[Vector]
         x = random_features(rng, csr.n_src, feat_dim, hw=hw)
         return make_vector(f"tiled_{name}", csr, x, norm, rng, hw=hw, tiled=True, **kw)
 
+    def parts(csr):
+        return hw.partitions(csr.n_src, feat_dim)
+
     kinds = [(), (3,), (0,), (1,), (2,), (3, 0), (3, 2), (2, 1), (1, 0), (3, 1), (2, 0), (3, 1, 0), (3, 2, 1, 0)]
     plan = [(), (3,), (0,), (3, 0)] + kinds + [(1,)] * 20 + kinds + [(3, 2, 1, 0)] * 10 + [()] * 5
     plan += [kinds[int(i)] for i in rng.integers(0, len(kinds), 30)] + [()]
     planned = _plan_graph(rng, rows, n_src, plan)
     out = [vec(f"plan_{norm}", planned, norm) for norm in (("symmetric", "weighted") if large else NORMS)]
     out.append(vec("plan_w_relu", planned, "symmetric", apply_w=True, relu=True))
+    out.append(vec("plan_ascending", planned, "symmetric", tile_order=tuple(range(parts(planned)))))
+    out.append(vec("plan_shuffled", planned, "weighted", tile_order=tuple(int(q) for q in rng.permutation(4))))
     out.append(vec("one_partition", _plan_graph(rng, rows, rows, [(0,), (), (0,)] * 8), "symmetric", relu=True))
     if not large:
         out.append(vec("empty_partitions", _plan_graph(rng, rows, n_src, [(3,), (0,), (3, 0), (), (0,)] * 6), "mean"))
@@ -185,20 +192,39 @@ def tiled_cases(hw: HwConfig, seed: int = 1, n_random: int = 40) -> list[Vector]
     for i in range(n_random):
         g = random_graph(rng, int(rng.integers(0, 41)), int(rng.integers(1, 4 * rows + 1)), rng.uniform(0, 8),
                          skew=rng.uniform(0.3, 1.5))
+        order = tuple(int(q) for q in rng.permutation(parts(g))) if rng.random() < 0.5 else None
         out.append(vec(f"random_{i:03d}", g, str(rng.choice(NORMS)), apply_w=bool(rng.random() < 0.3),
-                       relu=bool(rng.random() < 0.4)))
+                       relu=bool(rng.random() < 0.4), tile_order=order))
     if large:
         return out
+    out += tiled_marker_cases(out[0])
     # the shared set the RTL runs too (golden.cases.tiled_cases), so both kernels meet the same
     # layouts, among them one partition with wrong ADD / FIN flags and acc_buf = 0
     shared = [dataclasses.replace(v, name=f"shared_{v.name}") for v in shared_tiled_cases(hw, seed)]
     return out + tiled_error_cases(hw, planned, rng) + shared
 
 
+def tiled_marker_cases(base: Vector) -> list[Vector]:
+    """Layouts of `base` (four tiles) that validate_tiled rejects and the kernel still runs
+    exactly: tile 1 split in two by a second marker of its partition (each half a pass that loads
+    the partition; every row still listed once), and every marker with ADD and FIN set (ignored)."""
+    pairs = base.arrays["row_ptr"]
+    marks = np.flatnonzero(pairs[:, 0] & TILE_END)
+    j = (marks[1] + marks[2] + 1) // 2   # a row of tile 1, not its first
+    assert marks[1] + 1 < j < marks[2], "tile 1 needs two rows"
+    split = np.insert(pairs, j, [pairs[marks[1], 0], pairs[j - 1, 1]], axis=0)
+    flagged = pairs.copy()
+    flagged[marks, 0] |= np.uint32(TILE_ADD | TILE_FIN)
+    p = base.problem
+    return [Vector("tiled_split_tile", Problem(**{**dataclasses.asdict(p), "n_pairs": p.n_pairs + 1}),
+                   {**base.arrays, "row_ptr": split}, base.expect),
+            Vector("tiled_marker_flags", p, {**base.arrays, "row_ptr": flagged}, base.expect)]
+
+
 def tiled_error_cases(hw: HwConfig, csr: CSR, rng) -> list[Vector]:
-    """Malformed TILED calls built from the layout of `csr` (four partitions), each with the one
-    stat_error bit the contract gives it; every edit keeps the other pairs and indices valid, so
-    no second bit can be due."""
+    """Malformed TILED calls built from the layout of `csr` (four partitions), each with the
+    stat_error bits the contract gives it; every edit keeps the other pairs and indices valid, so
+    no other bit can be due."""
     feat_dim = tiled_feat_dim(hw)
     base = make_vector("tiled_base", csr, random_features(rng, csr.n_src, feat_dim, hw=hw), "sum", rng, hw=hw,
                        tiled=True)
@@ -226,34 +252,39 @@ def tiled_error_cases(hw: HwConfig, csr: CSR, rng) -> list[Vector]:
     def problem(**changes):
         return Problem(**{**dataclasses.asdict(p), **changes})
 
+    # tile k: the pairs marks[k] + 1 .. marks[k + 1] - 1 (the last tile: to the end)
+    parts = [int(w) & TILE_ROW_MASK for w in word[marks]]
     # ROW_PTR while running
-    last_row = marks[1] - 1  # the last row of tile 1 (partition 2): naming n_dst keeps the order
+    last_row = marks[2] - 1  # the last row of tile 1: naming n_dst keeps the order
     variant("row_eq_n_dst", Err.ROW_PTR, row_ptr=edit(last_row, w=int(word[last_row]) & ~TILE_ROW_MASK | p.n_dst))
-    j = marks[1] + 1  # two rows of tile 2 (partition 1) swapped, edges kept
+    j = marks[2] + 1  # two rows of tile 2 swapped, edges kept
     swapped = edit(j, w=int(word[j + 1]))
     swapped[j + 1, 0] = word[j]
     variant("rows_not_ascending", Err.ROW_PTR, row_ptr=swapped)
-    # tile 1's marker takes the first edge of tile 2; its local index is a full partition's
-    variant("marker_with_edges", Err.ROW_PTR, row_ptr=edit(marks[1], e=int(end[marks[1]]) + 1))
-    k = next(i for i in range(marks[0] + 2, marks[1]) if end[i - 1] > end[i - 2])  # row with edges in tile 1
+    # tile 2's marker takes the first edge of its tile, made an index no partition has: a marker's
+    # edges are dropped unchecked, so ROW_PTR alone
+    col = base.arrays["col_idx"].copy()
+    col[end[marks[2]]] = 0xFFFF
+    variant("marker_with_edges", Err.ROW_PTR, row_ptr=edit(marks[2], e=int(end[marks[2]]) + 1), col_idx=col)
+    k = next(i for i in range(marks[1] + 2, marks[2]) if end[i - 1] > end[i - 2])  # row with edges in tile 1
     variant("end_decreasing", Err.ROW_PTR, row_ptr=edit(k - 1, e=int(end[k - 1]) - 1 - int(end[k - 1] - end[k - 2])))
-    variant("last_pair_not_marker", Err.ROW_PTR, row_ptr=pairs[:-1].copy(), problem=problem(n_pairs=p.n_pairs - 1))
-    cut = marks[2] + 1  # the layout stops after tile 2: the last pass finds no pair left
-    variant("pass_without_pairs", Err.ROW_PTR, row_ptr=pairs[:cut].copy(),
-            col_idx=base.arrays["col_idx"][:int(end[marks[2]])].copy(),
-            problem=problem(n_pairs=cut, n_edges=int(end[marks[2]])))
-    early = np.insert(pairs, marks[3] - 1, [TILE_END, end[marks[3] - 2]], axis=0)  # a marker before the last row
-    variant("marker_before_last_pair", Err.ROW_PTR, row_ptr=early, problem=problem(n_pairs=p.n_pairs + 1))
-    hub = np.array([[0 | TILE_FIN, MAX_DEGREE + 1], [TILE_END, MAX_DEGREE + 1]], "<u4")
+    # a marker naming partition P (one past the last): before tile 2 with no pairs of its own,
+    # ROW_PTR alone; in place of tile 2's, its pass loads no rows and every edge of the tile is INDEX
+    extra = np.insert(pairs, marks[2], [TILE_END | len(marks), end[marks[2]]], axis=0)
+    variant("marker_past_p_empty", Err.ROW_PTR, row_ptr=extra, problem=problem(n_pairs=p.n_pairs + 1))
+    variant("marker_past_p", Err.ROW_PTR | Err.INDEX, row_ptr=edit(marks[2], w=TILE_END | len(marks)))
+    hub = np.array([[TILE_END, 0], [0 | TILE_FIN, MAX_DEGREE + 1]], "<u4")
     out.append(Vector("err_tiled_degree_over_max", Problem(1, 1, MAX_DEGREE + 1, feat_dim, int(Mode.TILED), 2),
                       {"row_ptr": hub, "col_idx": np.zeros(MAX_DEGREE + 1, "<u2"),
                        "feat_in": random_features(rng, 1, feat_dim, hw=hw).astype(feat_dtype(hw.feat_bits))},
                       None, int(Err.ROW_PTR)))
     # ROW_PTR before the passes: the last edge end is not n_edges
     variant("last_end", Err.ROW_PTR, row_ptr=edit(len(pairs) - 1, e=p.n_edges - 1))
-    # INDEX: a local index past the remainder partition (tile 0), and 0xFFFF in a full one
+    # INDEX: a local index past the remainder partition (3), and 0xFFFF in the last edge
+    t = parts.index(3)
     col = base.arrays["col_idx"].copy()
-    col[0] = csr.n_src - 3 * rows
+    col[end[marks[t]]] = csr.n_src - 3 * rows
+    assert end[marks[t]] < (end[marks[t + 1]] if t + 1 < 4 else p.n_edges), "partition 3 needs edges"
     variant("index_past_remainder", Err.INDEX, col_idx=col)
     col = base.arrays["col_idx"].copy()
     col[-1] = 0xFFFF

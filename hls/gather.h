@@ -5,7 +5,8 @@
  *                       (CSR), once per call (TILED: the tile pairs, local indices, edge weights)
  *   walk_rows           pairs rows with their edges, checks row_ptr (the tile pairs) and every
  *                       index *before* it becomes an address, keeps the edges whose source is in
- *                       this partition, and plans each row's pass (row_plan)
+ *                       this partition, names each pass's partition (TILED: its marker's) and
+ *                       plans each row's pass (row_plan)
  *   fetch_neighbours    node table (table mode: one partition of pre-scaled rows on chip) or
  *                       DRAM reads (DRAM_GATHER), edge weight, LANES features per cycle out
  */
@@ -25,19 +26,13 @@
 
 namespace gnn {
 
-// The partition pass k reads: ascending in CSR mode, P - 1 down to 0 in TILED mode (the tiles'
-// order, docs/CONTRACT.md "Tiled layout").
-inline u32 pass_partition(const call_t &call, u32 k) {
-#pragma HLS INLINE
-    return call.mode & GNN_AGG_MODE_TILED ? u32(call.passes - 1 - k) : k;
-}
-
-// Source rows [lo, hi) of partition p (all of them in DRAM-gather mode: table_rows = n_src).
+// Source rows [lo, hi) of partition p (all of them in DRAM-gather mode: table_rows = n_src); none
+// for p >= P (a TILED marker may name one).
 inline void partition_rows(const call_t &call, u32 p, ap_uint<64> &lo, ap_uint<64> &hi) {
 #pragma HLS INLINE
     lo = ap_uint<64>(p) * call.table_rows;
     const ap_uint<64> end = lo + call.table_rows;
-    hi = end < call.n_src ? end : ap_uint<64>(call.n_src);
+    hi = end < call.n_src ? end : lo < call.n_src ? ap_uint<64>(call.n_src) : lo;
 }
 
 // Checks a row's edge end (a row_ptr entry, or a tile pair's end) against the previous one and
@@ -61,13 +56,15 @@ inline count_t open_row(const call_t &call, hls::stream<pair_t> &row_ptr_s, coun
 // indices are consumed per pass. A bad index or row is flagged and its edges skipped: nothing
 // about them reaches an address. Edges whose source lies outside this pass's partition are
 // dropped here; every row is planned in every pass (added back after pass 0, finished in the
-// last).
+// last). Pass p reads partition p.
 inline void walk_csr(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::stream<u32> &col_s,
-                     hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &err, u32 &taken) {
+                     hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, hls::stream<u32> &parts_s,
+                     u32 &err, u32 &taken) {
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
     passes:
-    for (u32 p = 0; p < call.passes; ++p) {
+    for (u32 p = 0; p < call.parts; ++p) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
+        parts_s.write(p);
         ap_uint<64> lo, hi;
         partition_rows(call, p, lo, hi);
         u32 prev = u32(row_ptr_s.read());
@@ -86,15 +83,15 @@ inline void walk_csr(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::st
                 if (src >= call.n_src) {
                     err |= GNN_AGG_ERR_INDEX;
                 } else if (src >= lo && src < hi) {
-                    edges_s.write(edge_tok{u32(src - lo), w, false, false, row_plan{0, false, false}});
+                    edges_s.write(edge_tok{u32(src - lo), w, false, false, false, row_plan{0, false, false}});
                     ++taken;
                 }
             } else {
-                edges_s.write(edge_tok{0, 0, true, false, row_plan{v, p > 0, p + 1 == call.passes}});
+                edges_s.write(edge_tok{0, 0, true, false, false, row_plan{v, p > 0, p + 1 == call.parts}});
                 if (++v < call.n_dst) limit = open_row(call, row_ptr_s, cursor, prev, err);
             }
         }
-        edges_s.write(edge_tok{0, 0, true, true, row_plan{0, false, false}});
+        edges_s.write(edge_tok{0, 0, true, true, p + 1 == call.parts, row_plan{0, false, false}});
         if (prev != call.n_edges) err |= GNN_AGG_ERR_ROW_PTR;
         unclaimed:
         for (; cursor < call.n_edges; ++cursor) {
@@ -107,85 +104,89 @@ inline void walk_csr(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::st
     }
 }
 
-// TILED walk (docs/CONTRACT.md, "Tiled layout"): pass k reads tile k, the pairs up to its end
-// marker, and the edges they claim; a row's plan is its pair's row word and its degree the step
-// of the edge ends. One token per cycle: an edge, or a pair read (with the previous row's end
-// token). The pairs and indices are read once, in order, whatever they hold: ends are clamped
-// like row_ptr entries, a row >= n_dst consumes its edges without using them, a pass that finds
-// no pair left ends at once, and what the passes leave of both streams is drained, so exactly
+// Reads the next tile pair: its row word, and (through edge_limit) where its edges stop. A
+// marker's edges start and stop at the previous pair's end; any edges it has are ROW_PTR.
+inline u32 read_pair(const call_t &call, hls::stream<pair_t> &pairs_s, count_t &pairs_left, count_t cursor,
+                     u32 &prev_end, count_t &limit, u32 &err) {
+#pragma HLS INLINE
+    const pair_t pair = pairs_s.read();
+    --pairs_left;
+    const u32 word = pair(31, 0);
+    const u32 start = prev_end;
+    limit = edge_limit(call, u32(pair(63, 32)), cursor, prev_end, err);
+    if ((word & GNN_AGG_TILE_END) && prev_end != start) err |= GNN_AGG_ERR_ROW_PTR;
+    return word;
+}
+
+// TILED walk (docs/CONTRACT.md, "Tiled layout"): one pass per marker, in the layout's order. A
+// marker (pair 0 is one, check_row_ptr made sure) names the partition the pass loads, sent to
+// fetch_neighbours ahead of the pass's edges; the pass then takes the pairs up to the next marker
+// or the end of the pairs, and the edges they claim. A row's plan is its pair's row word and its
+// degree the step of the edge ends. One token per cycle: an edge, or a pair read (with the
+// previous row's end token). The pairs and indices are read once, in order, whatever they hold:
+// ends are clamped like row_ptr entries, a row >= n_dst consumes its edges without using them, a
+// marker's edges are dropped unchecked, a marker naming no partition (p >= P) loads no rows, so
+// every index of its tile is INDEX, and the edges the pairs leave are drained unchecked: exactly
 // n_pairs pairs and n_edges indices are consumed. Local indices are checked against the rows of
 // the pass's partition.
 inline void walk_tiles(const call_t &call, hls::stream<pair_t> &pairs_s, hls::stream<u32> &col_s,
-                       hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &err, u32 &taken) {
+                       hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, hls::stream<u32> &parts_s,
+                       u32 &err, u32 &taken) {
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
     count_t pairs_left = call.n_pairs;
     count_t cursor = 0;  // edges consumed so far
+    count_t limit;
     u32 prev_end = 0;
+    u32 word = read_pair(call, pairs_s, pairs_left, cursor, prev_end, limit, err);  // the first pass's marker
+    bool call_end = false;
     passes:
-    for (u32 k = 0; k < call.passes; ++k) {
+    while (!call_end) {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
+        const u32 part = word & (GNN_AGG_TILE_END - 1);
+        if (part >= call.parts) err |= GNN_AGG_ERR_ROW_PTR;
+        parts_s.write(part);
         ap_uint<64> lo, hi;
-        partition_rows(call, pass_partition(call, k), lo, hi);
+        partition_rows(call, part, lo, hi);
         const ap_uint<64> part_rows = hi - lo;
-        const bool last_pass = k + 1 == call.passes;
-        bool open = false;    // a pair has been read and its edges are being consumed
-        bool marker = false;  // ... and it is the tile's end marker
-        bool use = false;     // ... and its row is processed (v < n_dst)
+        bool marker = true;  // the open pair is the pass's marker (its edges are dropped unchecked)
+        bool use = false;    // ... or a row that is processed (v < n_dst)
         bool first_row = true;
         u32 prev_v = 0;
         row_plan plan = {0, false, false};
-        count_t limit = cursor;
         walk:
         for (;;) {
 #pragma HLS PIPELINE II = 1
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 1000000 avg = 10000
-            if (open && cursor < limit) {
+            if (cursor < limit) {
                 const u32 idx = col_s.read();
                 const u16 w = weighted ? weight_s.read() : u16(0);
                 ++cursor;
-                if (idx >= part_rows) {
+                if (!marker && idx >= part_rows) {
                     err |= GNN_AGG_ERR_INDEX;
                 } else if (use) {
-                    edges_s.write(edge_tok{idx, w, false, false, row_plan{0, false, false}});
+                    edges_s.write(edge_tok{idx, w, false, false, false, row_plan{0, false, false}});
                     ++taken;
                 }
             } else {
-                if (open && marker) break;
-                if (open && use) edges_s.write(edge_tok{0, 0, true, false, plan});
-                if (pairs_left == 0) {  // no marker closes this tile
-                    err |= GNN_AGG_ERR_ROW_PTR;
+                if (use) edges_s.write(edge_tok{0, 0, true, false, false, plan});
+                if (pairs_left == 0) {
+                    call_end = true;
                     break;
                 }
-                const pair_t pair = pairs_s.read();
-                --pairs_left;
-                const u32 word = pair(31, 0);
-                const u32 start = prev_end;
-                limit = edge_limit(call, u32(pair(63, 32)), cursor, prev_end, err);
-                open = true;
-                marker = word & GNN_AGG_TILE_END;
-                if (marker) {
-                    use = false;
-                    if (prev_end != start) err |= GNN_AGG_ERR_ROW_PTR;            // a marker with edges
-                    if (last_pass && pairs_left != 0) err |= GNN_AGG_ERR_ROW_PTR; // pairs after the last tile
-                } else {
-                    const u32 v = word & (GNN_AGG_TILE_END - 1);
-                    use = v < call.n_dst;
-                    if (!use || (!first_row && v <= prev_v)) err |= GNN_AGG_ERR_ROW_PTR;
-                    first_row = false;
-                    prev_v = v;
-                    // one pass: acc_buf is not a buffer of the call, whatever the flags say
-                    plan = row_plan{v, call.passes > 1 && (word & GNN_AGG_TILE_ADD),
-                                    call.passes == 1 || (word & GNN_AGG_TILE_FIN)};
-                }
+                word = read_pair(call, pairs_s, pairs_left, cursor, prev_end, limit, err);
+                if (word & GNN_AGG_TILE_END) break;  // it opens the next pass
+                const u32 v = word & (GNN_AGG_TILE_END - 1);
+                marker = false;
+                use = v < call.n_dst;
+                if (!use || (!first_row && v <= prev_v)) err |= GNN_AGG_ERR_ROW_PTR;
+                first_row = false;
+                prev_v = v;
+                // one partition: acc_buf is not a buffer of the call, whatever the flags say
+                plan = row_plan{v, call.parts > 1 && (word & GNN_AGG_TILE_ADD),
+                                call.parts == 1 || (word & GNN_AGG_TILE_FIN)};
             }
         }
-        edges_s.write(edge_tok{0, 0, true, true, row_plan{0, false, false}});
-    }
-    unclaimed_pairs:
-    for (; pairs_left > 0; --pairs_left) {
-#pragma HLS PIPELINE II = 1
-#pragma HLS LOOP_TRIPCOUNT min = 0 max = 16 avg = 0
-        pairs_s.read();
+        edges_s.write(edge_tok{0, 0, true, true, call_end, row_plan{0, false, false}});
     }
     unclaimed_edges:
     for (; cursor < call.n_edges; ++cursor) {
@@ -196,15 +197,15 @@ inline void walk_tiles(const call_t &call, hls::stream<pair_t> &pairs_s, hls::st
     }
 }
 
-// The row walker process: checks, partition filter (CSR) and row plans.
+// The row walker process: checks, partition filter (CSR), each pass's partition and row plans.
 inline void walk_rows(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::stream<u32> &col_s,
-                      hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, u32 &errors,
-                      u32 &edges_taken) {
+                      hls::stream<u16> &weight_s, hls::stream<edge_tok> &edges_s, hls::stream<u32> &parts_s,
+                      u32 &errors, u32 &edges_taken) {
     u32 err = 0, taken = 0;
     if (call.mode & GNN_AGG_MODE_TILED) {
-        walk_tiles(call, row_ptr_s, col_s, weight_s, edges_s, err, taken);
+        walk_tiles(call, row_ptr_s, col_s, weight_s, edges_s, parts_s, err, taken);
     } else {
-        walk_csr(call, row_ptr_s, col_s, weight_s, edges_s, err, taken);
+        walk_csr(call, row_ptr_s, col_s, weight_s, edges_s, parts_s, err, taken);
     }
     errors = err;
     edges_taken = taken;
@@ -248,10 +249,10 @@ inline void load_partition(const bus_t *mem, const call_t &call, ap_uint<64> lo,
 // One destination row of neighbour chunks: every (accepted edge, chunk) pair in one pipelined
 // loop, so a row costs degree * chunks iterations with no per-edge drain and DRAM reads of
 // consecutive edges overlap. From the table: one chunk per cycle. From DRAM: one bus word per
-// cycle, the source row pre-scaled on the way in. Passes the row end (with its plan) on; returns
-// false, having passed it on, at the end of the pass.
+// cycle, the source row pre-scaled on the way in. Passes the row end (with its plan) or the pass
+// end on and returns it.
 template <bool FROM_DRAM>
-bool fetch_row(const bus_t *mem, const call_t &call, const chunk_t table[TABLE_ELEMS / LANES],
+edge_tok fetch_row(const bus_t *mem, const call_t &call, const chunk_t table[TABLE_ELEMS / LANES],
                hls::stream<edge_tok> &edges_s, hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     constexpr int PAIR_II = FROM_DRAM ? WORDS_PER_CHUNK : 1;  // a bus word or a table chunk per cycle
     static_assert(PAIR_II >= 1 && PAIR_II <= 16, "one chunk is 1..16 bus words");
@@ -268,7 +269,8 @@ bool fetch_row(const bus_t *mem, const call_t &call, const chunk_t table[TABLE_E
 #pragma HLS LOOP_TRIPCOUNT min = 0 max = 65536 avg = 40
         const chunk_t t = FROM_DRAM ? load_chunk(mem, call, e.src, c, pre, s, beats)
                                     : table[(ap_uint<64>(e.src) * call.chunks + c).to_uint64()];
-        chunks_s.write(chunk_tok{weighted ? scale_lanes<LANES>(t, w) : t, false, false, row_plan{0, false, false}});
+        chunks_s.write(
+            chunk_tok{weighted ? scale_lanes<LANES>(t, w) : t, false, false, false, row_plan{0, false, false}});
         if (++c == call.chunks) {
             c = 0;
             e = edges_s.read();
@@ -276,32 +278,33 @@ bool fetch_row(const bus_t *mem, const call_t &call, const chunk_t table[TABLE_E
             if (FROM_DRAM && pre && !e.last) s.range(15, 0) = load_elem<16>(mem, call.src_scale, e.src, beats);
         }
     }
-    chunks_s.write(chunk_tok{0, true, e.pass_end, e.plan});
-    return !e.pass_end;
+    chunks_s.write(chunk_tok{0, true, e.pass_end, e.call_end, e.plan});
+    return e;
 }
 
-// Neighbour fetch: per pass, (table mode) load the partition's rows into the node table, then
-// for every row the walker plans the chunks of m_e = q(edge_w * t_u) of its accepted edges.
-inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<edge_tok> &edges_s,
-                             hls::stream<chunk_tok> &chunks_s, u32 &beats) {
+// Neighbour fetch: per pass, (table mode) load the partition the walker names into the node
+// table, then for every row the walker plans the chunks of m_e = q(edge_w * t_u) of its accepted
+// edges, until the walker ends the call.
+inline void fetch_neighbours(const bus_t *mem, const call_t &call, hls::stream<u32> &parts_s,
+                             hls::stream<edge_tok> &edges_s, hls::stream<chunk_tok> &chunks_s, u32 &beats) {
     static chunk_t table[TABLE_ELEMS / LANES];
     GNN_AGG_BIND_TABLE(table, GNN_AGG_TABLE_IMPL)
     const bool dram = call.mode & GNN_AGG_MODE_DRAM_GATHER;
     u32 moved = 0;
+    edge_tok end;
     passes:
-    for (u32 k = 0; k < call.passes; ++k) {
+    do {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 4 avg = 1
         ap_uint<64> lo, hi;
-        partition_rows(call, pass_partition(call, k), lo, hi);
+        partition_rows(call, parts_s.read(), lo, hi);
         if (!dram) load_partition(mem, call, lo, hi, table, moved);
-        bool more = true;
         rows:
-        while (more) {
+        do {
 #pragma HLS LOOP_TRIPCOUNT min = 1 max = 100000 avg = 1000
-            more = dram ? fetch_row<true>(mem, call, table, edges_s, chunks_s, moved)
-                        : fetch_row<false>(mem, call, table, edges_s, chunks_s, moved);
-        }
-    }
+            end = dram ? fetch_row<true>(mem, call, table, edges_s, chunks_s, moved)
+                       : fetch_row<false>(mem, call, table, edges_s, chunks_s, moved);
+        } while (!end.pass_end);
+    } while (!end.call_end);
     beats = moved;
 }
 

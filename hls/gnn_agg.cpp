@@ -39,8 +39,8 @@ static u32 check_call(call_t &call) {
     call.chunks = call.feat_dim / LANES;
     call.table_rows = dram ? call.n_src : u32(TABLE_ELEMS / call.feat_dim);
     if (tiled && call.table_rows > GNN_AGG_TILED_MAX_ROWS) err |= GNN_AGG_ERR_ARG;  // local indices are 16-bit
-    call.passes = dram || call.n_src <= call.table_rows ? u32(1)
-                                                        : u32((call.n_src + call.table_rows - 1) / call.table_rows);
+    call.parts = dram || call.n_src <= call.table_rows ? u32(1)
+                                                       : u32((call.n_src + call.table_rows - 1) / call.table_rows);
 
     const ap_uint<64> f = call.feat_dim;
     const ap_uint<64> idx_bytes = mode & (GNN_AGG_MODE_IDX16 | GNN_AGG_MODE_TILED) ? 2 : 4;
@@ -57,7 +57,7 @@ static u32 check_call(call_t &call) {
         {call.feat_in, FEAT_BYTES * f * call.n_src},
         {call.weight, mode & GNN_AGG_MODE_APPLY_W ? ap_uint<64>(FEAT_BYTES * f * f) : ap_uint<64>(0)},
         {call.feat_out, FEAT_BYTES * f * call.n_dst},
-        {call.acc_buf, call.passes > 1 ? ap_uint<64>(ACC_BUF_BYTES * f * call.n_dst) : ap_uint<64>(0)},
+        {call.acc_buf, call.parts > 1 ? ap_uint<64>(ACC_BUF_BYTES * f * call.n_dst) : ap_uint<64>(0)},
     };
     buffers:
     for (int b = 0; b < 9; ++b) {
@@ -71,11 +71,13 @@ static u32 check_call(call_t &call) {
 }
 
 // Err.ROW_PTR before the passes: row_ptr[0] == 0 and row_ptr[n_dst] == n_edges, one bus word each
-// (TILED: the last pair's edge end == n_edges, one word), so registers that disagree with row_ptr
-// end the call after two reads instead of a stream over n_edges (or n_dst) entries. The RTL makes
-// the same check (gnn_agg_seq, ROWS_*).
+// (TILED: pair 0 is a marker naming a partition < P, and the last pair's edge end == n_edges), so
+// registers that disagree with row_ptr end the call after two reads instead of a stream over
+// n_edges (or n_dst) entries. The RTL makes the same check (gnn_agg_seq, ROWS_*).
 static u32 check_row_ptr(const bus_t *gmem_row_ptr, const call_t &call, u32 &beats) {
     if (call.mode & GNN_AGG_MODE_TILED) {
+        const u32 first = load_elem<32>(gmem_row_ptr, call.row_ptr, 0, beats);  // pair 0's row word
+        if (!(first & GNN_AGG_TILE_END) || (first & (GNN_AGG_TILE_END - 1)) >= call.parts) return GNN_AGG_ERR_ROW_PTR;
         const ap_uint<64> last_end = 2 * ap_uint<64>(call.n_pairs) - 1;  // u32 element of pair n_pairs - 1
         return load_elem<32>(gmem_row_ptr, call.row_ptr, last_end, beats) != call.n_edges ? u32(GNN_AGG_ERR_ROW_PTR)
                                                                                            : u32(0);
@@ -96,6 +98,7 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
     hls::stream<pair_t> row_ptr_s("row_ptr_s");
     hls::stream<u32> col_s("col_s");
     hls::stream<u16> weight_s("weight_s");
+    hls::stream<u32> parts_s("parts_s");
     hls::stream<edge_tok> edges_s("edges_s");
     hls::stream<chunk_tok> chunks_s("chunks_s");
     hls::stream<out_row_tok> rows_s("rows_s");
@@ -105,6 +108,7 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
 #pragma HLS STREAM variable = row_ptr_s depth = 32
 #pragma HLS STREAM variable = col_s depth = 64
 #pragma HLS STREAM variable = weight_s depth = 64
+#pragma HLS STREAM variable = parts_s depth = 2
 #pragma HLS STREAM variable = edges_s depth = 64
 #pragma HLS STREAM variable = chunks_s depth = 2 * MAX_CHUNKS + 2
 #pragma HLS STREAM variable = rows_s depth = 2
@@ -115,13 +119,13 @@ static void run(const bus_t *gmem_row_ptr, const bus_t *gmem_col_idx, const bus_
     const bool tiled = call.mode & GNN_AGG_MODE_TILED;
     const bool idx16 = call.mode & (GNN_AGG_MODE_IDX16 | GNN_AGG_MODE_TILED);
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
-    const u32 reads = tiled ? u32(1) : call.passes;  // the tiles are read once per call, the CSR once per pass
+    const u32 reads = tiled ? u32(1) : call.parts;  // the tiles are read once per call, the CSR once per pass
     stream_elems(gmem_row_ptr, call.row_ptr, tiled ? count_t(call.n_pairs) : count_t(call.n_dst + count_t(1)), tiled ? 64 : 32,
                  reads, row_ptr_s, rd_row_ptr);
     stream_elems(gmem_col_idx, call.col_idx, call.n_edges, idx16 ? 16 : 32, reads, col_s, rd_col_idx);
     stream_elems(gmem_edge_w, call.edge_w, weighted ? call.n_edges : u32(0), 16, reads, weight_s, rd_edge_w);
-    walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, errors, edges);
-    fetch_neighbours(gmem_nodes, call, edges_s, chunks_s, rd_nodes);
+    walk_rows(call, row_ptr_s, col_s, weight_s, edges_s, parts_s, errors, edges);
+    fetch_neighbours(gmem_nodes, call, parts_s, edges_s, chunks_s, rd_nodes);
     accumulate(gmem_acc, call, chunks_s, rows_s, sums_s, rd_acc, wr_acc, busy_sum);
     epilogue(gmem_epilogue, call, rows_s, sums_s, out_rows_s, out_s, rd_epilogue, busy_epilogue);
     write_rows(gmem_out, call, out_rows_s, out_s, wr_out);

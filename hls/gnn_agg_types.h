@@ -130,21 +130,25 @@ struct row_plan {
 
 // row walker -> neighbour fetch: an accepted edge (index checked; `src` is its node-table row in
 // table mode, its source row in DRAM-gather mode), or with `last` the end of row `plan`, or with
-// `last` and `pass_end` the end of the pass (no row).
+// `last` and `pass_end` the end of the pass (no row), and with `call_end` too of the call's last
+// pass (TILED: the number of passes is the layout's markers, found while walking).
 struct edge_tok {
     u32 src;
     u16 weight;  // COEF bits of edge_w[e]; unused without EDGE_WEIGHT
     bool last;
     bool pass_end;
+    bool call_end;
     row_plan plan;
 };
 
 // neighbour fetch -> accumulate: one neighbour's contribution, LANES elements at a time; `last`
-// (data unused) closes row `plan` or, with `pass_end`, the pass, so empty rows cost no chunks.
+// (data unused) closes row `plan` or, with `pass_end` (and `call_end`), the pass (and the call),
+// so empty rows cost no chunks.
 struct chunk_tok {
     chunk_t data;
     bool last;
     bool pass_end;
+    bool call_end;
     row_plan plan;
 };
 
@@ -162,7 +166,7 @@ struct call_t {
     u32 n_pairs;     // TILED: (row word, edge end) pairs in row_ptr
     u32 chunks;      // feat_dim / LANES
     u32 table_rows;  // source rows per partition (n_src in DRAM-gather mode)
-    u32 passes;      // source partitions P
+    u32 parts;       // source partitions P: one pass each (TILED: one pass per marker)
 };
 
 }  // namespace gnn

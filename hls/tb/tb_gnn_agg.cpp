@@ -12,7 +12,7 @@
  *   - stat_error equals the expected error bits, and the hw_* words are the build's;
  *   - on a clean run feat_out is bit-exact with the golden output, stat_edges = n_edges and
  *     stat_wr_beats is feat_out plus the acc_buf spills of a source-tiled run (CSR: every row in
- *     every pass but the last; TILED: the pairs that do not finish their row);
+ *     every pass but the last; TILED: the row pairs that do not finish their row);
  *   - no byte outside feat_out and acc_buf changed; after an ARG/ALIGN/RANGE error no byte at
  *     all changed and no beat moved.
  * Vectors with an AXI read-error window need a memory model that answers SLVERR: C simulation
@@ -120,12 +120,16 @@ std::uint32_t expected_passes(const vector_file &v) {
 }
 
 // Partial rows a clean run writes to acc_buf: every row in every pass but the last (CSR); the
-// listed rows that are not finished where they are listed (TILED: n_pairs less the P markers and
-// the n_dst finishing pairs).
-std::uint64_t spilled_rows(const vector_file &v) {
-    const std::uint64_t passes = expected_passes(v);
-    if (v.mode & GNN_AGG_MODE_TILED) return std::uint64_t(v.n_pairs) - passes - v.n_dst;
-    return (passes - 1) * v.n_dst;
+// listed rows that are not finished where they are listed (TILED: n_pairs less the markers in
+// row_ptr, one per pass, and the n_dst finishing pairs).
+std::uint64_t spilled_rows(const vector_file &v, const std::vector<std::uint8_t> &mem) {
+    if (v.mode & GNN_AGG_MODE_TILED) {
+        std::uint64_t markers = 0;
+        for (std::uint64_t j = 0; j < v.n_pairs; ++j)
+            markers += (get<std::uint32_t>(mem, v.ptr[0] + 8 * j) & GNN_AGG_TILE_END) != 0;
+        return v.n_pairs - markers - v.n_dst;
+    }
+    return (expected_passes(v) - 1) * v.n_dst;
 }
 
 // Runs one vector; returns "" when every check holds, else what went wrong.
@@ -170,7 +174,7 @@ std::string check(const vector_file &v, std::size_t min_words) {
                        << " (row " << first_wrong / v.feat_dim << "); ";
         if (edges != v.n_edges) why << "stat_edges " << unsigned(edges) << ", expected " << v.n_edges << "; ";
         const std::uint64_t out_beats = std::uint64_t(FEAT_BYTES) * v.n_dst * v.feat_dim / BUS_BYTES;
-        const std::uint64_t spill_beats = spilled_rows(v) * ACC_BUF_BYTES * v.feat_dim / BUS_BYTES;
+        const std::uint64_t spill_beats = spilled_rows(v, before) * ACC_BUF_BYTES * v.feat_dim / BUS_BYTES;
         if (wr_beats != out_beats + spill_beats)
             why << "stat_wr_beats " << unsigned(wr_beats) << ", expected " << out_beats + spill_beats << "; ";
     }

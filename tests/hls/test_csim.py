@@ -153,11 +153,12 @@ def test_table_memory_reaches_the_pragma(memory):
 
 
 def test_tiled_cases_cover_partitions_plans_and_errors():
-    """The TILED set of a small-table build: four partitions, rows added back and finished in
-    every combination, and each malformed layout with its one error bit; plus the shared set the
-    RTL runs (golden.cases.tiled_cases), all of it."""
+    """The TILED set of a small-table build: four partitions in several pass orders, rows added
+    back and finished in every combination, a tile split by a second marker (five passes), and
+    each malformed layout with its error bits; plus the shared set the RTL runs
+    (golden.cases.tiled_cases), all of it."""
     from golden.cases import tiled_cases
-    from golden.contract import TILE_ADD, TILE_FIN, Mode
+    from golden.contract import TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK, Mode
 
     hw = csim.CONFIGS["pynq-z2-hls-tiled"].hw
     every = {v.name: v for v in csim.tiled_cases(hw)}
@@ -168,8 +169,16 @@ def test_tiled_cases_cover_partitions_plans_and_errors():
     assert plan.problem.mode & Mode.TILED and hw.partitions(plan.problem.n_src, plan.problem.feat_dim) == 4
     flags = {(bool(w & TILE_ADD), bool(w & TILE_FIN)) for w in plan.arrays["row_ptr"][:, 0]}
     assert flags >= {(False, False), (True, False), (False, True), (True, True)}
+
+    def markers(v):
+        return tuple(int(w) & TILE_ROW_MASK for w in v.arrays["row_ptr"][:, 0] if w & TILE_END)
+
+    orders = {markers(v) for n, v in cases.items() if n.startswith("tiled_plan_")}
+    assert (0, 1, 2, 3) in orders and len(orders) >= 3 and all(sorted(o) == [0, 1, 2, 3] for o in orders)
+    assert len(markers(cases["tiled_split_tile"])) == 5
     errors = {n: Err(v.expect_error) for n, v in cases.items() if n.startswith("err_")}
-    assert sum(e == Err.ROW_PTR for e in errors.values()) == 9 and len(errors) == 16
+    assert sum(e == Err.ROW_PTR for e in errors.values()) == 7 and len(errors) == 15
+    assert errors["err_tiled_marker_past_p"] == Err.ROW_PTR | Err.INDEX
     assert all(v.expect is not None for n, v in cases.items() if n not in errors)
 
 
