@@ -5,29 +5,21 @@ import numpy as np
 import pytest
 import torch
 
-from golden.fixed import FEAT
-from golden.hw_model import gnn_agg
 from host.driver import Accelerator
-from host.rec.data.synthetic import generate_default
 from host.rec.metrics import evaluate
-from host.rec.model import GNN, fused_gnn, sparse_adjacency, unified_graph
-from host.rec.protocol import Protocol, split
+from host.rec.model import GNN, fused_gnn
 from host.rec.quant import export_fixed, propagate_fixed
 from host.rec.train import choose_fusion_weight, score_spread
+
+from .test_model import golden_propagation
+from .test_text_gnn import text_graph
 
 torch.set_num_threads(1)
 
 
 @pytest.fixture(scope="module")
 def graph():
-    ds = generate_default(seed=5, n_users=70, n_items=130, mean_interactions=20)
-    proto = Protocol(seed=0)
-    sp = split(ds, proto)
-    csr, norm = unified_graph(sp.graph())
-    rng = np.random.default_rng(8)
-    text = rng.normal(size=(sp.n_users + sp.n_items, 24)).astype(np.float32)
-    text /= np.linalg.norm(text, axis=1, keepdims=True)
-    return dict(sp=sp, proto=proto, csr=csr, norm=norm, adj=sparse_adjacency(csr, norm), text=torch.from_numpy(text))
+    return text_graph(5, 70, 130, 20, 8)
 
 
 def two_gnns(graph, style, dim=32, layers=2):
@@ -90,15 +82,8 @@ def test_fused_gnn_on_the_accelerator_is_the_golden_model(graph):
     csr, norm = graph["csr"], graph["norm"]
     with Accelerator("cpu") as acc:
         hu, hi = propagate_fixed(fixed, acc, acc.load_graph(csr, norm))
-    q = norm.quantized()
-    x, total = fixed.x0_q, FEAT.to_float(fixed.x0_q)
-    for _ in range(2):
-        x = gnn_agg(csr.row_ptr, csr.col_idx, x, n_src=csr.n_src, mode=int(q.mode), src_scale=q.src_scale,
-                    dst_scale=q.dst_scale)
-        total += FEAT.to_float(x)
-    golden = total / 3 / fixed.scale
-    n_users = graph["sp"].n_users
-    assert np.array_equal(hu, golden[:n_users]) and np.array_equal(hi, golden[n_users:])
+    gu, gi = golden_propagation(fixed, csr, norm, graph["sp"].n_users)
+    assert np.array_equal(hu, gu) and np.array_equal(hi, gi)
     with torch.no_grad():
         fu, fi = fused(graph["adj"])
     sp, proto = graph["sp"], graph["proto"]

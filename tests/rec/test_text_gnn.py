@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from golden.fixed import FEAT
-from golden.hw_model import gnn_agg
 from host.driver import Accelerator
 from host.rec.data import load
 from host.rec.data.synthetic import generate_default
@@ -20,24 +19,29 @@ from host.rec.protocol import Protocol, Split, split, text_embeddings, training_
 from host.rec.quant import export_fixed, propagate_fixed
 from host.rec.train import TrainConfig, train_embedding_model
 
-from .test_model import hashed_words
+from .test_model import golden_propagation, hashed_words
 from .test_protocol import tiny_dataset
 
 torch.set_num_threads(1)
 SHARED = pathlib.Path(__file__).resolve().parents[3] / "shared" / "data"
 
 
-@pytest.fixture(scope="module")
-def graph():
-    ds = generate_default(seed=4, n_users=80, n_items=150, mean_interactions=25)
+def text_graph(data_seed: int, n_users: int, n_items: int, mean_interactions: int, text_seed: int) -> dict:
+    """A generated data set's split, its unified graph and random unit text vectors (dim 24) per node."""
+    ds = generate_default(seed=data_seed, n_users=n_users, n_items=n_items, mean_interactions=mean_interactions)
     proto = Protocol(seed=0)
     sp = split(ds, proto)
     csr, norm = unified_graph(sp.graph())
-    rng = np.random.default_rng(3)
+    rng = np.random.default_rng(text_seed)
     text = rng.normal(size=(sp.n_users + sp.n_items, 24)).astype(np.float32)
     text /= np.linalg.norm(text, axis=1, keepdims=True)
     return dict(ds=ds, proto=proto, sp=sp, csr=csr, norm=norm, adj=sparse_adjacency(csr, norm),
                 text=torch.from_numpy(text))
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return text_graph(4, 80, 150, 25, 3)
 
 
 def test_text_enters_layer0_and_propagates(graph):
@@ -88,14 +92,8 @@ def test_text_gnn_export_is_bit_exact_with_the_golden_model(graph):
         np.testing.assert_array_equal(fixed.x0_q, FEAT.quantize(gnn.layer0().double().numpy() * fixed.scale))
     with Accelerator("cpu") as acc:
         hu, hi = propagate_fixed(fixed, acc, acc.load_graph(graph["csr"], graph["norm"]))
-    q = graph["norm"].quantized()
-    x, total = fixed.x0_q, FEAT.to_float(fixed.x0_q)
-    for _ in range(2):
-        x = gnn_agg(graph["csr"].row_ptr, graph["csr"].col_idx, x, n_src=graph["csr"].n_src, mode=int(q.mode),
-                    src_scale=q.src_scale, dst_scale=q.dst_scale)
-        total += FEAT.to_float(x)
-    golden = total / 3 / fixed.scale
-    assert np.array_equal(hu, golden[:sp.n_users]) and np.array_equal(hi, golden[sp.n_users:])
+    gu, gi = golden_propagation(fixed, graph["csr"], graph["norm"], sp.n_users)
+    assert np.array_equal(hu, gu) and np.array_equal(hi, gi)
     with torch.no_grad():
         fu, fi = gnn(adj)
     float_ndcg = evaluate(lambda u: (fu[torch.from_numpy(u)] @ fi.T).numpy(), sp, graph["proto"])
