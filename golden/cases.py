@@ -265,7 +265,8 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     edges) with every normalization (edge_w permuted) and W + ReLU, in the host's pass order,
     descending, ascending and a shuffled one; the bipartite graph in spread order; one
     partition, also with wrong ADD / FIN flags (ignored: no acc_buf access, exact feat_out); a
-    partition no row reads (an empty tile); layouts validate_tiled refuses but the kernel runs
+    partition no row reads (an empty tile); read-ahead hints that name a later tile, the first
+    tile or no partition (exact: the hint only saves time); layouts validate_tiled refuses but the kernel runs
     exactly: a tile split by a second marker of its partition (P + 1 passes), markers with
     ADD|FIN set; then the bad inputs with their exact stat_error: a local index outside its
     partition (INDEX), rows not ascending in a tile, a row >= n_dst, a marker with edges (one
@@ -311,6 +312,15 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     gap = CSR(gap.row_ptr, cols.astype(np.uint32), 3 * rows)
     out.append(make_vector("tiled_empty_tile", gap, random_features(rng, 3 * rows, feat_dim, hw=hw), "weighted",
                            rng, hw=hw, tiled=True, tile_order=(2, 1, 0)))
+
+    # the read-ahead hint (pair 0's end) only saves time: a descending layout (first tile the
+    # remainder partition, so a kernel has room to read ahead) with a hint naming a later tile
+    # than the second, the first tile itself, and no partition at all runs exactly
+    desc = next(v for v in out if v.name == "tiled_rows_descending")
+    for name, hint in (("later", 1), ("first", parts - 1), ("past_p", 0xFFFFFFFF)):
+        hinted = desc.arrays["row_ptr"].reshape(-1, 2).copy()
+        hinted[0, 1] = hint
+        out.append(Vector(f"tiled_hint_{name}", desc.problem, dict(desc.arrays, row_ptr=hinted.reshape(-1)), desc.expect))
 
     good = out[0]   # tiled_rows_symmetric: four tiles
     pairs = good.arrays["row_ptr"].reshape(-1, 2)

@@ -305,7 +305,10 @@ class TiledLayout:
       pairs    uint32 [n_pairs, 2]: (row word, edge end). Row word: v | ADD | FIN, or TILE_END | p
                for the marker of partition p's tile. Edge end: one past the row's last edge in
                col_idx (cumulative over all tiles; the row's edges start at the previous pair's
-               end, 0 for the first pair); a marker's end equals the previous pair's (0 first).
+               end, at 0 for pair 1); a later marker's end equals the previous pair's. Pair 0, the
+               first marker, has no edges and holds the read-ahead hint in its end: the second
+               tile's partition (0 with one tile), which lets a kernel load that partition's rows
+               while the first pass runs (see tile_edges).
       col_idx  uint16 [n_edges]: each edge's source as a table row u - p R of its tile's partition.
       edge_order int64 [n_edges]: tiled edge i is CSR edge edge_order[i] (permute edge_w with
                `permute_edges`); within a row and a partition the CSR order is kept.
@@ -358,8 +361,7 @@ class TiledLayout:
         """Per tile in pass order: (partition, rows, add, fin, starts, ends) as int64 / bool arrays
         (the rows' edges are col_idx[starts[i]:ends[i]])."""
         word = self.pairs[:, 0].astype(np.int64)
-        end = self.pairs[:, 1].astype(np.int64)
-        start = np.concatenate([[0], end[:-1]])
+        start, end = tile_edges(self.pairs)
         marks = np.flatnonzero(word & TILE_END)
         for m, nxt in zip(marks, np.append(marks[1:], len(word))):
             sl = slice(m + 1, nxt)
@@ -378,6 +380,15 @@ class TiledLayout:
         dst = np.concatenate(dst) if dst else np.zeros(0, np.int64)
         src = np.concatenate(src) if src else np.zeros(0, np.int64)
         return CSR.from_edges(dst, src, self.n_dst, self.n_src)
+
+
+def tile_edges(pairs) -> tuple[np.ndarray, np.ndarray]:
+    """Each pair's edges as col_idx[start:end] (int64 arrays): a pair's edges start at the previous
+    pair's end, and pair 0 (the first marker, whose end is the read-ahead hint) has none."""
+    end = np.asarray(pairs)[:, 1].astype(np.int64)
+    if len(end):
+        end[0] = 0
+    return np.concatenate([[0], end[:-1]]), end
 
 
 def _part_count(csr: CSR, rows_per_part: int) -> int:
@@ -404,9 +415,12 @@ class PassTraffic:
     add = those also touching S, fin = those touching no partition after p. A pass streams its
     reads and writes at once and the table load precedes it, so it is bound by its larger bus
     direction; mode-dependent reads (edge_w, a POST_SCALE dst_scale word per finished row) are
-    left out. cost(S, p) depends only on S and p, so the cheapest order is a shortest path over
-    the subsets of partitions (exact for P <= EXACT_PARTS; above, the cheapest of descending,
-    ascending and the greedy order, which adds the cheapest next pass each step)."""
+    left out. The read-ahead: when the first pass is the remainder partition P-1 (fewer than R
+    rows), the second partition's rows that fit beside it load during the first pass (its
+    reads) instead of before the second (its load). cost(S, p) depends only on S and p, so the
+    cheapest order is a shortest path over the subsets of partitions (exact for P <=
+    EXACT_PARTS; above, the cheapest of descending, ascending and the greedy order, which adds
+    the cheapest next pass each step)."""
 
     EXACT_PARTS = 12
 
@@ -421,14 +435,19 @@ class PassTraffic:
         self.empty = int((csr.in_degree == 0).sum())
         self.rows = np.minimum(rows_per_part, csr.n_src - np.arange(parts) * rows_per_part).clip(0)
         self.n_dst = csr.n_dst
+        # bytes the read-ahead moves from the second pass's load into the first pass's reads
+        self.ahead = (rows_per_part - int(self.rows[-1])) * feat_dim * feat_bytes if parts > 1 else 0
 
-    def _pass_cost(self, p, touch, add, fin, last):
+    def _pass_cost(self, p, touch, add, fin, last, first=False, second=False):
+        """Bytes of the pass over p (arrays broadcast); first: it is the first pass, second: the
+        second after the remainder partition (the read-ahead's two ends)."""
         F, fb = self.feat_dim, self.feat_bytes
         pairs = touch + np.where(last, self.empty, 0)
         fin = fin + np.where(last, self.empty, 0)
-        read = 8 * (pairs + 1) + 2 * self.edges[p] + 4 * F * add
+        ahead = np.where(first & (p == self.parts - 1), self.ahead, 0)
+        read = 8 * (pairs + 1) + 2 * self.edges[p] + 4 * F * add + ahead
         write = 4 * F * (pairs - fin) + fb * F * fin
-        return self.rows[p] * F * fb + np.maximum(read, write)
+        return self.rows[p] * F * fb - np.where(second, self.ahead, 0) + np.maximum(read, write)
 
     def cost(self, order) -> int:
         """Model bytes of a run in this pass order."""
@@ -445,7 +464,8 @@ class PassTraffic:
         fin = np.bincount(k, weights=last[v] == k, minlength=self.parts).astype(np.int64)
         ks = np.arange(self.parts)
         o = np.asarray(order)
-        return int(self._pass_cost(o, self.touch[o], add, fin, ks == self.parts - 1).sum())
+        return int(self._pass_cost(o, self.touch[o], add, fin, ks == self.parts - 1, ks == 0,
+                                   (ks == 1) & (o[0] == self.parts - 1)).sum())
 
     def _exact(self) -> tuple[int, ...]:
         P = self.parts
@@ -470,7 +490,8 @@ class PassTraffic:
             for p in range(P - 1, -1, -1):
                 s = S[(S >> p) & 1 == 0]
                 t = s | (1 << p)
-                c = best[s] + self._pass_cost(p, self.touch[p], self.touch[p] - z[p, full & ~s], z[p, t], t == full)
+                c = best[s] + self._pass_cost(p, self.touch[p], self.touch[p] - z[p, full & ~s], z[p, t], t == full,
+                                              s == 0, s == 1 << (P - 1))
                 better = c < best[t]
                 best[t[better]], step[t[better]] = c[better], p
         order, s = [], full
@@ -490,7 +511,8 @@ class PassTraffic:
             for p in free:
                 r = v[q == p]
                 costs.append(int(self._pass_cost(p, len(r), int(seen[r].sum()), int((left[r] == 1).sum()),
-                                                 k == self.parts - 1)))
+                                                 k == self.parts - 1, k == 0,
+                                                 k == 1 and order[0] == self.parts - 1)))
             p = free[int(np.argmin(costs))]
             r = v[q == p]
             seen[r] = True
@@ -559,6 +581,7 @@ def tile_csr(csr: CSR, rows_per_part: int, order=None) -> TiledLayout:
     before = np.concatenate([[0], np.cumsum(per_pass)[:-1]])     # row pairs before each tile
     pairs[before + np.arange(parts), 0] = TILE_END | np.asarray(order, np.int64)
     pairs[before + np.arange(parts), 1] = np.concatenate([[0], end])[before]
+    pairs[0, 1] = order[1] if parts > 1 else 0                    # the read-ahead hint
     local = (src[edge_order] - spart * rows_per_part).astype(np.uint16)
     return TiledLayout(pairs, local, edge_order.astype(np.int64), rows_per_part, n_dst, csr.n_src)
 
@@ -580,7 +603,6 @@ def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -
         raise ValueError(f"n_dst={n_dst} does not fit the tile row word (at most {TILED_MAX_DST})")
     parts = max(1, -(-n_src // rows_per_part))
     word = pairs[:, 0].astype(np.int64)
-    end = pairs[:, 1].astype(np.int64)
     is_mark = (word & TILE_END) != 0
     if not len(word) or not is_mark[0]:
         raise ValueError("the first pair must be a marker")
@@ -589,7 +611,11 @@ def validate_tiled(pairs, col_idx, n_dst: int, n_src: int, rows_per_part: int) -
         raise ValueError(f"the markers must name each of the {parts} partitions once, got {named.tolist()}")
     if np.any(word[is_mark] & (TILE_ADD | TILE_FIN)):
         raise ValueError("a marker has flag bits set")
-    start = np.concatenate([[0], end[:-1]])
+    hint = int(named[1]) if parts > 1 else 0
+    if int(pairs[0, 1]) != hint:
+        raise ValueError(f"pair 0's end (the read-ahead hint) must name the second tile's partition {hint}, "
+                         f"got {int(pairs[0, 1])}")
+    start, end = tile_edges(pairs)
     deg = end - start
     if np.any(deg < 0):
         j = int(np.argmax(deg < 0))

@@ -35,7 +35,7 @@ from golden.cases import NORMS, make_vector, random_features, random_graph, stan
 from golden.cases import tiled_cases as shared_tiled_cases  # noqa: E402
 from golden import builds  # noqa: E402
 from golden.contract import MAX_DEGREE, TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK, Err, HwConfig, Mode, Problem  # noqa: E402
-from golden.graph import CSR  # noqa: E402
+from golden.graph import CSR, tile_edges  # noqa: E402
 from golden.vectors import Vector, feat_dtype, parse, write_dir  # noqa: E402
 
 BUILD = ROOT / "build" / "hls"
@@ -230,7 +230,7 @@ def tiled_error_cases(hw: HwConfig, csr: CSR, rng) -> list[Vector]:
                        tiled=True)
     p = base.problem
     pairs = base.arrays["row_ptr"]
-    word, end = pairs[:, 0].astype(np.int64), pairs[:, 1].astype(np.int64)
+    word, (_, end) = pairs[:, 0].astype(np.int64), tile_edges(pairs)
     marks = np.flatnonzero(word & TILE_END)
     assert len(marks) == 4, "the error cases need four tiles"
     rows = hw.table_rows(feat_dim)

@@ -19,19 +19,23 @@
 // Two loads overlap a pass instead of preceding it:
 //   preload   the first pass (the remainder partition, rem rows) leaves table rows [rem, R)
 //             unused: the rows the next partition keeps there load during that pass, so the
-//             next partition's own load is only rem rows;
+//             next partition's own load is only rem rows (TILED: the next partition is the
+//             read-ahead hint's, and only if the second marker names it);
 //   early     a pass over the only partition does not wait for its table load: the load runs in
 //             chunks of LOAD_CHUNK_ROWS from the top rows down, table rows >= ready_lo are
 //             loaded, and a PE issues an edge only when its row is (other passes: ready_lo = 0).
 // TILED: the row_ptr (tile pairs), col_idx and edge_w commands go out once, in the first pass,
 // for the whole run (stream_start), and the walker takes each pass's tile from them; the row_ptr
-// check reads the word holding pair 0's row word (a marker) and the one holding the last pair's
-// edge end (== n_edges). The passes follow the markers: FIND_LAST turns a marker's partition p
-// into its first row p R (shift-add, one bit of p per cycle) and checks p < P (ROW_PTR; for the
-// first marker no pass runs, a later one gets a pass of no rows, so its indices are INDEX); the
-// next marker comes from the walker at the end of a pass, none (the pairs used up) ends the
-// run. No preload (the next partition is known only at the end of a pass). dst_scale is read
-// per finished row (the walker's ds_rd commands); a pass ends when the walker's rows are written.
+// check reads the word holding pair 0 (a marker, and in its end the read-ahead hint h, never
+// checked) and the one holding the last pair's edge end (== n_edges). The passes follow the
+// markers: FIND_LAST turns a marker's partition p into its first row p R (shift-add, one bit of
+// p per cycle; for the first marker h R alongside) and checks p < P (ROW_PTR; for the first
+// marker no pass runs, a later one gets a pass of no rows, so its indices are INDEX); the next
+// marker comes from the walker at the end of a pass, none (the pairs used up) ends the run. The
+// preload runs when the first marker is P - 1 with rem < R and h < P, h != P - 1: the rows
+// [rem, R) of partition h; the second pass loads only [0, rem) if its marker names h, else all
+// (a wrong hint costs time, never the result). dst_scale is read per finished row (the
+// walker's ds_rd commands); a pass ends when the walker's rows are written.
 `default_nettype none
 
 module gnn_agg_seq #(
@@ -234,6 +238,17 @@ module gnn_agg_seq #(
   // tiled: the marker's partition p and p R by shift-add (mul_acc += mul_a for each set bit of mul_b)
   logic [28:0] mark_p, mul_b;
   logic [47:0] mul_a, mul_acc;
+  // tiled: the read-ahead hint h (pair 0's end) and h R, by the same shift-add as the first marker's
+  logic [28:0] ahead_p, ahead_b;
+  logic [47:0] ahead_acc;
+  logic ahead_in;                     // h fits a marker's partition field (bits 31:29 clear)
+  logic ahead_ok;                     // h < P and h != the first marker's: the first pass may read ahead
+  logic [31:0] hint;                  // element 1 of the probe word: pair 0's end on a bus of >= 64 bits
+  if (BUS_BITS >= 64) begin : g_hint
+    assign hint = probe_data[63:32];
+  end else begin : g_no_hint          // element 1 is in the next word: no read-ahead
+    assign hint = '1;
+  end
 
   logic load_issue, preload_issue, load_cmd;
   logic streams_open;                 // tiled: the run's streams were started
@@ -341,6 +356,11 @@ module gnn_agg_seq #(
       mul_b <= '0;
       mul_a <= '0;
       mul_acc <= '0;
+      ahead_p <= '0;
+      ahead_b <= '0;
+      ahead_acc <= '0;
+      ahead_in <= 1'b0;
+      ahead_ok <= 1'b0;
       rows_ended <= '0;
       rows_written <= '0;
       {stat_cycles, stat_edges, stat_stalls, stat_rd_beats, stat_wr_beats} <= '0;
@@ -397,6 +417,7 @@ module gnn_agg_seq #(
           part_lo <= '0;
           part_hi <= {1'b0, n_src};
           preloaded <= 1'b0;
+          ahead_ok <= 1'b0;
         end
         ROWS_ISSUE: if (rd_cmd_ready[gnn_agg_pkg::RD_ROW_PTR]) state <= ROWS_WAIT;
         ROWS_WAIT: if (probe_valid) begin
@@ -410,6 +431,10 @@ module gnn_agg_seq #(
             rows_tail <= 1'b1;
             mark_p <= probe_entry[28:0];
             mul_b <= probe_entry[28:0];
+            ahead_p <= hint[28:0];
+            ahead_in <= hint[31:29] == 3'b0;
+            ahead_b <= hint[31:29] == 3'b0 ? hint[28:0] : '0;
+            ahead_acc <= '0;
             state <= ROWS_ISSUE;
           end else begin
             mul_a <= 48'(rows_per_part);
@@ -422,16 +447,21 @@ module gnn_agg_seq #(
         // partition 0, so the acc_buf read-back of the final pass overlaps the compute of a full
         // partition. Tiled: the marker's partition [p R, min((p + 1) R, n_src)).
         FIND_LAST: if (tiled) begin
-          if (mul_b != 0) begin
+          if (mul_b != 0 || ahead_b != 0) begin   // ahead_b: only for the first marker
             if (mul_b[0]) mul_acc <= mul_acc + mul_a;
+            if (ahead_b[0]) ahead_acc <= ahead_acc + mul_a;
             mul_a <= mul_a << 1;
             mul_b <= mul_b >> 1;
+            ahead_b <= ahead_b >> 1;
           end else if (mark_p != 0 && mul_acc >= 48'(n_src)) begin   // p >= P
             err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
             part_lo <= '0;
             part_hi <= '0;
+            preloaded <= 1'b0;
             state <= streams_open ? PASS : FINISH;
           end else begin
+            if (!streams_open) ahead_ok <= ahead_in && ahead_acc < 48'(n_src) && ahead_p != mark_p;
+            if (mark_p != ahead_p) preloaded <= 1'b0;   // the second marker is not the hinted one: a full load
             part_lo <= mul_acc[32:0];
             part_hi <= mul_acc + 48'(rows_per_part) < 48'(n_src) ? mul_acc[32:0] + 33'(rows_per_part) : {1'b0, n_src};
             state <= apply_w && !streams_open ? LOAD_W : PASS;
@@ -465,8 +495,11 @@ module gnn_agg_seq #(
             nxt_nrows <= load_rows - lo;
             nxt_row0 <= TAW'(lo);
           end
-          if (!gather && !tiled && part_hi == {1'b0, n_src} && part_lo != 0 && rows < 33'(rows_per_part)) begin
-            preload_src0 <= part_lo - 33'(rows_per_part) + rows;
+          // the first pass (tiled: the first marker, if it may read ahead) over the remainder
+          // partition: the next one's (tiled: the hint's) rows [rem, R) load during it
+          if (!gather && (tiled ? ahead_ok && !streams_open : part_lo != 0) && part_hi == {1'b0, n_src} &&
+              rows < 33'(rows_per_part)) begin
+            preload_src0 <= (tiled ? ahead_acc[32:0] : part_lo - 33'(rows_per_part)) + rows;
             preload_nrows <= 33'(rows_per_part) - rows;
             preload_pending <= 1'b1;
             preloaded <= 1'b1;

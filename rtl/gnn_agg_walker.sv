@@ -33,7 +33,8 @@
 // Tiled mode (TILED: the layout of docs/CONTRACT.md "Tiled layout"): the row part reads tile
 // pairs (row word, edge end) instead of row_ptr, two elements per cycle, over one stream for the
 // whole run (stream_start opens it in the first pass; its state carries over between passes).
-// The first pair is the first tile's marker (the sequencer checked it before the passes). A
+// The first pair is the first tile's marker (the sequencer checked it before the passes); its
+// end is the sequencer's read-ahead hint, taken here as 0 (no edges: pair 1's start at 0). A
 // pass takes the pairs of its tile up to the next marker, which it consumes and hands on
 // (tile_more, tile_part: the partition of the next pass), or up to the last pair; each pair is
 // a descriptor whose plan is the pair's (proc: the row is < n_dst, add, fin), so the scan notes
@@ -164,7 +165,7 @@ module gnn_agg_walker
   assign row_v = tiled ? t_v : v[28:0] - 29'd1;
 
   logic [32:0] raw, limit, end_c;
-  assign raw = {1'b0, tiled ? rp_data2 : rp_data};
+  assign raw = {1'b0, tiled ? (t_open ? 32'b0 : rp_data2) : rp_data};   // pair 0's end is the hint: no edges
   always_comb begin
     limit = prev_end + 33'(gnn_agg_pkg::MAX_DEGREE);
     if (limit > {1'b0, n_edges}) limit = {1'b0, n_edges};

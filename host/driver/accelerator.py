@@ -32,7 +32,7 @@ import numpy as np
 from golden.contract import (BOARDS, IDX16_MAX_SRC, MAX_DEGREE, TILE_END, TILE_ROW_MASK, TILED_MAX_DST,
                              TILED_MAX_ROWS, HwConfig, Mode, Problem)
 from golden.fixed import COEF, FixedFormat
-from golden.graph import CSR, pass_order, tile_csr, validate_csr, validate_tiled
+from golden.graph import CSR, pass_order, tile_csr, tile_edges, validate_csr, validate_tiled
 from golden.hw_model import check_problem
 from golden.norm import Normalization
 
@@ -320,8 +320,8 @@ def prepare_tiled(graph: GraphArrays, rows_per_part: int, feat_dim: int, feat_by
             not np.array_equal(np.sort(order), np.arange(n_edges)):
         raise ValueError(f"the layout's edge_order is not a permutation of the graph's {n_edges} edges")
     word = pairs[:, 0].astype(np.int64)
-    end = pairs[:, 1].astype(np.int64)
-    deg = end - np.concatenate([[0], end[:-1]])
+    start, end = tile_edges(pairs)
+    deg = end - start
     is_mark = (word & TILE_END) != 0
     part = np.repeat((word[is_mark] & TILE_ROW_MASK)[np.cumsum(is_mark) - 1], deg)   # each tile's marker names it
     row = np.repeat(word & TILE_ROW_MASK, deg)

@@ -17,7 +17,7 @@ from cocotb.triggers import ClockCycles, RisingEdge
 from gnn_agg_tb import Outcome, Testbench
 from golden.cases import (edge_cases, make_vector, random_features, random_graph, standard_cases,
                           partial_row_cases, tiled_bipartite_cases, tiled_cases)
-from golden.contract import TILE_END, Ctrl, Err, HW_MAGIC, Irq, Mode, Reg
+from golden.contract import TILE_END, TILE_ROW_MASK, Ctrl, Err, HW_MAGIC, Irq, Mode, Reg
 from golden.graph import CSR
 
 
@@ -99,11 +99,15 @@ async def test_tiled_layout(dut):
     """golden.cases.tiled_cases back to back (TILED mode): bit-exact feat_out and exact stat_error,
     containment, status counters; on the good cases every tile pair and local index is read
     once per run (not once per pass), acc_buf moves exactly CSR.partial_rows partial rows each
-    way and feat_out is written once per row."""
+    way and feat_out is written once per row; feat_in is read once per pass's partition, with
+    the read-ahead where the hint allows one: the hinted partition's rows [rem, R) are read
+    before its rows [0, rem), which its own load then reads (a full load's bytes; a wrong hint's
+    rows once more)."""
     tb = Testbench(dut)
     await tb.start_clock_and_reset()
     await tb.enable_interrupt()
     bus = tb.hw.bus_bytes
+    read_ahead = 0
     for vec in tiled_cases(tb.hw, seed=int(os.environ.get("GNN_SEED", "1"))):
         p = vec.problem
         res = await tb.run(vec)
@@ -124,8 +128,26 @@ async def test_tiled_layout(dut):
         out_beats = p.n_dst * p.feat_dim * tb.hw.feat_bits // 8 // bus
         assert tb.mem.beats_in(tb.mem.write_log, *layout["feat_out"]) == out_beats, vec.name
         assert tb.mem.wr_beats == out_beats + acc_beats, vec.name
+        parts = tb.hw.partitions(p.n_src, p.feat_dim)
+        rem = p.n_src - (parts - 1) * rows
+        pairs = vec.arrays["row_ptr"].reshape(-1, 2)
+        marked = [int(w) & TILE_ROW_MASK for w in pairs[:, 0] if w & TILE_END]
+        hint = int(pairs[0, 1])
+        ahead = parts > 1 and marked[0] == parts - 1 and rem < rows and hint < parts - 1
+        load = sum(min(rows, p.n_src - q * rows) for q in marked if q < parts)
+        if ahead and marked[1] != hint:
+            load += rows - rem
+        row_bytes = p.feat_dim * tb.hw.feat_bits // 8
+        base, nbytes = layout["feat_in"]
+        assert tb.mem.beats_in(tb.mem.read_log, base, nbytes) * bus == load * row_bytes, vec.name
+        if ahead:
+            read_ahead += 1
+            starts = [(a - base) // row_bytes for a, _ in tb.mem.read_log if base <= a < base + nbytes]
+            first = next(r for r in starts if hint * rows <= r < (hint + 1) * rows)
+            assert first == hint * rows + rem, (vec.name, first)
         tb.log.info("%s: %d partitions of %d rows, %d partial rows, %d cycles", vec.name,
                     tb.hw.partitions(p.n_src, p.feat_dim), rows, partial, res.status["cycles"])
+    assert read_ahead, "no case reads ahead"
 
 
 @cocotb.test()

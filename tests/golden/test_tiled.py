@@ -62,7 +62,7 @@ def test_hand_made_layout():
     t = check_round_trip(csr, 4)
     E, A, F = TILE_END, TILE_ADD, TILE_FIN
     assert t.pairs.tolist() == [
-        [E | 2, 0], [0, 2], [3, 4], [4 | F, 5],         # partition 2: rows 0, 3, 4
+        [E | 2, 1], [0, 2], [3, 4], [4 | F, 5],         # partition 2 (hint: 1 next): rows 0, 3, 4
         [E | 1, 5], [2 | F, 6], [3 | A, 7],             # partition 1: rows 2, 3
         [E | 0, 7], [0 | A | F, 8], [1 | F, 8], [3 | A | F, 11]]   # partition 0, with row 1 (no edges)
     assert t.col_idx.tolist() == [1, 0, 2, 3, 0, 1, 2, 1, 0, 2, 3]
@@ -73,7 +73,7 @@ def test_hand_made_layout():
     up = check_round_trip(csr, 4, (0, 1, 2))
     assert up.order == (0, 1, 2)
     assert up.pairs.tolist() == [
-        [E | 0, 0], [0, 1], [3, 4],                     # partition 0: rows 0, 3
+        [E | 0, 1], [0, 1], [3, 4],                     # partition 0 (hint: 1 next): rows 0, 3
         [E | 1, 4], [2 | F, 5], [3 | A, 6],             # partition 1: rows 2, 3
         [E | 2, 6], [0 | A | F, 8], [1 | F, 8], [3 | A | F, 10], [4 | F, 11]]
     assert up.col_idx.tolist() == [1, 0, 2, 3, 1, 2, 1, 0, 2, 3, 0]
@@ -86,7 +86,7 @@ def test_one_partition_and_empty_graphs():
     empty = check_round_trip(CSR(np.zeros(1, np.uint32), np.zeros(0, np.uint32), 0), 4)
     assert empty.pairs.tolist() == [[TILE_END, 0]]
     rows_only = check_round_trip(CSR(np.zeros(4, np.uint32), np.zeros(0, np.uint32), 9), 4)
-    assert rows_only.pairs.tolist() == [[TILE_END | 2, 0], [TILE_END | 1, 0], [TILE_END, 0], [0 | TILE_FIN, 0],
+    assert rows_only.pairs.tolist() == [[TILE_END | 2, 1], [TILE_END | 1, 0], [TILE_END, 0], [0 | TILE_FIN, 0],
                                         [1 | TILE_FIN, 0], [2 | TILE_FIN, 0]]
 
 
@@ -127,6 +127,7 @@ def mutate(t, fn):
     ("marker_range", lambda p, i: p.__setitem__((3, 0), TILE_END | 3), r"each of the 3 partitions once, got \[2, 3, 0\]"),
     ("marker_lost", lambda p, i: p.__setitem__((3, 0), 2 | TILE_FIN), r"each of the 3 partitions once, got \[2, 0\]"),
     ("marker_flags", lambda p, i: p.__setitem__((3, 0), TILE_END | TILE_FIN | 1), "a marker has flag bits"),
+    ("hint", lambda p, i: p.__setitem__((0, 1), 0), "the read-ahead hint. must name the second tile's partition 1, got 0"),
     ("ends_decrease", lambda p, i: p.__setitem__((2, 1), 1), "edge ends decrease"),
     ("last_end", lambda p, i: p.__setitem__((-1, 1), 10), "last edge end 10 is not n_edges=9"),
     ("marker_edges", lambda p, i: p.__setitem__((2, 1), 2), "the marker at pair 3 has edges"),
@@ -141,7 +142,7 @@ def mutate(t, fn):
 def test_validation_names_the_problem(name, fn, message):
     # 10 sources in partitions of 4 (the remainder partition 2 has 2 rows)
     t = tile_csr(csr_of([[9, 1, 8], [], [5], [8, 0, 6, 2, 3]], 10), 4)
-    assert t.pairs.tolist() == [[TILE_END | 2, 0], [0, 2], [3, 3], [TILE_END | 1, 3], [2 | TILE_FIN, 4],
+    assert t.pairs.tolist() == [[TILE_END | 2, 1], [0, 2], [3, 3], [TILE_END | 1, 3], [2 | TILE_FIN, 4],
                                 [3 | TILE_ADD, 5], [TILE_END, 5], [0 | TILE_ADD | TILE_FIN, 6], [1 | TILE_FIN, 6],
                                 [3 | TILE_ADD | TILE_FIN, 9]]
     validate_tiled(t.pairs, t.col_idx, 4, 10, 4)
@@ -160,9 +161,12 @@ def naive_cost(csr: CSR, rows: int, order, feat_dim: int, fb: int) -> int:
     """PassTraffic's formula pass by pass over the layout tile_csr makes in `order`."""
     t = tile_csr(csr, rows, order)
     total = 0
-    for p, r, add, fin, s, e in t.tiles():
-        load = min(rows, csr.n_src - p * rows) * feat_dim * fb
-        read = 8 * (len(r) + 1) + 2 * int((e - s).sum()) + 4 * feat_dim * int(add.sum())
+    parts = len(t.order)
+    rem = csr.n_src - (parts - 1) * rows
+    ahead = (rows - rem) * feat_dim * fb if parts > 1 and t.order[0] == parts - 1 else 0   # the read-ahead
+    for k, (p, r, add, fin, s, e) in enumerate(t.tiles()):
+        load = min(rows, csr.n_src - p * rows) * feat_dim * fb - (ahead if k == 1 else 0)
+        read = 8 * (len(r) + 1) + 2 * int((e - s).sum()) + 4 * feat_dim * int(add.sum()) + (ahead if k == 0 else 0)
         write = 4 * feat_dim * int((~fin).sum()) + fb * feat_dim * int(fin.sum())
         total += load + max(read, write)
     return total
