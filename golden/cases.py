@@ -272,7 +272,8 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     partition (INDEX), rows not ascending in a tile, a row >= n_dst, a marker with edges (one
     index 0xFFFF: ROW_PTR alone, unchecked), a later marker naming P or 2^29 - 1 (ROW_PTR, and its
     tile's edges INDEX), an extra marker naming P with no pairs (ROW_PTR alone), a first pair
-    that is no marker or names P, the last edge end != n_edges (ROW_PTR before the passes), TILED
+    that is no marker or names P, the last edge end != n_edges (ROW_PTR before the passes; also one
+    pair alone whose hint equals n_edges), TILED
     with IDX16 or n_pairs = 0 (ARG)."""
     from .contract import TILE_ADD, TILE_END, TILE_FIN, TILE_ROW_MASK
     rng = np.random.default_rng(seed)
@@ -369,6 +370,8 @@ def tiled_cases(hw: HwConfig = DEFAULT_HW, seed: int = 0) -> list[Vector]:
     bad("tiled_err_first_not_marker", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((0, 0), pr[1, 0]))
     bad("tiled_err_first_marker_range", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((0, 0), TILE_END | parts))
     bad("tiled_err_last_end", Err.ROW_PTR, pairs_fn=lambda pr: pr.__setitem__((-1, 1), p.n_edges + 1))
+    # one pair: its end is the hint, not an edge end, so the last edge end is 0, not n_edges
+    with_pairs("tiled_err_one_pair", np.array([[TILE_END | first, p.n_edges]], np.uint32), None, Err.ROW_PTR)
     bad("tiled_err_idx16", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, feat_dim,
                                                     good.problem.mode | Mode.IDX16, good.problem.n_pairs))
     bad("tiled_err_no_pairs", Err.ARG, problem=Problem(p.n_dst, p.n_src, p.n_edges, feat_dim, good.problem.mode, 0))

@@ -104,8 +104,8 @@ inline void walk_csr(const call_t &call, hls::stream<pair_t> &row_ptr_s, hls::st
     }
 }
 
-// Reads the next tile pair: its row word, and (through edge_limit) where its edges stop. A
-// marker's edges start and stop at the previous pair's end; any edges it has are ROW_PTR.
+// Reads the next tile pair after pair 0: its row word, and (through edge_limit) where its edges
+// stop. A marker's edges start and stop at the previous pair's end; any edges it has are ROW_PTR.
 inline u32 read_pair(const call_t &call, hls::stream<pair_t> &pairs_s, count_t &pairs_left, count_t cursor,
                      u32 &prev_end, count_t &limit, u32 &err) {
 #pragma HLS INLINE
@@ -135,9 +135,13 @@ inline void walk_tiles(const call_t &call, hls::stream<pair_t> &pairs_s, hls::st
     const bool weighted = call.mode & GNN_AGG_MODE_EDGE_WEIGHT;
     count_t pairs_left = call.n_pairs;
     count_t cursor = 0;  // edges consumed so far
-    count_t limit;
+    count_t limit = 0;
     u32 prev_end = 0;
-    u32 word = read_pair(call, pairs_s, pairs_left, cursor, prev_end, limit, err);  // the first pass's marker
+    // Pair 0, the first pass's marker, has no edges (pair 1's start at 0): its end is the
+    // read-ahead hint, which only saves a kernel that preloads the second tile's partition; this
+    // one loads each pass's table in full, so it ignores the hint.
+    u32 word = u32(pairs_s.read()(31, 0));
+    --pairs_left;
     bool call_end = false;
     passes:
     while (!call_end) {

@@ -79,8 +79,9 @@ static u32 check_row_ptr(const bus_t *gmem_row_ptr, const call_t &call, u32 &bea
         const u32 first = load_elem<32>(gmem_row_ptr, call.row_ptr, 0, beats);  // pair 0's row word
         if (!(first & GNN_AGG_TILE_END) || (first & (GNN_AGG_TILE_END - 1)) >= call.parts) return GNN_AGG_ERR_ROW_PTR;
         const ap_uint<64> last_end = 2 * ap_uint<64>(call.n_pairs) - 1;  // u32 element of pair n_pairs - 1
-        return load_elem<32>(gmem_row_ptr, call.row_ptr, last_end, beats) != call.n_edges ? u32(GNN_AGG_ERR_ROW_PTR)
-                                                                                           : u32(0);
+        const u32 end = load_elem<32>(gmem_row_ptr, call.row_ptr, last_end, beats);
+        // pair 0's end is the read-ahead hint, no edge end: one pair alone ends at edge 0
+        return (call.n_pairs == 1 ? u32(0) : end) != call.n_edges ? u32(GNN_AGG_ERR_ROW_PTR) : u32(0);
     }
     if (load_elem<32>(gmem_row_ptr, call.row_ptr, 0, beats) != 0) return GNN_AGG_ERR_ROW_PTR;
     if (load_elem<32>(gmem_row_ptr, call.row_ptr, call.n_dst, beats) != call.n_edges) return GNN_AGG_ERR_ROW_PTR;
