@@ -91,7 +91,7 @@ module gnn_agg_loader #(
   assign feat_cmd_addr = cmd_to_w ? weight : feat_in + 64'(cmd_src0) * 64'(row_bytes);
   assign feat_cmd_beats = BEATS_W'(cmd_nrows) * BEATS_W'(row_beats);
   assign scale_cmd_valid = accept && !cmd_to_w && pre_scale;
-  assign scale_cmd_addr = (src_scale + 64'({cmd_src0, 1'b0})) & ~64'(BUS_BYTES - 1);
+  assign scale_cmd_addr = (src_scale + 64'({cmd_src0, 1'b0})) & ~(64'(BUS_BYTES - 1));
   assign scale_cmd_beats = beats_of(65'({cmd_src0[LANE_SEL_W-1:0], 1'b0}) + 65'({cmd_nrows, 1'b0}));
   assign scale_start = accept && !cmd_to_w;
   assign scale_skip = cmd_src0[LANE_SEL_W-1:0];
