@@ -27,7 +27,7 @@
 // TILED: the row_ptr (tile pairs), col_idx and edge_w commands go out once, in the first pass,
 // for the whole run (stream_start), and the walker takes each pass's tile from them; the row_ptr
 // check reads the word holding pair 0 (a marker, and in its end the read-ahead hint h, never
-// checked) and the one holding the last pair's edge end (== n_edges). The passes follow the
+// checked) and the one holding the last pair's edge end (== n_edges; 0 when pair 0 is the last). The passes follow the
 // markers: FIND_LAST turns a marker's partition p into its first row p R (shift-add, one bit of
 // p per cycle; for the first marker h R alongside) and checks p < P (ROW_PTR; for the first
 // marker no pass runs, a later one gets a pass of no rows, so its indices are INDEX); the next
@@ -219,6 +219,9 @@ module gnn_agg_seq #(
   logic [31:0] probe_entry;           // the checked entry of the probe word
   localparam int ENTRY_SEL_W = LOG_BB > 2 ? LOG_BB - 2 : 1;   // bits of a u32 index in a bus word
   logic [31:0] tail_entry;            // row_ptr[n_dst], or tiled the last pair's edge end (entry 2 n_pairs - 1)
+  logic one_pair;                     // n_pairs == 1: the last pair is pair 0, whose end is the hint
+  logic [31:0] tail_end;              // the checked tail value (one pair alone ends at edge 0)
+  assign tail_end = tiled && one_pair ? 32'd0 : probe_entry;
   assign tail_entry = tiled ? {n_pairs[30:0] - 31'd1, 1'b1} : n_dst;
   assign tail_addr = (ptr[0] + 64'({tail_entry, 2'b00})) & ~64'(BUS_BYTES - 1);
   assign probe_entry = rows_tail ? probe_data[32 * int'(tail_entry[ENTRY_SEL_W-1:0]) +: 32] : probe_data[31:0];
@@ -334,6 +337,7 @@ module gnn_agg_seq #(
       state <= IDLE;
       ptr <= '0;
       {n_dst, n_src, n_edges, feat_dim_arg, mode, n_pairs, timeout} <= '0;
+      one_pair <= 1'b0;
       streams_open <= 1'b0;
       feat_dim <= '0;
       err <= '0;
@@ -394,6 +398,7 @@ module gnn_agg_seq #(
           feat_dim_arg <= arg_feat_dim;
           mode <= arg_mode;
           n_pairs <= arg_n_pairs;
+          one_pair <= arg_n_pairs == 32'd1;
           timeout <= arg_timeout;
           err <= '0;
           state <= CHECK_DIM;
@@ -423,7 +428,7 @@ module gnn_agg_seq #(
         ROWS_WAIT: if (probe_valid) begin
           // the word's read error (AXI_RD) reaches err before the word leaves the stream's FIFO
           // (tiled: pair 0 is a marker, then the last edge end)
-          if ((rows_tail ? probe_entry != n_edges : tiled ? !probe_entry[29] : probe_entry != 0) ||
+          if ((rows_tail ? tail_end != n_edges : tiled ? !probe_entry[29] : probe_entry != 0) ||
               err[gnn_agg_pkg::ERR_AXI_RD]) begin
             if (!err[gnn_agg_pkg::ERR_AXI_RD]) err[gnn_agg_pkg::ERR_ROW_PTR] <= 1'b1;
             state <= FINISH;
