@@ -51,10 +51,7 @@ module gnn_agg_rd_stream #(
   gnn_agg_burst_split #(.BUS_BITS(BUS_BITS), .BEATS_W(BEATS_W), .MAX_BURST(MAX_BURST)) split (
       .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst,
       .allow(BEATS_W'(room) >= burst), .issue,
-      .ax_valid(ar_valid), .ax_ready(ar_ready), .ax_addr(ar_addr), .ax_len(ar_len), .busy,
-      /* verilator lint_off PINCONNECTEMPTY */
-      .burst_len(), .burst_one());
-      /* verilator lint_on PINCONNECTEMPTY */
+      .ax_valid(ar_valid), .ax_ready(ar_ready), .ax_addr(ar_addr), .ax_len(ar_len), .busy);
 
   logic accept_beat;
   assign accept_beat = r_valid && outstanding != 0;

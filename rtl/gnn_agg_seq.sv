@@ -206,7 +206,7 @@ module gnn_agg_seq #(
   assign acc_row_bytes = 16'(feat_dim) << $clog2(ACC_BUF_BITS / 8);
   assign row_beats = row_bytes >> LOG_BB;
 
-  assign rows_per_part = div_quotient & ~QB'(PES - 1);  // whole rows in every bank
+  assign rows_per_part = div_quotient & ~(QB'(PES - 1));  // whole rows in every bank
   assign single_part = {1'b0, n_src} <= 33'(rows_per_part);
   assign div_start = state == CHECK_DIM && !dim_err;
   assign div_divisor = QB'(feat_dim);
@@ -223,7 +223,7 @@ module gnn_agg_seq #(
   logic [31:0] tail_end;              // the checked tail value (one pair alone ends at edge 0)
   assign tail_end = tiled && one_pair ? 32'd0 : probe_entry;
   assign tail_entry = tiled ? {n_pairs[30:0] - 31'd1, 1'b1} : n_dst;
-  assign tail_addr = (ptr[0] + 64'({tail_entry, 2'b00})) & ~64'(BUS_BYTES - 1);
+  assign tail_addr = (ptr[0] + 64'({tail_entry, 2'b00})) & ~(64'(BUS_BYTES - 1));
   assign probe_entry = rows_tail ? probe_data[32 * int'(tail_entry[ENTRY_SEL_W-1:0]) +: 32] : probe_data[31:0];
   assign probe = state == ROWS_WAIT;
   assign abort = state == ABORT;

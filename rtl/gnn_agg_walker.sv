@@ -341,7 +341,7 @@ module gnn_agg_walker
   logic [63:0] row_acc_addr, row_out_addr, row_ds_addr;   // the descriptor's row in acc_buf, feat_out, dst_scale
   assign row_out_addr = feat_out + 64'(d_off);
   assign row_acc_addr = acc_buf + (64'(d_off) << ACC_SHIFT);
-  assign row_ds_addr = (dst_scale + {34'b0, d_v, 1'b0}) & ~64'(BUS_BYTES - 1);
+  assign row_ds_addr = (dst_scale + {34'b0, d_v, 1'b0}) & ~(64'(BUS_BYTES - 1));
 
   logic ends, row_end, has_out, need_fetch, fetch_ok, plan_ok, go;
   assign ends = desc_valid && taken + 33'(k) == desc_count;
@@ -367,7 +367,7 @@ module gnn_agg_walker
   assign gscale_valid = desc_valid && (k != 0 || ends) && need_fetch && pre_scale && grp_ready && gfeat_ready &&
                         plan_ok;
   assign gfeat_addr = feat_in + 64'(g_idx) * 64'(row_bytes);
-  assign gscale_addr = (src_scale + {31'b0, g_idx, 1'b0}) & ~64'(BUS_BYTES - 1);
+  assign gscale_addr = (src_scale + {31'b0, g_idx, 1'b0}) & ~(64'(BUS_BYTES - 1));
 
   assign grp_valid = desc_valid && (k != 0 || ends) && has_out && fetch_ok && plan_ok;
   assign grp_row_end = row_end;

@@ -59,18 +59,15 @@ module gnn_agg_writer #(
   initial if (LANES * FEAT_BITS % BUS_BITS != 0) $fatal(1, "gnn_agg_writer: LANES*FEAT_BITS must be a multiple of BUS_BITS");
 
   // ---- AW: split the command into bursts (gnn_agg_burst_split)
+  logic [15:0] burst;
   logic [OW-1:0] b_pending;   // bursts whose B has not come back
-  logic len_in_ready;
-  logic [7:0] burst_len;   // burst - 1
-  logic burst_one;   // burst == 1
+  logic len_in_ready, len_valid;
+  logic [7:0] len_head;
   logic issue, aw_busy;
   gnn_agg_burst_split #(.BUS_BITS(BUS_BITS), .BEATS_W(16), .MAX_BURST(256)) split (
-      .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst_len, .burst_one,
+      .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst,
       .allow(len_in_ready && b_pending != OW'(MAX_OUTSTANDING)), .issue,
-      .ax_valid(awvalid), .ax_ready(awready), .ax_addr(awaddr), .ax_len(awlen), .busy(aw_busy),
-      /* verilator lint_off PINCONNECTEMPTY */
-      .burst());
-      /* verilator lint_on PINCONNECTEMPTY */
+      .ax_valid(awvalid), .ax_ready(awready), .ax_addr(awaddr), .ax_len(awlen), .busy(aw_busy));
 
   logic b_done;
   assign b_done = bvalid && b_pending != 0;
@@ -81,67 +78,46 @@ module gnn_agg_writer #(
   end
   assign wr_error = b_done && bresp[1];
 
-  // burst lengths in AW order, so the W side knows where WLAST goes. The oldest burst is counted
-  // down in registers (left, and wlast = left == 0 kept as a flag: the W handshake's decisions
-  // read no LUT RAM and no compare), the others wait in len_fifo with their "one beat" flag. A
-  // length goes straight to the registers when the FIFO is empty, so it is there the cycle after
-  // its issue, as from a fall-through FIFO.
-  logic len_valid;   // the oldest burst not fully sent is in `left` / `wlast`
-  logic [7:0] left;   // its beats after the current one
-  logic q_valid;
-  logic [8:0] q_data;   // {burst == 1, burst - 1}
-  logic head_free;   // no burst in `left`, or its last beat goes out now
-  assign head_free = !len_valid || (wvalid && wready && wlast);
-  gnn_agg_fifo #(.WIDTH(9), .DEPTH(16)) len_fifo (
+  // burst lengths in AW order, so the W side knows where WLAST goes
+  gnn_agg_fifo #(.WIDTH(8), .DEPTH(16)) len_fifo (
       .clk, .rst_n,
-      .in_valid(issue && !(head_free && !q_valid)), .in_ready(len_in_ready), .in_data({burst_one, burst_len}),
-      .out_valid(q_valid), .out_ready(head_free), .out_data(q_data),
+      .in_valid(issue), .in_ready(len_in_ready), .in_data(8'(burst - 1'b1)),
+      .out_valid(len_valid), .out_ready(wvalid && wready && wlast), .out_data(len_head),
       /* verilator lint_off PINCONNECTEMPTY */
       .count());
       /* verilator lint_on PINCONNECTEMPTY */
 
   // ---- W: cut lane words into beats
-  localparam int LAST_WIDE = SLICES_WIDE - 1;
-  localparam int LAST_NARROW = SLICES_NARROW - 1;
   logic [LANES*gnn_agg_pkg::ACC_BUF_BITS-1:0] word;
   logic word_wide, have_word;
   logic [SW-1:0] slice;
-  logic last_slice;   // slice is the word's last (kept as a flag, like wlast)
+  logic [7:0] beat;
 
   assign wvalid = have_word && len_valid;
   assign wdata = word[int'(slice) * BUS_BITS +: BUS_BITS];
+  assign wlast = beat == len_head;
+  logic last_slice;
+  assign last_slice = slice == (word_wide ? SW'(SLICES_WIDE - 1) : SW'(SLICES_NARROW - 1));
   assign data_ready = !have_word || (wvalid && wready && last_slice);
   assign w_beat = wvalid && wready;
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
-      len_valid <= 1'b0;
-      left <= '0;
-      wlast <= 1'b1;
       have_word <= 1'b0;
       word <= '0;
       word_wide <= 1'b0;
       slice <= '0;
-      last_slice <= LAST_NARROW == 0;
+      beat <= '0;
     end else begin
-      if (head_free) begin
-        len_valid <= q_valid || issue;
-        {wlast, left} <= q_valid ? q_data : {burst_one, burst_len};
-      end else if (wvalid && wready) begin
-        left <= left - 1'b1;
-        wlast <= left == 8'd1;
-      end
       if (wvalid && wready) begin
+        beat <= wlast ? 8'd0 : beat + 1'b1;
         slice <= last_slice ? '0 : slice + 1'b1;
-        last_slice <= last_slice ? (word_wide ? LAST_WIDE : LAST_NARROW) == 0
-                                 : 32'(slice) + 1 == (word_wide ? LAST_WIDE : LAST_NARROW);
         if (last_slice) have_word <= 1'b0;
       end
-      if (data_valid && data_ready) begin   // slice is 0 here (no word, or its last beat now)
+      if (data_valid && data_ready) begin
         have_word <= 1'b1;
         word <= data;
         word_wide <= data_wide;
-        last_slice <= (data_wide ? LAST_WIDE : LAST_NARROW) == 0;
       end
     end
   end

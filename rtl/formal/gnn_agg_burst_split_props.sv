@@ -5,8 +5,7 @@
 // prove each one alone and show each one's mutant fails it:
 //   0 no_4k_cross   a burst on the channel never crosses a 4 KiB boundary (for any command,
 //                   unaligned addresses included: counted from the bus word that holds ax_addr)
-//   1 burst_len     1 <= burst <= MAX_BURST (<= 256) at every issue, burst_len + 1 and AX_LEN + 1
-//                   are that burst, burst_one says whether it is 1
+//   1 burst_len     1 <= burst <= MAX_BURST (<= 256) at every issue, and AX_LEN + 1 is that burst
 //   2 beats_sum     the bursts issued for a command sum to its beat count (none takes more than
 //                   is left; busy until all are issued, then ready for the next command)
 //   3 ax_stable     AX_VALID, AX_ADDR and AX_LEN hold while AX_VALID && !AX_READY
@@ -28,13 +27,13 @@ module gnn_agg_burst_split_formal #(
     input wire               ax_ready
 );
   localparam int LOG_BB = $clog2(BUS_BITS / 8);
-  wire cmd_ready, issue, ax_valid, busy, burst_one;
+  wire cmd_ready, issue, ax_valid, busy;
   wire [BEATS_W-1:0] burst;
   wire [63:0] ax_addr;
-  wire [7:0] ax_len, burst_len;
+  wire [7:0] ax_len;
 
   gnn_agg_burst_split #(.BUS_BITS(BUS_BITS), .BEATS_W(BEATS_W), .MAX_BURST(MAX_BURST)) dut (
-      .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst, .burst_len, .burst_one, .allow, .issue,
+      .clk, .rst_n, .cmd_valid, .cmd_ready, .cmd_addr, .cmd_beats, .burst, .allow, .issue,
       .ax_valid, .ax_ready, .ax_addr, .ax_len, .busy);
 
   reg past_valid = 1'b0;
@@ -62,9 +61,7 @@ module gnn_agg_burst_split_formal #(
       if (PROPS[0] && ax_valid)
         assert ({1'b0, ax_addr[11:LOG_BB]} + ax_len + 1'b1 <= (4096 >> LOG_BB));
       // 1: burst length
-      if (PROPS[1] && issue)
-        assert (burst >= 1 && burst <= MAX_BURST && MAX_BURST <= 256 && {1'b0, burst_len} + 1'b1 == burst
-                && burst_one == (burst == 1));
+      if (PROPS[1] && issue) assert (burst >= 1 && burst <= MAX_BURST && MAX_BURST <= 256);
       if (PROPS[1] && ax_valid) assert ({1'b0, ax_len} + 1'b1 == last_burst);
       // 3: AX stable while stalled
       if (PROPS[3] && $past(ax_valid && !ax_ready))
