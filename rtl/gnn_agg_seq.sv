@@ -28,9 +28,9 @@
 // for the whole run (stream_start), and the walker takes each pass's tile from them; the row_ptr
 // check reads the word holding pair 0 (a marker, and in its end the read-ahead hint h, never
 // checked) and the one holding the last pair's edge end (== n_edges; 0 when pair 0 is the
-// last). The passes follow the markers: FIND_LAST turns a marker's partition p into its first row p R (shift-add, one bit of
-// p per cycle; for the first marker h R alongside) and checks p < P (ROW_PTR; for the first
-// marker no pass runs, a later one gets a pass of no rows, so its indices are INDEX); the next
+// last). The passes follow the markers: FIND_LAST turns a marker's partition p into its first
+// row p R (shift-add, one bit of p per cycle; for the first marker h R alongside) and checks
+// p < P (ROW_PTR; for the first marker no pass runs, a later one gets a pass of no rows, so its indices are INDEX); the next
 // marker comes from the walker at the end of a pass, none (the pairs used up) ends the run. The
 // preload runs when the first marker is P - 1 with rem < R and h < P, h != P - 1: the rows
 // [rem, R) of partition h; the second pass loads only [0, rem) if its marker names h, else all
