@@ -32,10 +32,11 @@
 // row p R (shift-add, one bit of p per cycle; for the first marker h R alongside) and checks
 // p < P (ROW_PTR; for the first marker no pass runs, a later one gets a pass of no rows, so
 // its indices are INDEX); the next marker comes from the walker at the end of a pass, none
-// (the pairs used up) ends the run. The preload runs when the first marker is P - 1 with rem < R and h < P, h != P - 1: the rows
-// [rem, R) of partition h; the second pass loads only [0, rem) if its marker names h, else all
-// (a wrong hint costs time, never the result). dst_scale is read per finished row (the
-// walker's ds_rd commands); a pass ends when the walker's rows are written.
+// (the pairs used up) ends the run. The preload runs when the first marker is P - 1 with rem <
+// R and h < P, h != P - 1: the rows [rem, R) of partition h; the second pass loads only [0,
+// rem) if its marker names h, else all (a wrong hint costs time, never the result). dst_scale
+// is read per finished row (the walker's ds_rd commands); a pass ends when the walker's rows
+// are written.
 `default_nettype none
 
 module gnn_agg_seq #(
