@@ -26,8 +26,9 @@ def shared_cases(hw):
     cases = standard_cases(hw, seed=seed, n_random=int(os.environ.get("GNN_N_RANDOM", "200")))
     wanted = [n for n in os.environ.get("GNN_CASES", "").split(",") if n]
     if wanted:
+        missing = set(wanted) - {c.name for c in cases}
+        assert not missing, f"no case named {sorted(missing)}"
         cases = [c for c in cases if c.name in wanted]
-        assert cases, f"no case named {wanted}"
     if os.environ.get("GNN_SKIP_AXI_ERRORS", "0") not in ("", "0"):
         cases = [c for c in cases if not c.axi_error[1]]
     return cases

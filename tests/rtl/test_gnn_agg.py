@@ -100,7 +100,7 @@ def test_waves_fst(tmp_path, monkeypatch):
 
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
-    (MAIN, 32, 0.2, 21), (PES2, 100, 0.3, 22), (PES4, 64, 0.3, 23),
+    (MAIN, 32, 0.2, 21), pytest.param(PES2, 100, 0.3, 22, marks=pytest.mark.slow), (PES4, 64, 0.3, 23),
 ], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat100_bp", "pes4_bus128_lat64_bp"])
 def test_tiled_bipartite(tmp_path, hw, latency, pause, seed):
     """Source-tiled bipartite graphs, natural and spread row order: the walker scans 4 (64-bit
@@ -110,7 +110,7 @@ def test_tiled_bipartite(tmp_path, hw, latency, pause, seed):
 
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
-    (MAIN, 32, 0.2, 31), (PES2, 0, 0.0, 32), (PES4, 100, 0.3, 33),
+    pytest.param(MAIN, 32, 0.2, 31, marks=pytest.mark.slow), (PES2, 0, 0.0, 32), (PES4, 100, 0.3, 33),
 ], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat0", "pes4_bus128_lat100_bp"])
 def test_tiled_layout(tmp_path, hw, latency, pause, seed):
     """TILED mode (golden.cases.tiled_cases): four partitions with rows of every kind, every
@@ -122,7 +122,7 @@ def test_tiled_layout(tmp_path, hw, latency, pause, seed):
 
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
-    (MAIN, 32, 0.2, 24), (PES2, 0, 0.0, 25), (PES4, 100, 0.3, 26),
+    pytest.param(MAIN, 32, 0.2, 24, marks=pytest.mark.slow), (PES2, 0, 0.0, 25), (PES4, 100, 0.3, 26),
     pytest.param(KV260_PES4_LIKE, 64, 0.25, 27, marks=pytest.mark.slow),
 ], ids=["pes1_bus64_lat32_bp", "pes2_bus64_lat0", "pes4_bus128_lat100_bp", "kv260_like_lat64_bp"])
 def test_partial_rows(tmp_path, hw, latency, pause, seed):
@@ -135,7 +135,8 @@ def test_partial_rows(tmp_path, hw, latency, pause, seed):
 @rtl_only
 @pytest.mark.parametrize("hw,latency,pause,seed", [
     (WIDE_BUS, 32, 0.2, 4), (NARROW_LANES, 100, 0.1, 4),
-    (PES2, 0, 0.0, 6), (PES2, 100, 0.3, 7), (PES4, 0, 0.0, 8), (PES4, 32, 0.2, 9), (PES4, 100, 0.3, 10),
+    pytest.param(PES2, 0, 0.0, 6, marks=pytest.mark.slow), (PES2, 100, 0.3, 7), (PES4, 0, 0.0, 8),
+    pytest.param(PES4, 32, 0.2, 9, marks=pytest.mark.slow), pytest.param(PES4, 100, 0.3, 10, marks=pytest.mark.slow),
 ], ids=["bus128_lanes16", "bus64_lanes8", "pes2_lat0", "pes2_lat100_bp", "pes4_lat0", "pes4_lat32_bp",
         "pes4_lat100_bp"])
 def test_parameter_sweep(tmp_path, hw, latency, pause, seed):
@@ -178,15 +179,21 @@ def test_hls_impl_needs_the_export(monkeypatch):
         build({})
 
 
+HLS_PATH_CASES = ",".join(["empty_graph", "rows_without_neighbours", "hub_4096_mean", "feat_dim_at_limit",
+                           "saturate_w_relu", "tiled_weighted", "tiled_symmetric_dram", "idx16_gcn",
+                           "err_row_ptr_past_end", "err_misaligned_feat_out"])
+
+
 @rtl_only
 def test_hls_impl_runs_an_export(tmp_path, monkeypatch):
     """The IMPL=hls path end to end, with the RTL standing in for the HLS export (same ports, same
     contract): the source list comes from the export's files.f, the build takes no parameters
     (the RTL's defaults are the PYNQ-Z2 build, as csynth's would be), the AXI error cases are
-    left out, and the shared cases are bit-exact."""
+    left out, and a cross-section of the shared cases (one of each kind; the rest run on this RTL
+    in test_shared_cases) is bit-exact."""
     files_f = tmp_path / "files.f"
     files_f.write_text("\n".join(map(str, sources())) + "\n")
     monkeypatch.setenv("GNN_AGG_IMPL", "hls")
     monkeypatch.setenv("GNN_AGG_BOARD", "pynq-z2")
     monkeypatch.setenv("GNN_AGG_HLS_FILES", str(files_f))
-    run(MAIN, "test_shared_cases", tmp_path / "run", latency=32, pause=0.2, seed=21)
+    run(MAIN, "test_shared_cases", tmp_path / "run", latency=32, pause=0.2, seed=21, cases=HLS_PATH_CASES)
