@@ -28,7 +28,7 @@ $(STAMP): pyproject.toml requirements.lock
 	touch $@
 
 test: setup ## run every test (golden, HLS csim, RTL cocotb, host, pipeline); what CI runs
-	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) -v
+	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(PY) -m pytest -n $(JOBS) --dist loadgroup -v
 
 sim: setup ## cycle-accurate tests (cocotb + Verilator); WAVES=1 dumps FST; IMPL=hls BOARD=... runs the HLS export
 	PATH="$(CURDIR)/$(VENV)/bin:$$PATH" GNN_AGG_IMPL=$(IMPL) GNN_AGG_BOARD=$(BOARD) \

@@ -37,6 +37,7 @@ def parse_args(argv=None):
     ap.add_argument("--epochs", type=int, help="training epochs of the serving part's models (default: "
                     "host.rec.pipeline's; fewer make a large data set's latency run short, at some accuracy)")
     ap.add_argument("--head-epochs", type=int, help="fusion-head training epochs (default: host.rec.pipeline's)")
+    ap.add_argument("--hybrid-epochs", type=int, help="hybrid-head fine-tuning epochs (default: host.rec.pipeline's)")
     ap.add_argument("--backends", default="cpu,sim", help="comma list of cpu, sim, board")
     ap.add_argument("--bitfile", help="board: the gnn_agg.bit to load (default: host/overlays/<$BOARD>/)")
     ap.add_argument("--overlay", help="board: a board name (pynq-z2 | kv260 | zcu104) or a folder holding gnn_agg.bit")

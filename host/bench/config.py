@@ -63,6 +63,7 @@ class BenchConfig:
     quick: bool
     epochs: int | None
     head_epochs: int | None
+    hybrid_epochs: int | None
     sections: tuple
     board_options: dict = dataclasses.field(default_factory=dict)  # Accelerator("board", **...)
 
@@ -94,6 +95,7 @@ def make_config(args) -> BenchConfig:
         requests=50 if quick else args.requests, batches=(1, 8, 64), quick=quick,
         epochs=10 if quick and args.epochs is None else args.epochs,
         head_epochs=5 if quick and args.head_epochs is None else args.head_epochs,
+        hybrid_epochs=5 if quick and args.hybrid_epochs is None else args.hybrid_epochs,
         sections=sections, board_options=board_options)
 
 

@@ -80,8 +80,10 @@ def markdown_report(results: dict) -> str:
     req = results.get("requests")
     if req:
         cfg = results["config"]
-        short = (f" (models trained {cfg['epochs'] or 'default'} epochs, head {cfg['head_epochs'] or 'default'}: "
-                 "short training, accuracy below a full run's)" if cfg.get("epochs") or cfg.get("head_epochs") else "")
+        epochs = ("epochs", "head_epochs", "hybrid_epochs")
+        short = (f" (models trained {cfg['epochs'] or 'default'} epochs, head {cfg['head_epochs'] or 'default'}, "
+                 f"hybrid fine-tuning {cfg.get('hybrid_epochs') or 'default'}: short training, accuracy below a "
+                 "full run's)" if any(cfg.get(k) for k in epochs) else "")
         lines += [f"## Online requests: {req['dataset']} ({req['n_users']:,} users, {req['n_items']:,} items, "
                   f"{req['n_train_interactions']:,} training interactions), {req['n_requests']} requests per path, "
                   "top-10 over all items"

@@ -67,7 +67,8 @@ class _CountingTransport:
 
 def train(cfg, out_dir) -> PipelineRun:
     """Every configuration of the pipeline, trained once on the cpu backend."""
-    options = {name: value for name, value in (("epochs", cfg.epochs), ("head_epochs", cfg.head_epochs))
+    options = {name: value for name, value in (("epochs", cfg.epochs), ("head_epochs", cfg.head_epochs),
+                                                  ("hybrid_epochs", cfg.hybrid_epochs))
                if value is not None}
     pipeline = PipelineConfig(data=cfg.dataset, path=cfg.dataset_path, backend="cpu", out=str(out_dir),
                               threads=1, **options)

@@ -82,6 +82,7 @@ class PipelineConfig:
     layers: int | None = None      # GNN layers; None: the one of TrainConfig.layer_choices best on valid
     epochs: int = TrainConfig.epochs
     head_epochs: int = TrainConfig.head_epochs
+    hybrid_epochs: int = TrainConfig.hybrid_epochs
     seed: int = TrainConfig.seed
     device: str = "auto"           # text encoder device: auto | cpu | cuda
     cache: str = str(DEFAULT_CACHE)
@@ -96,7 +97,8 @@ class PipelineConfig:
 
     def train_config(self) -> TrainConfig:
         choices = {"layer_choices": (self.layers,), "layers": self.layers} if self.layers else {}
-        return TrainConfig(epochs=self.epochs, head_epochs=self.head_epochs, seed=self.seed, **choices)
+        return TrainConfig(epochs=self.epochs, head_epochs=self.head_epochs, hybrid_epochs=self.hybrid_epochs,
+                           seed=self.seed, **choices)
 
 
 @dataclasses.dataclass
@@ -464,6 +466,8 @@ def parse_args(argv=None, with_seeds: bool = False):
                     help="GNN layers (default: 2 or 3, whichever is better on valid)")
     ap.add_argument("--epochs", type=int, default=d.epochs)
     ap.add_argument("--head-epochs", type=int, default=d.head_epochs)
+    ap.add_argument("--hybrid-epochs", type=int, default=d.hybrid_epochs,
+                    help="fine-tuning epochs of the hybrid heads (they start from the trained parts)")
     ap.add_argument("--device", default=d.device, help="text encoder device: auto | cpu | cuda")
     ap.add_argument("--cache", default=d.cache)
     ap.add_argument("--out", default=d.out)

@@ -7,6 +7,8 @@ import pytest
 
 from host.bench.cli import main
 
+pytestmark = pytest.mark.xdist_group("test_bench")  # one worker: bench_out runs the benchmark once
+
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 

@@ -18,6 +18,8 @@ from host.rec.data.synthetic import generate_default
 from host.rec.pipeline import main as pipeline_main
 from host.rec.serve import OnlineRecommender, main as serve_main
 
+pytestmark = pytest.mark.xdist_group("test_first_steps")  # one worker: `trained` trains two models once
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
