@@ -249,6 +249,8 @@ module gnn_agg
   logic [BUS_BITS-1:0] ds_data;
   logic [GNW-1:0] ci_count, ci_take, ew_count, ew_take;
   logic [SN-1:0][31:0] ci_data, ew_data;
+  logic [2:0][32:0] ci_limit;
+  logic [SN-1:0][2:0] ci_lt;
   logic feat_valid, feat_ready, gather_valid, gather_ready, gs_valid, gs_ready;
   logic [LANES*FEAT_BITS-1:0] feat_word;
   logic [BUS_BITS-1:0] gs_data;
@@ -366,8 +368,8 @@ module gnn_agg
       .post_scale(post),
       .gather, .gather_run, .probe, .probe_valid, .probe_data,
       .scale_start(ld_scale_start), .scale_skip(ld_scale_skip), .scale_count(ld_scale_count),
-      .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data,
-      .ew_take, .ds_valid, .ds_ready, .ds_data, .ss_valid, .ss_ready, .ss_data,
+      .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ci_limit, .ci_lt,
+      .ew_count, .ew_data, .ew_take, .ds_valid, .ds_ready, .ds_data, .ss_valid, .ss_ready, .ss_data,
       .gscale_valid(gs_valid), .gscale_ready(gs_ready), .gscale_data(gs_data),
       .feat_valid, .feat_ready, .feat_data(feat_word), .gfeat_valid(gather_valid), .gfeat_ready(gather_ready),
       .acc_valid(accq_valid), .acc_ready(accq_ready), .acc_data(accq_data),
@@ -400,8 +402,8 @@ module gnn_agg
       .row_bytes, .acc_buf(ptr[8]), .acc_row_beats(acc_row_bytes >> LOG_BB),
       .plan_valid, .plan_ready, .plan_proc, .plan_add, .plan_fin, .plan_addr, .plan_lane, .rows_out(walker_rows),
       .acc_rd_valid, .acc_rd_ready, .acc_rd_addr, .acc_rd_beats, .ds_rd_valid, .ds_rd_ready, .ds_rd_addr,
-      .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ew_count, .ew_data, .ew_take,
-      .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
+      .rp_valid, .rp_ready, .rp_data, .rp_data2, .rp_take2, .ci_count, .ci_data, .ci_take, .ci_limit, .ci_lt,
+      .ew_count, .ew_data, .ew_take, .grp_valid, .grp_ready, .grp_row_end, .grp_emit, .grp_row, .grp_weight, .grp_scale_lane(grp_lane),
       .gfeat_valid, .gfeat_ready, .gfeat_addr, .gscale_valid, .gscale_ready, .gscale_addr,
       .tile_more, .tile_part, .err_row_ptr, .err_index, .done(walker_done));
 

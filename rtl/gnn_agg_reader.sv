@@ -93,6 +93,8 @@ module gnn_agg_reader #(
     output logic [GNW-1:0]              ci_count,     // col_idx window
     output logic [SN-1:0][31:0]         ci_data,
     input  logic [GNW-1:0]              ci_take,
+    input  logic [2:0][32:0]            ci_limit,     // col_idx comparisons, carried with the indices
+    output logic [SN-1:0][2:0]          ci_lt,        // ci_data[i] < ci_limit[t]
     output logic [GNW-1:0]              ew_count,     // edge_w window
     output logic [SN-1:0][31:0]         ew_data,
     input  logic [GNW-1:0]              ew_take,
@@ -192,16 +194,19 @@ module gnn_agg_reader #(
       /* verilator lint_off PINCONNECTEMPTY */
       .out_valid2(), .out_data2(rp_data2));
       /* verilator lint_on PINCONNECTEMPTY */
-  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(SN)) ci_window (
+  gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(SN), .TAGS(3)) ci_window (
       .clk, .rst_n, .start(pass_start), .wide(!idx16), .count({1'b0, n_edges}),
       .in_valid(s_out_valid[gnn_agg_pkg::RD_COL_IDX]), .in_ready(s_out_ready[gnn_agg_pkg::RD_COL_IDX]),
       .in_data(s_out_data[gnn_agg_pkg::RD_COL_IDX]),
-      .out_count(ci_count), .out_data(ci_data), .out_take(ci_take));
+      .out_count(ci_count), .out_data(ci_data), .out_take(ci_take), .tag_limit(ci_limit), .out_lt(ci_lt));
   gnn_agg_window #(.BUS_BITS(BUS_BITS), .N(SN)) ew_window (
       .clk, .rst_n, .start(pass_start), .wide(1'b0), .count(edge_weight ? {1'b0, n_edges} : 33'd0),
       .in_valid(s_out_valid[gnn_agg_pkg::RD_EDGE_W]), .in_ready(s_out_ready[gnn_agg_pkg::RD_EDGE_W]),
       .in_data(s_out_data[gnn_agg_pkg::RD_EDGE_W]),
-      .out_count(ew_count), .out_data(ew_data), .out_take(ew_take));
+      .out_count(ew_count), .out_data(ew_data), .out_take(ew_take), .tag_limit('0),
+      /* verilator lint_off PINCONNECTEMPTY */
+      .out_lt());
+      /* verilator lint_on PINCONNECTEMPTY */
   logic ds_up_valid, ds_up_in_ready;
   gnn_agg_unpack #(.BUS_BITS(BUS_BITS)) ds_unpack (
       .clk, .rst_n, .start(pass_start), .wide(1'b0), .skip('0),

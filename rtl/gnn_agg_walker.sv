@@ -95,6 +95,8 @@ module gnn_agg_walker
     input  logic [NW-1:0]         ci_count,     // col_idx window
     input  logic [SN-1:0][31:0]   ci_data,
     output logic [NW-1:0]         ci_take,
+    output logic [2:0][32:0]      ci_limit,     // the window's comparison limits (CI_*), registered
+    input  logic [SN-1:0][2:0]    ci_lt,        // ci_data[i] < ci_limit[t]
     input  logic [NW-1:0]         ew_count,     // edge_w window
     input  logic [SN-1:0][31:0]   ew_data,
     output logic [NW-1:0]         ew_take,
@@ -140,6 +142,7 @@ module gnn_agg_walker
 
   localparam int ACC_SHIFT = $clog2(gnn_agg_pkg::ACC_BUF_BITS / FEAT_BITS);   // acc_buf row / feature row
   localparam int DW = 2 + 33 + 3 + 29 + 48;   // descriptor: leftover, drain, count, tiled plan, row, row offset
+  localparam int CI_IDX = 0, CI_LO = 1, CI_HI = 2;   // ci_limit: a valid index (tiled: a table row), part_lo, part_hi
 
   // ---------------- rows -> descriptors {leftover, drain, count, proc, add, fin, v, v * row_bytes}
   typedef enum logic [1:0] {R_IDLE, R_ROWS, R_DRAIN, R_DONE} rstate_t;
@@ -295,35 +298,63 @@ module gnn_agg_walker
   logic [NW-1:0] emax;
   assign emax = gather ? NW'(1) : NW'(PES);
 
+  // The index checks come from the window as flags registered with the indices (ci_lt against
+  // ci_limit), so the scan below starts from flip-flops: it is in a loop with the window (the
+  // take it decides moves the window's entries in the same cycle). The limits only change between
+  // passes, at least two cycles before a pass's first scan (its first descriptor).
+  always_ff @(posedge clk) begin
+    ci_limit[CI_IDX] <= tiled ? part_rows : {1'b0, n_src};
+    ci_limit[CI_LO] <= part_lo;
+    ci_limit[CI_HI] <= part_hi;
+  end
   logic [SN-1:0] idx_ok, emit;
+  always_comb
+    for (int i = 0; i < SN; i++) begin
+      idx_ok[i] = ci_lt[i][CI_IDX];
+      emit[i] = idx_ok[i] && (tiled || (!ci_lt[i][CI_LO] && ci_lt[i][CI_HI])) && !desc_drain;
+    end
+  // Take the longest run of front indices that are in the window, in the descriptor and bring at
+  // most emax contributing edges: index i is taken when every j <= i is available, left and the
+  // contributing ones up to it number at most emax (prefix counts, then the run's length).
+  logic [SN-1:0] in_k, sel;
   logic [NW-1:0] k, n_emit;
   always_comb begin
-    logic stop;
-    k = '0;
-    n_emit = '0;
-    stop = 1'b0;
+    logic [NW-1:0] upto;   // contributing indices among 0..i
+    logic run;
+    upto = '0;
+    run = 1'b1;
     for (int i = 0; i < SN; i++) begin
-      idx_ok[i] = tiled ? {1'b0, ci_data[i]} < part_rows : ci_data[i] < n_src;
-      emit[i] = idx_ok[i] && (tiled || ({1'b0, ci_data[i]} >= part_lo && {1'b0, ci_data[i]} < part_hi)) && !desc_drain;
-      if (!stop && NW'(i) < avail && left > 33'(i) && n_emit + NW'(emit[i]) <= emax) begin
-        k = NW'(i + 1);
-        n_emit = n_emit + NW'(emit[i]);
-      end else begin
-        stop = 1'b1;
-      end
+      upto = upto + NW'(emit[i]);
+      run = run && NW'(i) < avail && left > 33'(i) && upto <= emax;
+      in_k[i] = run;
     end
+    k = '0;
+    for (int i = 0; i < SN; i++) k = k + NW'(in_k[i]);
   end
-  logic [SN-1:0] in_k, sel;
-  always_comb for (int i = 0; i < SN; i++) in_k[i] = NW'(i) < k;
   assign sel = emit & in_k;
+  always_comb begin
+    n_emit = '0;
+    for (int i = 0; i < SN; i++) n_emit = n_emit + NW'(sel[i]);
+  end
+`ifndef SYNTHESIS
+  // the registered flags are the comparisons of the indices scanned (Verilator --assert builds)
+  always_ff @(posedge clk)
+    if (rst_n && desc_valid)
+      for (int i = 0; i < SN; i++)
+        if (NW'(i) < avail) begin
+          assert (idx_ok[i] == (tiled ? {1'b0, ci_data[i]} < part_rows : ci_data[i] < n_src));
+          assert (ci_lt[i][CI_LO] == ({1'b0, ci_data[i]} < part_lo));
+          assert (ci_lt[i][CI_HI] == ({1'b0, ci_data[i]} < part_hi));
+        end
+`endif
 
   // ---------------- row plans
   // valid indices of the taken ones above / below the partition (the row's other passes)
   logic [SN-1:0] above, below;
   always_comb
     for (int i = 0; i < SN; i++) begin
-      above[i] = idx_ok[i] && {1'b0, ci_data[i]} >= part_hi;
-      below[i] = {1'b0, ci_data[i]} < part_lo;
+      above[i] = idx_ok[i] && !ci_lt[i][CI_HI];
+      below[i] = ci_lt[i][CI_LO];
     end
   logic seen_now, seen_before, seen_after;   // of the current row's earlier groups
   logic row_now, row_before, row_after;      // including this group

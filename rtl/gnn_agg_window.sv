@@ -5,11 +5,17 @@
 // consumer), which sustains N elements per cycle when a word holds at least N of them.
 // Exactly ceil(count * elem bytes / bus bytes) words are consumed; elements of the last word
 // beyond `count` are dropped. The walker reads col_idx and edge_w through this.
+// Each held element also carries TAGS comparisons against the limits the consumer gives
+// (out_lt[i][t] = out_data[i] < tag_limit[t]), made where the element enters or stays in the
+// buffer and registered with it: the consumer's decisions start from flip-flops, not from a
+// comparator behind them. They use the limits of the cycle before, so a limit must be stable a
+// cycle before the consumer relies on out_lt.
 `default_nettype none
 
 module gnn_agg_window #(
     parameter int BUS_BITS = 64,   // bus word width (a multiple of 32)
     parameter int N = 2,   // elements offered per cycle
+    parameter int TAGS = 1,   // comparisons carried per element
     localparam int NW = $clog2(N + 1)   // bits of an element count (0..N)
 ) (
     input  logic                clk,
@@ -22,7 +28,9 @@ module gnn_agg_window #(
     input  logic [BUS_BITS-1:0] in_data,
     output logic [NW-1:0]       out_count,   // front elements available (<= N)
     output logic [N-1:0][31:0]  out_data,
-    input  logic [NW-1:0]       out_take     // <= out_count
+    input  logic [NW-1:0]       out_take,    // <= out_count
+    input  logic [TAGS-1:0][32:0] tag_limit,
+    output logic [N-1:0][TAGS-1:0] out_lt    // out_data[i] < tag_limit[t] (the last cycle's limits)
 );
   localparam int HALVES = BUS_BITS / 16;   // 16-bit halves per bus word
   // buffer: two windows plus one word of 16-bit elements, so a word is accepted whenever fewer
@@ -31,6 +39,7 @@ module gnn_agg_window #(
   localparam int CW = $clog2(C + 1);   // bits of the fill count (0..C)
 
   logic [C-1:0][31:0] buf_q;
+  logic [N-1:0][TAGS-1:0] lt_q;   // buf_q[i] < tag_limit[t] for the offered entries (the last cycle's limits)
   logic [CW-1:0] cnt;
   logic [32:0] ingest_left;   // elements still to come from memory
   logic wide_q;
@@ -45,6 +54,7 @@ module gnn_agg_window #(
   assign out_count = cnt < CW'(N) ? NW'(cnt) : NW'(N);
   for (genvar i = 0; i < N; i++) begin : g_out
     assign out_data[i] = buf_q[i];
+    assign out_lt[i] = lt_q[i];
   end
 
   logic [HALVES-1:0][31:0] word_elems;
@@ -63,6 +73,15 @@ module gnn_agg_window #(
   localparam int LH = $clog2(HALVES);
   logic [C+HALVES-1:0][31:0] held_in;
   logic [C+HALVES-1:0] fill;
+  // the comparisons of every source an offered entry can take (positions < 2N of the sequence),
+  // made before the late take picks one
+  logic [2*N-1:0][TAGS-1:0] lt_buf, held_lt;
+  logic [HALVES-1:0][TAGS-1:0] lt_word;
+  always_comb
+    for (int t = 0; t < TAGS; t++) begin
+      for (int j = 0; j < 2 * N; j++) lt_buf[j][t] = {1'b0, buf_q[j]} < tag_limit[t];
+      for (int j = 0; j < HALVES; j++) lt_word[j][t] = {1'b0, word_elems[j]} < tag_limit[t];
+    end
   always_comb
     for (int j = 0; j < C + HALVES; j++) begin
       logic [CW:0] w;   // position j within the word (when j >= cnt)
@@ -70,15 +89,22 @@ module gnn_agg_window #(
       held_in[j] = j < C && (CW + 1)'(j) < (CW + 1)'(cnt) ? buf_q[j % C] : word_elems[LH'(w)];
       fill[j] = (CW + 1)'(j) < (CW + 1)'(cnt) || (ingest && w < (CW + 1)'(HALVES));
     end
+  always_comb
+    for (int j = 0; j < 2 * N; j++)
+      held_lt[j] = (CW + 1)'(j) < (CW + 1)'(cnt) ? lt_buf[j] : lt_word[LH'((CW + 1)'(j) - (CW + 1)'(cnt))];
   // entry i after a take of t: position i + t of that sequence (kept as it is where that is empty)
   logic [C-1:0][N:0][31:0] move;
   logic [C-1:0][N:0] move_fill;
+  logic [N-1:0][N:0][TAGS-1:0] move_lt;
   always_comb
     for (int i = 0; i < C; i++)
       for (int t = 0; t <= N; t++) begin
         move[i][t] = held_in[(i + t) % (C + HALVES)];
         move_fill[i][t] = i + t < C + HALVES && fill[(i + t) % (C + HALVES)];
       end
+  always_comb
+    for (int i = 0; i < N; i++)
+      for (int t = 0; t <= N; t++) move_lt[i][t] = held_lt[i + t];
 
   always_ff @(posedge clk) begin
     if (!rst_n) begin
@@ -92,6 +118,9 @@ module gnn_agg_window #(
     end else begin
       for (int i = 0; i < C; i++)
         if (out_take <= NW'(N) && move_fill[i][out_take]) buf_q[i] <= move[i][out_take];
+      // every held entry moves (by 0 or more), so its tags are compared against this cycle's
+      // limits; an empty entry's tags are never offered
+      for (int i = 0; i < N; i++) lt_q[i] <= move_lt[i][out_take];
       cnt <= cnt + (ingest ? n_in : CW'(0)) - CW'(out_take);   // the late take in the last adder
       if (ingest) ingest_left <= ingest_left - 33'(n_in);
     end

@@ -5,7 +5,9 @@ offers min(cnt, N) of them, accepts a word whenever elements remain to come from
 cnt + (elements per word) <= 2N + BUS_BITS/16 (decided before the take), and drops the
 elements of the last word beyond `count`. Every cycle the test checks out_count, in_ready and
 the offered elements exactly; the consumer takes a random 0..out_count (backpressure) and the
-producer leaves random gaps."""
+producer leaves random gaps. The comparison tags are checked every cycle too: out_lt[i][t] is
+offered element i < the tag_limit[t] of the cycle before, with the limits changed at random
+(values of the run and their neighbours, 0 and 2^32)."""
 from __future__ import annotations
 
 import cocotb
@@ -45,6 +47,14 @@ class Model:
         return n_in
 
 
+TAG_BITS = 33   # a tag limit: 32-bit elements compared without wrap, 2^32 above all
+
+
+def tag_limits(r, values: list[int], tags: int) -> list[int]:
+    pool = values + [v + 1 for v in values] + [0, 1 << 32]
+    return [r.choice(pool) for _ in range(tags)]
+
+
 async def run(dut, r, model: Model, bus_bits: int, wide: bool, count: int, p_valid: float,
               p_take: float):
     ebits = 32 if wide else 16
@@ -57,6 +67,9 @@ async def run(dut, r, model: Model, bus_bits: int, wide: bool, count: int, p_val
     # elements of the last word beyond count are garbage that must be dropped
     words = [pack(w + [r.randrange(1 << ebits) for _ in range(per_word - len(w))], ebits) for w in words]
 
+    tags = len(dut.tag_limit) // TAG_BITS
+    limits = tag_limits(r, values, tags)
+    dut.tag_limit.value = pack(limits, TAG_BITS)
     dut.wide.value = int(wide)
     dut.count.value = count
     dut.start.value = 1
@@ -74,6 +87,13 @@ async def run(dut, r, model: Model, bus_bits: int, wide: bool, count: int, p_val
         assert out_count == model.out_count, f"out_count {out_count}, model {model.out_count}"
         offered = elems(int(dut.out_data.value), model.n, 32)[:out_count]
         assert offered == values[taken:taken + out_count], "offered elements differ"
+        lt = elems(int(dut.out_lt.value), model.n * tags, 1)
+        for i, v in enumerate(offered):
+            want = [int(v < lim) for lim in limits]   # the limits of the cycle before
+            assert lt[i * tags:(i + 1) * tags] == want, f"out_lt[{i}] of {v}: {lt[i * tags:(i + 1) * tags]}, limits {limits}"
+        if r.random() < 0.3:
+            limits = tag_limits(r, values, tags)
+            dut.tag_limit.value = pack(limits, TAG_BITS)
         take = r.randint(0, out_count) if r.random() < p_take else out_count
         valid = word_i < len(words) and r.random() < p_valid
         dut.out_take.value = take
@@ -102,7 +122,7 @@ async def run(dut, r, model: Model, bus_bits: int, wide: bool, count: int, p_val
 async def test_runs(dut):
     bus_bits = len(dut.in_data)
     n = len(dut.out_data) // 32
-    await start(dut, {"start": 0, "wide": 0, "count": 0, "in_valid": 0, "in_data": 0, "out_take": 0})
+    await start(dut, {"start": 0, "wide": 0, "count": 0, "in_valid": 0, "in_data": 0, "out_take": 0, "tag_limit": 0})
     r = rng()
     model = Model(bus_bits, n)
     halves = bus_bits // 16
@@ -122,7 +142,7 @@ async def test_full_rate(dut):
     flow once the window fills, when a word holds at least N elements."""
     bus_bits = len(dut.in_data)
     n = len(dut.out_data) // 32
-    await start(dut, {"start": 0, "wide": 0, "count": 0, "in_valid": 0, "in_data": 0, "out_take": 0})
+    await start(dut, {"start": 0, "wide": 0, "count": 0, "in_valid": 0, "in_data": 0, "out_take": 0, "tag_limit": 0})
     r = rng()
     model = Model(bus_bits, n)
     for wide in (False, True):
