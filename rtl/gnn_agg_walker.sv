@@ -141,10 +141,14 @@ module gnn_agg_walker
 );  localparam int BUS_BYTES = BUS_BITS / 8;
 
   localparam int ACC_SHIFT = $clog2(gnn_agg_pkg::ACC_BUF_BITS / FEAT_BITS);   // acc_buf row / feature row
-  localparam int DW = 2 + 33 + 3 + 29 + 48;   // descriptor: leftover, drain, count, tiled plan, row, row offset
-  localparam int CI_IDX = 0, CI_LO = 1, CI_HI = 2;   // ci_limit: a valid index (tiled: a table row), part_lo, part_hi
+  localparam int LW = $clog2(SN + 2);   // bits of an edge count saturated at SN + 1 (0..SN+1)
+  localparam int DW = 2 + 33 + LW + 3 + 29 + 48;   // descriptor: leftover, drain, count, count saturated, tiled plan, row, row offset
+  localparam int CI_IDX = 0, CI_LO = 1, CI_HI = 2;
+  function automatic logic [LW-1:0] saturate(input logic [32:0] count);   // min(count, SN + 1)
+    return count > 33'(SN + 1) ? LW'(SN + 1) : LW'(count);
+  endfunction   // ci_limit: a valid index (tiled: a table row), part_lo, part_hi
 
-  // ---------------- rows -> descriptors {leftover, drain, count, proc, add, fin, v, v * row_bytes}
+  // ---------------- rows -> descriptors {leftover, drain, count, min(count, SN + 1), proc, add, fin, v, v * row_bytes}
   typedef enum logic [1:0] {R_IDLE, R_ROWS, R_DRAIN, R_DONE} rstate_t;
   rstate_t rstate;
   logic first;
@@ -188,16 +192,20 @@ module gnn_agg_walker
   assign rp_fire = rp_valid && rp_ready;
   logic [47:0] row_off;      // v * row_bytes: the row's offset in feat_out
   assign row_off = 48'(row_v) * 48'(row_bytes);
+  logic [32:0] row_count, drain_count;   // a row's edges, the edges after the last row
+  assign row_count = end_c - prev_end;
+  assign drain_count = {1'b0, n_edges} - prev_end;
   always_comb begin
     desc_in_valid = 1'b0;
     desc_in = '0;
     if (rstate == R_ROWS && rp_valid && !first && !no_pairs) begin
       // a marker is a descriptor only when it has edges (drained without an index check)
       desc_in_valid = !(tiled && t_end) || end_c != prev_end;
-      desc_in = {tiled && t_end, tiled && t_end, end_c - prev_end, {3'b0, row_v} < n_dst, t_add, t_fin, row_v, row_off};
+      desc_in = {tiled && t_end, tiled && t_end, row_count, saturate(row_count), {3'b0, row_v} < n_dst, t_add, t_fin,
+                 row_v, row_off};
     end else if (rstate == R_DRAIN && prev_end != {1'b0, n_edges}) begin
       desc_in_valid = 1'b1;
-      desc_in = {tiled, 1'b1, {1'b0, n_edges} - prev_end, 3'b0, 29'b0, 48'b0};   // the edges after the last row (tiled: no tile, no index check)
+      desc_in = {tiled, 1'b1, drain_count, saturate(drain_count), 3'b0, 29'b0, 48'b0};   // the edges after the last row (tiled: no tile, no index check)
     end
   end
   logic row_err;
@@ -283,13 +291,20 @@ module gnn_agg_walker
       /* verilator lint_on PINCONNECTEMPTY */
 
   // ---------------- edges -> groups
-  logic [32:0] taken;   // edges of the current descriptor consumed
+  // The edges left of the current descriptor: its count until its first group goes (fresh),
+  // then a register. The scan and the row end read only the count saturated at SN + 1 (lsat: a
+  // few bits, from flip-flops), not a 33-bit difference, as they sit in the loop with the windows.
+  logic fresh;
+  logic [32:0] left_q;
+  logic [LW-1:0] lsat_q;
   logic desc_left, desc_drain, d_proc, d_add, d_fin;
   logic [32:0] desc_count, left;
+  logic [LW-1:0] desc_lsat, lsat;
   logic [28:0] d_v;
   logic [47:0] d_off;
-  assign {desc_left, desc_drain, desc_count, d_proc, d_add, d_fin, d_v, d_off} = desc;
-  assign left = desc_count - taken;
+  assign {desc_left, desc_drain, desc_count, desc_lsat, d_proc, d_add, d_fin, d_v, d_off} = desc;
+  assign left = fresh ? desc_count : left_q;
+  assign lsat = fresh ? desc_lsat : lsat_q;
   logic [32:0] part_rows;   // tiled: local indices below this are valid
   assign part_rows = part_hi - part_lo;
 
@@ -325,7 +340,7 @@ module gnn_agg_walker
     run = 1'b1;
     for (int i = 0; i < SN; i++) begin
       upto = upto + NW'(emit[i]);
-      run = run && NW'(i) < avail && left > 33'(i) && upto <= emax;
+      run = run && NW'(i) < avail && lsat > LW'(i) && upto <= emax;
       in_k[i] = run;
     end
     k = '0;
@@ -375,7 +390,7 @@ module gnn_agg_walker
   assign row_ds_addr = (dst_scale + {34'b0, d_v, 1'b0}) & ~(64'(BUS_BYTES - 1));
 
   logic ends, row_end, has_out, need_fetch, fetch_ok, plan_ok, go;
-  assign ends = desc_valid && taken + 33'(k) == desc_count;
+  assign ends = desc_valid && lsat == LW'(k);   // k <= SN: left == k exactly when lsat == k
   assign row_end = ends && !desc_drain;
   assign has_out = row_end || n_emit != 0;
   assign need_fetch = gather && n_emit != 0;
@@ -428,11 +443,25 @@ module gnn_agg_walker
   assign grp_scale_lane = g_idx[LANE_SEL_W-1:0];  // src_scale[u] sits in halfword u % (bus/16)
   assign desc_ready = go && ends;
 
+  // After a group that does not end the descriptor, left - k: its saturation needs no 33-bit
+  // compare after k when left > 2 SN + 1 (then left - k > SN + 1), decided from registers.
+  logic left_big;
+  logic [LW:0] left_small_less;   // left - k when left <= 2 SN + 1
+  assign left_big = left > 33'(2 * SN + 1);
+  assign left_small_less = (LW + 1)'(left) - (LW + 1)'(k);
   always_ff @(posedge clk) begin
-    if (!rst_n || start) taken <= '0;
-    else if (desc_ready) taken <= '0;
-    else if (go) taken <= taken + 33'(k);
+    if (!rst_n || start || desc_ready) begin
+      fresh <= 1'b1;
+    end else if (go) begin
+      fresh <= 1'b0;
+      left_q <= left - 33'(k);
+      lsat_q <= left_big || left_small_less > (LW + 1)'(SN + 1) ? LW'(SN + 1) : LW'(left_small_less);
+    end
   end
+`ifndef SYNTHESIS
+  always_ff @(posedge clk)
+    if (rst_n && desc_valid) assert (lsat == saturate(left));
+`endif
 
   logic plan_push, acc_push, ds_push;
   assign plan_push = go && row_end;
