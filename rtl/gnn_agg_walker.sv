@@ -143,10 +143,10 @@ module gnn_agg_walker
   localparam int ACC_SHIFT = $clog2(gnn_agg_pkg::ACC_BUF_BITS / FEAT_BITS);   // acc_buf row / feature row
   localparam int LW = $clog2(SN + 2);   // bits of an edge count saturated at SN + 1 (0..SN+1)
   localparam int DW = 2 + 33 + LW + 3 + 29 + 48;   // descriptor: leftover, drain, count, count saturated, tiled plan, row, row offset
-  localparam int CI_IDX = 0, CI_LO = 1, CI_HI = 2;
+  localparam int CI_IDX = 0, CI_LO = 1, CI_HI = 2;   // ci_limit: a valid index (tiled: a table row), part_lo, part_hi
   function automatic logic [LW-1:0] saturate(input logic [32:0] count);   // min(count, SN + 1)
-    return count > 33'(SN + 1) ? LW'(SN + 1) : LW'(count);
-  endfunction   // ci_limit: a valid index (tiled: a table row), part_lo, part_hi
+    saturate = count > 33'(SN + 1) ? LW'(SN + 1) : LW'(count);
+  endfunction
 
   // ---------------- rows -> descriptors {leftover, drain, count, min(count, SN + 1), proc, add, fin, v, v * row_bytes}
   typedef enum logic [1:0] {R_IDLE, R_ROWS, R_DRAIN, R_DONE} rstate_t;

