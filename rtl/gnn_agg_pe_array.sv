@@ -117,7 +117,7 @@ module gnn_agg_pe_array
           end
         end
       end
-      need[b] = bank_cnt[b] != 0 || grp_row_end;
+      need[b] = |to_bank[b] || grp_row_end;   // an OR, not the count: grp_ready is in the walker's loop
       fin_data[b] = {grp_row_end, bank_cnt[b], slot_row[b], slot_w[b], grp_scale_lane};
     end
   end
