@@ -282,7 +282,8 @@ module gnn_agg_walker
     end
   end
 
-  gnn_agg_fifo #(.WIDTH(DW), .DEPTH(4)) desc_fifo (
+  // the descriptor from a register: the scan below starts from it
+  gnn_agg_fifo #(.WIDTH(DW), .DEPTH(4), .OUT_REG(1'b1)) desc_fifo (
       .clk, .rst_n,
       .in_valid(desc_in_valid), .in_ready(desc_in_ready), .in_data(desc_in),
       .out_valid(desc_valid), .out_ready(desc_ready), .out_data(desc),
