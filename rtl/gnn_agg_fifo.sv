@@ -67,8 +67,8 @@ module gnn_agg_fifo #(
   always_ff @(posedge clk) begin
     if (rst_n) begin
       assert (count <= (AW + 1)'(DEPTH));
-      assert (!(in_valid && in_ready) || count < (AW + 1)'(DEPTH));
-      assert (!(out_valid && out_ready) || count != 0);
+      assert (!push || count < (AW + 1)'(DEPTH));
+      assert (!pop || count != 0);
       assert (!out_valid || out_data == mem[rd_ptr[AW-1:0]]);   // OUT_REG: the register is the front entry
     end
   end

@@ -68,15 +68,18 @@ def module_parameters(name: str, module: str) -> dict:
     return {k: v for k, v in builds.rtl_parameters(build.hw).items() if k in declared}
 
 
-def script(name: str, top: str = "gnn_agg") -> str:
-    family, params, opts, _ = CONFIGS[name]
-    if top != "gnn_agg":
-        params = module_parameters(name, top)
-        name = f"{name}.{top}"
+def read_script(name: str, top: str = "gnn_agg") -> str:
+    """The Yosys commands that read the RTL and set the build's parameters on `top`."""
+    params = CONFIGS[name][1] if top == "gnn_agg" else module_parameters(name, top)
     # one chparam for all: each chparam elaborates, and a half-changed set of formats is illegal
     chparams = f"chparam {' '.join(f'-set {k} {v}' for k, v in params.items())} {top}\n" if params else ""
-    out = BUILD.relative_to(ROOT) / name
-    return (f"read_verilog -sv -defer {' '.join(sources())}\n{chparams}"
+    return f"read_verilog -sv -defer {' '.join(sources())}\n{chparams}"
+
+
+def script(name: str, top: str = "gnn_agg") -> str:
+    family, _, opts, _ = CONFIGS[name]
+    out = BUILD.relative_to(ROOT) / (name if top == "gnn_agg" else f"{name}.{top}")
+    return (f"{read_script(name, top)}"
             f"synth_xilinx -family {family} -top {top} -noiopad -flatten -abc9 {opts}\n"
             f"tee -q -o {out}.stat stat\n"
             f"select {top}\nwrite_json -selected {out}.json\nselect -clear\n"
